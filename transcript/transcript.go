@@ -1,0 +1,36 @@
+// Package transcript holds the plain types of a call's transcript. It imports
+// nothing of ours so that tickets, qa, store and call can all share it.
+package transcript
+
+// Speaker says which channel of a call a segment came from.
+type Speaker string
+
+// Speakers. The caller is the left channel of a recording, the agent the right.
+const (
+	Caller Speaker = "caller"
+	Agent  Speaker = "agent"
+	System Speaker = "system" // prompts played by the IVR
+)
+
+// Segment is one recognised utterance of one speaker. Times are milliseconds
+// from the start of the call.
+type Segment struct {
+	Speaker    Speaker `json:"speaker"`
+	StartMS    int64   `json:"start_ms"`
+	EndMS      int64   `json:"end_ms"`
+	Text       string  `json:"text"`
+	Confidence float64 `json:"confidence,omitempty"`
+}
+
+// Transcript is a call's segments in start order plus what is known about the call.
+type Transcript struct {
+	CallID       string    `json:"call_id"`
+	CallerNumber string    `json:"caller_number"`
+	Intent       string    `json:"intent,omitempty"`
+	Segments     []Segment `json:"segments"`
+	// Incomplete is set when a recogniser failed during the call.
+	Incomplete bool `json:"incomplete,omitempty"`
+}
+
+// Valid reports whether s is a speaker we know.
+func (s Speaker) Valid() bool { return s == Caller || s == Agent || s == System }
