@@ -1,0 +1,598 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/contactd/contactd/qa"
+	"github.com/contactd/contactd/store"
+	"github.com/contactd/contactd/tickets"
+	"github.com/contactd/contactd/transcript"
+)
+
+// Dialect holds the few SQL fragments that differ between databases.
+type Dialect struct {
+	// Name is for logs and errors ("sqlite", "postgres").
+	Name string
+	// NullsLast follows DESC on a nullable time so unset times sort after set
+	// ones. SQLite already sorts NULLs last when descending, so it is empty
+	// there, which also lets SQLite use a plain index for the ordering.
+	NullsLast string
+	// MigrationLock runs first in the migration transaction; empty for none.
+	MigrationLock string
+	// MigrationsTable creates schema_migrations if it does not exist.
+	MigrationsTable string
+}
+
+// DefaultLimit is used by the listing methods when the caller passes a limit
+// of zero or less, so a careless caller cannot read millions of rows.
+const DefaultLimit = 100
+
+// segmentBatch is how many transcript segments go into one INSERT.
+const segmentBatch = 500
+
+// Store implements store.Store over a DB.
+type Store struct {
+	db      DB
+	d       Dialect
+	closeFn func() error
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a Store using db; closeFn releases db and is called once by Close.
+func New(db DB, d Dialect, closeFn func() error) *Store {
+	return &Store{db: db, d: d, closeFn: closeFn}
+}
+
+// Close releases the database; calling it again returns the first result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		if s.closeFn != nil {
+			s.closeErr = s.closeFn()
+		}
+	})
+	return s.closeErr
+}
+
+// newID returns a random 128-bit hex ID for callers that left one empty.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go ≥ 1.24).
+	return hex.EncodeToString(b[:])
+}
+
+// wrap adds context to err and maps adapter errors to the store's sentinels.
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	msg := fmt.Sprintf(format, args...)
+	switch {
+	case errors.Is(err, ErrNoRows):
+		return fmt.Errorf("%s: %w", msg, store.ErrNotFound)
+	case errors.Is(err, ErrUnique):
+		return fmt.Errorf("%s: %w (%v)", msg, store.ErrConflict, err)
+	case errors.Is(err, ErrForeignKey):
+		return fmt.Errorf("%s: %w (%v)", msg, store.ErrNotFound, err)
+	}
+	return fmt.Errorf("%s: %w", msg, err)
+}
+
+func notFound(affected int64, err error, format string, args ...any) error {
+	if err != nil {
+		return wrap(err, format, args...)
+	}
+	if affected == 0 {
+		return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), store.ErrNotFound)
+	}
+	return nil
+}
+
+func limitOr(n int) int {
+	if n <= 0 {
+		return DefaultLimit
+	}
+	return n
+}
+
+func encodeJSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// jsonCol scans a JSON column (TEXT or jsonb) and decodes it into V.
+type jsonCol struct{ v any }
+
+func (j jsonCol) Scan(src any) error {
+	var b []byte
+	switch x := src.(type) {
+	case nil:
+		return nil
+	case string:
+		b = []byte(x)
+	case []byte:
+		b = x
+	default:
+		// pgx hands decoded jsonb to sql.Scanner as whatever json.Unmarshal
+		// produced; re-encode it so the typed decode below applies.
+		var err error
+		if b, err = json.Marshal(x); err != nil {
+			return fmt.Errorf("scan json: %w", err)
+		}
+	}
+	if err := json.Unmarshal(b, j.v); err != nil {
+		return fmt.Errorf("scan json: %w", err)
+	}
+	return nil
+}
+
+// ---- users ----
+
+const userCols = `id, username, password_hash, role, created_at`
+
+func scanUser(r Row) (store.User, error) {
+	var u store.User
+	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, NullTime{&u.CreatedAt})
+	return u, err
+}
+
+// CreateUser inserts u, generating an ID when u.ID is empty. A taken
+// username or ID is store.ErrConflict.
+func (s *Store) CreateUser(ctx context.Context, u store.User) error {
+	if strings.TrimSpace(u.Username) == "" {
+		return errors.New("store: create user: empty username")
+	}
+	if u.ID == "" {
+		u.ID = newID()
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5)`,
+		u.ID, u.Username, u.PasswordHash, u.Role, Time(u.CreatedAt))
+	return wrap(err, "store: create user %q", u.Username)
+}
+
+// UserByName returns the user called username.
+func (s *Store) UserByName(ctx context.Context, username string) (store.User, error) {
+	u, err := scanUser(s.db.QueryRow(ctx, qUserByName, username))
+	return u, wrap(err, "store: user %q", username)
+}
+
+// UserByID returns the user with the given ID.
+func (s *Store) UserByID(ctx context.Context, id string) (store.User, error) {
+	u, err := scanUser(s.db.QueryRow(ctx, qUserByID, id))
+	return u, wrap(err, "store: user id %q", id)
+}
+
+// ListUsers returns all users by username.
+func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+userCols+` FROM users ORDER BY username`)
+	if err != nil {
+		return nil, wrap(err, "store: list users")
+	}
+	users, err := collect(rows, scanUser)
+	return users, wrap(err, "store: list users")
+}
+
+// CountUsers returns how many users exist.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	return n, wrap(err, "store: count users")
+}
+
+// collect reads every row with scan and closes rows.
+func collect[T any](rows Rows, scan func(Row) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// ---- sessions ----
+
+// CreateSession stores s and drops the user's expired sessions, so the table
+// does not grow without bound. A zero ExpiresAt never expires.
+func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
+	if sess.TokenHash == "" || sess.UserID == "" {
+		return errors.New("store: create session: empty token hash or user id")
+	}
+	return wrap(s.db.InTx(ctx, func(tx DB) error {
+		if _, err := tx.Exec(ctx, qDeleteExpiredSessions,
+			sess.UserID, Time(time.Now())); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)`,
+			sess.TokenHash, sess.UserID, Time(sess.ExpiresAt), Time(sess.CreatedAt))
+		return err
+	}), "store: create session for user %q", sess.UserID)
+}
+
+// SessionByTokenHash returns the unexpired session with the token hash.
+func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string) (store.Session, error) {
+	var sess store.Session
+	err := s.db.QueryRow(ctx, qSession, tokenHash, Time(time.Now())).
+		Scan(&sess.TokenHash, &sess.UserID, NullTime{&sess.ExpiresAt}, NullTime{&sess.CreatedAt})
+	return sess, wrap(err, "store: session")
+}
+
+// DeleteSession removes the session; removing an absent one is not an error,
+// so logging out twice is harmless.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	_, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE token_hash = $1`, tokenHash)
+	return wrap(err, "store: delete session")
+}
+
+// ---- agents ----
+
+const agentCols = `username, skills, max_calls, state, state_since`
+
+func scanAgent(r Row) (store.Agent, error) {
+	var a store.Agent
+	err := r.Scan(&a.Username, jsonCol{&a.Skills}, &a.MaxCalls, &a.State, NullTime{&a.StateSince})
+	return a, err
+}
+
+// UpsertAgent creates or replaces the agent a.Username.
+func (s *Store) UpsertAgent(ctx context.Context, a store.Agent) error {
+	if a.Username == "" {
+		return errors.New("store: upsert agent: empty username")
+	}
+	skills, err := encodeJSON(a.Skills)
+	if err != nil {
+		return fmt.Errorf("store: upsert agent %q: %w", a.Username, err)
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO agents (`+agentCols+`) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (username) DO UPDATE SET skills = EXCLUDED.skills, max_calls = EXCLUDED.max_calls,
+		state = EXCLUDED.state, state_since = EXCLUDED.state_since`,
+		a.Username, skills, a.MaxCalls, a.State, Time(a.StateSince))
+	return wrap(err, "store: upsert agent %q", a.Username)
+}
+
+// Agent returns the agent called username.
+func (s *Store) Agent(ctx context.Context, username string) (store.Agent, error) {
+	a, err := scanAgent(s.db.QueryRow(ctx, qAgent, username))
+	return a, wrap(err, "store: agent %q", username)
+}
+
+// ListAgents returns all agents by username.
+func (s *Store) ListAgents(ctx context.Context) ([]store.Agent, error) {
+	rows, err := s.db.Query(ctx, `SELECT `+agentCols+` FROM agents ORDER BY username`)
+	if err != nil {
+		return nil, wrap(err, "store: list agents")
+	}
+	as, err := collect(rows, scanAgent)
+	return as, wrap(err, "store: list agents")
+}
+
+// LogAgentState appends c to the agent state log.
+func (s *Store) LogAgentState(ctx context.Context, c store.AgentStateChange) error {
+	if c.Username == "" {
+		return errors.New("store: log agent state: empty username")
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO agent_state_log (username, state, reason, at) VALUES ($1, $2, $3, $4)`,
+		c.Username, c.State, c.Reason, Time(c.At))
+	return wrap(err, "store: log agent state %q", c.Username)
+}
+
+// AgentStateLog returns up to limit (DefaultLimit when ≤ 0) entries for
+// username, newest first.
+func (s *Store) AgentStateLog(ctx context.Context, username string, limit int) ([]store.AgentStateChange, error) {
+	rows, err := s.db.Query(ctx, qAgentStateLog(s.d), username, limitOr(limit))
+	if err != nil {
+		return nil, wrap(err, "store: agent state log %q", username)
+	}
+	log, err := collect(rows, func(r Row) (store.AgentStateChange, error) {
+		var c store.AgentStateChange
+		err := r.Scan(&c.Username, &c.State, &c.Reason, NullTime{&c.At})
+		return c, err
+	})
+	return log, wrap(err, "store: agent state log %q", username)
+}
+
+// ---- queues ----
+
+// UpsertQueue creates or replaces the queue q.Name.
+func (s *Store) UpsertQueue(ctx context.Context, q store.Queue) error {
+	if q.Name == "" {
+		return errors.New("store: upsert queue: empty name")
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO queues (name, skill) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET skill = EXCLUDED.skill`, q.Name, q.Skill)
+	return wrap(err, "store: upsert queue %q", q.Name)
+}
+
+// ListQueues returns all queues by name.
+func (s *Store) ListQueues(ctx context.Context) ([]store.Queue, error) {
+	rows, err := s.db.Query(ctx, `SELECT name, skill FROM queues ORDER BY name`)
+	if err != nil {
+		return nil, wrap(err, "store: list queues")
+	}
+	qs, err := collect(rows, func(r Row) (store.Queue, error) {
+		var q store.Queue
+		err := r.Scan(&q.Name, &q.Skill)
+		return q, err
+	})
+	return qs, wrap(err, "store: list queues")
+}
+
+// ---- calls ----
+
+const callCols = `id, from_uri, to_uri, started_at, answered_at, ended_at, intent, queue, agent, recording_path, disposition`
+
+func scanCall(r Row) (store.Call, error) {
+	var c store.Call
+	err := r.Scan(&c.ID, &c.From, &c.To, NullTime{&c.StartedAt}, NullTime{&c.AnsweredAt}, NullTime{&c.EndedAt},
+		&c.Intent, &c.Queue, &c.Agent, &c.RecordingPath, &c.Disposition)
+	return c, err
+}
+
+// CreateCall inserts c, generating an ID when c.ID is empty; a taken ID is
+// store.ErrConflict.
+func (s *Store) CreateCall(ctx context.Context, c store.Call) error {
+	if c.ID == "" {
+		c.ID = newID()
+	}
+	_, err := s.db.Exec(ctx, `INSERT INTO calls (`+callCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		c.ID, c.From, c.To, Time(c.StartedAt), Time(c.AnsweredAt), Time(c.EndedAt),
+		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition)
+	return wrap(err, "store: create call %q", c.ID)
+}
+
+// UpdateCall replaces every field of the call c.ID.
+func (s *Store) UpdateCall(ctx context.Context, c store.Call) error {
+	n, err := s.db.Exec(ctx, `UPDATE calls SET from_uri = $2, to_uri = $3, started_at = $4, answered_at = $5,
+		ended_at = $6, intent = $7, queue = $8, agent = $9, recording_path = $10, disposition = $11 WHERE id = $1`,
+		c.ID, c.From, c.To, Time(c.StartedAt), Time(c.AnsweredAt), Time(c.EndedAt),
+		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition)
+	return notFound(n, err, "store: update call %q", c.ID)
+}
+
+// Call returns the call with the given ID.
+func (s *Store) Call(ctx context.Context, id string) (store.Call, error) {
+	c, err := scanCall(s.db.QueryRow(ctx, qCall, id))
+	return c, wrap(err, "store: call %q", id)
+}
+
+// ListCalls returns up to limit (DefaultLimit when ≤ 0) calls, newest
+// StartedAt first; calls without a start time come last.
+func (s *Store) ListCalls(ctx context.Context, limit int) ([]store.Call, error) {
+	rows, err := s.db.Query(ctx, qListCalls(s.d),
+		limitOr(limit))
+	if err != nil {
+		return nil, wrap(err, "store: list calls")
+	}
+	cs, err := collect(rows, scanCall)
+	return cs, wrap(err, "store: list calls")
+}
+
+// ---- transcript segments ----
+
+// AddSegments appends segs to the call's transcript in one transaction. An
+// unknown call is store.ErrNotFound.
+func (s *Store) AddSegments(ctx context.Context, callID string, segs []transcript.Segment) error {
+	if len(segs) == 0 {
+		return nil
+	}
+	return wrap(s.db.InTx(ctx, func(tx DB) error {
+		for start := 0; start < len(segs); start += segmentBatch {
+			batch := segs[start:min(start+segmentBatch, len(segs))]
+			var q strings.Builder
+			q.WriteString(`INSERT INTO transcript_segments (call_id, speaker, start_ms, end_ms, text, confidence) VALUES `)
+			args := make([]any, 0, 1+5*len(batch))
+			args = append(args, callID)
+			for i, sg := range batch {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				n := len(args)
+				fmt.Fprintf(&q, "($1, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+				args = append(args, string(sg.Speaker), sg.StartMS, sg.EndMS, sg.Text, sg.Confidence)
+			}
+			if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}), "store: add segments to call %q", callID)
+}
+
+// Segments returns the call's transcript in StartMS order (insertion order
+// among equal starts).
+func (s *Store) Segments(ctx context.Context, callID string) ([]transcript.Segment, error) {
+	rows, err := s.db.Query(ctx, qSegments, callID)
+	if err != nil {
+		return nil, wrap(err, "store: segments of call %q", callID)
+	}
+	segs, err := collect(rows, func(r Row) (transcript.Segment, error) {
+		var sg transcript.Segment
+		var speaker string
+		err := r.Scan(&speaker, &sg.StartMS, &sg.EndMS, &sg.Text, &sg.Confidence)
+		sg.Speaker = transcript.Speaker(speaker)
+		return sg, err
+	})
+	return segs, wrap(err, "store: segments of call %q", callID)
+}
+
+// ---- tickets ----
+
+const ticketCols = `id, call_id, category, priority, subject, summary, entities, sentiment, tags, status, customer, created_at, updated_at`
+
+func scanTicket(r Row) (tickets.Ticket, error) {
+	var t tickets.Ticket
+	err := r.Scan(&t.ID, &t.CallID, &t.Category, &t.Priority, &t.Subject, &t.Summary, jsonCol{&t.Entities},
+		&t.Sentiment, jsonCol{&t.Tags}, &t.Status, jsonCol{&t.Customer}, NullTime{&t.CreatedAt}, NullTime{&t.UpdatedAt})
+	return t, err
+}
+
+func ticketArgs(t tickets.Ticket) ([]any, error) {
+	ents, err := encodeJSON(t.Entities)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := encodeJSON(t.Tags)
+	if err != nil {
+		return nil, err
+	}
+	cust, err := encodeJSON(t.Customer)
+	if err != nil {
+		return nil, err
+	}
+	return []any{t.ID, t.CallID, t.Category, t.Priority, t.Subject, t.Summary, ents, t.Sentiment, tags,
+		t.Status, cust, Time(t.CreatedAt), Time(t.UpdatedAt)}, nil
+}
+
+// CreateTicket inserts t, generating an ID when t.ID is empty; a taken ID
+// is store.ErrConflict.
+func (s *Store) CreateTicket(ctx context.Context, t tickets.Ticket) error {
+	if t.ID == "" {
+		t.ID = newID()
+	}
+	args, err := ticketArgs(t)
+	if err != nil {
+		return fmt.Errorf("store: create ticket %q: %w", t.ID, err)
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO tickets (`+ticketCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, args...)
+	return wrap(err, "store: create ticket %q", t.ID)
+}
+
+// UpdateTicket replaces every field of the ticket t.ID; an absent ticket is
+// store.ErrNotFound.
+func (s *Store) UpdateTicket(ctx context.Context, t tickets.Ticket) error {
+	args, err := ticketArgs(t)
+	if err != nil {
+		return fmt.Errorf("store: update ticket %q: %w", t.ID, err)
+	}
+	n, err := s.db.Exec(ctx, `UPDATE tickets SET call_id = $2, category = $3, priority = $4, subject = $5,
+		summary = $6, entities = $7, sentiment = $8, tags = $9, status = $10, customer = $11, created_at = $12,
+		updated_at = $13 WHERE id = $1`, args...)
+	return notFound(n, err, "store: update ticket %q", t.ID)
+}
+
+// Ticket returns the ticket with the given ID.
+func (s *Store) Ticket(ctx context.Context, id string) (tickets.Ticket, error) {
+	t, err := scanTicket(s.db.QueryRow(ctx, qTicket, id))
+	return t, wrap(err, "store: ticket %q", id)
+}
+
+// TicketsByCall returns the call's tickets, oldest first.
+func (s *Store) TicketsByCall(ctx context.Context, callID string) ([]tickets.Ticket, error) {
+	rows, err := s.db.Query(ctx, qTicketsByCall, callID)
+	if err != nil {
+		return nil, wrap(err, "store: tickets of call %q", callID)
+	}
+	ts, err := collect(rows, scanTicket)
+	return ts, wrap(err, "store: tickets of call %q", callID)
+}
+
+// ---- QA evaluations ----
+
+const evalCols = `id, call_id, scorecard, score, max_score, items, created_at`
+
+func scanEval(r Row) (qa.Evaluation, error) {
+	var e qa.Evaluation
+	err := r.Scan(&e.ID, &e.CallID, &e.Scorecard, &e.Score, &e.MaxScore, jsonCol{&e.Items}, NullTime{&e.CreatedAt})
+	return e, err
+}
+
+// CreateEvaluation inserts e, generating an ID when e.ID is empty; a taken
+// ID is store.ErrConflict.
+func (s *Store) CreateEvaluation(ctx context.Context, e qa.Evaluation) error {
+	if e.ID == "" {
+		e.ID = newID()
+	}
+	items, err := encodeJSON(e.Items)
+	if err != nil {
+		return fmt.Errorf("store: create evaluation %q: %w", e.ID, err)
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO qa_evaluations (`+evalCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		e.ID, e.CallID, e.Scorecard, e.Score, e.MaxScore, items, Time(e.CreatedAt))
+	return wrap(err, "store: create evaluation %q", e.ID)
+}
+
+// Evaluation returns the evaluation with the given ID.
+func (s *Store) Evaluation(ctx context.Context, id string) (qa.Evaluation, error) {
+	e, err := scanEval(s.db.QueryRow(ctx, qEvaluation, id))
+	return e, wrap(err, "store: evaluation %q", id)
+}
+
+// EvaluationsByCall returns the call's evaluations, oldest first.
+func (s *Store) EvaluationsByCall(ctx context.Context, callID string) ([]qa.Evaluation, error) {
+	rows, err := s.db.Query(ctx, qEvaluationsByCall, callID)
+	if err != nil {
+		return nil, wrap(err, "store: evaluations of call %q", callID)
+	}
+	es, err := collect(rows, scanEval)
+	return es, wrap(err, "store: evaluations of call %q", callID)
+}
+
+// Queries on hot paths, named so tests can check their plans.
+const (
+	qUserByName            = `SELECT ` + userCols + ` FROM users WHERE username = $1`
+	qUserByID              = `SELECT ` + userCols + ` FROM users WHERE id = $1`
+	qDeleteExpiredSessions = `DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2`
+	qSession               = `SELECT token_hash, user_id, expires_at, created_at FROM sessions WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)`
+	qAgent                 = `SELECT ` + agentCols + ` FROM agents WHERE username = $1`
+	qCall                  = `SELECT ` + callCols + ` FROM calls WHERE id = $1`
+	qSegments              = `SELECT speaker, start_ms, end_ms, text, confidence FROM transcript_segments WHERE call_id = $1 ORDER BY start_ms, id`
+	qTicket                = `SELECT ` + ticketCols + ` FROM tickets WHERE id = $1`
+	qTicketsByCall         = `SELECT ` + ticketCols + ` FROM tickets WHERE call_id = $1 ORDER BY created_at, id`
+	qEvaluation            = `SELECT ` + evalCols + ` FROM qa_evaluations WHERE id = $1`
+	qEvaluationsByCall     = `SELECT ` + evalCols + ` FROM qa_evaluations WHERE call_id = $1 ORDER BY created_at, id`
+)
+
+func qAgentStateLog(d Dialect) string {
+	return `SELECT username, state, reason, at FROM agent_state_log WHERE username = $1 ORDER BY at DESC` +
+		d.NullsLast + `, id DESC LIMIT $2`
+}
+
+func qListCalls(d Dialect) string {
+	return `SELECT ` + callCols + ` FROM calls ORDER BY started_at DESC` + d.NullsLast + `, id DESC LIMIT $1`
+}
+
+// HotQuery is a query the store runs on a hot path, with sample arguments.
+type HotQuery struct {
+	Name string
+	SQL  string
+	Args []any
+}
+
+// HotQueries lists the queries that must use an index (no full table scan,
+// no sort of the whole table) so that implementations can check their plans.
+func HotQueries(d Dialect) []HotQuery {
+	now := Time(time.Now())
+	return []HotQuery{
+		{"UserByName", qUserByName, []any{"alice"}},
+		{"UserByID", qUserByID, []any{"u1"}},
+		{"Session", qSession, []any{"hash", now}},
+		{"DeleteExpiredSessions", qDeleteExpiredSessions, []any{"u1", now}},
+		{"Agent", qAgent, []any{"zoe"}},
+		{"AgentStateLog", qAgentStateLog(d), []any{"zoe", 10}},
+		{"Call", qCall, []any{"c1"}},
+		{"ListCalls", qListCalls(d), []any{50}},
+		{"Segments", qSegments, []any{"c1"}},
+		{"Ticket", qTicket, []any{"t1"}},
+		{"TicketsByCall", qTicketsByCall, []any{"c1"}},
+		{"Evaluation", qEvaluation, []any{"e1"}},
+		{"EvaluationsByCall", qEvaluationsByCall, []any{"c1"}},
+	}
+}

@@ -1,0 +1,125 @@
+// Package store persists contactd's data. One interface, two implementations:
+// the embedded SQLite default (pure Go, modernc.org/sqlite) and Postgres via
+// pgx's pool. Both pass the same conformance suite (storetest).
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/contactd/contactd/qa"
+	"github.com/contactd/contactd/tickets"
+	"github.com/contactd/contactd/transcript"
+)
+
+// Errors every implementation returns (wrapped or bare; test with errors.Is).
+var (
+	ErrNotFound = errors.New("store: not found")
+	ErrConflict = errors.New("store: already exists")
+)
+
+// Roles of users.
+const (
+	RoleAdmin      = "admin"
+	RoleSupervisor = "supervisor"
+	RoleQA         = "qa"
+	RoleAgent      = "agent"
+)
+
+// User is someone who logs in. PasswordHash is a bcrypt hash.
+type User struct {
+	ID           string
+	Username     string
+	PasswordHash string
+	Role         string
+	CreatedAt    time.Time
+}
+
+// Session is a bearer token's server side; only the token's SHA-256 is kept.
+type Session struct {
+	TokenHash string
+	UserID    string
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// Agent is a user who takes calls. Skills map skill name → proficiency 1..10.
+type Agent struct {
+	Username   string
+	Skills     map[string]int
+	MaxCalls   int
+	State      string
+	StateSince time.Time
+}
+
+// AgentStateChange is one entry of the agent state log.
+type AgentStateChange struct {
+	Username string
+	State    string
+	Reason   string
+	At       time.Time
+}
+
+// Queue is where calls wait for an agent with Skill.
+type Queue struct {
+	Name  string
+	Skill string
+}
+
+// Call is one contact. Zero times mean "not yet".
+type Call struct {
+	ID            string
+	From          string
+	To            string
+	StartedAt     time.Time
+	AnsweredAt    time.Time // when an agent answered
+	EndedAt       time.Time
+	Intent        string
+	Queue         string
+	Agent         string
+	RecordingPath string // relative to the data dir
+	Disposition   string // why it ended
+}
+
+// Store is everything contactd persists. Implementations are safe for
+// concurrent use.
+type Store interface {
+	CreateUser(ctx context.Context, u User) error // ErrConflict on a taken username
+	UserByName(ctx context.Context, username string) (User, error)
+	UserByID(ctx context.Context, id string) (User, error)
+	ListUsers(ctx context.Context) ([]User, error)
+	CountUsers(ctx context.Context) (int, error)
+
+	CreateSession(ctx context.Context, s Session) error
+	SessionByTokenHash(ctx context.Context, tokenHash string) (Session, error) // ErrNotFound when absent or expired
+	DeleteSession(ctx context.Context, tokenHash string) error
+
+	UpsertAgent(ctx context.Context, a Agent) error
+	Agent(ctx context.Context, username string) (Agent, error)
+	ListAgents(ctx context.Context) ([]Agent, error)
+	LogAgentState(ctx context.Context, c AgentStateChange) error
+	AgentStateLog(ctx context.Context, username string, limit int) ([]AgentStateChange, error) // newest first
+
+	UpsertQueue(ctx context.Context, q Queue) error
+	ListQueues(ctx context.Context) ([]Queue, error)
+
+	CreateCall(ctx context.Context, c Call) error
+	UpdateCall(ctx context.Context, c Call) error // ErrNotFound when absent
+	Call(ctx context.Context, id string) (Call, error)
+	ListCalls(ctx context.Context, limit int) ([]Call, error) // newest StartedAt first
+
+	AddSegments(ctx context.Context, callID string, segs []transcript.Segment) error
+	Segments(ctx context.Context, callID string) ([]transcript.Segment, error) // in StartMS order
+
+	CreateTicket(ctx context.Context, t tickets.Ticket) error
+	UpdateTicket(ctx context.Context, t tickets.Ticket) error
+	Ticket(ctx context.Context, id string) (tickets.Ticket, error)
+	TicketsByCall(ctx context.Context, callID string) ([]tickets.Ticket, error)
+
+	CreateEvaluation(ctx context.Context, e qa.Evaluation) error
+	Evaluation(ctx context.Context, id string) (qa.Evaluation, error)
+	EvaluationsByCall(ctx context.Context, callID string) ([]qa.Evaluation, error)
+
+	Close() error
+}
