@@ -1,0 +1,145 @@
+package media
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func readRecording(t *testing.T, path string) (left, right []int16) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pcm, rate, ch, err := ReadWAV(f)
+	if err != nil {
+		t.Fatalf("recording is not a valid wav: %v", err)
+	}
+	if rate != SampleRate || ch != 2 {
+		t.Fatalf("recording is %d Hz %d ch", rate, ch)
+	}
+	for i := 0; i+1 < len(pcm); i += 2 {
+		left = append(left, pcm[i])
+		right = append(right, pcm[i+1])
+	}
+	return left, right
+}
+
+func TestRecorderChannels(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "call.wav")
+	r, err := NewRecorder(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Valid (empty) right after creation.
+	if l, _ := readRecording(t, path); len(l) != 0 {
+		t.Fatalf("new recording has %d samples", len(l))
+	}
+	caller := Tone(440, time.Second, SampleRate, 0.5)
+	agent := Tone(1000, time.Second, SampleRate, 0.5)
+	// The agent's frames arrive in bursts, lagging the caller's.
+	for i := 0; i < 50; i++ {
+		r.WriteCaller(caller[i*FrameSamples : (i+1)*FrameSamples])
+		if i%4 == 3 {
+			for j := i - 3; j <= i; j++ {
+				r.WriteAgent(agent[j*FrameSamples : (j+1)*FrameSamples])
+			}
+		}
+	}
+	// Then the agent goes silent: the caller must not wait for it forever.
+	for i := 0; i < 20; i++ {
+		r.WriteCaller(make([]int16, FrameSamples))
+	}
+	if r.Samples() < 50*FrameSamples {
+		t.Fatalf("only %d samples written while one side was silent", r.Samples())
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	left, right := readRecording(t, path)
+	if len(left) != 70*FrameSamples {
+		t.Fatalf("%d samples per channel, want %d", len(left), 70*FrameSamples)
+	}
+	// Aligned: both tones occupy the first second on their own channel.
+	assertTone(t, left[:SampleRate], SampleRate, 440)
+	assertTone(t, right[:48*FrameSamples], SampleRate, 1000)
+}
+
+// TestRecorderCrash records in a child process, SIGKILLs it mid-call and
+// checks the file is still a valid, non-empty WAV.
+func TestRecorderCrash(t *testing.T) {
+	if path := os.Getenv("MEDIA_RECORDER_CHILD"); path != "" {
+		recordForever(path)
+		return
+	}
+	path := filepath.Join(t.TempDir(), "crash.wav")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRecorderCrash$")
+	cmd.Env = append(os.Environ(), "MEDIA_RECORDER_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if sc.Text() == "RECORDING" {
+				ready <- true
+				return
+			}
+		}
+		ready <- false
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatal("child exited before recording")
+		}
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("child never started recording")
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	left, _ := readRecording(t, path)
+	if len(left) < SampleRate {
+		t.Fatalf("crashed recording holds %d samples, want at least 1 s", len(left))
+	}
+	assertTone(t, left[:SampleRate], SampleRate, 440)
+}
+
+func recordForever(path string) {
+	r, err := NewRecorder(path)
+	if err != nil {
+		os.Exit(2)
+	}
+	tone := Tone(440, 10*time.Second, SampleRate, 0.5)
+	for i := 0; ; i++ {
+		off := (i * FrameSamples) % (len(tone) - FrameSamples)
+		r.WriteCaller(tone[off : off+FrameSamples])
+		r.WriteAgent(make([]int16, FrameSamples))
+		if i == 75 { // 1.5 s written: the header covers at least 1 s
+			os.Stdout.WriteString("RECORDING\n")
+		}
+		if i > 75 {
+			time.Sleep(FrameDuration) // mid-call when the kill comes
+		}
+		if i > 3000 {
+			os.Exit(3) // parent gone: never run forever
+		}
+	}
+}

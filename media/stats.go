@@ -1,0 +1,60 @@
+package media
+
+import (
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// Stats counts a leg's traffic since it was created.
+type Stats struct {
+	PacketsIn      uint64 // RTP packets accepted (audio and DTMF)
+	BytesIn        uint64 // RTP payload bytes accepted
+	PacketsOut     uint64
+	BytesOut       uint64
+	PacketsIgnored uint64 // malformed, unexpected payload type, duplicate or late
+	DecodeErrors   uint64 // payloads the codec rejected
+	FramesDropped  uint64 // decoded frames lost because Frames() was full
+}
+
+type counters struct {
+	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
+	ignored, decodeErrors, framesDropped     atomic.Uint64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		PacketsIn:      c.packetsIn.Load(),
+		BytesIn:        c.bytesIn.Load(),
+		PacketsOut:     c.packetsOut.Load(),
+		BytesOut:       c.bytesOut.Load(),
+		PacketsIgnored: c.ignored.Load(),
+		DecodeErrors:   c.decodeErrors.Load(),
+		FramesDropped:  c.framesDropped.Load(),
+	}
+}
+
+// rateLimitedLog logs at most once per interval; per-packet paths use it so a
+// flood of bad packets cannot flood the log.
+type rateLimitedLog struct {
+	log  *slog.Logger
+	last atomic.Int64
+}
+
+const logInterval = 5 * time.Second
+
+func (r *rateLimitedLog) warn(msg string, args ...any) {
+	now := time.Now().UnixNano()
+	last := r.last.Load()
+	if now-last < int64(logInterval) || !r.last.CompareAndSwap(last, now) {
+		return
+	}
+	r.log.Warn(msg, args...)
+}
+
+func orDefaultLogger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
