@@ -1,0 +1,24 @@
+package sip
+
+import "errors"
+
+// Sentinel errors. Callers match them with errors.Is.
+var (
+	// ErrRemoteHangup is the cause of a call context cancelled because the
+	// far end sent BYE.
+	ErrRemoteHangup = errors.New("remote hung up")
+	// ErrServerClosed is the cause of a call context cancelled because the
+	// server is shutting down.
+	ErrServerClosed = errors.New("sip server closed")
+	// ErrBadSDP means a session description could not be read.
+	ErrBadSDP = errors.New("bad sdp")
+	// ErrNoCommonCodec means the peer offered no audio codec we speak.
+	ErrNoCommonCodec = errors.New("no common codec")
+	// ErrRejected means the callee answered the INVITE with a final non-2xx
+	// response; the error text carries the status.
+	ErrRejected = errors.New("call rejected")
+	// ErrNoDTMF means telephone-event was not negotiated for the call.
+	ErrNoDTMF = errors.New("telephone-event not negotiated")
+	// ErrBadConfig means a Config or DialConfig field is invalid.
+	ErrBadConfig = errors.New("bad sip config")
+)

@@ -1,0 +1,607 @@
+package sip
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/contactd/contactd/media"
+	"github.com/emiago/sipgo"
+	sipmsg "github.com/emiago/sipgo/sip"
+)
+
+// Config configures a Server. The zero value of every field but Addr has a
+// usable default (see withDefaults).
+type Config struct {
+	// Addr is the UDP and TCP listen address, e.g. "0.0.0.0:5060". Port 0
+	// picks one free port for both transports (tests).
+	Addr string `yaml:"addr"`
+	// MediaIP is the address written into SDP (c=/o=) and Contact. Default:
+	// the listen IP when it is specific, else the IP the INVITE was sent
+	// to when it names one, else 127.0.0.1.
+	MediaIP net.IP `yaml:"media_ip"`
+	// RTPPortMin and RTPPortMax bound the RTP ports; 0 lets media choose.
+	RTPPortMin int `yaml:"rtp_port_min"`
+	RTPPortMax int `yaml:"rtp_port_max"`
+	// MaxCalls caps calls in progress (ringing or answered); 0 means no
+	// cap. INVITEs over the cap get 503 with Retry-After.
+	MaxCalls int `yaml:"max_calls"`
+	// RingDelay is how long we ring (180) before answering.
+	RingDelay time.Duration `yaml:"ring_delay"`
+	// RetryAfter is the Retry-After sent with 503; default 30s.
+	RetryAfter time.Duration `yaml:"retry_after"`
+	// ByeTimeout bounds the BYE we send at the end of a call; default 5s.
+	ByeTimeout time.Duration `yaml:"bye_timeout"`
+	// UserAgent is our User-Agent/Server header; default "contactd".
+	UserAgent string `yaml:"user_agent"`
+	// Logger receives the server's logs; default slog.Default().
+	Logger *slog.Logger `yaml:"-"`
+}
+
+// Validate names the first bad field.
+func (c Config) Validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("%w: addr %q: %w", ErrBadConfig, c.Addr, err)
+	}
+	if c.MaxCalls < 0 {
+		return fmt.Errorf("%w: max_calls %d is negative", ErrBadConfig, c.MaxCalls)
+	}
+	if c.RTPPortMin < 0 || c.RTPPortMax > 65535 || c.RTPPortMin > c.RTPPortMax {
+		return fmt.Errorf("%w: rtp port range %d-%d", ErrBadConfig, c.RTPPortMin, c.RTPPortMax)
+	}
+	if c.RingDelay < 0 || c.RetryAfter < 0 || c.ByeTimeout < 0 {
+		return fmt.Errorf("%w: negative duration", ErrBadConfig)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.RetryAfter == 0 {
+		c.RetryAfter = 30 * time.Second
+	}
+	if c.ByeTimeout == 0 {
+		c.ByeTimeout = 5 * time.Second
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = "contactd"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Handler serves answered calls.
+type Handler interface {
+	// ServeCall runs the call. ctx is cancelled with cause ErrRemoteHangup
+	// when the caller hangs up, or ErrServerClosed on shutdown; when
+	// ServeCall returns first the server hangs up. The leg is closed after
+	// ServeCall returns.
+	ServeCall(ctx context.Context, c *InboundCall)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, c *InboundCall)
+
+// ServeCall calls f.
+func (f HandlerFunc) ServeCall(ctx context.Context, c *InboundCall) { f(ctx, c) }
+
+// CallID is our own identifier for a call, independent of SIP's Call-ID.
+type CallID string
+
+// InboundCall is one answered call handed to a Handler.
+type InboundCall struct {
+	ID         CallID
+	SIPCallID  string
+	From       string // caller's user part (number)
+	To         string // dialled user part
+	Leg        media.Leg
+	Codec      media.Codec
+	DTMF       bool         // telephone-event negotiated
+	RemoteAddr net.Addr     // signalling source of the INVITE
+	RemoteRTP  *net.UDPAddr // where we send audio
+}
+
+// Server accepts SIP calls. Create it with NewServer and run it with Run.
+type Server struct {
+	cfg Config
+	h   Handler
+	log *slog.Logger
+
+	ready    chan struct{}
+	draining atomic.Bool
+	running  atomic.Bool
+	listenIP net.IP
+	addr     atomic.Pointer[string]
+
+	mu      sync.Mutex
+	closed  bool
+	active  int
+	wg      sync.WaitGroup
+	dialogs map[string]*sipgo.DialogServerSession
+
+	baseCtx context.Context
+	dua     *sipgo.DialogUA
+}
+
+// NewServer checks cfg and returns a Server that does nothing until Run.
+func NewServer(cfg Config, h Handler) (*Server, error) {
+	if h == nil {
+		return nil, fmt.Errorf("%w: nil handler", ErrBadConfig)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	return &Server{
+		cfg:     cfg,
+		h:       h,
+		log:     cfg.Logger.With("component", "sip"),
+		ready:   make(chan struct{}),
+		dialogs: make(map[string]*sipgo.DialogServerSession),
+	}, nil
+}
+
+// Ready is closed once both listeners are bound.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addr is the bound listen address (host:port), valid after Ready.
+func (s *Server) Addr() string {
+	if p := s.addr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Drain makes the server refuse new INVITEs with 503 and Retry-After while
+// calls in progress go on.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+// ActiveCalls counts calls in progress, ringing or answered.
+func (s *Server) ActiveCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active
+}
+
+// Run listens on cfg.Addr over UDP and TCP and serves until ctx is done.
+// It then ends every call (their contexts get ErrServerClosed and the
+// server sends BYE), waits for the call owners and closes the listeners.
+func (s *Server) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("sip: server already ran")
+	}
+	ua, err := newUA(s.cfg.UserAgent, s.log)
+	if err != nil {
+		return fmt.Errorf("sip user agent: %w", err)
+	}
+	defer ua.Close()
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(s.log))
+	if err != nil {
+		return fmt.Errorf("sip server: %w", err)
+	}
+	cli, err := sipgo.NewClient(ua, sipgo.WithClientLogger(s.log))
+	if err != nil {
+		return fmt.Errorf("sip client: %w", err)
+	}
+	udp, tcp, err := listenBoth(s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	laddr := udp.LocalAddr().(*net.UDPAddr)
+	s.listenIP = laddr.IP
+	addr := laddr.String()
+	s.addr.Store(&addr)
+
+	baseCtx, cancelBase := context.WithCancelCause(context.Background())
+	defer cancelBase(ErrServerClosed)
+	s.baseCtx = baseCtx
+	s.dua = &sipgo.DialogUA{Client: cli, RewriteContact: true, ContactHDR: sipmsg.ContactHeader{
+		Address: sipmsg.Uri{Scheme: "sip", User: "contactd", Host: s.advertisedIP(nil).String(), Port: laddr.Port},
+	}}
+	srv.OnInvite(s.onInvite)
+	srv.OnAck(s.onAck)
+	srv.OnBye(s.onBye)
+	srv.OnCancel(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		// sipgo answers CANCELs that match a pending INVITE itself.
+		s.respond(tx, req, sipmsg.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+	})
+	srv.OnOptions(s.onOptions)
+
+	var serveWG sync.WaitGroup
+	serveWG.Add(2)
+	go func() { defer serveWG.Done(); _ = srv.ServeUDP(udp) }()
+	go func() { defer serveWG.Done(); _ = srv.ServeTCP(tcp) }()
+	s.log.Info("sip listening", "addr", addr, "transports", "udp,tcp")
+	close(s.ready)
+
+	<-ctx.Done()
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	cancelBase(ErrServerClosed)
+	s.wg.Wait() // call owners send their BYEs, so listeners stay open
+	udp.Close()
+	tcp.Close()
+	serveWG.Wait()
+	return nil
+}
+
+// listenBoth binds UDP and TCP on the same address. With port 0 it looks
+// for a port free on both.
+func listenBoth(addr string) (*net.UDPConn, net.Listener, error) {
+	host, port, _ := net.SplitHostPort(addr)
+	var lastErr error
+	for try := 0; try < 20; try++ {
+		ua, err := net.ResolveUDPAddr("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sip listen %s: %w", addr, err)
+		}
+		udp, err := net.ListenUDP("udp", ua)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sip listen udp %s: %w", addr, err)
+		}
+		p := udp.LocalAddr().(*net.UDPAddr).Port
+		tcp, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+		if err == nil {
+			return udp, tcp, nil
+		}
+		udp.Close()
+		lastErr = err
+		if port != "0" {
+			break
+		}
+	}
+	return nil, nil, fmt.Errorf("sip listen tcp %s: %w", addr, lastErr)
+}
+
+// advertisedIP is the IP for SDP and Contact.
+func (s *Server) advertisedIP(req *sipmsg.Request) net.IP {
+	if s.cfg.MediaIP != nil {
+		return s.cfg.MediaIP
+	}
+	if s.listenIP != nil && !s.listenIP.IsUnspecified() {
+		return s.listenIP
+	}
+	if req != nil {
+		if ip := net.ParseIP(req.Recipient.Host); ip != nil && !ip.IsUnspecified() {
+			return ip
+		}
+	}
+	return net.IPv4(127, 0, 0, 1)
+}
+
+// admit reserves a call slot; the reason is empty when admitted.
+func (s *Server) admit() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return "Server Shutting Down"
+	case s.draining.Load():
+		return "Draining"
+	case s.cfg.MaxCalls > 0 && s.active >= s.cfg.MaxCalls:
+		return "Too Many Calls"
+	}
+	s.active++
+	s.wg.Add(1)
+	return ""
+}
+
+func (s *Server) release() {
+	s.mu.Lock()
+	s.active--
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+func (s *Server) respond(tx sipmsg.ServerTransaction, req *sipmsg.Request, code int, reason string, hdrs ...sipmsg.Header) {
+	res := sipmsg.NewResponseFromRequest(req, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("sip respond failed", "code", code, "method", req.Method, "error", err)
+	}
+}
+
+func warning(text string, code int) sipmsg.Header {
+	text = strings.NewReplacer(`"`, "'", "\r", " ", "\n", " ").Replace(text)
+	return sipmsg.NewHeader("Warning", fmt.Sprintf("%d contactd %q", code, text))
+}
+
+func (s *Server) retryAfter() sipmsg.Header {
+	return sipmsg.NewHeader("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter/time.Second)))
+}
+
+func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	s.respond(tx, req, sipmsg.StatusOK, "OK",
+		sipmsg.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"),
+		sipmsg.NewHeader("Accept", "application/sdp"),
+		sipmsg.NewHeader("Server", s.cfg.UserAgent))
+}
+
+func (s *Server) lookup(req *sipmsg.Request) *sipgo.DialogServerSession {
+	id, err := sipmsg.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dialogs[id]
+}
+
+func (s *Server) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if d := s.lookup(req); d != nil {
+		if err := d.ReadAck(req, tx); err != nil {
+			s.log.Debug("sip ack ignored", "error", err)
+		}
+	}
+}
+
+func (s *Server) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	d := s.lookup(req)
+	if d == nil {
+		s.respond(tx, req, sipmsg.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		return
+	}
+	if err := d.ReadBye(req, tx); err != nil {
+		s.respond(tx, req, sipmsg.StatusBadRequest, "Bad Request", warning(err.Error(), 399))
+	}
+}
+
+// inviteError maps an offer problem to a response.
+func inviteError(err error) (int, string, sipmsg.Header) {
+	switch {
+	case errors.Is(err, ErrNoCommonCodec):
+		return sipmsg.StatusNotAcceptableHere, "Not Acceptable Here", warning(err.Error(), 305)
+	default:
+		return sipmsg.StatusBadRequest, "Bad Request", warning(err.Error(), 399)
+	}
+}
+
+func userOf(u *sipmsg.Uri) string {
+	if u == nil {
+		return ""
+	}
+	return u.User
+}
+
+func newCallID() CallID {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return CallID(hex.EncodeToString(b[:]))
+}
+
+// onInvite runs in the goroutine sipgo started for the INVITE; it owns
+// the call until it ends.
+func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params != nil && to.Params.Has("tag") {
+		// A re-INVITE. We do not renegotiate media; rejecting it keeps the
+		// session as it was (RFC 3261 14.2).
+		if s.lookup(req) == nil {
+			s.respond(tx, req, sipmsg.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+			return
+		}
+		s.respond(tx, req, sipmsg.StatusNotAcceptableHere, "Not Acceptable Here", warning("re-INVITE is not supported", 399))
+		return
+	}
+	if reason := s.admit(); reason != "" {
+		s.respond(tx, req, sipmsg.StatusServiceUnavailable, "Service Unavailable", s.retryAfter(), warning(reason, 399))
+		return
+	}
+	defer s.release()
+
+	if req.From() == nil || req.To() == nil || req.Contact() == nil || req.CSeq() == nil || req.CallID() == nil {
+		s.respond(tx, req, sipmsg.StatusBadRequest, "Bad Request", warning("missing From, To, Contact, CSeq or Call-ID", 399))
+		return
+	}
+	body := req.Body()
+	if len(body) == 0 {
+		s.respond(tx, req, sipmsg.StatusNotAcceptableHere, "Not Acceptable Here",
+			warning("INVITE without SDP offer is not supported", 304))
+		return
+	}
+	if ct := req.ContentType(); ct == nil || !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp") {
+		s.respond(tx, req, sipmsg.StatusUnsupportedMediaType, "Unsupported Media Type", sipmsg.NewHeader("Accept", "application/sdp"))
+		return
+	}
+	offer, err := parseSDP(body)
+	var neg negotiation
+	if err == nil {
+		neg, err = negotiate(offer, supportedCodecs())
+	}
+	if err != nil {
+		code, reason, w := inviteError(err)
+		s.log.Info("sip invite rejected", "code", code, "error", err, "sip_call_id", req.CallID().Value())
+		s.respond(tx, req, code, reason, w)
+		return
+	}
+
+	dlg, err := s.dua.ReadInvite(req, tx)
+	if err != nil {
+		s.respond(tx, req, sipmsg.StatusBadRequest, "Bad Request", warning(err.Error(), 399))
+		return
+	}
+	s.mu.Lock()
+	s.dialogs[dlg.ID] = dlg
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.dialogs, dlg.ID)
+		s.mu.Unlock()
+	}()
+
+	call := &InboundCall{
+		ID:         newCallID(),
+		SIPCallID:  req.CallID().Value(),
+		From:       userOf(&req.From().Address),
+		To:         userOf(&req.To().Address),
+		Codec:      neg.Codec,
+		DTMF:       neg.dtmfPT() != 0,
+		RemoteRTP:  offer.Remote,
+		RemoteAddr: sourceAddr(req),
+	}
+	log := s.log.With("call_id", call.ID, "sip_call_id", call.SIPCallID)
+	log.Info("sip invite", "from", call.From, "to", call.To, "codec", neg.Codec.Name, "source", req.Source())
+
+	if err := dlg.Respond(sipmsg.StatusTrying, "Trying", nil); err != nil {
+		log.Info("sip invite gone before 100", "error", err)
+		return
+	}
+	ip := s.advertisedIP(req)
+	bindIP := s.listenIP
+	if bindIP == nil || bindIP.IsUnspecified() {
+		bindIP = ip
+	}
+	leg, err := newRTPLeg(legConfig{IP: bindIP, PortMin: s.cfg.RTPPortMin, PortMax: s.cfg.RTPPortMax, Logger: log})
+	if err != nil {
+		log.Error("rtp leg", "error", err)
+		_ = dlg.Respond(sipmsg.StatusInternalServerError, "Server Internal Error", nil, warning("no media port", 399))
+		return
+	}
+	defer leg.Close()
+	call.Leg = leg
+
+	if err := dlg.Respond(sipmsg.StatusRinging, "Ringing", nil); err != nil {
+		log.Info("sip invite gone before 180", "error", err)
+		return
+	}
+	if !s.ring(dlg, req, tx, log) {
+		return
+	}
+
+	answer, err := buildSDP(ip, leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events())
+	if err == nil {
+		err = leg.Start(offer.Remote, neg.Codec, neg.dtmfPT())
+	}
+	if err != nil {
+		log.Error("sip answer", "error", err)
+		_ = dlg.Respond(sipmsg.StatusInternalServerError, "Server Internal Error", nil)
+		return
+	}
+	res := sipmsg.NewSDPResponseFromRequest(dlg.InviteRequest, answer)
+	res.AppendHeader(s.contact(req, ip))
+	if err := dlg.WriteResponse(res); err != nil {
+		// Cancelled meanwhile, or no ACK within 64*T1.
+		log.Info("sip call not established", "error", err)
+		if dlg.LoadState() != sipmsg.DialogStateEnded && res.IsSuccess() && dlg.LoadState() >= sipmsg.DialogStateEstablished {
+			s.bye(dlg, log)
+		}
+		return
+	}
+	if dlg.LoadState() == sipmsg.DialogStateEstablished {
+		// sipgo gave up waiting for the ACK (64*T1); RFC 3261 13.3.1.4
+		// says to end the session with BYE.
+		log.Info("sip call got no ACK")
+		s.bye(dlg, log)
+		return
+	}
+	s.serve(dlg, call, log)
+}
+
+// ring waits cfg.RingDelay. It reports false when the caller cancelled
+// (sipgo has then answered 487) or the server is closing (503 sent).
+func (s *Server) ring(dlg *sipgo.DialogServerSession, req *sipmsg.Request, tx sipmsg.ServerTransaction, log *slog.Logger) bool {
+	var timer <-chan time.Time
+	if s.cfg.RingDelay > 0 {
+		t := time.NewTimer(s.cfg.RingDelay)
+		defer t.Stop()
+		timer = t.C
+	} else {
+		c := make(chan time.Time)
+		close(c)
+		timer = c
+	}
+	select {
+	case <-timer:
+	case <-dlg.Context().Done():
+		log.Info("sip invite cancelled before answer", "cause", context.Cause(dlg.Context()))
+		return false
+	case <-s.baseCtx.Done():
+		_ = dlg.Respond(sipmsg.StatusServiceUnavailable, "Service Unavailable", nil, s.retryAfter())
+		return false
+	}
+	// A CANCEL racing with the timer.
+	if dlg.Context().Err() != nil {
+		return false
+	}
+	return true
+}
+
+func (s *Server) contact(req *sipmsg.Request, ip net.IP) sipmsg.Header {
+	port := 0
+	if a := s.Addr(); a != "" {
+		_, p, _ := net.SplitHostPort(a)
+		port, _ = strconv.Atoi(p)
+	}
+	u := sipmsg.Uri{Scheme: "sip", User: "contactd", Host: ip.String(), Port: port}
+	if t := strings.ToLower(req.Transport()); t != "" && t != "udp" {
+		u.UriParams = sipmsg.NewParams()
+		u.UriParams.Add("transport", t)
+	}
+	return &sipmsg.ContactHeader{Address: u}
+}
+
+// serve runs the handler for an established call and hangs up after it.
+func (s *Server) serve(dlg *sipgo.DialogServerSession, call *InboundCall, log *slog.Logger) {
+	ctx, cancel := context.WithCancelCause(s.baseCtx)
+	defer cancel(nil)
+	stop := context.AfterFunc(dlg.Context(), func() { cancel(ErrRemoteHangup) })
+	defer stop()
+
+	log.Info("sip call answered")
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				log.Error("call handler panicked", "panic", r)
+			}
+		}()
+		s.h.ServeCall(ctx, call)
+	}()
+	if dlg.LoadState() == sipmsg.DialogStateEnded {
+		log.Info("sip call ended", "by", "remote")
+		return
+	}
+	s.bye(dlg, log)
+	log.Info("sip call ended", "by", "local", "cause", context.Cause(ctx))
+}
+
+func (s *Server) bye(dlg *sipgo.DialogServerSession, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ByeTimeout)
+	defer cancel()
+	if err := dlg.Bye(ctx); err != nil {
+		log.Info("sip bye failed", "error", err)
+	}
+}
+
+// newUA makes a sipgo user agent whose layers log to log.
+func newUA(name string, log *slog.Logger) (*sipgo.UserAgent, error) {
+	return sipgo.NewUA(sipgo.WithUserAgent(name),
+		sipgo.WithUserAgentTransactionLayerOptions(sipmsg.WithTransactionLayerLogger(log)),
+		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(log)))
+}
+
+func sourceAddr(req *sipmsg.Request) net.Addr {
+	src := req.Source()
+	if strings.EqualFold(req.Transport(), "udp") {
+		a, err := net.ResolveUDPAddr("udp", src)
+		if err == nil {
+			return a
+		}
+	}
+	a, err := net.ResolveTCPAddr("tcp", src)
+	if err != nil {
+		return nil
+	}
+	return a
+}
