@@ -1,0 +1,126 @@
+// Package asr is the speech-recognition boundary: a Recognizer opens one
+// Stream per audio channel; providers live in sub-packages and register
+// themselves by name, like database/sql drivers.
+package asr
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// SampleRate is the only rate a Stream accepts: 16 kHz mono signed 16-bit PCM.
+const SampleRate = 16000
+
+// Kind says what a Result reports.
+type Kind int
+
+// Result kinds.
+const (
+	// SpeechStart: the VAD heard the start of an utterance (barge-in cue).
+	SpeechStart Kind = iota
+	// Partial: an interim hypothesis of the current utterance.
+	Partial
+	// Final: the utterance's final text.
+	Final
+)
+
+// Word is one recognised word with its timing.
+type Word struct {
+	Text    string  `json:"text"`
+	StartMS int64   `json:"start_ms"`
+	EndMS   int64   `json:"end_ms"`
+	Conf    float64 `json:"conf"`
+}
+
+// Result is one event of a Stream. Times are ms from the first sample written.
+type Result struct {
+	Kind       Kind
+	Text       string
+	StartMS    int64
+	EndMS      int64
+	Confidence float64
+	Words      []Word
+}
+
+// Stream takes one channel's audio and reports what was said.
+type Stream interface {
+	// Write queues 16 kHz PCM; it never blocks the media path: when the
+	// stream is behind, audio is dropped and counted.
+	Write(pcm []int16)
+	// Results delivers events; it is closed after Close has flushed.
+	Results() <-chan Result
+	// Close ends the audio, finishes the last utterance and closes Results.
+	Close() error
+}
+
+// StreamOptions tune one stream.
+type StreamOptions struct {
+	// Label names the stream in logs (e.g. "call-123/caller").
+	Label string
+}
+
+// Recognizer opens streams. Implementations are safe for concurrent use.
+type Recognizer interface {
+	NewStream(ctx context.Context, opts StreamOptions) (Stream, error)
+	// Recognize transcribes one whole utterance (used by asr-eval and imports).
+	Recognize(ctx context.Context, pcm []int16) (Result, error)
+	Close() error
+}
+
+// Config is what a provider factory gets.
+type Config struct {
+	// Phrases the callers are expected to say (IVR examples etc.), for
+	// providers that build a domain language model or hint list.
+	Phrases []string
+	// DataDir is a writable directory the provider may cache files in.
+	DataDir string
+	// Options are the provider's own settings from the config file.
+	Options map[string]string
+}
+
+// Factory builds a Recognizer.
+type Factory func(ctx context.Context, cfg Config) (Recognizer, error)
+
+var (
+	mu        sync.Mutex
+	factories = map[string]Factory{}
+)
+
+// Register makes a provider available by name. It panics on a nil factory or
+// a duplicate name, as database/sql.Register does.
+func Register(name string, f Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	if f == nil {
+		panic("asr: Register factory is nil")
+	}
+	if _, dup := factories[name]; dup {
+		panic("asr: Register called twice for " + name)
+	}
+	factories[name] = f
+}
+
+// Providers lists the registered provider names.
+func Providers() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	names := make([]string, 0, len(factories))
+	for n := range factories {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New builds the named provider.
+func New(ctx context.Context, name string, cfg Config) (Recognizer, error) {
+	mu.Lock()
+	f := factories[name]
+	mu.Unlock()
+	if f == nil {
+		return nil, fmt.Errorf("asr: unknown provider %q (have %v)", name, Providers())
+	}
+	return f(ctx, cfg)
+}

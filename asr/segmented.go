@@ -1,0 +1,219 @@
+package asr
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/contactd/contactd/asr/vad"
+)
+
+// DecodeFunc transcribes one VAD-cut utterance. Times in the Result it
+// returns are relative to the utterance's first sample; the stream shifts
+// them.
+type DecodeFunc func(ctx context.Context, pcm []int16) (Result, error)
+
+// SegmentedOptions tune a stream made by NewSegmentedStream.
+type SegmentedOptions struct {
+	// VAD configures the segmenter (zero: vad defaults).
+	VAD vad.Config
+	// Buffer is how many Write calls may wait for the VAD before audio is
+	// dropped (default 250, 5 s of 20 ms frames).
+	Buffer int
+	// Pending is how many utterances may wait for the decoder before one
+	// is dropped (default 4).
+	Pending int
+	// Logger receives drops and decode errors (default slog.Default()).
+	Logger *slog.Logger
+	// Label names the stream in logs.
+	Label string
+}
+
+// SegmentedStream is a Stream for recognisers that decode whole utterances:
+// one goroutine runs the VAD and reports SpeechStart at once, a second
+// decodes finished utterances in order, so a slow decoder never delays the
+// barge-in cue. Finals arrive in utterance order.
+type SegmentedStream struct {
+	ctx    context.Context
+	decode DecodeFunc
+	log    *slog.Logger
+	seg    *vad.Segmenter
+
+	mu      sync.RWMutex // guards closed against sends on in
+	closed  bool
+	outOnce sync.Once
+	in      chan []int16
+	utts    chan vad.Event
+	out     chan Result
+	wg      sync.WaitGroup
+
+	dropped    atomic.Int64 // samples
+	droppedUtt atomic.Int64
+	samples    atomic.Int64
+}
+
+var _ Stream = (*SegmentedStream)(nil)
+
+// NewSegmentedStream starts a stream whose utterances go to decode. It
+// starts two goroutines, which Close stops and waits for. Read Results
+// until it is closed; a reader that stops reading must cancel ctx, or
+// Close waits for it. An utterance the decoder finds no words in still
+// ends with a Final whose Text is empty; a SpeechStart whose sound was too
+// short (vad.Config.MinSpeech) is followed by no Final.
+func NewSegmentedStream(ctx context.Context, decode DecodeFunc, opts SegmentedOptions) *SegmentedStream {
+	if opts.Buffer <= 0 {
+		opts.Buffer = 250
+	}
+	if opts.Pending <= 0 {
+		opts.Pending = 4
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if opts.Label != "" {
+		log = log.With("stream", opts.Label)
+	}
+	s := &SegmentedStream{
+		ctx:    ctx,
+		decode: decode,
+		log:    log,
+		seg:    vad.New(opts.VAD),
+		in:     make(chan []int16, opts.Buffer),
+		utts:   make(chan vad.Event, opts.Pending),
+		out:    make(chan Result, 16),
+	}
+	s.wg.Add(2)
+	go s.segment()
+	go s.decodeLoop()
+	return s
+}
+
+// Write queues audio without blocking; when the stream is behind (or
+// closed) the audio is dropped and counted in Dropped.
+func (s *SegmentedStream) Write(pcm []int16) {
+	if len(pcm) == 0 {
+		return
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		s.dropped.Add(int64(len(pcm)))
+		return
+	}
+	select {
+	case s.in <- append([]int16(nil), pcm...):
+	default:
+		if s.dropped.Add(int64(len(pcm))) == int64(len(pcm)) {
+			s.log.Warn("asr: stream is behind, dropping audio")
+		}
+	}
+}
+
+// Results delivers SpeechStart and Final events; it is closed once Close
+// has flushed the last utterance.
+func (s *SegmentedStream) Results() <-chan Result { return s.out }
+
+// Close ends the audio, waits for the last utterance to be decoded and
+// closes Results. Safe to call twice.
+func (s *SegmentedStream) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.in)
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	s.outOnce.Do(func() { close(s.out) })
+	return nil
+}
+
+// Dropped reports how many samples and utterances were dropped because the
+// stream was behind.
+func (s *SegmentedStream) Dropped() (samples, utterances int64) {
+	return s.dropped.Load(), s.droppedUtt.Load()
+}
+
+// String describes the stream's stages for logs and tests.
+func (s *SegmentedStream) String() string { return "VAD -> Decode" }
+
+func (s *SegmentedStream) emit(r Result) bool {
+	select {
+	case s.out <- r:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+// segment runs the VAD over written audio.
+func (s *SegmentedStream) segment() {
+	defer s.wg.Done()
+	defer close(s.utts)
+	var evs []vad.Event
+	handle := func() bool {
+		for _, ev := range evs {
+			switch ev.Kind {
+			case vad.SpeechStart:
+				if !s.emit(Result{Kind: SpeechStart, StartMS: ev.StartMS, EndMS: ev.StartMS}) {
+					return false
+				}
+			case vad.Utterance:
+				select {
+				case s.utts <- ev:
+				case <-s.ctx.Done():
+					return false
+				default:
+					s.droppedUtt.Add(1)
+					s.log.Warn("asr: decoder is behind, dropping an utterance",
+						"start_ms", ev.StartMS, "end_ms", ev.EndMS)
+				}
+			}
+		}
+		evs = evs[:0]
+		return true
+	}
+	for {
+		select {
+		case pcm, ok := <-s.in:
+			if !ok {
+				evs = s.seg.Flush(evs)
+				handle()
+				return
+			}
+			s.samples.Add(int64(len(pcm)))
+			evs = s.seg.Write(pcm, evs)
+			if !handle() {
+				return
+			}
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// decodeLoop decodes utterances in order.
+func (s *SegmentedStream) decodeLoop() {
+	defer s.wg.Done()
+	for ev := range s.utts {
+		if s.ctx.Err() != nil {
+			continue // drain so segment never blocks
+		}
+		r, err := s.decode(s.ctx, ev.PCM)
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.log.Warn("asr: decode failed", "start_ms", ev.StartMS, "err", err)
+			}
+			continue
+		}
+		r.Kind = Final
+		r.StartMS = ev.StartMS
+		r.EndMS = ev.EndMS
+		for i := range r.Words {
+			r.Words[i].StartMS += ev.StartMS
+			r.Words[i].EndMS += ev.StartMS
+		}
+		s.emit(r)
+	}
+}

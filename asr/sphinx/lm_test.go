@@ -1,0 +1,123 @@
+package sphinx
+
+import (
+	"bufio"
+	"bytes"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"Where's my ORDER?", []string{"where's", "my", "order"}},
+		{"order 5821", []string{"order", "five", "eight", "two", "one"}},
+		{"I don’t know...", []string{"i", "don't", "know"}},
+		{"  ", nil},
+		{"'quoted' words, and-dashes", []string{"quoted", "words", "and", "dashes"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := Normalize(tc.in); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %q want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDigitSentencesCoverAllPairs(t *testing.T) {
+	pairs := map[string]bool{}
+	for _, s := range DigitSentences() {
+		var ws []string
+		for _, w := range strings.Fields(strings.ReplaceAll(s, "oh", "zero")) {
+			if slices.Contains(digitWords[:], w) {
+				ws = append(ws, w)
+			}
+		}
+		for i := 1; i < len(ws); i++ {
+			pairs[ws[i-1]+" "+ws[i]] = true
+		}
+	}
+	if len(pairs) != 100 {
+		t.Fatalf("%d digit pairs covered, want 100", len(pairs))
+	}
+}
+
+// parseARPA reads n-gram log-probabilities and back-off weights.
+func parseARPA(t *testing.T, b []byte) (probs, bows map[string]float64) {
+	probs, bows = map[string]float64{}, map[string]float64{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	order := 0
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasSuffix(line, "-grams:") {
+			order, _ = strconv.Atoi(line[1:2])
+			continue
+		}
+		f := strings.Fields(line)
+		if order == 0 || len(f) < order+1 {
+			continue
+		}
+		p, err := strconv.ParseFloat(f[0], 64)
+		if err != nil {
+			t.Fatalf("bad line %q", line)
+		}
+		g := strings.Join(f[1:order+1], " ")
+		probs[g] = p
+		if len(f) == order+2 {
+			bows[g], _ = strconv.ParseFloat(f[order+1], 64)
+		}
+	}
+	return probs, bows
+}
+
+func TestARPAIsNormalised(t *testing.T) {
+	var sents [][]string
+	for _, s := range []string{"check my order", "check my account", "my order is late", "cancel my order", "yes", "no"} {
+		sents = append(sents, Normalize(s))
+	}
+	lm := BuildLM(sents, 3)
+	var buf bytes.Buffer
+	if err := lm.WriteARPA(&buf); err != nil {
+		t.Fatal(err)
+	}
+	probs, bows := parseARPA(t, buf.Bytes())
+	vocab := append(lm.Vocabulary(), "</s>")
+	// p follows ARPA back-off: the longest stored n-gram, else bow(h)·p(shorter).
+	var p func(g []string) float64
+	p = func(g []string) float64 {
+		if v, ok := probs[strings.Join(g, " ")]; ok {
+			return math.Pow(10, v)
+		}
+		return math.Pow(10, bows[strings.Join(g[:len(g)-1], " ")]) * p(g[1:])
+	}
+	for _, h := range [][]string{{"<s>"}, {"my"}, {"<s>", "check"}, {"check", "my"}, {"my", "order"}, {"order"}} {
+		var sum float64
+		for _, w := range vocab {
+			sum += p(append(append([]string(nil), h...), w))
+		}
+		if math.Abs(sum-1) > 1e-4 {
+			t.Errorf("history %q: probabilities sum to %.6f", h, sum)
+		}
+	}
+	if !strings.Contains(buf.String(), "ngram 3=") {
+		t.Fatal("no trigrams")
+	}
+}
+
+func TestFilterDict(t *testing.T) {
+	dict := "abc AE B K\norder AO R D ER\norder(2) AO D ER\nmy M AY\nzzz Z\n"
+	entries, missing, err := FilterDict(strings.NewReader(dict), map[string]bool{"order": true, "my": true, "contactd": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 3 || !reflect.DeepEqual(missing, []string{"contactd"}) {
+		t.Fatalf("entries %q missing %q", entries, missing)
+	}
+}

@@ -1,0 +1,124 @@
+package tts_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/contactd/contactd/tts"
+)
+
+// countingSynth is a Synthesizer that counts calls and can be held.
+type countingSynth struct {
+	calls atomic.Int32
+	gate  chan struct{}
+	fail  bool
+}
+
+func (s *countingSynth) Synthesize(ctx context.Context, text string) ([]int16, error) {
+	s.calls.Add(1)
+	if s.gate != nil {
+		select {
+		case <-s.gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if s.fail {
+		return nil, errors.New("boom")
+	}
+	return []int16{int16(len(text))}, nil
+}
+
+func TestCacheSingleflight(t *testing.T) {
+	s := &countingSynth{gate: make(chan struct{})}
+	c := tts.NewCache(s, 10)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pcm, err := c.Synthesize(context.Background(), "hello")
+			if err == nil && (len(pcm) != 1 || pcm[0] != 5) {
+				err = fmt.Errorf("got %v", pcm)
+			}
+			errs <- err
+		}()
+	}
+	// Let the leader through once it is in the synthesiser.
+	for s.calls.Load() == 0 {
+		runtimeGosched()
+	}
+	close(s.gate)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.calls.Load(); n != 1 {
+		t.Fatalf("synthesised %d times, want 1", n)
+	}
+	if _, err := c.Synthesize(context.Background(), "hello"); err != nil || s.calls.Load() != 1 {
+		t.Fatalf("cached call: err=%v calls=%d", err, s.calls.Load())
+	}
+}
+
+func TestCacheEvictsAndDoesNotCacheErrors(t *testing.T) {
+	tests := []struct {
+		name      string
+		fail      bool
+		texts     []string
+		wantCalls int32
+	}{
+		{"lru keeps two", false, []string{"a", "b", "a", "c", "a", "b"}, 4},
+		{"errors retried", true, []string{"a", "a", "a"}, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &countingSynth{fail: tc.fail}
+			c := tts.NewCache(s, 2)
+			for _, txt := range tc.texts {
+				_, err := c.Synthesize(context.Background(), txt)
+				if (err != nil) != tc.fail {
+					t.Fatalf("%q: err=%v", txt, err)
+				}
+			}
+			if got := s.calls.Load(); got != tc.wantCalls {
+				t.Fatalf("calls=%d want %d", got, tc.wantCalls)
+			}
+		})
+	}
+}
+
+func TestCacheFollowerRetriesWhenLeaderCancels(t *testing.T) {
+	s := &countingSynth{gate: make(chan struct{})}
+	c := tts.NewCache(s, 2)
+	leaderCtx, cancel := context.WithCancel(context.Background())
+	leaderErr := make(chan error, 1)
+	go func() {
+		_, err := c.Synthesize(leaderCtx, "x")
+		leaderErr <- err
+	}()
+	for s.calls.Load() == 0 {
+		runtimeGosched()
+	}
+	follower := make(chan error, 1)
+	go func() {
+		_, err := c.Synthesize(context.Background(), "x")
+		follower <- err
+	}()
+	cancel()
+	if err := <-leaderErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("leader err=%v", err)
+	}
+	close(s.gate)
+	if err := <-follower; err != nil {
+		t.Fatalf("follower err=%v", err)
+	}
+}
