@@ -1,0 +1,152 @@
+package ivr
+
+import (
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// stopwords carry no intent on their own. They still take part in bigrams
+// ("log in", "sign up") but do not count as known words when deciding
+// whether a text is out of scope.
+var stopwords = toSet(`a an the i im id ive ill me my mine we our you your yours it its is are was were be been
+am do does did to of in on at for from with about and or but so if then than this that these those there
+theres here what whats when where wheres who why how can could would should will wont shall may might must
+please hi hello hey yes yeah no not just like want wanted need needed get got have has had some any
+thanks thank um uh er erm okay ok well oh really very also still again now today tomorrow yesterday`)
+
+// numberWords normalise to one token: callers say order numbers in many
+// ways and the exact value never tells the intent.
+var numberWords = toSet(`zero oh one two three four five six seven eight nine ten eleven twelve thirteen fourteen
+fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
+thousand double triple`)
+
+func toSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
+}
+
+// tokenize lower-cases text, drops apostrophes ("don't" → "dont"), splits
+// on everything that is not a letter or digit, folds digit strings and
+// number words into "<num>" (a run of them into one) and stems lightly.
+func tokenize(text string) []string {
+	var raw []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			raw = append(raw, b.String())
+			b.Reset()
+		}
+	}
+	for _, r := range strings.ToLower(text) {
+		switch {
+		case r == '\'' || r == '’':
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		default:
+			flush()
+		}
+	}
+	flush()
+	out := raw[:0]
+	for _, w := range raw {
+		if isNum(w) {
+			// "ten days" keeps its number; sequences collapse.
+			if len(out) > 0 && out[len(out)-1] == "<num>" {
+				continue
+			}
+			out = append(out, "<num>")
+			continue
+		}
+		out = append(out, stem(w))
+	}
+	return out
+}
+
+func isNum(w string) bool {
+	if numberWords[w] {
+		return true
+	}
+	digits := 0
+	for _, r := range w {
+		if unicode.IsDigit(r) {
+			digits++
+		}
+	}
+	return digits > 0 && digits*2 >= len(w)
+}
+
+// stem strips a few English suffixes so that "deliver", "delivered" and
+// "delivering" meet. It is deliberately crude: the classifier only needs
+// the forms to collide, not to be words.
+func stem(w string) string {
+	if stopwords[w] {
+		return w
+	}
+	switch {
+	case len(w) > 5 && strings.HasSuffix(w, "ing"):
+		return w[:len(w)-3]
+	case len(w) > 4 && strings.HasSuffix(w, "ies"):
+		return w[:len(w)-3] + "y"
+	case len(w) > 4 && strings.HasSuffix(w, "ed"):
+		return w[:len(w)-2]
+	case len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us"):
+		return w[:len(w)-1]
+	}
+	return w
+}
+
+// featureSet is a sparse, L2-normalised feature vector.
+type featureSet struct {
+	idx []int
+	val []float64
+}
+
+// charWeight scales character 4-grams against word features. They let
+// "refunded" meet "refund" and survive misrecognised words; 1 was best in
+// cross-validation.
+const charWeight = 1.0
+
+// feature is one named feature value.
+type feature struct {
+	name string
+	val  float64
+}
+
+// rawFeatures lists the feature names of a token list with their weights,
+// sorted by name so that training never depends on map order.
+func rawFeatures(toks []string) []feature {
+	f := map[string]float64{}
+	for i, t := range toks {
+		f["w:"+t] = 1
+		if i+1 < len(toks) {
+			f["b:"+t+"_"+toks[i+1]] = 1
+		}
+		if !stopwords[t] && t != "<num>" && len(t) > 3 {
+			p := "<" + t + ">"
+			for k := 0; k+4 <= len(p); k++ {
+				f["c:"+p[k:k+4]] += charWeight
+			}
+		}
+	}
+	out := make([]feature, 0, len(f))
+	for name, v := range f {
+		out = append(out, feature{name, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// contentWords are the tokens that are neither stop words nor numbers.
+func contentWords(toks []string) []string {
+	var out []string
+	for _, t := range toks {
+		if !stopwords[t] && t != "<num>" {
+			out = append(out, t)
+		}
+	}
+	return out
+}

@@ -1,0 +1,330 @@
+package ivr
+
+import (
+	"bytes"
+	"errors"
+	"github.com/contactd/contactd/config"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Floors for the held-out eval set. Measured: accuracy 0.941 (80/85),
+// out-of-scope recall 1.0 (10/10); the floors leave a margin for changes to
+// the examples.
+const (
+	evalAccuracyFloor = 0.85
+	evalOOSFloor      = 0.7
+)
+
+var (
+	demoOnce sync.Once
+	demoC    *Classifier
+	demoErr  error
+)
+
+// demoSet is the built-in demo config's intents.
+type demoSet struct{ cfg *config.Config }
+
+func (d demoSet) Examples() map[string][]string {
+	m := map[string][]string{}
+	for _, in := range d.cfg.Intents {
+		m[in.Name] = in.Examples
+	}
+	return m
+}
+
+func (d demoSet) Lookup(name string) (config.Intent, bool) { return d.cfg.Intent(name) }
+
+func demoIntents(t *testing.T) demoSet {
+	t.Helper()
+	c, err := config.Parse("demo", config.Demo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return demoSet{c}
+}
+
+func demoClassifier(t *testing.T) *Classifier {
+	t.Helper()
+	s := demoIntents(t)
+	demoOnce.Do(func() { demoC, demoErr = TrainClassifier(s.Examples()) })
+	if demoErr != nil {
+		t.Fatal(demoErr)
+	}
+	return demoC
+}
+
+func TestDemoIntents(t *testing.T) {
+	s := demoIntents(t)
+	want := map[string]string{
+		"order_status": "orders", "returns": "returns", "billing": "billing", "tech_support": "support",
+		"account_access": "accounts", "cancel": "retention", "sales": "sales", "complaint": "complaints", "human": "general",
+	}
+	if len(s.cfg.Intents) != len(want) {
+		t.Fatalf("%d intents, want %d", len(s.cfg.Intents), len(want))
+	}
+	for name, queue := range want {
+		in, ok := s.Lookup(name)
+		if !ok {
+			t.Errorf("intent %s missing", name)
+			continue
+		}
+		if in.Queue != queue {
+			t.Errorf("%s queue = %q, want %q", name, in.Queue, queue)
+		}
+		if len(in.Examples) < 20 {
+			t.Errorf("%s has %d examples, want at least 20", name, len(in.Examples))
+		}
+		if in.DTMF == "" || in.MenuLabel == "" {
+			t.Errorf("%s lacks dtmf or menu_label", name)
+		}
+	}
+}
+
+func TestTrainAndCrossValidate(t *testing.T) {
+	s := demoIntents(t)
+	start := time.Now()
+	c := demoClassifier(t)
+	took := time.Since(start)
+	st := c.Stats()
+	t.Logf("trained in %v (0 when another test trained first; with %d-fold CV): %d intents, %d examples, %d features, cv accuracy %.3f, unknown threshold %.3f",
+		took, st.CVFolds, st.Intents, st.Examples, st.Features, st.CVAccuracy, st.Threshold)
+	if st.CVAccuracy < 0.6 {
+		t.Errorf("cross-validated accuracy %.3f < 0.6", st.CVAccuracy)
+	}
+	if st.Threshold < minThreshold || st.Threshold > maxThreshold {
+		t.Errorf("threshold %.3f outside [%v, %v]", st.Threshold, minThreshold, maxThreshold)
+	}
+	// Deterministic: a second training answers identically.
+	c2, err := TrainClassifier(s.Examples())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"where is my order", "i want to cancel", "tell me a joke", "my bill is wrong"} {
+		if a, b := c.Classify(text), c2.Classify(text); !reflect.DeepEqual(a, b) {
+			t.Errorf("Classify(%q) differs between trainings: %+v vs %+v", text, a, b)
+		}
+	}
+}
+
+func TestHeldOutEval(t *testing.T) {
+	c := demoClassifier(t)
+	f, err := os.Open("testdata/eval.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out bytes.Buffer
+	r, err := Eval(c, f, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("\n%s", out.String())
+	if r.Accuracy < evalAccuracyFloor {
+		t.Errorf("held-out accuracy %.3f < %.2f", r.Accuracy, evalAccuracyFloor)
+	}
+	if r.OutOfScope < 5 || r.OutOfScopeRecall < evalOOSFloor {
+		t.Errorf("out-of-scope recall %.3f over %d lines, want >= %.2f over >= 5", r.OutOfScopeRecall, r.OutOfScope, evalOOSFloor)
+	}
+	for _, want := range []string{"accuracy=", "out_of_scope_recall=", "precision", "confusion matrix", "order_status"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	// The training examples must not leak into the held-out set.
+	ex := map[string]bool{}
+	for _, list := range demoIntents(t).Examples() {
+		for _, e := range list {
+			ex[strings.Join(tokenize(e), " ")] = true
+		}
+	}
+	data, _ := os.ReadFile("testdata/eval.tsv")
+	for i, line := range strings.Split(string(data), "\n") {
+		if _, text, ok := strings.Cut(line, "\t"); ok && ex[strings.Join(tokenize(text), " ")] {
+			t.Errorf("eval.tsv line %d is a training example: %q", i+1, text)
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	c := demoClassifier(t)
+	tests := []struct {
+		text, want, reason string
+	}{
+		{"where is my order five eight two one three", "order_status", ""},
+		{"I want my money back", "returns", ""},
+		{"my internet is not working again", "tech_support", ""},
+		{"agent", "human", "rule"},
+		{"AGENT!", "human", "rule"},
+		{"my internet is down i want an agent", "human", "rule"},
+		{"can i speak to a representative about my bill", "human", "rule"},
+		{"operator", "human", "rule"},
+		{"get me a real person", "human", "rule"},
+		{"i need a human being", "human", "rule"},
+		{"", "unknown", "no_known_words"},
+		{"   ", "unknown", "no_known_words"},
+		{"purple elephants dancing", "unknown", "no_known_words"},
+		{"1234567", "unknown", "no_known_words"},
+		{"um uh", "unknown", "no_known_words"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			got := c.Classify(tt.text)
+			if got.Intent != tt.want {
+				t.Fatalf("Classify(%q) = %s (%.2f, %s), want %s", tt.text, got.Intent, got.Confidence, got.Reason, tt.want)
+			}
+			if tt.reason != "" && got.Reason != tt.reason {
+				t.Errorf("reason = %s, want %s", got.Reason, tt.reason)
+			}
+			if tt.reason == "rule" && got.Confidence < 0.95 {
+				t.Errorf("rule confidence %.2f < 0.95", got.Confidence)
+			}
+			var sum float64
+			for _, v := range got.Scores {
+				sum += v
+			}
+			if len(got.Scores) != 9 || sum < 0.999 || sum > 1.001 {
+				t.Errorf("scores: %d intents summing to %.4f, want 9 summing to 1", len(got.Scores), sum)
+			}
+			if got.Confidence < 0 || got.Confidence > 1 {
+				t.Errorf("confidence %v outside [0,1]", got.Confidence)
+			}
+		})
+	}
+}
+
+func TestTrainClassifierErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		ex   map[string][]string
+		want error
+	}{
+		{"nil", nil, ErrNoExamples},
+		{"one intent", map[string][]string{"a": {"x y", "y z"}}, ErrBadExamples},
+		{"too few examples", map[string][]string{"a": {"x y", "y z"}, "b": {"q"}}, ErrBadExamples},
+		{"empty examples", map[string][]string{"a": {"x y", "y z"}, "b": {"", "  !! "}}, ErrBadExamples},
+		{"reserved", map[string][]string{"a": {"x y", "y z"}, "unknown": {"q", "r"}}, ErrBadExamples},
+		{"blank name", map[string][]string{"a": {"x y", "y z"}, " ": {"q", "r"}}, ErrBadExamples},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := TrainClassifier(tt.ex)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestClassifierWithoutHumanIntent(t *testing.T) {
+	c, err := TrainClassifier(map[string][]string{
+		"pay":   {"pay my bill", "make a payment", "i want to pay"},
+		"track": {"track my parcel", "where is my parcel", "parcel tracking"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Classify("where is my parcel please"); got.Intent != "track" {
+		t.Errorf("got %+v, want track", got)
+	}
+	// With no human intent configured the rule cannot fire.
+	if got := c.Classify("agent"); got.Intent == HumanIntent {
+		t.Errorf("got %+v, want anything but human", got)
+	}
+}
+
+func TestEvalMalformed(t *testing.T) {
+	c := demoClassifier(t)
+	tests := []struct {
+		name, data string
+		lines      []string
+	}{
+		{"no tab", "billing\tmy bill\nwhere is my order\n", []string{"line 2"}},
+		{"unknown label", "# comment\n\nrefunds\tmoney back\n", []string{"line 3", `"refunds"`}},
+		{"empty text", "billing\t  \n", []string{"line 1", "empty text"}},
+		{"three columns", "billing\ta\tb\n", []string{"line 1"}},
+		{"several", "x\n\ny\n", []string{"line 1", "line 3"}},
+		{"nothing", "# only a comment\n", []string{"no data"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			_, err := Eval(c, strings.NewReader(tt.data), &out)
+			if !errors.Is(err, ErrBadEvalData) {
+				t.Fatalf("err = %v, want ErrBadEvalData", err)
+			}
+			for _, l := range tt.lines {
+				if !strings.Contains(err.Error(), l) {
+					t.Errorf("error %q does not mention %q", err, l)
+				}
+			}
+			if out.Len() != 0 {
+				t.Errorf("report written despite bad data: %q", out.String())
+			}
+		})
+	}
+}
+
+func TestEvalCounts(t *testing.T) {
+	c := demoClassifier(t)
+	data := "billing\ti was charged twice\r\nhuman\tagent please\nunknown\tagent\nunknown\tpurple elephants\n"
+	r, err := Eval(c, strings.NewReader(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Total != 4 || r.Correct != 3 || r.OutOfScope != 2 || r.OutOfScopeRecall != 0.5 {
+		t.Errorf("got %+v", r)
+	}
+	if r.Confusion["unknown"]["human"] != 1 || r.PerIntent["human"].Precision != 0.5 {
+		t.Errorf("confusion %v, human %+v", r.Confusion["unknown"], r.PerIntent["human"])
+	}
+	if len(r.Misses) != 1 || r.Misses[0].Line != 3 {
+		t.Errorf("misses %+v", r.Misses)
+	}
+}
+
+func TestSlotWrappers(t *testing.T) {
+	if got := ParseDigits("five eight two one three"); got != "58213" {
+		t.Errorf("ParseDigits = %q", got)
+	}
+	if got, ok := ExtractOrderNumber("order number double five one two three"); !ok || got != "55123" {
+		t.Errorf("ExtractOrderNumber = %q, %v", got, ok)
+	}
+	if yes, ok := ParseYesNo("yeah"); !yes || !ok {
+		t.Errorf("ParseYesNo = %v, %v", yes, ok)
+	}
+}
+
+func FuzzClassify(f *testing.F) {
+	c, err := TrainClassifier(map[string][]string{"a": {"where is my order", "track parcel"}, "human": {"agent", "person"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"", "agent", "ÄÖÜ 123", "order\x00five", "real"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := c.Classify(s)
+		if got.Intent == "" || got.Confidence < 0 || got.Confidence > 1 {
+			t.Fatalf("Classify(%q) = %+v", s, got)
+		}
+	})
+}
+
+// Simple is what the call flow consumes.
+var _ IntentClassifier = Simple{}
+
+func TestSimple(t *testing.T) {
+	c := demoClassifier(t)
+	intent, conf := Simple{C: c}.Classify("operator please")
+	if intent != "human" || conf < 0.95 {
+		t.Errorf("got %s %.2f", intent, conf)
+	}
+	if intent, _ := (Simple{C: c}).Classify("what's the capital of france"); intent != Unknown {
+		t.Errorf("got %s, want unknown", intent)
+	}
+}

@@ -1,0 +1,221 @@
+package tickets
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/contactd/contactd/transcript"
+)
+
+// call builds a transcript from alternating "c:"/"a:"/"s:" lines, four
+// seconds apart.
+func call(intent string, lines ...string) transcript.Transcript {
+	tr := transcript.Transcript{CallID: "call-1", CallerNumber: "+15551234567", Intent: intent}
+	for i, l := range lines {
+		who, text, _ := strings.Cut(l, ":")
+		sp := map[string]transcript.Speaker{"c": transcript.Caller, "a": transcript.Agent, "s": transcript.System}[who]
+		tr.Segments = append(tr.Segments, transcript.Segment{Speaker: sp, StartMS: int64(i) * 4000, EndMS: int64(i)*4000 + 3000, Text: strings.TrimSpace(text)})
+	}
+	return tr
+}
+
+var orderCall = call("order_status",
+	"s: thanks for calling how can i help",
+	"c: where is my order",
+	"a: hello thanks for calling this is sam how can i help",
+	"c: hi i ordered a laptop last week and it still hasn't arrived",
+	"a: i'm sorry to hear that can i have your order number please",
+	"c: yes it's five eight two one three",
+	"a: thank you i can see it was delayed at the depot it will be delivered tomorrow before noon",
+	"c: oh great thank you so much that's perfect",
+	"a: is there anything else i can help with",
+	"c: no that's all thanks bye",
+	"a: thank you for calling goodbye",
+)
+
+var complaintCall = call("complaint",
+	"a: good morning you're through to alex",
+	"c: this is the third time i've called and i'm absolutely fed up",
+	"c: the engineer never turned up and nobody told me this is ridiculous",
+	"a: i'm really sorry can i take your account number",
+	"c: it's four four one two nine seven",
+	"a: thanks i've escalated this to our field team and booked a new visit for friday with a twenty pound credit",
+	"c: fine whatever",
+	"a: thank you for calling",
+)
+
+func TestDraftOrderStatus(t *testing.T) {
+	tk := Draft(orderCall, DraftOptions{})
+	want := Ticket{
+		CallID:    "call-1",
+		Category:  "order_status",
+		Priority:  PriorityNormal,
+		Subject:   "Order status – order 58213",
+		Entities:  map[string]string{EntityOrderNumber: "58213"},
+		Sentiment: SentimentPositive,
+		Tags:      []string{"order_status", "positive", "order_number"},
+		Status:    StatusOpen,
+		Customer:  Customer{Phone: "+15551234567"},
+	}
+	sum := tk.Summary
+	tk.Summary = ""
+	if !reflect.DeepEqual(tk, want) {
+		t.Errorf("got  %+v\nwant %+v", tk, want)
+	}
+	wantSum := "Caller: I ordered a laptop last week and it still hasn't arrived. Agent: Thank you i can see it was delayed at the depot it will be delivered tomorrow before noon."
+	if !strings.Contains(sum, "I ordered a laptop last week") || !strings.Contains(sum, "delivered tomorrow") {
+		t.Errorf("summary %q, want like %q", sum, wantSum)
+	}
+}
+
+func TestDraftComplaint(t *testing.T) {
+	tk := Draft(complaintCall, DraftOptions{})
+	if tk.Priority != PriorityHigh || tk.Sentiment != SentimentNegative {
+		t.Errorf("priority %s sentiment %s, want high negative", tk.Priority, tk.Sentiment)
+	}
+	if tk.Entities[EntityAccountNumber] != "441297" || tk.Entities[EntityOrderNumber] != "" {
+		t.Errorf("entities %v", tk.Entities)
+	}
+	if tk.Entities[EntityAmount] != "20.00" || tk.Entities[EntityCurrency] != "GBP" {
+		t.Errorf("amount %v", tk.Entities)
+	}
+	if tk.Subject != "Complaint – account 441297" {
+		t.Errorf("subject %q", tk.Subject)
+	}
+	if !strings.Contains(tk.Summary, "third time") || !strings.Contains(tk.Summary, "escalated") {
+		t.Errorf("summary %q", tk.Summary)
+	}
+	if got := Draft(complaintCall, DraftOptions{VIP: true}); got.Priority != PriorityUrgent || !contains(got.Tags, "vip") {
+		t.Errorf("VIP: priority %s tags %v", got.Priority, got.Tags)
+	}
+}
+
+func TestDraftBilling(t *testing.T) {
+	tr := call("billing",
+		"a: hi this is jo in billing",
+		"c: hello i was charged $49.99 twice on my card ending one one one one",
+		"a: can i have the email address on the account",
+		"c: sure it's jane dot doe at example dot com",
+		"a: thanks i've refunded the duplicate payment you'll see it in three to five working days",
+		"c: ok thanks",
+	)
+	tr.Incomplete = true
+	tk := Draft(tr, DraftOptions{Labels: map[string]string{"billing": "Billing enquiry"}})
+	if tk.Entities[EntityAmount] != "49.99" || tk.Entities[EntityCurrency] != "USD" || tk.Entities[EntityEmail] != "jane.doe@example.com" {
+		t.Errorf("entities %v", tk.Entities)
+	}
+	if tk.Subject != "Billing enquiry – 49.99 USD" {
+		t.Errorf("subject %q", tk.Subject)
+	}
+	if tk.Sentiment != SentimentNeutral || tk.Priority != PriorityNormal {
+		t.Errorf("sentiment %s priority %s", tk.Sentiment, tk.Priority)
+	}
+	wantTags := []string{"billing", "neutral", "amount", "email", "incomplete_transcript"}
+	if !reflect.DeepEqual(tk.Tags, wantTags) {
+		t.Errorf("tags %v, want %v", tk.Tags, wantTags)
+	}
+	if !strings.Contains(tk.Summary, "refunded the duplicate payment") {
+		t.Errorf("summary %q", tk.Summary)
+	}
+}
+
+func TestDraftEdgeCases(t *testing.T) {
+	tests := []struct {
+		name                          string
+		tr                            transcript.Transcript
+		category, subject, summaryHas string
+	}{
+		{"empty", transcript.Transcript{}, "unknown", "General enquiry", "Caller said nothing"},
+		{"ivr only", call("", "s: how can i help", "c: i need a pizza delivered to my house"), "unknown", "General enquiry", "No agent took part"},
+		{"no resolution", call("tech_support", "a: hello", "c: my internet keeps dropping every evening", "a: ok bye"), "tech_support", "Tech support", "No resolution stated"},
+		{"card redacted", call("billing", "c: i want to pay with four one one one one one one one one one one one one one one one please", "a: i've taken the payment"), "billing", "Billing", "[card ending 1111]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tk := Draft(tt.tr, DraftOptions{})
+			if tk.Category != tt.category || tk.Subject != tt.subject || !strings.Contains(tk.Summary, tt.summaryHas) {
+				t.Errorf("got category %q subject %q summary %q", tk.Category, tk.Subject, tk.Summary)
+			}
+			if tk.Status != StatusOpen || tk.Entities == nil {
+				t.Errorf("status %q entities %v", tk.Status, tk.Entities)
+			}
+			if strings.Contains(tk.Summary, "one one one one one one") {
+				t.Errorf("card number leaked: %q", tk.Summary)
+			}
+		})
+	}
+}
+
+func TestSentiment(t *testing.T) {
+	tests := []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{"c: i want to check my order", "c: ok thanks bye"}, SentimentNeutral},
+		{[]string{"c: that's brilliant you've been really helpful"}, SentimentPositive},
+		{[]string{"c: i'm not happy with this at all"}, SentimentNegative},
+		{[]string{"c: this is unacceptable", "c: ok thanks"}, SentimentNegative},
+		{[]string{"c: it's not bad actually"}, SentimentNeutral},
+		{[]string{"c: i'm not angry just confused", "c: great thanks"}, SentimentPositive},
+		{[]string{"a: this is ridiculous", "c: fine"}, SentimentNeutral}, // agent lines do not count
+		{[]string{"c: I'm FED UP!"}, SentimentNegative},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.lines, "/"), func(t *testing.T) {
+			if got := Sentiment(call("", tt.lines...)); got != tt.want {
+				t.Errorf("Sentiment = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"card 4111 1111 1111 1111 exp 12/27", "card [card ending 1111] exp 12/27"},
+		{"4111-1111-1111-1111", "[card ending 1111]"},
+		{"it's four one one one one one one one one one one one one one one one and cvv one two three", "it's [card ending 1111] and cvv one two three"},
+		{"number 4111 1111 1111 1111 123", "number [card ending 1111] 123"},
+		{"order 58213 phone 5551234567", "order 58213 phone 5551234567"},
+		{"4111 1111 1111 1112", "4111 1111 1111 1112"}, // fails Luhn
+		{"5500005555555559 and 378282246310005", "[card ending 5559] and [card ending 0005]"},
+		{"", ""},
+		{"no digits here", "no digits here"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := Redact(tt.in); got != tt.want {
+				t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLabel(t *testing.T) {
+	for in, want := range map[string]string{"order_status": "Order status", "account_access": "Account access", "unknown": "General enquiry", "": "General enquiry", "human": "Human"} {
+		if got := Label(in, nil); got != want {
+			t.Errorf("Label(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzRedact(f *testing.F) {
+	for _, s := range []string{"4111 1111 1111 1111", "four one", "1-2-3", "é4111111111111111ü", "oh oh oh"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Redact(s)
+		if !strings.Contains(s, "[card") && strings.Contains(out, "[card") && len(out) > len(s)+20 {
+			t.Fatalf("Redact grew %q to %q", s, out)
+		}
+	})
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
