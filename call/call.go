@@ -1,0 +1,226 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/contactd/contactd/asr"
+	"github.com/contactd/contactd/ivr"
+	"github.com/contactd/contactd/media"
+	"github.com/contactd/contactd/routing"
+	"github.com/contactd/contactd/store"
+	"github.com/contactd/contactd/tts"
+)
+
+// Errors.
+var (
+	ErrNoSuchCall = errors.New("call: no such call")
+	ErrDraining   = errors.New("call: server is shutting down")
+	ErrNotYours   = errors.New("call: this call is not yours")
+)
+
+// Inbound is a call the SIP layer answered.
+type Inbound struct {
+	ID   string
+	From string
+	To   string
+	Leg  media.Leg
+}
+
+// Event is something an agent's desktop should see.
+type Event struct {
+	Type     string `json:"type"` // call_answered, transcript, call_ended
+	CallID   string `json:"call_id"`
+	Speaker  string `json:"speaker,omitempty"`
+	Text     string `json:"text,omitempty"`
+	StartMS  int64  `json:"start_ms,omitempty"`
+	EndMS    int64  `json:"end_ms,omitempty"`
+	TicketID string `json:"ticket_id,omitempty"`
+}
+
+// Events delivers events to an agent (and whoever watches them).
+type Events interface {
+	Publish(agent string, ev Event)
+}
+
+// AgentLegFactory makes the agent's media leg from the browser's SDP offer.
+type AgentLegFactory func(ctx context.Context, offerSDP string) (media.Leg, string, error)
+
+// Options are a Manager's parts.
+type Options struct {
+	Store     store.Store
+	Router    *routing.Router
+	ASR       asr.Recognizer
+	TTS       tts.Synthesizer
+	NLU       ivr.IntentClassifier
+	Flow      ivr.FlowConfig
+	HoldText  string // said once before music on hold
+	DataDir   string
+	Record    bool
+	NewLeg    AgentLegFactory
+	Events    Events
+	Post      *PostCall
+	Log       *slog.Logger
+	DrainWait time.Duration // how long ASR may take to flush at hang-up
+}
+
+// Manager runs every call of this node.
+type Manager struct {
+	opts     Options
+	mu       sync.Mutex
+	calls    map[string]*Call
+	wg       sync.WaitGroup
+	draining atomic.Bool
+}
+
+// NewManager returns a manager; it starts nothing.
+func NewManager(opts Options) *Manager {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Events == nil {
+		opts.Events = nopEvents{}
+	}
+	if opts.DrainWait == 0 {
+		opts.DrainWait = 3 * time.Second
+	}
+	return &Manager{opts: opts, calls: map[string]*Call{}}
+}
+
+// SetEvents sets the event sink (the web hub is built after the manager).
+func (m *Manager) SetEvents(e Events) { m.opts.Events = e }
+
+// Active is the number of calls in progress.
+func (m *Manager) Active() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.calls)
+}
+
+// Drain makes the manager refuse new calls.
+func (m *Manager) Drain() { m.draining.Store(true) }
+
+// Wait blocks until every call has finished (including post-call work) or ctx ends.
+func (m *Manager) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Serve runs an inbound call to its end; it returns when the call is over
+// and its ticket and evaluation are written. ctx ends when the caller hangs up.
+func (m *Manager) Serve(ctx context.Context, in Inbound) {
+	if m.draining.Load() {
+		return
+	}
+	m.wg.Add(1)
+	defer m.wg.Done()
+	c := &Call{
+		m:      m,
+		in:     in,
+		log:    m.opts.Log.With("call_id", in.ID),
+		start:  time.Now(),
+		joinCh: make(chan agentJoin, 1),
+		hangCh: make(chan string, 1),
+		done:   make(chan struct{}),
+	}
+	m.mu.Lock()
+	m.calls[in.ID] = c
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		delete(m.calls, in.ID)
+		m.mu.Unlock()
+	}()
+	c.run(ctx)
+}
+
+func (m *Manager) call(id string) (*Call, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.calls[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNoSuchCall, id)
+	}
+	return c, nil
+}
+
+// AnswerWebRTC is the agent answering an offered call from the browser: it
+// builds the agent's WebRTC leg from the SDP offer, claims the offer, and
+// hands the leg to the call's owner. It returns the SDP answer.
+func (m *Manager) AnswerWebRTC(ctx context.Context, callID, agent, offerSDP string) (string, error) {
+	c, err := m.call(callID)
+	if err != nil {
+		return "", err
+	}
+	if v, ok := m.opts.Router.Agent(agent); !ok || v.Offering != callID {
+		return "", fmt.Errorf("%w: no offer of %s for %s", ErrNotYours, callID, agent)
+	}
+	leg, answer, err := m.opts.NewLeg(c.ctx(), offerSDP)
+	if err != nil {
+		return "", fmt.Errorf("call: agent leg: %w", err)
+	}
+	if err := m.opts.Router.Accept(agent, callID); err != nil {
+		leg.Close()
+		return "", fmt.Errorf("%w: %w", ErrNotYours, err)
+	}
+	select {
+	case c.joinCh <- agentJoin{agent: agent, leg: leg}:
+		return answer, nil
+	case <-c.done:
+		leg.Close()
+		m.opts.Router.Release(agent)
+		return "", fmt.Errorf("%w: %s has ended", ErrNoSuchCall, callID)
+	case <-ctx.Done():
+		leg.Close()
+		m.opts.Router.Release(agent)
+		return "", ctx.Err()
+	}
+}
+
+// Reject is the agent declining an offered call.
+func (m *Manager) Reject(callID, agent string) error {
+	if err := m.opts.Router.Reject(agent, callID); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotYours, err)
+	}
+	return nil
+}
+
+// Hangup is the agent ending the call.
+func (m *Manager) Hangup(callID, agent string) error {
+	c, err := m.call(callID)
+	if err != nil {
+		return err
+	}
+	select {
+	case c.hangCh <- agent:
+	default:
+	}
+	return nil
+}
+
+type agentJoin struct {
+	agent string
+	leg   media.Leg
+}
+
+type nopEvents struct{}
+
+func (nopEvents) Publish(string, Event) {}
+
+// recordingPath is where a call's WAV lives, relative to the data dir.
+func recordingPath(callID string) string { return filepath.Join("recordings", callID+".wav") }
+
+func ensureDir(dir string) error { return os.MkdirAll(dir, 0o750) }
