@@ -1,0 +1,217 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/contactd/contactd/call"
+	"github.com/contactd/contactd/routing"
+	"github.com/contactd/contactd/store"
+	"github.com/contactd/contactd/transcript"
+)
+
+//go:embed ui
+var uiFS embed.FS
+
+// Calls is what the API needs from the call manager.
+type Calls interface {
+	AnswerWebRTC(ctx context.Context, callID, agent, offerSDP string) (string, error)
+	Reject(callID, agent string) error
+	Hangup(callID, agent string) error
+}
+
+// Importer runs the post-call pipeline on imported transcripts.
+type Importer interface {
+	Import(ctx context.Context, tr transcript.Transcript, intent string) (call.Result, error)
+}
+
+// Classifier is the NLU as the API sees it.
+type Classifier interface {
+	Classify(text string) (intent string, confidence float64)
+}
+
+// Options are the server's parts.
+type Options struct {
+	Store    store.Store
+	Router   *routing.Router
+	Calls    Calls
+	Importer Importer
+	NLU      Classifier
+	Hub      *Hub
+	DataDir  string
+	Ready    func() bool // healthz answers 200 only when true
+	Log      *slog.Logger
+	TokenTTL time.Duration
+}
+
+// Server is the HTTP handler.
+type Server struct {
+	opts Options
+	mux  *chi.Mux
+}
+
+// NewServer builds the routes.
+func NewServer(opts Options) *Server {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.TokenTTL == 0 {
+		opts.TokenTTL = 12 * time.Hour
+	}
+	if opts.Ready == nil {
+		opts.Ready = func() bool { return true }
+	}
+	s := &Server{opts: opts, mux: chi.NewRouter()}
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) routes() {
+	r := s.mux
+	r.Use(middleware.Recoverer)
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !s.opts.Ready() {
+			writeError(w, http.StatusServiceUnavailable, "starting")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	ui, _ := fs.Sub(uiFS, "ui")
+	files := http.FileServer(http.FS(ui))
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, ui, "index.html") })
+	r.Get("/agent", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, ui, "agent.html") })
+	r.Get("/{file}", files.ServeHTTP) // agent.js, agent.css, …
+
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(middleware.NoCache)
+		r.Post("/auth/login", s.login)
+		r.Get("/events", s.events) // token in the query: browsers can't set WS headers
+		r.Group(func(r chi.Router) {
+			r.Use(s.authenticate)
+			r.Post("/auth/logout", s.logout)
+			r.Get("/me", s.me)
+			r.With(s.require(store.RoleAdmin)).Post("/users", s.createUser)
+			r.With(s.require(store.RoleAdmin)).Get("/users", s.listUsers)
+			r.With(s.require(store.RoleAdmin, store.RoleSupervisor)).Get("/agents", s.listAgents)
+			r.With(s.require(store.RoleAdmin, store.RoleSupervisor)).Put("/agents/{username}", s.putAgent)
+			r.Get("/agents/{username}", s.getAgent)
+			r.Post("/agents/{username}/state", s.setAgentState)
+			r.Get("/queues", s.listQueues)
+			r.Get("/calls", s.listCalls)
+			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleQA)).Post("/calls/import", s.importCall)
+			r.Get("/calls/{id}", s.getCall)
+			r.Get("/calls/{id}/recording", s.getRecording)
+			r.Post("/calls/{id}/answer", s.answerCall)
+			r.Post("/calls/{id}/reject", s.rejectCall)
+			r.Post("/calls/{id}/hangup", s.hangupCall)
+			r.Get("/tickets", s.listTickets)
+			r.Get("/tickets/{id}", s.getTicket)
+			r.Get("/qa/evaluations", s.listEvaluations)
+			r.Get("/qa/evaluations/{id}", s.getEvaluation)
+			r.Post("/nlu/classify", s.classify)
+		})
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "no such API endpoint")
+		})
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusMethodNotAllowed, "method not allowed")
+		})
+	})
+}
+
+func serveFile(w http.ResponseWriter, r *http.Request, fsys fs.FS, name string) {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(b)
+}
+
+// --- JSON helpers ---
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, apiError{Error: msg})
+}
+
+const maxBody = 4 << 20
+
+// decode reads one JSON object strictly: unknown fields, trailing data and
+// oversize bodies are errors with a message the client can act on.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		writeError(w, http.StatusUnsupportedMediaType, "want Content-Type application/json")
+		return false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", maxBody))
+		case errors.Is(err, io.EOF):
+			writeError(w, http.StatusBadRequest, "empty body: want a JSON object")
+		default:
+			writeError(w, http.StatusBadRequest, "bad JSON: "+err.Error())
+		}
+		return false
+	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, "bad JSON: trailing data after the object")
+		return false
+	}
+	return true
+}
+
+// statusOf maps domain errors to HTTP statuses in one place.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, call.ErrNoSuchCall), errors.Is(err, routing.ErrUnknownAgent):
+		return http.StatusNotFound
+	case errors.Is(err, store.ErrConflict), errors.Is(err, routing.ErrInCall), errors.Is(err, routing.ErrNoOffer),
+		errors.Is(err, call.ErrNotYours):
+		return http.StatusConflict
+	case errors.Is(err, routing.ErrBadState):
+		return http.StatusBadRequest
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	st := statusOf(err)
+	if st == http.StatusInternalServerError {
+		s.opts.Log.Error("api", "path", r.URL.Path, "err", err)
+		writeError(w, st, "internal error")
+		return
+	}
+	writeError(w, st, err.Error())
+}
