@@ -1,0 +1,40 @@
+# contactd — make run starts the demo server, make test runs every test.
+# Both install the Debian packages they need (as root) and start Postgres for
+# the tests.
+GO       ?= go
+BIN      := bin/contactd
+GOFLAGS  ?=
+export CGO_ENABLED := 1
+
+.PHONY: all build run test deps test-deps vet fmt clean bench
+
+all: build
+
+deps:
+	@deploy/deps.sh run
+
+test-deps:
+	@deploy/deps.sh test
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/contactd
+
+run: build
+	./$(BIN) serve
+
+vet:
+	$(GO) vet ./...
+
+# Every test, with the race detector, against the local Postgres too.
+# E2E tests (SIP caller + headless Chromium) are in ./e2e.
+test: test-deps
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	CONTACTD_TEST_DATABASE_URL="$${CONTACTD_TEST_DATABASE_URL:-$$(deploy/test-postgres.sh)}" \
+	  $(GO) test -race -timeout 15m ./...
+
+bench: build
+	bench/run.sh
+
+clean:
+	rm -rf bin

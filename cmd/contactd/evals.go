@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/contactd/contactd/asr"
+	"github.com/contactd/contactd/asr/asreval"
+	"github.com/contactd/contactd/config"
+	"github.com/contactd/contactd/ivr"
+)
+
+func asrEval(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("asr-eval", flag.ContinueOnError)
+	list := fs.String("list", "", "file of lines: path.wav<TAB>reference text")
+	cfgPath := fs.String("config", os.Getenv("CONTACTD_CONFIG"), "config file (empty: built-in demo)")
+	provider := fs.String("provider", "", "recogniser to use (default: the config's)")
+	dataDir := fs.String("data-dir", "", "data directory for model caches (default: the config's)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *list == "" {
+		fs.Usage()
+		return errors.New("asr-eval: --list is required")
+	}
+	cfg, err := config.Load(*cfgPath, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if *provider != "" {
+		cfg.ASR.Provider = *provider
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return err
+	}
+	rec, err := asr.New(ctx, cfg.ASR.Provider, asr.Config{Phrases: recognizerPhrases(cfg), DataDir: cfg.DataDir, Options: cfg.ASR.Options})
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	_, err = asreval.Run(ctx, rec, *list, os.Stdout)
+	return err
+}
+
+func ivrEval(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("ivr-eval", flag.ContinueOnError)
+	data := fs.String("data", "", "TSV file: intent<TAB>text")
+	cfgPath := fs.String("config", os.Getenv("CONTACTD_CONFIG"), "config file (empty: built-in demo)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *data == "" {
+		fs.Usage()
+		return errors.New("ivr-eval: --data is required")
+	}
+	cfg, err := config.Load(*cfgPath, os.Getenv)
+	if err != nil {
+		return err
+	}
+	examples := map[string][]string{}
+	for _, in := range cfg.Intents {
+		examples[in.Name] = in.Examples
+	}
+	clf, err := ivr.TrainClassifier(examples)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(*data)
+	if err != nil {
+		return fmt.Errorf("ivr-eval: %w", err)
+	}
+	defer f.Close()
+	_, err = ivr.Eval(clf, f, os.Stdout)
+	return err
+}

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/contactd/contactd/asr"
+	_ "github.com/contactd/contactd/asr/sphinx" // the embedded default recogniser
+	"github.com/contactd/contactd/call"
+	"github.com/contactd/contactd/config"
+	"github.com/contactd/contactd/ivr"
+	"github.com/contactd/contactd/media"
+	"github.com/contactd/contactd/qa"
+	"github.com/contactd/contactd/routing"
+	"github.com/contactd/contactd/sip"
+	"github.com/contactd/contactd/store"
+	"github.com/contactd/contactd/store/open"
+	"github.com/contactd/contactd/tts"
+	"github.com/contactd/contactd/tts/espeak"
+	"github.com/contactd/contactd/web"
+)
+
+func serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfgPath := fs.String("config", os.Getenv("CONTACTD_CONFIG"), "YAML config file (env CONTACTD_CONFIG; empty: built-in demo)")
+	httpAddr := fs.String("http-addr", "", "HTTP listen address (env CONTACTD_HTTP_ADDR)")
+	sipAddr := fs.String("sip-addr", "", "SIP listen address, UDP and TCP (env CONTACTD_SIP_ADDR)")
+	dataDir := fs.String("data-dir", "", "data directory (env CONTACTD_DATA_DIR)")
+	dbURL := fs.String("database-url", "", "Postgres URL (env CONTACTD_DATABASE_URL; empty: embedded SQLite)")
+	logLevel := fs.String("log-level", envOr("CONTACTD_LOG_LEVEL", "info"), "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := newLogger(*logLevel)
+	slog.SetDefault(log)
+	cfg, err := config.Load(*cfgPath, os.Getenv)
+	if err != nil {
+		return err
+	}
+	for dst, v := range map[*string]string{&cfg.HTTP.Addr: *httpAddr, &cfg.SIP.Addr: *sipAddr, &cfg.DataDir: *dataDir, &cfg.Database: *dbURL} {
+		if v != "" {
+			*dst = v
+		}
+	}
+	return run(ctx, cfg, log)
+}
+
+// run builds every part from cfg, serves until ctx ends, then shuts down
+// gracefully: refuse new calls, let current ones finish within the grace
+// period, hang up the rest, flush the store.
+func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	st, err := open.Open(ctx, cfg.Database, cfg.DataDir, log)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer st.Close()
+
+	router := routing.New(nil, routing.Options{
+		OfferTimeout: cfg.Routing.OfferTimeout.D(),
+		WrapUp:       cfg.Routing.WrapUp.D(),
+		Log:          log,
+		OnStateChange: func(c routing.StateChange) {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := st.LogAgentState(sctx, store.AgentStateChange{Username: c.Username, State: string(c.State), Reason: c.Reason, At: c.At}); err != nil {
+				log.Warn("agent state log", "err", err)
+			}
+		},
+	})
+	defer router.Close()
+	if err := bootstrap(ctx, cfg, st, router, log); err != nil {
+		return err
+	}
+
+	examples := map[string][]string{}
+	for _, in := range cfg.Intents {
+		examples[in.Name] = in.Examples
+	}
+	clf, err := ivr.TrainClassifier(examples)
+	if err != nil {
+		return fmt.Errorf("nlu: %w", err)
+	}
+	nlu := ivr.Simple{C: clf}
+
+	t0 := time.Now()
+	rec, err := asr.New(ctx, cfg.ASR.Provider, asr.Config{Phrases: recognizerPhrases(cfg), DataDir: cfg.DataDir, Options: cfg.ASR.Options})
+	if err != nil {
+		return fmt.Errorf("asr provider %q: %w", cfg.ASR.Provider, err)
+	}
+	defer rec.Close()
+	log.Info("recogniser ready", "provider", cfg.ASR.Provider, "took", time.Since(t0).Round(time.Millisecond))
+
+	synth, err := newSynth(cfg.TTS)
+	if err != nil {
+		return err
+	}
+	flow := flowConfig(cfg)
+	warmPrompts(ctx, synth, flow, log)
+
+	post := &call.PostCall{Store: st, Scorecard: qa.DefaultScorecard()}
+	webrtcCfg := media.WebRTCConfig{IncludeLoopback: true, Logger: log}
+	manager := call.NewManager(call.Options{
+		Store: st, Router: router, ASR: rec, TTS: synth, NLU: nlu, Flow: flow,
+		HoldText: cfg.IVR.QueueMessage, DataDir: cfg.DataDir, Record: *cfg.Record, Post: post, Log: log,
+		NewLeg: func(ctx context.Context, offer string) (media.Leg, string, error) {
+			return media.NewWebRTCLeg(ctx, offer, webrtcCfg)
+		},
+	})
+	hub := web.NewHub(log)
+	router.SetNotifier(hub)
+	manager.SetEvents(hub)
+
+	var sipReady, httpReady atomic.Bool
+	sipCfg := sip.Config{Addr: cfg.SIP.Addr, RTPPortMin: cfg.SIP.RTPPortMin, RTPPortMax: cfg.SIP.RTPPortMax,
+		MaxCalls: cfg.SIP.MaxCalls, RingDelay: cfg.SIP.RingDelay.D(), Logger: log}
+	if cfg.SIP.MediaIP != "" {
+		sipCfg.MediaIP = net.ParseIP(cfg.SIP.MediaIP)
+	}
+	sipSrv, err := sip.NewServer(sipCfg, sip.HandlerFunc(func(ctx context.Context, c *sip.InboundCall) {
+		manager.Serve(ctx, call.Inbound{ID: string(c.ID), From: c.From, To: c.To, Leg: c.Leg})
+	}))
+	if err != nil {
+		return fmt.Errorf("sip: %w", err)
+	}
+
+	api := web.NewServer(web.Options{Store: st, Router: router, Calls: manager, Importer: post, NLU: nlu, Hub: hub,
+		DataDir: cfg.DataDir, Log: log, Ready: func() bool { return sipReady.Load() && httpReady.Load() }})
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	httpSrv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+
+	// SIP runs on its own context so that shutdown can drain it before
+	// hanging up the calls that are left.
+	sipCtx, stopSIP := context.WithCancel(context.Background())
+	defer stopSIP()
+	sipErr := make(chan error, 1)
+	go func() { sipErr <- sipSrv.Run(sipCtx) }()
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- httpSrv.Serve(ln) }()
+	httpReady.Store(true)
+	select {
+	case <-sipSrv.Ready():
+		sipReady.Store(true)
+	case err := <-sipErr:
+		return fmt.Errorf("sip: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("contactd ready", "http", "http://"+ln.Addr().String(), "sip", sipSrv.Addr(), "data_dir", cfg.DataDir,
+		"store", storeKind(cfg.Database), "calls_cap", cfg.SIP.MaxCalls)
+
+	select {
+	case <-ctx.Done():
+	case err := <-sipErr:
+		log.Error("sip stopped", "err", err)
+	case err := <-httpErr:
+		log.Error("http stopped", "err", err)
+	}
+
+	// Graceful shutdown.
+	log.Info("shutting down: refusing new calls", "active_calls", manager.Active(), "grace", cfg.Shutdown.D())
+	sipSrv.Drain()
+	manager.Drain()
+	graceCtx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown.D())
+	if err := manager.Wait(graceCtx); err != nil {
+		log.Warn("grace period over: hanging up remaining calls", "active_calls", manager.Active())
+	}
+	cancel()
+	stopSIP() // hangs up what is left (BYE) and closes listeners
+	<-sipErr
+	finishCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := manager.Wait(finishCtx); err != nil {
+		log.Error("calls did not finish post-call work", "err", err)
+	}
+	if err := httpSrv.Shutdown(finishCtx); err != nil {
+		log.Warn("http shutdown", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func storeKind(url string) string {
+	if url == "" {
+		return "sqlite"
+	}
+	return "postgres"
+}
+
+func newSynth(p config.Provider) (tts.Synthesizer, error) {
+	switch p.Provider {
+	case "espeak":
+		speed, _ := strconv.Atoi(p.Options["speed"])
+		return tts.NewCache(espeak.New(espeak.Options{Voice: p.Options["voice"], Speed: speed}), 256), nil
+	}
+	return nil, fmt.Errorf("tts provider %q: unknown (have: espeak)", p.Provider)
+}
+
+func flowConfig(cfg *config.Config) ivr.FlowConfig {
+	f := ivr.FlowConfig{Greeting: cfg.IVR.Greeting, Reprompt: cfg.IVR.Reprompt, MenuIntro: cfg.IVR.MenuIntro,
+		Confirm: cfg.IVR.Confirm, Threshold: cfg.IVR.ConfidenceThreshold, NoInput: cfg.IVR.NoInputTimeout.D(),
+		MaxMisses: cfg.IVR.MaxMisses, HumanIntent: cfg.IVR.HumanIntent}
+	for _, in := range cfg.Intents {
+		f.Routes = append(f.Routes, ivr.Route{Intent: in.Name, Queue: in.Queue, Priority: in.Priority, DTMF: in.DTMF, Label: in.MenuLabel})
+	}
+	return f
+}
+
+// warmPrompts synthesises the fixed prompts once so the first caller
+// doesn't wait for espeak-ng.
+func warmPrompts(ctx context.Context, s tts.Synthesizer, f ivr.FlowConfig, log *slog.Logger) {
+	for _, p := range []string{f.Greeting, f.Reprompt} {
+		if _, err := s.Synthesize(ctx, p); err != nil {
+			log.Warn("prompt synthesis failed; callers will get DTMF only", "err", err)
+			return
+		}
+	}
+}
+
+// recognizerPhrases is what the recogniser's domain model is built from: the
+// intents' examples plus what agents commonly say.
+func recognizerPhrases(cfg *config.Config) []string {
+	p := cfg.Phrases()
+	return append(p, agentPhrases...)
+}
+
+var agentPhrases = []string{
+	"hello thank you for calling my name is anna how can i help you today",
+	"hello thanks for calling how can i help",
+	"good morning you are speaking with alex how may i help you",
+	"can i have your order number please",
+	"can you confirm your name and date of birth please",
+	"i am sorry to hear that i understand how frustrating that is",
+	"let me check that for you",
+	"your order is on its way and will arrive tomorrow",
+	"i have processed your refund",
+	"is there anything else i can help you with",
+	"thank you for calling have a great day goodbye",
+}
+
+// bootstrap makes sure the demo/configured agents, queues and the admin exist.
+func bootstrap(ctx context.Context, cfg *config.Config, st store.Store, router *routing.Router, log *slog.Logger) error {
+	for _, q := range cfg.Queues {
+		router.AddQueue(q.Name, q.Skill)
+		if err := st.UpsertQueue(ctx, store.Queue{Name: q.Name, Skill: q.Skill}); err != nil {
+			return fmt.Errorf("store queue %s: %w", q.Name, err)
+		}
+	}
+	if cfg.AdminPassword != "" {
+		_, err := st.UserByName(ctx, "admin")
+		if errors.Is(err, store.ErrNotFound) {
+			if _, err := web.CreateUser(ctx, st, router, "admin", cfg.AdminPassword, store.RoleAdmin); err != nil {
+				return fmt.Errorf("create admin: %w", err)
+			}
+			log.Info("created user admin")
+		} else if err != nil {
+			return fmt.Errorf("look up admin: %w", err)
+		}
+	}
+	for _, a := range cfg.Agents {
+		_, err := st.UserByName(ctx, a.Username)
+		if errors.Is(err, store.ErrNotFound) {
+			if _, err := web.CreateUser(ctx, st, router, a.Username, a.Password, store.RoleAgent); err != nil {
+				return fmt.Errorf("create agent %s: %w", a.Username, err)
+			}
+			if err := st.UpsertAgent(ctx, store.Agent{Username: a.Username, Skills: a.Skills, MaxCalls: a.MaxCalls,
+				State: string(routing.Offline), StateSince: time.Now()}); err != nil {
+				return fmt.Errorf("store agent %s: %w", a.Username, err)
+			}
+		} else if err != nil {
+			return fmt.Errorf("look up agent %s: %w", a.Username, err)
+		}
+	}
+	agents, err := st.ListAgents(ctx)
+	if err != nil {
+		return fmt.Errorf("list agents: %w", err)
+	}
+	for _, a := range agents {
+		router.SetAgent(a.Username, a.Skills, a.MaxCalls) // every agent starts offline after a restart
+	}
+	return nil
+}
