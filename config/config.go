@@ -25,19 +25,19 @@ func Demo() []byte { return bytes.Clone(demoYAML) }
 
 // Config is the whole configuration.
 type Config struct {
-	HTTP     HTTP      `yaml:"http"`
-	SIP      SIP       `yaml:"sip"`
-	DataDir  string    `yaml:"data_dir"`
-	Database string    `yaml:"database_url"`
-	ASR      Provider  `yaml:"asr"`
-	TTS      Provider  `yaml:"tts"`
-	IVR      IVR       `yaml:"ivr"`
-	Intents  []Intent  `yaml:"intents"`
-	Queues   []Queue   `yaml:"queues"`
-	Routing  Routing   `yaml:"routing"`
-	Agents   []Agent   `yaml:"agents"`
-	Shutdown Duration  `yaml:"shutdown_grace"`
-	Record   *bool     `yaml:"record"`
+	HTTP     HTTP     `yaml:"http"`
+	SIP      SIP      `yaml:"sip"`
+	DataDir  string   `yaml:"data_dir"`
+	Database string   `yaml:"database_url"`
+	ASR      Provider `yaml:"asr"`
+	TTS      Provider `yaml:"tts"`
+	IVR      IVR      `yaml:"ivr"`
+	Intents  []Intent `yaml:"intents"`
+	Queues   []Queue  `yaml:"queues"`
+	Routing  Routing  `yaml:"routing"`
+	Agents   []Agent  `yaml:"agents"`
+	Shutdown Duration `yaml:"shutdown_grace"`
+	Record   *bool    `yaml:"record"`
 
 	// AdminPassword comes only from the environment (CONTACTD_ADMIN_PASSWORD).
 	AdminPassword string `yaml:"-"`
