@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 
@@ -48,8 +49,25 @@ func Open(ctx context.Context, dataDir string, log *slog.Logger) (store.Store, e
 	return OpenFile(ctx, filepath.Join(dataDir, FileName), log)
 }
 
-// OpenFile is Open for an explicit database file path.
+// OpenFile is Open for an explicit database file path. Switching a new
+// file to WAL needs a moment of exclusive access, and SQLite answers a
+// concurrent opener SQLITE_BUSY without waiting; such opens are retried.
 func OpenFile(ctx context.Context, path string, log *slog.Logger) (store.Store, error) {
+	for attempt := 1; ; attempt++ {
+		s, err := openFile(ctx, path, log)
+		var se *sqlite.Error
+		if err == nil || attempt == 20 || !errors.As(err, &se) || se.Code()&0xff != 5 { // SQLITE_BUSY and its extended codes
+			return s, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("store/sqlite: %w (after %w)", ctx.Err(), err)
+		case <-time.After(time.Duration(attempt) * 25 * time.Millisecond):
+		}
+	}
+}
+
+func openFile(ctx context.Context, path string, log *slog.Logger) (store.Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -1,0 +1,116 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDemoIsValid(t *testing.T) {
+	c, err := Parse("demo", Demo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"order_status", "returns", "billing", "tech_support", "account_access", "cancel", "sales", "complaint", "human"}
+	if len(c.Intents) != len(want) {
+		t.Fatalf("demo has %d intents, want %d", len(c.Intents), len(want))
+	}
+	for _, name := range want {
+		in, ok := c.Intent(name)
+		if !ok {
+			t.Fatalf("demo lacks intent %s", name)
+		}
+		if len(in.Examples) < 15 {
+			t.Errorf("intent %s has %d examples, want at least 15", name, len(in.Examples))
+		}
+		q, ok := c.Queue(in.Queue)
+		if !ok {
+			t.Fatalf("intent %s: queue %s missing", name, in.Queue)
+		}
+		served := false
+		for _, a := range c.Agents {
+			served = served || a.Skills[q.Skill] > 0
+		}
+		if !served {
+			t.Errorf("no demo agent has skill %s for intent %s", q.Skill, name)
+		}
+	}
+	if c.IVR.NoInputTimeout.D() != 8*time.Second || c.HTTP.Addr != "127.0.0.1:8080" || c.SIP.Addr != "0.0.0.0:5060" {
+		t.Errorf("defaults changed: %+v %+v %+v", c.IVR, c.HTTP, c.SIP)
+	}
+}
+
+func TestBadConfigNamesFieldAndWhy(t *testing.T) {
+	base := string(Demo())
+	tests := []struct {
+		name   string
+		edit   func(string) string
+		want   string
+		wantFE bool
+	}{
+		{"unknown field", func(s string) string { return s + "\ncolour: red\n" }, "field colour not found", false},
+		{"bad yaml", func(s string) string { return s + "\nqueues: [\n" }, "yaml", false},
+		{"bad duration", func(s string) string {
+			return strings.Replace(s, "no_input_timeout: 8s", "no_input_timeout: soon", 1)
+		}, "want a duration", false},
+		{"intent names a missing queue", func(s string) string {
+			return strings.Replace(s, "queue: orders", "queue: nowhere", 1)
+		}, `intents[0].queue: intent "order_status" names queue "nowhere", which is not in queues`, true},
+		{"threshold out of range", func(s string) string {
+			return strings.Replace(s, "confidence_threshold: 0.3", "confidence_threshold: 3", 1)
+		}, "ivr.confidence_threshold: must be between 0 and 1", true},
+		{"bad proficiency", func(s string) string {
+			return strings.Replace(s, "skills: {orders: 8,", "skills: {orders: 11,", 1)
+		}, "agents[0].skills.orders: proficiency must be 1-10, got 11", true},
+		{"dtmf 0 is the agent's", func(s string) string {
+			return strings.Replace(s, `dtmf: "1"`, `dtmf: "0"`, 1)
+		}, "intents[0].dtmf: key 0 always reaches an agent", true},
+		{"rtp range", func(s string) string {
+			return strings.Replace(s, "rtp_port_max: 29999", "rtp_port_max: 100", 1)
+		}, "sip.rtp_port_min", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			y := tc.edit(base)
+			if y == base {
+				t.Fatal("edit did not change the demo config; the test is stale")
+			}
+			_, err := Parse("test.yaml", []byte(y))
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "test.yaml") {
+				t.Fatalf("err = %v, want it to name test.yaml and contain %q", err, tc.want)
+			}
+			var fe *FieldError
+			if tc.wantFE && !errors.As(err, &fe) {
+				t.Fatalf("err = %v, want a *FieldError", err)
+			}
+		})
+	}
+}
+
+func TestLoadAppliesEnvironment(t *testing.T) {
+	env := map[string]string{
+		"CONTACTD_HTTP_ADDR": "127.0.0.1:9999", "CONTACTD_SIP_ADDR": "127.0.0.1:5099",
+		"CONTACTD_DATA_DIR": "/tmp/x", "CONTACTD_DATABASE_URL": "postgres://u@h/db", "CONTACTD_ADMIN_PASSWORD": "pw",
+	}
+	c, err := Load("", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.Addr != "127.0.0.1:9999" || c.SIP.Addr != "127.0.0.1:5099" || c.DataDir != "/tmp/x" ||
+		c.Database != "postgres://u@h/db" || c.AdminPassword != "pw" {
+		t.Fatalf("env not applied: %+v", c)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml"), os.Getenv); err == nil {
+		t.Fatal("missing file accepted")
+	}
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(p, []byte("http: {addr: nocolon}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "http.addr") {
+		t.Fatalf("err = %v, want http.addr named", err)
+	}
+}
