@@ -77,7 +77,7 @@ func (m *mixer) run(ctx context.Context) {
 				m.callerASR.Write(f)
 			}
 			if agent != nil {
-				_ = agent.WriteFrame(f)
+				_ = agent.Forward(f)
 			}
 		case f, ok := <-agentFrames:
 			if !ok {
@@ -92,7 +92,7 @@ func (m *mixer) run(ctx context.Context) {
 			if agentASR != nil {
 				agentASR.Write(f)
 			}
-			_ = m.caller.WriteFrame(f)
+			_ = m.caller.Forward(f)
 		}
 	}
 }

@@ -102,7 +102,7 @@ func opusCall(ctx context.Context, t *testing.T, s *server, b *webtest.Browser) 
 	if err := media.Play(ctx, leg, speech); err != nil {
 		t.Fatal(err)
 	}
-	spokeAt := time.Now()
+	spokeAt := time.Now().Add(-300 * time.Millisecond) // the WAV ends with 300 ms of silence
 
 	must(t, b.WaitJS(ctx, "!!(window.contactd.offer && window.contactd.offer.call_id)", 30*time.Second))
 	routedIn := time.Since(spokeAt)
@@ -113,28 +113,7 @@ func opusCall(ctx context.Context, t *testing.T, s *server, b *webtest.Browser) 
 		t.Fatalf("offer = %+v, want intent order_status in queue orders from +15550101", o)
 	}
 
-	must(t, b.Click("#answer"))
-	must(t, b.WaitJS(ctx, "window.contactd.inCall && window.contactd.pcState === 'connected'", 20*time.Second))
-	answeredAt := time.Now()
-
-	// The caller sends a tone the agent must hear; the agent's fake
-	// microphone speaks the agent script the caller must hear.
-	tone := media.Tone(440, 6*time.Second, media.SampleRate, 0.3)
-	playDone := make(chan error, 1)
-	go func() { playDone <- media.Play(ctx, leg, tone) }()
-	waitUntil(t, "agent audio at the caller", 15*time.Second, func() bool {
-		return media.RMS(e.since(answeredAt.Add(500*time.Millisecond))) > 200
-	})
-	var st struct {
-		InboundAudioEnergy float64 `json:"inboundAudioEnergy"`
-		InboundPackets     int     `json:"inboundPackets"`
-	}
-	waitUntil(t, "caller audio in the browser", 15*time.Second, func() bool {
-		must(t, b.Eval("window.contactd.stats()", &st))
-		return st.InboundAudioEnergy > 0.001 && st.InboundPackets > 50
-	})
-	t.Logf("caller hears agent at RMS %.0f; browser inbound energy %.4f over %d packets",
-		media.RMS(e.since(answeredAt.Add(500*time.Millisecond))), st.InboundAudioEnergy, st.InboundPackets)
+	playDone := answerAndCheckAudio(ctx, t, b, leg, e)
 	<-playDone
 	// Let the agent's script play through once so it is transcribed.
 	time.Sleep(8 * time.Second)
@@ -229,6 +208,37 @@ func opusCall(ctx context.Context, t *testing.T, s *server, b *webtest.Browser) 
 	must(t, b.WaitJS(ctx, "window.contactd.state === 'available'", 15*time.Second))
 }
 
+// answerAndCheckAudio answers the offer in the browser and checks that each
+// side hears the other: the caller sends a 440 Hz tone the browser must
+// receive, and the agent's fake microphone speaks the agent script the
+// caller must hear. It returns when both are shown; the tone plays on.
+func answerAndCheckAudio(ctx context.Context, t *testing.T, b *webtest.Browser, leg media.Leg, e *ear) <-chan error {
+	t.Helper()
+	must(t, b.Click("#answer"))
+	must(t, b.WaitJS(ctx, "window.contactd.inCall && window.contactd.pcState === 'connected'", 20*time.Second))
+	answeredAt := time.Now()
+
+	// The caller sends a tone the agent must hear; the agent's fake
+	// microphone speaks the agent script the caller must hear.
+	tone := media.Tone(440, 6*time.Second, media.SampleRate, 0.3)
+	playDone := make(chan error, 1)
+	go func() { playDone <- media.Play(ctx, leg, tone) }()
+	waitUntil(t, "agent audio at the caller", 15*time.Second, func() bool {
+		return media.RMS(e.since(answeredAt.Add(500*time.Millisecond))) > 200
+	})
+	var st struct {
+		InboundAudioEnergy float64 `json:"inboundAudioEnergy"`
+		InboundPackets     int     `json:"inboundPackets"`
+	}
+	waitUntil(t, "caller audio in the browser", 15*time.Second, func() bool {
+		must(t, b.Eval("window.contactd.stats()", &st))
+		return st.InboundAudioEnergy > 0.001 && st.InboundPackets > 50
+	})
+	t.Logf("caller hears agent at RMS %.0f; browser inbound energy %.4f over %d packets",
+		media.RMS(e.since(answeredAt.Add(500*time.Millisecond))), st.InboundAudioEnergy, st.InboundPackets)
+	return playDone
+}
+
 func checkRecording(t *testing.T, s *server, u string) {
 	t.Helper()
 	if u == "" {
@@ -277,9 +287,10 @@ func pcmuKeypadCall(ctx context.Context, t *testing.T, s *server, b *webtest.Bro
 	if o.Intent != "order_status" || o.Queue != "orders" || o.From != "+15550102" {
 		t.Fatalf("offer = %+v", o)
 	}
-	// The caller gives up before the agent answers.
+	// PCMU caller, Opus agent: the bridge transcodes both ways.
+	<-answerAndCheckAudio(ctx, t, b, c.Leg(), e)
 	must(t, c.Hangup(ctx))
-	must(t, b.WaitJS(ctx, "!window.contactd.offer", 10*time.Second))
+	must(t, b.WaitJS(ctx, "!window.contactd.inCall", 10*time.Second))
 	var cl struct {
 		Intent  string     `json:"intent"`
 		Queue   string     `json:"queue"`

@@ -35,6 +35,10 @@ type Leg interface {
 	// It blocks while the queue is full, so a player is paced in real time,
 	// and returns an error once the leg is closed.
 	WriteFrame(pcm []int16) error
+	// Forward queues one frame without waiting, dropping the oldest queued
+	// frame when the queue is full: for bridging live audio, where a
+	// blocked writer would stall the other direction.
+	Forward(pcm []int16) error
 	// Flush drops queued outbound audio (barge-in).
 	Flush()
 	// Codec is what this leg speaks on the wire.

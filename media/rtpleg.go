@@ -199,6 +199,9 @@ func (l *RTPLeg) WriteFrameContext(ctx context.Context, pcm []int16) error {
 	return l.out.writeFrame(ctx, pcm)
 }
 
+// Forward implements Leg.
+func (l *RTPLeg) Forward(pcm []int16) error { return l.out.forward(pcm) }
+
 // Flush implements Leg.
 func (l *RTPLeg) Flush() { l.out.flush() }
 

@@ -266,3 +266,25 @@ func TestRTPLegNoLeak(t *testing.T) {
 	b.Close()
 	waitGoroutines(t, base)
 }
+
+func TestRTPLegForwardNeverBlocks(t *testing.T) {
+	a, b := newLegPair(t, PCMU, 0)
+	start := time.Now()
+	for i := 0; i < 50; i++ {
+		if err := a.Forward(Tone(440, FrameDuration, SampleRate, 0.3)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if el := time.Since(start); el > 100*time.Millisecond {
+		t.Fatalf("50 forwarded frames took %v: Forward blocked", el)
+	}
+	if d := a.Stats().SendDropped; d < 40 {
+		t.Fatalf("SendDropped = %d, want the overflow (>= 40) counted", d)
+	}
+	// What is left in the queue still goes out.
+	collect(t, b.Frames(), 2*FrameSamples, 2*time.Second)
+	a.Close()
+	if err := a.Forward(make([]int16, FrameSamples)); err != ErrClosed {
+		t.Fatalf("forward after close: %v", err)
+	}
+}

@@ -75,6 +75,36 @@ func (s *sender) configure(c Codec, enc encoder, dtmfPT uint8, hasDTMF bool, wri
 	s.ts = rand.Uint32()
 }
 
+// forward queues pcm without waiting: when the queue is full its oldest
+// frame is dropped (and counted), so a bridge adds at most the queue's
+// length of delay and never stalls on a peer whose clock runs slow.
+func (s *sender) forward(pcm []int16) error {
+	if len(pcm) > FrameSamples {
+		return fmt.Errorf("%w: %d samples", ErrFrameSize, len(pcm))
+	}
+	select {
+	case <-s.stopped:
+		return ErrClosed
+	default:
+	}
+	buf := s.pool.Get().([]int16)
+	n := copy(buf, pcm)
+	clear(buf[n:])
+	for {
+		select {
+		case s.queue <- buf:
+			return nil
+		default:
+		}
+		select {
+		case old := <-s.queue:
+			s.pool.Put(old) //nolint:staticcheck
+			s.stats.sendDropped.Add(1)
+		default:
+		}
+	}
+}
+
 // writeFrame copies pcm into the queue, waiting while it is full.
 func (s *sender) writeFrame(ctx context.Context, pcm []int16) error {
 	if len(pcm) > FrameSamples {

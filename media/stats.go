@@ -15,11 +15,13 @@ type Stats struct {
 	PacketsIgnored uint64 // malformed, unexpected payload type, duplicate or late
 	DecodeErrors   uint64 // payloads the codec rejected
 	FramesDropped  uint64 // decoded frames lost because Frames() was full
+	SendDropped    uint64 // outbound frames dropped by Forward to bound latency
 }
 
 type counters struct {
 	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
 	ignored, decodeErrors, framesDropped     atomic.Uint64
+	sendDropped                             atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -31,6 +33,7 @@ func (c *counters) snapshot() Stats {
 		PacketsIgnored: c.ignored.Load(),
 		DecodeErrors:   c.decodeErrors.Load(),
 		FramesDropped:  c.framesDropped.Load(),
+		SendDropped:    c.sendDropped.Load(),
 	}
 }
 

@@ -248,6 +248,9 @@ func (l *WebRTCLeg) WriteFrameContext(ctx context.Context, pcm []int16) error {
 	return l.out.writeFrame(ctx, pcm)
 }
 
+// Forward implements Leg.
+func (l *WebRTCLeg) Forward(pcm []int16) error { return l.out.forward(pcm) }
+
 // Flush implements Leg.
 func (l *WebRTCLeg) Flush() { l.out.flush() }
 
