@@ -21,7 +21,7 @@ type Stats struct {
 type counters struct {
 	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
 	ignored, decodeErrors, framesDropped     atomic.Uint64
-	sendDropped                             atomic.Uint64
+	sendDropped                              atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
