@@ -14,10 +14,13 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
 if ! command -v go >/dev/null 2>&1; then
-  echo "Go is not installed: get Go 1.26 or newer from the Go project (or your distribution)." >&2
+  # Debian 12's golang-go (1.19) is too old to build this module, and too
+  # old to fetch the right toolchain itself (Go >= 1.21 does that).
+  echo "Go is not installed: install Go 1.21 or newer (go.dev/dl); it fetches the toolchain go.mod names." >&2
+  exit 1
 fi
+[ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

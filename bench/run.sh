@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# bench/run.sh — contactd's speed benchmarks, each against a peer measured
+# in the same run (see bench/README.md for how to read the output).
+#
+#   1. SIP call set-up under load: SIPp's UAC scenario against
+#      `contactd serve` and against SIPp's own UAS, same parameters.
+#   2. Speech recognition: `contactd asr-eval` against Debian's raw
+#      PocketSphinx decoder (pocketsphinx_batch) on the same espeak-ng
+#      utterances with the same acoustic model, dictionary and LM.
+#
+# Everything runs on 127.0.0.1, every loop and process is bounded in count
+# and time, and the temp dir is removed at the end (BENCH_KEEP=1 keeps it).
+# Needs bin/contactd (make bench builds it), sipp, espeak-ng, sox, python3,
+# curl; installs pocketsphinx_batch (Debian package pocketsphinx) as root.
+#
+# Knobs (environment): BENCH_RATE calls/s (10), BENCH_CALLS (100),
+# BENCH_LIMIT concurrent calls (50), BENCH_HOLD_MS call length (2000),
+# BENCH_UTTS utterances (20).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BIN=$ROOT/bin/contactd
+RATE=${BENCH_RATE:-10}
+CALLS=${BENCH_CALLS:-100}
+LIMIT=${BENCH_LIMIT:-50}
+HOLD=${BENCH_HOLD_MS:-2000}
+UTTS=${BENCH_UTTS:-20}
+HMM=/usr/share/pocketsphinx/model/en-us/en-us
+
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+
+[[ -x $BIN ]] || die "$BIN missing: run 'make bench' (or 'make build' first)"
+for t in sipp espeak-ng sox python3 curl timeout /usr/bin/time; do
+	command -v "$t" >/dev/null || die "$t not found (Debian: apt-get install sip-tester espeak-ng sox python3 curl time)"
+done
+if ! command -v pocketsphinx_batch >/dev/null; then
+	if [[ $(id -u) == 0 ]]; then
+		log "installing pocketsphinx (for pocketsphinx_batch)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pocketsphinx >/dev/null
+	else
+		die "pocketsphinx_batch not found: apt-get install pocketsphinx"
+	fi
+fi
+
+WORK=$(mktemp -d /tmp/contactd-bench.XXXXXX)
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [[ ${BENCH_KEEP:-} == 1 ]]; then
+		log "kept $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+
+# free_port prints a loopback port free for both UDP and TCP right now.
+free_port() {
+	python3 - <<'EOF'
+import socket
+for _ in range(100):
+    t = socket.socket()
+    t.bind(("127.0.0.1", 0))
+    p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        t.close()
+    u.close()
+    print(p)
+    break
+EOF
+}
+
+# wait_http URL SECONDS: poll until URL answers 200 or the deadline.
+wait_http() {
+	local deadline=$((SECONDS + $2))
+	while ((SECONDS < deadline)); do
+		curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null && return 0
+		sleep 0.3
+	done
+	return 1
+}
+
+# run_uac NAME TARGET: SIPp's built-in UAC scenario against TARGET with the
+# bench parameters; its files land in $WORK/sipp-NAME. Prints key=value stats.
+run_uac() {
+	local dir=$WORK/sipp-$1 rc=0
+	mkdir -p "$dir"
+	(cd "$dir" && timeout 120 sipp -sn uac -s support -i 127.0.0.1 \
+		-p "$(free_port)" -mp "$(free_port)" \
+		-r "$RATE" -m "$CALLS" -l "$LIMIT" -d "$HOLD" \
+		-timeout 60s -timeout_error -recv_timeout 10s -nostdin \
+		-trace_stat -stf stat.csv -fd 1 -trace_msg \
+		-trace_err -error_file errors.log \
+		-trace_screen -screen_file screen.txt \
+		"$2" >stdout.txt 2>&1) || rc=$?
+	echo "rc=$rc"
+	python3 "$ROOT/bench/sipp_stats.py" "$dir"
+}
+
+# get KEY FILE: the value of a key=value line.
+get() { sed -n "s/^$1=//p" "$2" | head -n1; }
+
+ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print('%.2f' % (a / b) if b > 0 else 'n/a')" "$1" "$2"; }
+
+# ---------------------------------------------------------------- 1. SIP ----
+log "1/2 SIP call set-up: $CALLS calls at $RATE/s, ≤$LIMIT at once, ${HOLD} ms each"
+
+# The peer: SIPp's UAS answers every INVITE at once (180, 200).
+UAS_PORT=$(free_port)
+mkdir -p "$WORK/uas"
+(cd "$WORK/uas" && exec timeout 150 sipp -sn uas -i 127.0.0.1 -p "$UAS_PORT" \
+	-mp "$(free_port)" -nostdin >stdout.txt 2>&1) &
+UAS_PID=$!
+PIDS+=("$UAS_PID")
+sleep 0.5
+kill -0 "$UAS_PID" 2>/dev/null || die "sipp uas did not start: $(tail -5 "$WORK/uas/stdout.txt")"
+log "sipp uas on 127.0.0.1:$UAS_PORT"
+run_uac uas "127.0.0.1:$UAS_PORT" >"$WORK/uas.stats"
+kill "$UAS_PID" 2>/dev/null || true
+wait "$UAS_PID" 2>/dev/null || true
+
+# contactd with the demo config on free loopback ports and a fresh data dir.
+HTTP_PORT=$(free_port)
+SIP_PORT=$(free_port)
+mkdir -p "$WORK/data"
+cp "$ROOT/config/demo.yaml" "$WORK/config.yaml"
+CONTACTD_CONFIG=$WORK/config.yaml \
+	CONTACTD_HTTP_ADDR=127.0.0.1:$HTTP_PORT \
+	CONTACTD_SIP_ADDR=127.0.0.1:$SIP_PORT \
+	CONTACTD_DATA_DIR=$WORK/data \
+	CONTACTD_LOG_LEVEL=warn \
+	timeout 200 "$BIN" serve >"$WORK/server.log" 2>&1 &
+SRV_PID=$!
+PIDS+=("$SRV_PID")
+START=$SECONDS
+wait_http "http://127.0.0.1:$HTTP_PORT/healthz" 90 ||
+	die "contactd not healthy after 90 s: $(tail -20 "$WORK/server.log")"
+# timeout(1) runs contactd as its child; read the server's own memory.
+SRV_CHILD=$(pgrep -P "$SRV_PID" | head -n1)
+log "contactd ready in $((SECONDS - START)) s: sip=127.0.0.1:$SIP_PORT http=127.0.0.1:$HTTP_PORT pid=$SRV_CHILD"
+RSS_IDLE=$(awk '/^VmRSS/{print $2}' "/proc/$SRV_CHILD/status")
+run_uac contactd "127.0.0.1:$SIP_PORT" >"$WORK/contactd.stats"
+HEALTH=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$HTTP_PORT/healthz" || echo "none")
+HWM=$(awk '/^VmHWM/{print $2}' "/proc/$SRV_CHILD/status" 2>/dev/null || echo 0)
+RSS_END=$(awk '/^VmRSS/{print $2}' "/proc/$SRV_CHILD/status" 2>/dev/null || echo 0)
+THREADS=$(awk '/^Threads/{print $2}' "/proc/$SRV_CHILD/status" 2>/dev/null || echo 0)
+# Graceful stop: SIGTERM, then wait (bounded by shutdown_grace and timeout).
+kill -TERM "$SRV_CHILD" 2>/dev/null || true
+STOP=$SECONDS
+wait "$SRV_PID" 2>/dev/null || true
+STOP_S=$((SECONDS - STOP))
+SERVER_ERRORS=$(grep -c '"level":"ERROR"\|level=ERROR' "$WORK/server.log" || true)
+
+# ---------------------------------------------------------------- 2. ASR ----
+log "2/2 speech recognition: $UTTS espeak-ng utterances"
+U=$WORK/utts
+mkdir -p "$U"
+# Every k-th intent example of the demo config, spread over all intents.
+python3 - "$ROOT/config/demo.yaml" "$UTTS" >"$U/phrases.txt" <<'EOF'
+import re, sys
+ex, inside = [], False
+for line in open(sys.argv[1]):
+    if re.match(r"^\s+examples:\s*$", line):
+        inside = True
+        continue
+    m = re.match(r"^\s+- (.+?)\s*$", line)
+    if inside and m:
+        ex.append(m.group(1).strip("'\""))
+    elif line.strip() and not line.lstrip().startswith("#"):
+        inside = False
+n = int(sys.argv[2])
+step = max(1, len(ex) // n)
+for p in ex[::step][:n]:
+    print(p)
+EOF
+: >"$U/list.tsv"
+: >"$U/ctl"
+i=0
+while IFS= read -r phrase && ((i < UTTS)); do
+	i=$((i + 1))
+	id=$(printf 'utt%02d' "$i")
+	timeout 20 espeak-ng -v en-us -w "$U/$id.22k.wav" "$phrase"
+	sox "$U/$id.22k.wav" -r 16000 -c 1 -b 16 -e signed-integer "$U/$id.wav"
+	sox "$U/$id.wav" -t raw "$U/$id.raw"
+	printf '%s\t%s\n' "$U/$id.wav" "$phrase" >>"$U/list.tsv"
+	echo "$id" >>"$U/ctl"
+done <"$U/phrases.txt"
+AUDIO_S=$(for f in "$U"/utt*[0-9].wav; do soxi -D "$f"; done | awk '{s += $1} END {printf "%.1f", s}')
+
+# contactd's recogniser. Same data dir as the server: the domain LM and
+# dictionary it generated are reused (their names hash their inputs).
+/usr/bin/time -f 'wall=%e user=%U sys=%S maxrss_kb=%M' -o "$WORK/asr-eval.time" \
+	timeout 120 "$BIN" asr-eval --config "$WORK/config.yaml" --data-dir "$WORK/data" \
+	--list "$U/list.tsv" >"$WORK/asr-eval.out" 2>"$WORK/asr-eval.err" ||
+	die "asr-eval failed: $(tail -5 "$WORK/asr-eval.err")"
+read -r C_WER C_RTF < <(sed -n 's/^WER=\([0-9.]*\) RTF=\([0-9.]*\)$/\1 \2/p' "$WORK/asr-eval.out")
+[[ -n ${C_RTF:-} ]] || die "asr-eval printed no WER/RTF line: $(tail -3 "$WORK/asr-eval.out")"
+
+# The raw decoder on the same audio with contactd's model files and its
+# decoder options (-dither yes -seed 1, see asr/sphinx).
+LM=$(ls -t "$WORK"/data/domain-*.lm | head -n1)
+DICT=${LM%.lm}.dict
+[[ -f $DICT ]] || die "no dictionary next to $LM"
+/usr/bin/time -f 'wall=%e user=%U sys=%S maxrss_kb=%M' -o "$WORK/batch.time" \
+	timeout 120 pocketsphinx_batch -hmm "$HMM" -lm "$LM" -dict "$DICT" \
+	-dither yes -seed 1 -samprate 16000 \
+	-adcin yes -cepdir "$U" -cepext .raw -ctl "$U/ctl" -hyp "$WORK/batch.hyp" \
+	>"$WORK/batch.log" 2>&1 || die "pocketsphinx_batch failed: $(tail -5 "$WORK/batch.log")"
+python3 "$ROOT/bench/wer.py" "$U/list.tsv" "$WORK/batch.hyp" >"$WORK/batch.wer"
+R_WER=$(get wer "$WORK/batch.wer")
+# batch.c's closing line: "TOTAL x seconds speech, y seconds CPU, z seconds wall"
+read -r R_SPEECH R_CPU R_WALL < <(sed -n 's/.*batch.c.*TOTAL \([0-9.]*\) seconds speech, \([0-9.]*\) seconds CPU, \([0-9.]*\) seconds wall.*/\1 \2 \3/p' "$WORK/batch.log" | tail -n1)
+R_RTF=$(python3 -c "import sys; print('%.4f' % (float(sys.argv[2]) / float(sys.argv[1])))" "$R_SPEECH" "$R_WALL")
+
+# ---------------------------------------------------------------- report ----
+C=$WORK/contactd.stats
+P=$WORK/uas.stats
+echo
+echo "== 1. SIP call set-up: sipp -sn uac -r $RATE -m $CALLS -l $LIMIT -d $HOLD (127.0.0.1, UDP)"
+printf '%-24s %12s %12s %10s\n' "" "contactd" "sipp-uas" "ratio"
+row() { printf '%-24s %12s %12s %10s\n' "$1" "$(get "$2" "$C")" "$(get "$2" "$P")" "${3:-}"; }
+row "sipp exit code" rc
+row "calls created" created
+row "successful calls" ok
+row "failed calls" failed
+row "retransmissions" retrans
+row "INVITE->200 mean ms" mean_ms "$(ratio "$(get mean_ms "$C")" "$(get mean_ms "$P")")"
+row "INVITE->200 p50 ms" p50_ms "$(ratio "$(get p50_ms "$C")" "$(get p50_ms "$P")")"
+row "INVITE->200 p95 ms" p95_ms "$(ratio "$(get p95_ms "$C")" "$(get p95_ms "$P")")"
+row "INVITE->200 p99 ms" p99_ms "$(ratio "$(get p99_ms "$C")" "$(get p99_ms "$P")")"
+row "INVITE->200 max ms" max_ms
+row "sipp's own RT mean ms" sipp_rt_mean_ms
+row "call length mean ms" call_len_mean_ms
+echo "contactd after the run: /healthz=$HEALTH, VmHWM=$((HWM / 1024)) MiB (idle RSS before load $((RSS_IDLE / 1024)) MiB, after $((RSS_END / 1024)) MiB), threads=$THREADS, SIGTERM->exit ${STOP_S} s, ERROR log lines=$SERVER_ERRORS"
+echo
+echo "== 2. Speech recognition: $UTTS espeak-ng utterances, ${AUDIO_S} s of 16 kHz audio, same HMM/LM/dict"
+printf '%-24s %12s %12s %10s\n' "" "contactd" "raw-sphinx" "ratio"
+printf '%-24s %12s %12s %10s\n' "WER" "$C_WER" "$R_WER" ""
+printf '%-24s %12s %12s %10s\n' "RTF (decode only)" "$C_RTF" "$R_RTF" "$(ratio "$C_RTF" "$R_RTF")"
+tfield() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2"; }
+printf '%-24s %12s %12s %10s\n' "process wall s" "$(tfield wall "$WORK/asr-eval.time")" "$(tfield wall "$WORK/batch.time")" \
+	"$(ratio "$(tfield wall "$WORK/asr-eval.time")" "$(tfield wall "$WORK/batch.time")")"
+cpu() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) + float(sys.argv[2])))" "$(tfield user "$1")" "$(tfield sys "$1")"; }
+printf '%-24s %12s %12s %10s\n' "process CPU s (u+s)" "$(cpu "$WORK/asr-eval.time")" "$(cpu "$WORK/batch.time")" \
+	"$(ratio "$(cpu "$WORK/asr-eval.time")" "$(cpu "$WORK/batch.time")")"
+printf '%-24s %12s %12s %10s\n' "max RSS MiB" "$(($(tfield maxrss_kb "$WORK/asr-eval.time") / 1024))" "$(($(tfield maxrss_kb "$WORK/batch.time") / 1024))" ""
+echo
+if [[ $(get failed "$C") != 0 || $HEALTH != 200 ]]; then
+	log "contactd had failed calls or was unhealthy; see $WORK (BENCH_KEEP=1 keeps it)"
+fi
