@@ -13,17 +13,17 @@
 # Needs bin/contactd (make bench builds it), sipp, espeak-ng, sox, python3,
 # curl; installs pocketsphinx_batch (Debian package pocketsphinx) as root.
 #
-# Knobs (environment): BENCH_RATE calls/s (10), BENCH_CALLS (100),
-# BENCH_LIMIT concurrent calls (50), BENCH_HOLD_MS call length (2000),
-# BENCH_UTTS utterances (20).
+# Knobs (environment): BENCH_RATE calls/s (50), BENCH_CALLS (1000),
+# BENCH_LIMIT concurrent calls (200), BENCH_HOLD_MS call length (2000),
+# BENCH_UTTS utterances (20), BENCH_ROUNDS ASR rounds (3).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=$ROOT/bin/contactd
-RATE=${BENCH_RATE:-10}
-CALLS=${BENCH_CALLS:-100}
-LIMIT=${BENCH_LIMIT:-50}
+RATE=${BENCH_RATE:-50}
+CALLS=${BENCH_CALLS:-1000}
+LIMIT=${BENCH_LIMIT:-200}
 HOLD=${BENCH_HOLD_MS:-2000}
 UTTS=${BENCH_UTTS:-20}
 HMM=/usr/share/pocketsphinx/model/en-us/en-us
@@ -113,6 +113,12 @@ run_uac() {
 # get KEY FILE: the value of a key=value line.
 get() { sed -n "s/^$1=//p" "$2" | head -n1; }
 
+# cpu_ticks PID: user+system CPU of a process, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+TICK=$(getconf CLK_TCK)
+# per_call T0 T1: CPU milliseconds per call between two cpu_ticks readings.
+per_call() { awk -v a="$1" -v b="$2" -v t="$TICK" -v n="$CALLS" 'BEGIN {printf "%.2f", (b - a) * 1000 / t / n}'; }
+
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); print('%.2f' % (a / b) if b > 0 else 'n/a')" "$1" "$2"; }
 
 # ---------------------------------------------------------------- 1. SIP ----
@@ -127,8 +133,11 @@ UAS_PID=$!
 PIDS+=("$UAS_PID")
 sleep 0.5
 kill -0 "$UAS_PID" 2>/dev/null || die "sipp uas did not start: $(tail -5 "$WORK/uas/stdout.txt")"
+UAS_CHILD=$(pgrep -P "$UAS_PID" | head -n1)
 log "sipp uas on 127.0.0.1:$UAS_PORT"
+T0=$(cpu_ticks "$UAS_CHILD")
 run_uac uas "127.0.0.1:$UAS_PORT" >"$WORK/uas.stats"
+echo "cpu_ms_per_call=$(per_call "$T0" "$(cpu_ticks "$UAS_CHILD")")" >>"$WORK/uas.stats"
 kill "$UAS_PID" 2>/dev/null || true
 wait "$UAS_PID" 2>/dev/null || true
 
@@ -152,7 +161,9 @@ wait_http "http://127.0.0.1:$HTTP_PORT/healthz" 90 ||
 SRV_CHILD=$(pgrep -P "$SRV_PID" | head -n1)
 log "contactd ready in $((SECONDS - START)) s: sip=127.0.0.1:$SIP_PORT http=127.0.0.1:$HTTP_PORT pid=$SRV_CHILD"
 RSS_IDLE=$(awk '/^VmRSS/{print $2}' "/proc/$SRV_CHILD/status")
+T0=$(cpu_ticks "$SRV_CHILD")
 run_uac contactd "127.0.0.1:$SIP_PORT" >"$WORK/contactd.stats"
+echo "cpu_ms_per_call=$(per_call "$T0" "$(cpu_ticks "$SRV_CHILD")")" >>"$WORK/contactd.stats"
 HEALTH=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$HTTP_PORT/healthz" || echo "none")
 HWM=$(awk '/^VmHWM/{print $2}' "/proc/$SRV_CHILD/status" 2>/dev/null || echo 0)
 RSS_END=$(awk '/^VmRSS/{print $2}' "/proc/$SRV_CHILD/status" 2>/dev/null || echo 0)
@@ -162,6 +173,15 @@ kill -TERM "$SRV_CHILD" 2>/dev/null || true
 STOP=$SECONDS
 wait "$SRV_PID" 2>/dev/null || true
 STOP_S=$((SECONDS - STOP))
+# What the server kept of the calls: the call, its ticket and QA evaluation
+# (read from the SQLite file once the server has stopped).
+STORED=$(python3 - "$WORK/data/contactd.db" <<'EOF' 2>/dev/null || echo "calls=? tickets=? qa_evaluations=?"
+import sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+print(" ".join("%s=%d" % (t, db.execute("select count(*) from " + t).fetchone()[0])
+               for t in ("calls", "tickets", "qa_evaluations")))
+EOF
+)
 SERVER_ERRORS=$(grep -c '"level":"ERROR"\|level=ERROR' "$WORK/server.log" || true)
 
 # ---------------------------------------------------------------- 2. ASR ----
@@ -200,30 +220,45 @@ while IFS= read -r phrase && ((i < UTTS)); do
 done <"$U/phrases.txt"
 AUDIO_S=$(for f in "$U"/utt*[0-9].wav; do soxi -D "$f"; done | awk '{s += $1} END {printf "%.1f", s}')
 
-# contactd's recogniser. Same data dir as the server: the domain LM and
-# dictionary it generated are reused (their names hash their inputs).
-/usr/bin/time -f 'wall=%e user=%U sys=%S maxrss_kb=%M' -o "$WORK/asr-eval.time" \
-	timeout 120 "$BIN" asr-eval --config "$WORK/config.yaml" --data-dir "$WORK/data" \
-	--list "$U/list.tsv" >"$WORK/asr-eval.out" 2>"$WORK/asr-eval.err" ||
-	die "asr-eval failed: $(tail -5 "$WORK/asr-eval.err")"
-read -r C_WER C_RTF < <(sed -n 's/^WER=\([0-9.]*\) RTF=\([0-9.]*\)$/\1 \2/p' "$WORK/asr-eval.out")
-[[ -n ${C_RTF:-} ]] || die "asr-eval printed no WER/RTF line: $(tail -3 "$WORK/asr-eval.out")"
+# contactd's recogniser and the raw decoder, alternately, BENCH_ROUNDS
+# times (3); the table shows the fastest round of each (least disturbed by
+# whatever else the machine is doing) and says if a WER changed between
+# rounds. asr-eval uses the server's data dir: the domain LM and dictionary
+# the server generated are reused (their names hash their inputs).
+ROUNDS=${BENCH_ROUNDS:-3}
+TFMT='wall=%e user=%U sys=%S maxrss_kb=%M'
+for ((r = 1; r <= ROUNDS; r++)); do
+	/usr/bin/time -f "$TFMT" -o "$WORK/asr-eval.$r.time" \
+		timeout 120 "$BIN" asr-eval --config "$WORK/config.yaml" --data-dir "$WORK/data" \
+		--list "$U/list.tsv" >"$WORK/asr-eval.$r.out" 2>"$WORK/asr-eval.$r.err" ||
+		die "asr-eval failed: $(tail -5 "$WORK/asr-eval.$r.err")"
+	sed -n 's/^WER=\([0-9.]*\) RTF=\([0-9.]*\)$/wer=\1\nrtf=\2/p' "$WORK/asr-eval.$r.out" >"$WORK/asr-eval.$r.kv"
+	[[ -s $WORK/asr-eval.$r.kv ]] || die "asr-eval printed no WER/RTF line: $(tail -3 "$WORK/asr-eval.$r.out")"
 
-# The raw decoder on the same audio with contactd's model files and its
-# decoder options (-dither yes -seed 1, see asr/sphinx).
-LM=$(ls -t "$WORK"/data/domain-*.lm | head -n1)
-DICT=${LM%.lm}.dict
-[[ -f $DICT ]] || die "no dictionary next to $LM"
-/usr/bin/time -f 'wall=%e user=%U sys=%S maxrss_kb=%M' -o "$WORK/batch.time" \
-	timeout 120 pocketsphinx_batch -hmm "$HMM" -lm "$LM" -dict "$DICT" \
-	-dither yes -seed 1 -samprate 16000 \
-	-adcin yes -cepdir "$U" -cepext .raw -ctl "$U/ctl" -hyp "$WORK/batch.hyp" \
-	>"$WORK/batch.log" 2>&1 || die "pocketsphinx_batch failed: $(tail -5 "$WORK/batch.log")"
-python3 "$ROOT/bench/wer.py" "$U/list.tsv" "$WORK/batch.hyp" >"$WORK/batch.wer"
-R_WER=$(get wer "$WORK/batch.wer")
-# batch.c's closing line: "TOTAL x seconds speech, y seconds CPU, z seconds wall"
-read -r R_SPEECH R_CPU R_WALL < <(sed -n 's/.*batch.c.*TOTAL \([0-9.]*\) seconds speech, \([0-9.]*\) seconds CPU, \([0-9.]*\) seconds wall.*/\1 \2 \3/p' "$WORK/batch.log" | tail -n1)
-R_RTF=$(python3 -c "import sys; print('%.4f' % (float(sys.argv[2]) / float(sys.argv[1])))" "$R_SPEECH" "$R_WALL")
+	# The raw decoder on the same audio with contactd's model files and
+	# decoder options (-dither yes -seed 1, see asr/sphinx/sphinx.go).
+	LM=$(ls -t "$WORK"/data/domain-*.lm | head -n1)
+	DICT=${LM%.lm}.dict
+	[[ -f $DICT ]] || die "no dictionary next to $LM"
+	/usr/bin/time -f "$TFMT" -o "$WORK/batch.$r.time" \
+		timeout 120 pocketsphinx_batch -hmm "$HMM" -lm "$LM" -dict "$DICT" \
+		-dither yes -seed 1 -samprate 16000 \
+		-adcin yes -cepdir "$U" -cepext .raw -ctl "$U/ctl" -hyp "$WORK/batch.$r.hyp" \
+		>"$WORK/batch.$r.log" 2>&1 || die "pocketsphinx_batch failed: $(tail -5 "$WORK/batch.$r.log")"
+	python3 "$ROOT/bench/wer.py" "$U/list.tsv" "$WORK/batch.$r.hyp" >"$WORK/batch.$r.kv" 2>"$WORK/batch.$r.utts"
+	# batch.c's closing line: "TOTAL x seconds speech, y seconds CPU, z seconds wall"
+	sed -n 's/.*batch.c.*TOTAL \([0-9.]*\) seconds speech, [0-9.]* seconds CPU, \([0-9.]*\) seconds wall.*/\1 \2/p' "$WORK/batch.$r.log" |
+		tail -n1 | awk '{printf "rtf=%.4f\n", $2 / $1}' >>"$WORK/batch.$r.kv"
+	for f in asr-eval batch; do
+		sed 's/ /\n/g' "$WORK/$f.$r.time" >>"$WORK/$f.$r.kv"
+		awk -F= '$1=="user"{u=$2} $1=="sys"{s=$2} END{printf "cpu=%.2f\n", u+s}' "$WORK/$f.$r.kv" >>"$WORK/$f.$r.kv"
+	done
+	log "round $r: contactd $(get rtf "$WORK/asr-eval.$r.kv" | tr -d '\n') raw $(get rtf "$WORK/batch.$r.kv" | tr -d '\n') (RTF)"
+done
+# best KIND KEY: the smallest value of KEY over the rounds.
+best() { for ((r = 1; r <= ROUNDS; r++)); do get "$2" "$WORK/$1.$r.kv"; done | sort -g | head -n1; }
+# wers KIND: the distinct WERs over the rounds.
+wers() { for ((r = 1; r <= ROUNDS; r++)); do get wer "$WORK/$1.$r.kv"; done | sort -u | paste -sd/; }
 
 # ---------------------------------------------------------------- report ----
 C=$WORK/contactd.stats
@@ -242,21 +277,19 @@ row "INVITE->200 p50 ms" p50_ms "$(ratio "$(get p50_ms "$C")" "$(get p50_ms "$P"
 row "INVITE->200 p95 ms" p95_ms "$(ratio "$(get p95_ms "$C")" "$(get p95_ms "$P")")"
 row "INVITE->200 p99 ms" p99_ms "$(ratio "$(get p99_ms "$C")" "$(get p99_ms "$P")")"
 row "INVITE->200 max ms" max_ms
-row "sipp's own RT mean ms" sipp_rt_mean_ms
 row "call length mean ms" call_len_mean_ms
-echo "contactd after the run: /healthz=$HEALTH, VmHWM=$((HWM / 1024)) MiB (idle RSS before load $((RSS_IDLE / 1024)) MiB, after $((RSS_END / 1024)) MiB), threads=$THREADS, SIGTERM->exit ${STOP_S} s, ERROR log lines=$SERVER_ERRORS"
+row "CPU ms per call" cpu_ms_per_call "$(ratio "$(get cpu_ms_per_call "$C")" "$(get cpu_ms_per_call "$P")")"
+echo "contactd after the run: /healthz=$HEALTH, VmHWM=$((HWM / 1024)) MiB (idle RSS before load $((RSS_IDLE / 1024)) MiB, after $((RSS_END / 1024)) MiB), threads=$THREADS"
+echo "contactd stored: $STORED; SIGTERM->exit ${STOP_S} s; ERROR log lines: $SERVER_ERRORS"
 echo
-echo "== 2. Speech recognition: $UTTS espeak-ng utterances, ${AUDIO_S} s of 16 kHz audio, same HMM/LM/dict"
+echo "== 2. Speech recognition: $UTTS espeak-ng utterances, ${AUDIO_S} s of 16 kHz audio, same HMM/LM/dict; best of $ROUNDS rounds"
 printf '%-24s %12s %12s %10s\n' "" "contactd" "raw-sphinx" "ratio"
-printf '%-24s %12s %12s %10s\n' "WER" "$C_WER" "$R_WER" ""
-printf '%-24s %12s %12s %10s\n' "RTF (decode only)" "$C_RTF" "$R_RTF" "$(ratio "$C_RTF" "$R_RTF")"
-tfield() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" "$2"; }
-printf '%-24s %12s %12s %10s\n' "process wall s" "$(tfield wall "$WORK/asr-eval.time")" "$(tfield wall "$WORK/batch.time")" \
-	"$(ratio "$(tfield wall "$WORK/asr-eval.time")" "$(tfield wall "$WORK/batch.time")")"
-cpu() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) + float(sys.argv[2])))" "$(tfield user "$1")" "$(tfield sys "$1")"; }
-printf '%-24s %12s %12s %10s\n' "process CPU s (u+s)" "$(cpu "$WORK/asr-eval.time")" "$(cpu "$WORK/batch.time")" \
-	"$(ratio "$(cpu "$WORK/asr-eval.time")" "$(cpu "$WORK/batch.time")")"
-printf '%-24s %12s %12s %10s\n' "max RSS MiB" "$(($(tfield maxrss_kb "$WORK/asr-eval.time") / 1024))" "$(($(tfield maxrss_kb "$WORK/batch.time") / 1024))" ""
+arow() { printf '%-24s %12s %12s %10s\n' "$1" "$2" "$3" "${4:-}"; }
+arow "WER (every round)" "$(wers asr-eval)" "$(wers batch)"
+arow "RTF (decode only)" "$(best asr-eval rtf)" "$(best batch rtf)" "$(ratio "$(best asr-eval rtf)" "$(best batch rtf)")"
+arow "process wall s" "$(best asr-eval wall)" "$(best batch wall)" "$(ratio "$(best asr-eval wall)" "$(best batch wall)")"
+arow "process CPU s (u+s)" "$(best asr-eval cpu)" "$(best batch cpu)" "$(ratio "$(best asr-eval cpu)" "$(best batch cpu)")"
+arow "max RSS MiB" "$(($(best asr-eval maxrss_kb) / 1024))" "$(($(best batch maxrss_kb) / 1024))"
 echo
 if [[ $(get failed "$C") != 0 || $HEALTH != 200 ]]; then
 	log "contactd had failed calls or was unhealthy; see $WORK (BENCH_KEEP=1 keeps it)"
