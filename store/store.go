@@ -80,6 +80,20 @@ type Call struct {
 	Agent         string
 	RecordingPath string // relative to the data dir
 	Disposition   string // why it ended
+	// Quality is each leg's measured audio quality, by leg ("caller",
+	// "agent"); nil when not measured.
+	Quality map[string]MediaQuality
+}
+
+// MediaQuality is one leg's audio quality over a call.
+type MediaQuality struct {
+	Codec       string  `json:"codec,omitempty"`
+	PacketsIn   uint64  `json:"packets_in"`
+	PacketsLost uint64  `json:"packets_lost"`
+	LossPct     float64 `json:"loss_pct"`
+	JitterMS    float64 `json:"jitter_ms"`
+	RTTMS       float64 `json:"rtt_ms"`
+	MOS         float64 `json:"mos"`
 }
 
 // Store is everything contactd persists. Implementations are safe for

@@ -217,18 +217,19 @@ func (s *Server) listQueues(w http.ResponseWriter, r *http.Request) {
 }
 
 type callJSON struct {
-	ID           string               `json:"id"`
-	From         string               `json:"from"`
-	To           string               `json:"to"`
-	StartedAt    *time.Time           `json:"started_at"`
-	AnsweredAt   *time.Time           `json:"answered_at"`
-	EndedAt      *time.Time           `json:"ended_at"`
-	Intent       string               `json:"intent"`
-	Queue        string               `json:"queue"`
-	Agent        string               `json:"agent"`
-	Disposition  string               `json:"disposition"`
-	RecordingURL string               `json:"recording_url"`
-	Transcript   []transcript.Segment `json:"transcript,omitempty"`
+	ID           string                        `json:"id"`
+	From         string                        `json:"from"`
+	To           string                        `json:"to"`
+	StartedAt    *time.Time                    `json:"started_at"`
+	AnsweredAt   *time.Time                    `json:"answered_at"`
+	EndedAt      *time.Time                    `json:"ended_at"`
+	Intent       string                        `json:"intent"`
+	Queue        string                        `json:"queue"`
+	Agent        string                        `json:"agent"`
+	Disposition  string                        `json:"disposition"`
+	RecordingURL string                        `json:"recording_url"`
+	Quality      map[string]store.MediaQuality `json:"quality,omitempty"`
+	Transcript   []transcript.Segment          `json:"transcript,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -240,7 +241,8 @@ func timePtr(t time.Time) *time.Time {
 
 func toCallJSON(c store.Call) callJSON {
 	out := callJSON{ID: c.ID, From: c.From, To: c.To, StartedAt: timePtr(c.StartedAt), AnsweredAt: timePtr(c.AnsweredAt),
-		EndedAt: timePtr(c.EndedAt), Intent: c.Intent, Queue: c.Queue, Agent: c.Agent, Disposition: c.Disposition}
+		EndedAt: timePtr(c.EndedAt), Intent: c.Intent, Queue: c.Queue, Agent: c.Agent, Disposition: c.Disposition,
+		Quality: c.Quality}
 	if c.RecordingPath != "" {
 		out.RecordingURL = "/api/v1/calls/" + c.ID + "/recording"
 	}

@@ -292,6 +292,10 @@ func testCalls(t *testing.T, open Opener) {
 	call.EndedAt = base.Add(5 * time.Minute)
 	call.Intent, call.Queue, call.Agent = "billing", "billing", "zoe"
 	call.RecordingPath, call.Disposition = "recordings/c1.wav", "caller hung up"
+	call.Quality = map[string]store.MediaQuality{
+		"caller": {Codec: "PCMU", PacketsIn: 15000, PacketsLost: 150, LossPct: 1, JitterMS: 12.5, RTTMS: 40, MOS: 4.1},
+		"agent":  {Codec: "opus", PacketsIn: 14900, MOS: 4.4},
+	}
 	must(t, s.UpdateCall(c, call), "UpdateCall")
 	got, err = s.Call(c, "c1")
 	must(t, err, "Call")

@@ -336,13 +336,21 @@ func (s *Store) ListQueues(ctx context.Context) ([]store.Queue, error) {
 
 // ---- calls ----
 
-const callCols = `id, from_uri, to_uri, started_at, answered_at, ended_at, intent, queue, agent, recording_path, disposition`
+const callCols = `id, from_uri, to_uri, started_at, answered_at, ended_at, intent, queue, agent, recording_path, disposition, quality`
 
 func scanCall(r Row) (store.Call, error) {
 	var c store.Call
 	err := r.Scan(&c.ID, &c.From, &c.To, NullTime{&c.StartedAt}, NullTime{&c.AnsweredAt}, NullTime{&c.EndedAt},
-		&c.Intent, &c.Queue, &c.Agent, &c.RecordingPath, &c.Disposition)
+		&c.Intent, &c.Queue, &c.Agent, &c.RecordingPath, &c.Disposition, jsonCol{&c.Quality})
 	return c, err
+}
+
+// qualityArg is the quality column's value: NULL when unmeasured.
+func qualityArg(q map[string]store.MediaQuality) (any, error) {
+	if q == nil {
+		return nil, nil
+	}
+	return encodeJSON(q)
 }
 
 // CreateCall inserts c, generating an ID when c.ID is empty; a taken ID is
@@ -351,18 +359,26 @@ func (s *Store) CreateCall(ctx context.Context, c store.Call) error {
 	if c.ID == "" {
 		c.ID = newID()
 	}
-	_, err := s.db.Exec(ctx, `INSERT INTO calls (`+callCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+	q, err := qualityArg(c.Quality)
+	if err != nil {
+		return fmt.Errorf("store: create call %q: %w", c.ID, err)
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO calls (`+callCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 		c.ID, c.From, c.To, Time(c.StartedAt), Time(c.AnsweredAt), Time(c.EndedAt),
-		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition)
+		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition, q)
 	return wrap(err, "store: create call %q", c.ID)
 }
 
 // UpdateCall replaces every field of the call c.ID.
 func (s *Store) UpdateCall(ctx context.Context, c store.Call) error {
+	q, err := qualityArg(c.Quality)
+	if err != nil {
+		return fmt.Errorf("store: update call %q: %w", c.ID, err)
+	}
 	n, err := s.db.Exec(ctx, `UPDATE calls SET from_uri = $2, to_uri = $3, started_at = $4, answered_at = $5,
-		ended_at = $6, intent = $7, queue = $8, agent = $9, recording_path = $10, disposition = $11 WHERE id = $1`,
+		ended_at = $6, intent = $7, queue = $8, agent = $9, recording_path = $10, disposition = $11, quality = $12 WHERE id = $1`,
 		c.ID, c.From, c.To, Time(c.StartedAt), Time(c.AnsweredAt), Time(c.EndedAt),
-		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition)
+		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition, q)
 	return notFound(n, err, "store: update call %q", c.ID)
 }
 
