@@ -122,6 +122,8 @@ type Store interface {
 	UpdateCall(ctx context.Context, c Call) error // ErrNotFound when absent
 	Call(ctx context.Context, id string) (Call, error)
 	ListCalls(ctx context.Context, limit int) ([]Call, error) // newest StartedAt first
+	// CallsByCaller is the caller's history (sticky agent, caller card), newest first.
+	CallsByCaller(ctx context.Context, from string, limit int) ([]Call, error)
 
 	AddSegments(ctx context.Context, callID string, segs []transcript.Segment) error
 	Segments(ctx context.Context, callID string) ([]transcript.Segment, error) // in StartMS order
@@ -130,6 +132,8 @@ type Store interface {
 	UpdateTicket(ctx context.Context, t tickets.Ticket) error
 	Ticket(ctx context.Context, id string) (tickets.Ticket, error)
 	TicketsByCall(ctx context.Context, callID string) ([]tickets.Ticket, error)
+	// TicketsByCaller is the tickets of the caller's calls, newest call first.
+	TicketsByCaller(ctx context.Context, from string, limit int) ([]tickets.Ticket, error)
 
 	CreateEvaluation(ctx context.Context, e qa.Evaluation) error
 	Evaluation(ctx context.Context, id string) (qa.Evaluation, error)

@@ -151,6 +151,14 @@ func TestImportRunsThePostCallPipeline(t *testing.T) {
 			t.Errorf("item %s did not pass for a model call: %+v", k, ev.Items)
 		}
 	}
+	var hist struct {
+		Calls   []struct{ ID string }
+		Tickets []struct{ ID string }
+	}
+	if st := f.do(t, f.admin, "GET", "/api/v1/callers/+15550199/history", nil, &hist); st != 200 ||
+		len(hist.Calls) != 1 || hist.Calls[0].ID != res.CallID || len(hist.Tickets) != 1 || hist.Tickets[0].ID != res.TicketID {
+		t.Fatalf("caller history: %d %+v", st, hist)
+	}
 	var cl struct {
 		ID         string
 		Transcript []struct{ Speaker, Text string }

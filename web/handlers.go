@@ -18,6 +18,7 @@ import (
 	"github.com/contactd/contactd/config"
 	"github.com/contactd/contactd/routing"
 	"github.com/contactd/contactd/store"
+	"github.com/contactd/contactd/tickets"
 	"github.com/contactd/contactd/transcript"
 )
 
@@ -478,4 +479,31 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 	}
 	intent, conf := s.opts.NLU.Classify(req.Text)
 	writeJSON(w, http.StatusOK, map[string]any{"intent": intent, "confidence": conf})
+}
+
+// callerHistory is the caller card: the number's recent calls and tickets.
+func (s *Server) callerHistory(w http.ResponseWriter, r *http.Request) {
+	number := chi.URLParam(r, "number")
+	if number == "" || len(number) > 64 {
+		writeError(w, http.StatusBadRequest, "number: want 1-64 characters")
+		return
+	}
+	cs, err := s.opts.Store.CallsByCaller(r.Context(), number, 20)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ts, err := s.opts.Store.TicketsByCaller(r.Context(), number, 20)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	calls := make([]callJSON, 0, len(cs))
+	for _, c := range cs {
+		calls = append(calls, toCallJSON(c))
+	}
+	if ts == nil {
+		ts = []tickets.Ticket{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"number": number, "calls": calls, "tickets": ts})
 }

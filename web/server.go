@@ -118,6 +118,7 @@ func (s *Server) routes() {
 			r.Post("/calls/{id}/answer", s.answerCall)
 			r.Post("/calls/{id}/reject", s.rejectCall)
 			r.Post("/calls/{id}/hangup", s.hangupCall)
+			r.Get("/callers/{number}/history", s.callerHistory)
 			r.Get("/tickets", s.listTickets)
 			r.Get("/tickets/{id}", s.getTicket)
 			r.Get("/qa/evaluations", s.listEvaluations)

@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		{"Queues", testQueues},
 		{"Calls", testCalls},
 		{"ListCalls", testListCalls},
+		{"CallerHistory", testCallerHistory},
 		{"Segments", testSegments},
 		{"ConcurrentSegments", testConcurrentSegments},
 		{"Tickets", testTickets},
@@ -307,6 +308,30 @@ func testCalls(t *testing.T, open Opener) {
 	wantErr(t, s.UpdateCall(c, store.Call{ID: "nope"}), store.ErrNotFound, "UpdateCall absent")
 	_, err = s.Call(c, "nope")
 	wantErr(t, err, store.ErrNotFound, "Call absent")
+}
+
+func testCallerHistory(t *testing.T, open Opener) {
+	s, c := open(t), ctx(t)
+	for i, id := range []string{"h1", "h2", "h3"} {
+		must(t, s.CreateCall(c, store.Call{ID: id, From: "+15550100", Agent: "zoe", StartedAt: base.Add(time.Duration(i) * time.Hour)}), "CreateCall")
+		must(t, s.CreateTicket(c, tickets.Ticket{ID: "t-" + id, CallID: id, Category: "billing", CreatedAt: base}), "CreateTicket")
+	}
+	must(t, s.CreateCall(c, store.Call{ID: "other", From: "+15550999", StartedAt: base.Add(9 * time.Hour)}), "CreateCall other")
+	cs, err := s.CallsByCaller(c, "+15550100", 2)
+	must(t, err, "CallsByCaller")
+	if len(cs) != 2 || cs[0].ID != "h3" || cs[1].ID != "h2" {
+		t.Fatalf("CallsByCaller = %+v, want h3, h2", cs)
+	}
+	ts, err := s.TicketsByCaller(c, "+15550100", 10)
+	must(t, err, "TicketsByCaller")
+	if len(ts) != 3 || ts[0].ID != "t-h3" || ts[2].ID != "t-h1" {
+		t.Fatalf("TicketsByCaller = %+v", ts)
+	}
+	none, err := s.CallsByCaller(c, "+10000000000", 5)
+	must(t, err, "CallsByCaller unknown")
+	if len(none) != 0 {
+		t.Fatalf("unknown caller has calls: %+v", none)
+	}
 }
 
 func testListCalls(t *testing.T, open Opener) {

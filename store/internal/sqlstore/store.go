@@ -400,6 +400,27 @@ func (s *Store) ListCalls(ctx context.Context, limit int) ([]store.Call, error) 
 	return cs, wrap(err, "store: list calls")
 }
 
+// CallsByCaller returns up to limit calls from the number from, newest first.
+func (s *Store) CallsByCaller(ctx context.Context, from string, limit int) ([]store.Call, error) {
+	rows, err := s.db.Query(ctx, qCallsByCaller(s.d), from, limitOr(limit))
+	if err != nil {
+		return nil, wrap(err, "store: calls of %q", from)
+	}
+	cs, err := collect(rows, scanCall)
+	return cs, wrap(err, "store: calls of %q", from)
+}
+
+// TicketsByCaller returns up to limit tickets of calls from the number
+// from, newest call first.
+func (s *Store) TicketsByCaller(ctx context.Context, from string, limit int) ([]tickets.Ticket, error) {
+	rows, err := s.db.Query(ctx, qTicketsByCaller(s.d), from, limitOr(limit))
+	if err != nil {
+		return nil, wrap(err, "store: tickets of %q", from)
+	}
+	ts, err := collect(rows, scanTicket)
+	return ts, wrap(err, "store: tickets of %q", from)
+}
+
 // ---- transcript segments ----
 
 // AddSegments appends segs to the call's transcript in one transaction. An
@@ -581,6 +602,26 @@ func qAgentStateLog(d Dialect) string {
 		d.NullsLast + `, id DESC LIMIT $2`
 }
 
+func qCallsByCaller(d Dialect) string {
+	return `SELECT ` + callCols + ` FROM calls WHERE from_uri = $1 ORDER BY started_at DESC` + d.NullsLast + `, id DESC LIMIT $2`
+}
+
+// qTicketsByCaller walks the caller's calls newest first (calls_from) and
+// their tickets (tickets_call), so no table is scanned or sorted.
+func qTicketsByCaller(d Dialect) string {
+	return `SELECT ` + prefixed("t.", ticketCols) + ` FROM calls c JOIN tickets t ON t.call_id = c.id
+		WHERE c.from_uri = $1 ORDER BY c.started_at DESC` + d.NullsLast + `, c.id DESC LIMIT $2`
+}
+
+// prefixed qualifies every column of a column list with p.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
 func qListCalls(d Dialect) string {
 	return `SELECT ` + callCols + ` FROM calls ORDER BY started_at DESC` + d.NullsLast + `, id DESC LIMIT $1`
 }
@@ -605,6 +646,8 @@ func HotQueries(d Dialect) []HotQuery {
 		{"AgentStateLog", qAgentStateLog(d), []any{"zoe", 10}},
 		{"Call", qCall, []any{"c1"}},
 		{"ListCalls", qListCalls(d), []any{50}},
+		{"CallsByCaller", qCallsByCaller(d), []any{"+15550100", 10}},
+		{"TicketsByCaller", qTicketsByCaller(d), []any{"+15550100", 10}},
 		{"Segments", qSegments, []any{"c1"}},
 		{"Ticket", qTicket, []any{"t1"}},
 		{"TicketsByCall", qTicketsByCall, []any{"c1"}},

@@ -1,0 +1,2 @@
+-- Caller history: past calls and tickets of one number, newest first.
+CREATE INDEX calls_from ON calls (from_uri, started_at DESC, id DESC);
