@@ -29,7 +29,11 @@ UTTS=${BENCH_UTTS:-20}
 HMM=/usr/share/pocketsphinx/model/en-us/en-us
 
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
+die() {
+	log "FAIL: $*"
+	FAILED=1
+	exit 1
+}
 
 [[ -x $BIN ]] || die "$BIN missing: run 'make bench' (or 'make build' first)"
 for t in sipp espeak-ng sox python3 curl timeout /usr/bin/time; do
@@ -46,6 +50,7 @@ fi
 
 WORK=$(mktemp -d /tmp/contactd-bench.XXXXXX)
 PIDS=()
+FAILED=0
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do
@@ -54,7 +59,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
-	if [[ ${BENCH_KEEP:-} == 1 ]]; then
+	if [[ ${BENCH_KEEP:-} == 1 || $FAILED == 1 ]]; then
 		log "kept $WORK"
 	else
 		rm -rf "$WORK"
@@ -133,13 +138,15 @@ UAS_PID=$!
 PIDS+=("$UAS_PID")
 sleep 0.5
 kill -0 "$UAS_PID" 2>/dev/null || die "sipp uas did not start: $(tail -5 "$WORK/uas/stdout.txt")"
-UAS_CHILD=$(pgrep -P "$UAS_PID" | head -n1)
+UAS_CHILD=$(pgrep -P "$UAS_PID" | head -n1 || true)
+UAS_CHILD=${UAS_CHILD:-$UAS_PID}
 log "sipp uas on 127.0.0.1:$UAS_PORT"
 T0=$(cpu_ticks "$UAS_CHILD")
 run_uac uas "127.0.0.1:$UAS_PORT" >"$WORK/uas.stats"
 echo "cpu_ms_per_call=$(per_call "$T0" "$(cpu_ticks "$UAS_CHILD")")" >>"$WORK/uas.stats"
 kill "$UAS_PID" 2>/dev/null || true
 wait "$UAS_PID" 2>/dev/null || true
+PIDS=()
 
 # contactd with the demo config on free loopback ports and a fresh data dir.
 HTTP_PORT=$(free_port)
@@ -158,7 +165,8 @@ START=$SECONDS
 wait_http "http://127.0.0.1:$HTTP_PORT/healthz" 90 ||
 	die "contactd not healthy after 90 s: $(tail -20 "$WORK/server.log")"
 # timeout(1) runs contactd as its child; read the server's own memory.
-SRV_CHILD=$(pgrep -P "$SRV_PID" | head -n1)
+SRV_CHILD=$(pgrep -P "$SRV_PID" | head -n1 || true)
+SRV_CHILD=${SRV_CHILD:-$SRV_PID}
 log "contactd ready in $((SECONDS - START)) s: sip=127.0.0.1:$SIP_PORT http=127.0.0.1:$HTTP_PORT pid=$SRV_CHILD"
 RSS_IDLE=$(awk '/^VmRSS/{print $2}' "/proc/$SRV_CHILD/status")
 T0=$(cpu_ticks "$SRV_CHILD")
@@ -172,6 +180,7 @@ THREADS=$(awk '/^Threads/{print $2}' "/proc/$SRV_CHILD/status" 2>/dev/null || ec
 kill -TERM "$SRV_CHILD" 2>/dev/null || true
 STOP=$SECONDS
 wait "$SRV_PID" 2>/dev/null || true
+PIDS=()
 STOP_S=$((SECONDS - STOP))
 # What the server kept of the calls: the call, its ticket and QA evaluation
 # (read from the SQLite file once the server has stopped).
@@ -213,7 +222,9 @@ while IFS= read -r phrase && ((i < UTTS)); do
 	i=$((i + 1))
 	id=$(printf 'utt%02d' "$i")
 	timeout 20 espeak-ng -v en-us -w "$U/$id.22k.wav" "$phrase"
-	sox "$U/$id.22k.wav" -r 16000 -c 1 -b 16 -e signed-integer "$U/$id.wav"
+	# -D: no dither. SoX dithers with a time-seeded generator by default,
+	# which made the WER of the same phrases differ by ±1 % from run to run.
+	sox -D "$U/$id.22k.wav" -r 16000 -c 1 -b 16 -e signed-integer "$U/$id.wav"
 	sox "$U/$id.wav" -t raw "$U/$id.raw"
 	printf '%s\t%s\n' "$U/$id.wav" "$phrase" >>"$U/list.tsv"
 	echo "$id" >>"$U/ctl"
@@ -291,6 +302,6 @@ arow "process wall s" "$(best asr-eval wall)" "$(best batch wall)" "$(ratio "$(b
 arow "process CPU s (u+s)" "$(best asr-eval cpu)" "$(best batch cpu)" "$(ratio "$(best asr-eval cpu)" "$(best batch cpu)")"
 arow "max RSS MiB" "$(($(best asr-eval maxrss_kb) / 1024))" "$(($(best batch maxrss_kb) / 1024))"
 echo
-if [[ $(get failed "$C") != 0 || $HEALTH != 200 ]]; then
-	log "contactd had failed calls or was unhealthy; see $WORK (BENCH_KEEP=1 keeps it)"
+if [[ $(get rc "$C") != 0 || $(get failed "$C") != 0 || $HEALTH != 200 ]]; then
+	die "contactd had failed calls or was unhealthy after the load"
 fi

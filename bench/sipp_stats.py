@@ -73,7 +73,10 @@ def pct(xs, p):
 
 def main():
     d = sys.argv[1]
-    st = stat_row(os.path.join(d, "stat.csv"))
+    try:
+        st = stat_row(os.path.join(d, "stat.csv"))
+    except (OSError, IndexError):
+        st = {}  # SIPp stopped before writing statistics: counts print "?"
     out = {
         "created": st.get("TotalCallCreated", "?"),
         "ok": st.get("SuccessfulCall(C)", "?"),
