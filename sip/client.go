@@ -2,12 +2,14 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/contactd/contactd/media"
@@ -22,8 +24,12 @@ const DTMFDuration = 160 * time.Millisecond
 type DialConfig struct {
 	// Target is the callee URI, e.g. "sip:support@127.0.0.1:5060".
 	Target string
-	// Transport is "udp" (default) or "tcp".
+	// Transport is "udp" (default), "tcp", "tls" (needs TLSConfig) or
+	// "ws" (SIP over WebSocket, RFC 7118).
 	Transport string
+	// TLSConfig is the client TLS configuration for "tls" (RootCAs,
+	// ServerName).
+	TLSConfig *tls.Config
 	// From is our user part, e.g. "+15551234567"; default "contactd".
 	From string
 	// Codecs are the codec names to offer in order, e.g. ["opus"] or
@@ -35,6 +41,8 @@ type DialConfig struct {
 	RTPPortMin, RTPPortMax int
 	// Logger receives logs; default slog.Default().
 	Logger *slog.Logger
+
+	headers []sipmsg.Header // extra INVITE headers (tests)
 }
 
 // StatusError is a final non-2xx answer to our INVITE. It matches
@@ -60,6 +68,12 @@ type OutboundCall struct {
 	leg   rtpLeg
 	codec media.Codec
 	dtmf  bool
+	held  atomic.Bool // the callee holds us (its last offer was sendonly/inactive)
+	// reoffers counts re-INVITEs answered (tests).
+	reoffers atomic.Int32
+	// onRelease, when set, runs once the call is released (Server.Dial
+	// forgets its dialog there).
+	onRelease func()
 
 	closeOnce sync.Once
 }
@@ -105,8 +119,14 @@ func Dial(ctx context.Context, cfg DialConfig) (*OutboundCall, error) {
 	if transport == "" {
 		transport = "udp"
 	}
-	if transport != "udp" && transport != "tcp" {
-		return nil, fmt.Errorf("%w: transport %q (want udp or tcp)", ErrBadConfig, cfg.Transport)
+	switch transport {
+	case "udp", "tcp", "ws":
+	case "tls":
+		if cfg.TLSConfig == nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadConfig, errNoTLSConfig)
+		}
+	default:
+		return nil, fmt.Errorf("%w: transport %q (want udp, tcp, tls or ws)", ErrBadConfig, cfg.Transport)
 	}
 	var target sipmsg.Uri
 	if err := sipmsg.ParseUri(cfg.Target, &target); err != nil {
@@ -131,7 +151,11 @@ func Dial(ctx context.Context, cfg DialConfig) (*OutboundCall, error) {
 		return nil, err
 	}
 
-	ua, err := newUA("contactd", log)
+	var uaOpts []sipgo.UserAgentOption
+	if cfg.TLSConfig != nil {
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(cfg.TLSConfig))
+	}
+	ua, err := newUA("contactd", log, uaOpts...)
 	if err != nil {
 		leg.Close()
 		return nil, fmt.Errorf("sip user agent: %w", err)
@@ -175,6 +199,17 @@ func Dial(ctx context.Context, cfg DialConfig) (*OutboundCall, error) {
 	srv.OnOptions(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, sipmsg.StatusOK, "OK", nil))
 	})
+	srv.OnAck(func(*sipmsg.Request, sipmsg.ServerTransaction) {})
+	srv.OnInvite(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		mu.Lock()
+		d, want := answered, dialogID
+		mu.Unlock()
+		if id, err := sipmsg.DialogIDFromRequestUAC(req); d == nil || err != nil || id != want {
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, sipmsg.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+			return
+		}
+		c.answerReinvite(d, req, tx, cfg.LocalIP)
+	})
 
 	dua := &sipgo.DialogUA{Client: cli, ContactHDR: sipmsg.ContactHeader{
 		Address: sipmsg.Uri{Scheme: "sip", User: cfg.From},
@@ -189,8 +224,31 @@ func Dial(ctx context.Context, cfg DialConfig) (*OutboundCall, error) {
 	req.AppendHeader(from)
 	req.AppendHeader(&sipmsg.ToHeader{Address: sipmsg.Uri{Scheme: "sip", User: target.User, Host: target.Host, Port: target.Port}})
 	req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	for _, h := range cfg.headers {
+		req.AppendHeader(h)
+	}
 	req.SetBody(offer)
 
+	if err := c.invite(ctx, dua, req, codecs, func(d *sipgo.DialogClientSession) {
+		mu.Lock()
+		answered, dialogID = d, d.ID
+		mu.Unlock()
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// invite sends req (an INVITE with our SDP offer for codecs) through dua,
+// waits for the answer, ACKs it and starts c's leg. answered runs as soon
+// as the dialog is answered, before the ACK, so that a BYE can find it.
+// On error c is released. Dial and Server.Dial share it.
+func (c *OutboundCall) invite(ctx context.Context, dua *sipgo.DialogUA, req *sipmsg.Request, codecs []media.Codec, answered func(*sipgo.DialogClientSession)) error {
+	fail := func(err error) error {
+		c.release()
+		return err
+	}
+	log, leg := c.log, c.leg
 	dlg, err := dua.WriteInvite(ctx, req)
 	if err != nil {
 		return fail(fmt.Errorf("send invite: %w", err))
@@ -209,9 +267,7 @@ func Dial(ctx context.Context, cfg DialConfig) (*OutboundCall, error) {
 		dlg.Close()
 		return fail(err)
 	}
-	mu.Lock()
-	answered, dialogID = dlg, dlg.ID
-	mu.Unlock()
+	answered(dlg)
 	// Answered: from here on a failure must hang up.
 	if err := dlg.Ack(ctx); err != nil {
 		return fail(fmt.Errorf("send ack: %w", err))
@@ -231,7 +287,7 @@ func Dial(ctx context.Context, cfg DialConfig) (*OutboundCall, error) {
 	}
 	c.codec, c.dtmf = neg.Codec, neg.dtmfPT() != 0
 	log.Info("sip call answered", "codec", neg.Codec.Name, "remote_rtp", ans.Remote.String())
-	return c, nil
+	return nil
 }
 
 func (c *OutboundCall) hangupQuietly() {
@@ -247,7 +303,12 @@ func (c *OutboundCall) release() {
 		if c.dlg != nil {
 			c.dlg.Close()
 		}
-		c.ua.Close()
+		if c.ua != nil { // nil when placed by Server.Dial
+			c.ua.Close()
+		}
+		if c.onRelease != nil {
+			c.onRelease()
+		}
 	})
 }
 
@@ -288,4 +349,51 @@ func (c *OutboundCall) Hangup(ctx context.Context) error {
 		return fmt.Errorf("send bye: %w", err)
 	}
 	return nil
+}
+
+// HeldByRemote reports whether the callee's last re-INVITE put us on hold.
+func (c *OutboundCall) HeldByRemote() bool { return c.held.Load() }
+
+// answerReinvite answers the callee's re-INVITE (hold, resume, refresh)
+// with our codec and the mirrored direction.
+func (c *OutboundCall) answerReinvite(d *sipgo.DialogClientSession, req *sipmsg.Request, tx sipmsg.ServerTransaction, ip net.IP) {
+	respond := func(code int, reason string, body []byte) {
+		res := sipmsg.NewResponseFromRequest(req, code, reason, body)
+		if body != nil {
+			res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+		}
+		_ = tx.Respond(res)
+	}
+	c.reoffers.Add(1)
+	if err := d.ReadRequest(req, tx); err != nil {
+		respond(sipmsg.StatusInternalServerError, "Server Internal Error", nil)
+		return
+	}
+	m, err := parseSDP(req.Body())
+	if err != nil {
+		respond(sipmsg.StatusNotAcceptableHere, "Not Acceptable Here", nil)
+		return
+	}
+	if !m.Remote.IP.IsUnspecified() {
+		c.leg.SetRemote(m.Remote)
+	}
+	c.held.Store(m.Remote.IP.IsUnspecified() || m.Direction == "sendonly" || m.Direction == "inactive")
+	// The leg's codec, not c.codec: this runs in sipgo's goroutine.
+	codec := c.leg.Codec()
+	if codec.Name == "" {
+		respond(sipmsg.StatusInternalServerError, "Server Internal Error", nil) // not started yet
+		return
+	}
+	neg, err := negotiate(m, []media.Codec{codec})
+	if err != nil {
+		respond(sipmsg.StatusNotAcceptableHere, "Not Acceptable Here", nil)
+		return
+	}
+	now := uint64(time.Now().UnixNano())
+	body, err := buildSDPVersion(ip, c.leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), sdpOrigin{ID: now, Version: now}, answerDirection(m.Direction, false))
+	if err != nil {
+		respond(sipmsg.StatusInternalServerError, "Server Internal Error", nil)
+		return
+	}
+	respond(sipmsg.StatusOK, "OK", body)
 }

@@ -11,9 +11,36 @@
 // before the answer ends the INVITE with 487; a full server (Config.MaxCalls)
 // or a draining one answers 503 with Retry-After.
 //
+// Inside an answered call (dialog.go) re-INVITE and UPDATE offers are
+// answered keeping the call's codec: sendonly, inactive or c=0.0.0.0 from
+// the caller is hold (we answer recvonly/inactive), sendrecv resumes, a new
+// address moves the RTP stream; InboundCall.Events reports hold, resume
+// and SIP INFO digits (application/dtmf-relay, application/dtmf), and
+// InboundCall.Hold puts the caller on hold with our own re-INVITE. A
+// watchdog next to the handler polls the leg's packet counter once a
+// second and ends a silent call (not on hold) with ErrMediaTimeout, and
+// enforces RFC 4028 session timers (sessiontimer.go): 422 below
+// Config.MinSE, Session-Expires in the 200, ErrSessionExpired when the
+// caller's refresh does not come, re-INVITE refreshes when we refresh.
+// Every request first passes the RFC 3261 8.2 checks (CSeq method, one
+// Content-Length, Require: 420 for options we lack).
+//
+// Besides UDP and TCP the server listens, when configured, for SIP over
+// TLS (Config.TLSAddr with PEM cert and key files) and SIP over WebSocket
+// (Config.WSAddr, RFC 7118) for browser SIP clients (transport.go).
+//
 // Dial is the other side: a small user agent that places one call with an
 // SDP offer, ACKs the answer, starts its RTP leg and can send DTMF and BYE.
 // contactd's "dial" sub-command and the end-to-end tests use it.
+//
+// With Config.Registrar on, agents' phones REGISTER with digest auth
+// (SHA-256 and MD5, qop=auth, stateless HMAC-signed nonces). Known and
+// unknown users get the same 401 and 403, so nobody can enumerate
+// extensions. Bindings live in memory (Server.Contacts), with the address
+// the REGISTER came from so that a phone behind NAT can be reached.
+// Server.Dial calls such a phone from the server's own user agent. The
+// guard (Config.Guard) drops everything from a source IP that floods us
+// or fails authentication too often, before sipgo parses it.
 //
 // sipgo's own package is imported as sipmsg to keep the names apart.
 package sip

@@ -22,3 +22,17 @@ var (
 	// ErrBadConfig means a Config or DialConfig field is invalid.
 	ErrBadConfig = errors.New("bad sip config")
 )
+
+// ErrNotRunning means a Server method needs Run to have started.
+var ErrNotRunning = errors.New("sip server not running")
+
+// Causes of a call ended by the server's own watchdogs; they are the
+// context cause seen by Handler.ServeCall.
+var (
+	// ErrMediaTimeout means the caller sent no RTP for Config.RTPTimeout
+	// while not on hold.
+	ErrMediaTimeout = errors.New("no media from caller")
+	// ErrSessionExpired means an RFC 4028 session timer ran out without a
+	// refresh.
+	ErrSessionExpired = errors.New("session timer expired")
+)

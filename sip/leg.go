@@ -16,6 +16,10 @@ type rtpLeg interface {
 	LocalAddr() *net.UDPAddr
 	Start(remote *net.UDPAddr, codec media.Codec, dtmfPT uint8) error
 	SendDTMF(digit rune, d time.Duration) error
+	// SetRemote moves the stream (re-INVITE with a new address).
+	SetRemote(remote *net.UDPAddr)
+	// Stats gives the packet counters the inactivity watchdog reads.
+	Stats() media.Stats
 }
 
 // legConfig is the part of media.RTPConfig signalling decides.

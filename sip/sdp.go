@@ -27,6 +27,22 @@ type rtpFormat struct {
 type sdpMedia struct {
 	Remote  *net.UDPAddr
 	Formats []rtpFormat
+	// Direction is the stream's sendrecv, sendonly, recvonly or inactive
+	// attribute (media level, else session level; default sendrecv).
+	Direction string
+}
+
+// directionOf finds the direction attribute of a stream.
+func directionOf(session, media []sdp.Attribute) string {
+	for _, attrs := range [][]sdp.Attribute{media, session} {
+		for _, a := range attrs {
+			switch k := strings.ToLower(a.Key); k {
+			case "sendrecv", "sendonly", "recvonly", "inactive":
+				return k
+			}
+		}
+	}
+	return "sendrecv"
 }
 
 // staticFormats are the RFC 3551 static payload types we understand without
@@ -78,7 +94,8 @@ func parseSDP(body []byte) (*sdpMedia, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &sdpMedia{Remote: &net.UDPAddr{IP: ip, Port: port}, Formats: formats}, nil
+		return &sdpMedia{Remote: &net.UDPAddr{IP: ip, Port: port}, Formats: formats,
+			Direction: directionOf(sd.Attributes, md.Attributes)}, nil
 	}
 	if !sawAudio {
 		return nil, fmt.Errorf("%w: no audio stream", ErrNoCommonCodec)
@@ -228,6 +245,16 @@ func offerEvents(codecs []media.Codec) []media.Codec {
 // buildSDP writes an offer or answer for one audio stream with the given
 // audio codecs and telephone-event formats.
 func buildSDP(ip net.IP, port int, codecs, events []media.Codec) ([]byte, error) {
+	now := uint64(time.Now().Unix())
+	return buildSDPVersion(ip, port, codecs, events, sdpOrigin{ID: now, Version: now}, "sendrecv")
+}
+
+// sdpOrigin is the o= line's session id and version: a session keeps its
+// id and bumps the version with every new description (RFC 3264 8).
+type sdpOrigin struct{ ID, Version uint64 }
+
+// buildSDPVersion is buildSDP with a given origin and direction attribute.
+func buildSDPVersion(ip net.IP, port int, codecs, events []media.Codec, o sdpOrigin, dir string) ([]byte, error) {
 	if ip == nil {
 		ip = net.IPv4(127, 0, 0, 1)
 	}
@@ -235,10 +262,9 @@ func buildSDP(ip net.IP, port int, codecs, events []media.Codec) ([]byte, error)
 	if ip.To4() == nil {
 		addrType = "IP6"
 	}
-	now := uint64(time.Now().Unix())
 	sd := sdp.SessionDescription{
 		Origin: sdp.Origin{
-			Username: "contactd", SessionID: now, SessionVersion: now,
+			Username: "contactd", SessionID: o.ID, SessionVersion: o.Version,
 			NetworkType: "IN", AddressType: addrType, UnicastAddress: ip.String(),
 		},
 		SessionName: "contactd",
@@ -269,7 +295,7 @@ func buildSDP(ip net.IP, port int, codecs, events []media.Codec) ([]byte, error)
 			sdp.NewAttribute("rtpmap", fmt.Sprintf("%s telephone-event/%d", pt, te.ClockRate)),
 			sdp.NewAttribute("fmtp", pt+" 0-16"))
 	}
-	md.Attributes = append(md.Attributes, sdp.NewAttribute("ptime", "20"), sdp.NewPropertyAttribute("sendrecv"))
+	md.Attributes = append(md.Attributes, sdp.NewAttribute("ptime", "20"), sdp.NewPropertyAttribute(dir))
 	sd.MediaDescriptions = []*sdp.MediaDescription{md}
 	b, err := sd.Marshal()
 	if err != nil {

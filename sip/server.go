@@ -43,6 +43,40 @@ type Config struct {
 	ByeTimeout time.Duration `yaml:"bye_timeout"`
 	// UserAgent is our User-Agent/Server header; default "contactd".
 	UserAgent string `yaml:"user_agent"`
+	// SessionExpires is the longest RFC 4028 session interval we grant to
+	// callers that use session timers; default 1800s, negative disables
+	// session timers.
+	SessionExpires time.Duration `yaml:"session_expires"`
+	// MinSE is the shortest session interval we accept (422 below it);
+	// default 90s, the RFC 4028 minimum.
+	MinSE time.Duration `yaml:"min_se"`
+	// RTPTimeout hangs up (cause ErrMediaTimeout) a call whose caller sent
+	// no RTP for this long while not on hold; default 30s, negative
+	// disables it.
+	RTPTimeout time.Duration `yaml:"rtp_timeout"`
+	// TLSAddr, when set, is a SIP over TLS (SIPS) listen address using the
+	// PEM files TLSCert and TLSKey.
+	TLSAddr string `yaml:"tls_addr"`
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// WSAddr, when set, is a SIP over WebSocket (RFC 7118) listen address
+	// for browser SIP clients (plain ws; put TLS in front or use TLSAddr).
+	WSAddr string `yaml:"ws_addr"`
+	// Registrar turns on REGISTER with digest auth (registrar.go); the
+	// passwords come from Credentials. Realm is the digest realm (default
+	// "contactd"); Domains are extra hosts REGISTERs may name; AuthSecret
+	// signs nonces (default random; share it between nodes).
+	Registrar bool `yaml:"registrar"`
+	// DigestAlgorithms are offered in this order of preference (default
+	// SHA-256, MD5). Many desk phones read only the first challenge and
+	// know only MD5; put MD5 first for them.
+	DigestAlgorithms []string    `yaml:"digest_algorithms"`
+	Credentials      Credentials `yaml:"-"`
+	Realm            string      `yaml:"realm"`
+	Domains          []string    `yaml:"domains"`
+	AuthSecret       []byte      `yaml:"-"`
+	// Guard is the per-source rate limit and ban (guard.go).
+	Guard GuardConfig `yaml:"guard"`
 	// Logger receives the server's logs; default slog.Default().
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -58,8 +92,22 @@ func (c Config) Validate() error {
 	if c.RTPPortMin < 0 || c.RTPPortMax > 65535 || c.RTPPortMin > c.RTPPortMax {
 		return fmt.Errorf("%w: rtp port range %d-%d", ErrBadConfig, c.RTPPortMin, c.RTPPortMax)
 	}
-	if c.RingDelay < 0 || c.RetryAfter < 0 || c.ByeTimeout < 0 {
+	if c.RingDelay < 0 || c.RetryAfter < 0 || c.ByeTimeout < 0 || c.MinSE < 0 {
 		return fmt.Errorf("%w: negative duration", ErrBadConfig)
+	}
+	for _, a := range c.DigestAlgorithms {
+		if digestHash(a) == nil {
+			return fmt.Errorf("%w: digest_algorithms: %q is not MD5 or SHA-256", ErrBadConfig, a)
+		}
+	}
+	if c.Registrar && c.Credentials == nil {
+		return fmt.Errorf("%w: registrar needs credentials", ErrBadConfig)
+	}
+	if err := c.Guard.Validate(); err != nil {
+		return err
+	}
+	if err := c.validateTransports(); err != nil {
+		return err
 	}
 	return nil
 }
@@ -73,6 +121,21 @@ func (c Config) withDefaults() Config {
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "contactd"
+	}
+	if c.SessionExpires == 0 {
+		c.SessionExpires = 1800 * time.Second
+	}
+	if c.MinSE == 0 {
+		c.MinSE = 90 * time.Second
+	}
+	if c.SessionExpires > 0 && c.SessionExpires < c.MinSE {
+		c.SessionExpires = c.MinSE
+	}
+	if c.RTPTimeout == 0 {
+		c.RTPTimeout = 30 * time.Second
+	}
+	if c.Realm == "" {
+		c.Realm = "contactd"
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -108,7 +171,9 @@ type InboundCall struct {
 	Codec      media.Codec
 	DTMF       bool         // telephone-event negotiated
 	RemoteAddr net.Addr     // signalling source of the INVITE
-	RemoteRTP  *net.UDPAddr // where we send audio
+	RemoteRTP  *net.UDPAddr // where we send audio (as answered; a re-INVITE may move it)
+
+	st *callState // in-dialog state; see dialog.go
 }
 
 // Server accepts SIP calls. Create it with NewServer and run it with Run.
@@ -128,9 +193,14 @@ type Server struct {
 	active  int
 	wg      sync.WaitGroup
 	dialogs map[string]*sipgo.DialogServerSession
+	calls   map[string]*InboundCall // answered calls by dialog ID
+	tlsAddr atomic.Pointer[string]
+	wsAddr  atomic.Pointer[string]
 
 	baseCtx context.Context
 	dua     *sipgo.DialogUA
+	reg     *registrar // registrar.go
+	guard   *guard     // guard.go; nil when off
 }
 
 // NewServer checks cfg and returns a Server that does nothing until Run.
@@ -148,6 +218,9 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 		log:     cfg.Logger.With("component", "sip"),
 		ready:   make(chan struct{}),
 		dialogs: make(map[string]*sipgo.DialogServerSession),
+		reg:     newRegistrar(cfg),
+		guard:   newGuard(cfg.Guard, cfg.Logger.With("component", "sip-guard")),
+		calls:   make(map[string]*InboundCall),
 	}, nil
 }
 
@@ -180,7 +253,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("sip: server already ran")
 	}
-	ua, err := newUA(s.cfg.UserAgent, s.log)
+	ua, err := newUA(s.cfg.UserAgent, s.log, s.guardOptions()...) // guard.go drops banned sources
 	if err != nil {
 		return fmt.Errorf("sip user agent: %w", err)
 	}
@@ -208,20 +281,30 @@ func (s *Server) Run(ctx context.Context) error {
 	s.dua = &sipgo.DialogUA{Client: cli, RewriteContact: true, ContactHDR: sipmsg.ContactHeader{
 		Address: sipmsg.Uri{Scheme: "sip", User: "contactd", Host: s.advertisedIP(nil).String(), Port: laddr.Port},
 	}}
-	srv.OnInvite(s.onInvite)
+	srv.OnInvite(s.checked(s.onInvite)) // checked: dialog.go
 	srv.OnAck(s.onAck)
-	srv.OnBye(s.onBye)
+	srv.OnBye(s.checked(s.onBye))
 	srv.OnCancel(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		// sipgo answers CANCELs that match a pending INVITE itself.
 		s.respond(tx, req, sipmsg.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 	})
-	srv.OnOptions(s.onOptions)
+	srv.OnOptions(s.checked(s.onOptions))
+	srv.OnRegister(s.onRegister) // registrar.go
+	srv.OnInfo(s.checked(s.onInfo))
+	srv.OnUpdate(s.checked(s.onUpdate))
 
 	var serveWG sync.WaitGroup
 	serveWG.Add(2)
 	go func() { defer serveWG.Done(); _ = srv.ServeUDP(udp) }()
 	go func() { defer serveWG.Done(); _ = srv.ServeTCP(tcp) }()
-	s.log.Info("sip listening", "addr", addr, "transports", "udp,tcp")
+	stopExtra, err := s.serveExtraTransports(srv, &serveWG)
+	if err != nil {
+		udp.Close()
+		tcp.Close()
+		serveWG.Wait()
+		return err
+	}
+	s.log.Info("sip listening", "addr", addr, "transports", "udp,tcp", "tls", s.TLSAddr(), "ws", s.WSAddr())
 	close(s.ready)
 
 	<-ctx.Done()
@@ -232,6 +315,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.wg.Wait() // call owners send their BYEs, so listeners stay open
 	udp.Close()
 	tcp.Close()
+	stopExtra()
 	serveWG.Wait()
 	return nil
 }
@@ -325,7 +409,8 @@ func (s *Server) retryAfter() sipmsg.Header {
 
 func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	s.respond(tx, req, sipmsg.StatusOK, "OK",
-		sipmsg.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS"),
+		sipmsg.NewHeader("Allow", allowed),
+		sipmsg.NewHeader("Supported", "timer"),
 		sipmsg.NewHeader("Accept", "application/sdp"),
 		sipmsg.NewHeader("Server", s.cfg.UserAgent))
 }
@@ -345,10 +430,16 @@ func (s *Server) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		if err := d.ReadAck(req, tx); err != nil {
 			s.log.Debug("sip ack ignored", "error", err)
 		}
+		if len(req.Body()) > 0 {
+			s.onAckBody(req)
+		}
 	}
 }
 
 func (s *Server) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+	if s.outboundRequest(req, tx) { // a call placed by Server.Dial
+		return
+	}
 	d := s.lookup(req)
 	if d == nil {
 		s.respond(tx, req, sipmsg.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
@@ -386,13 +477,10 @@ func newCallID() CallID {
 // the call until it ends.
 func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if to := req.To(); to != nil && to.Params != nil && to.Params.Has("tag") {
-		// A re-INVITE. We do not renegotiate media; rejecting it keeps the
-		// session as it was (RFC 3261 14.2).
-		if s.lookup(req) == nil {
-			s.respond(tx, req, sipmsg.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
+		if s.outboundRequest(req, tx) { // a call placed by Server.Dial (registrar.go)
 			return
 		}
-		s.respond(tx, req, sipmsg.StatusNotAcceptableHere, "Not Acceptable Here", warning("re-INVITE is not supported", 399))
+		s.onReinvite(req, tx) // dialog.go
 		return
 	}
 	if reason := s.admit(); reason != "" {
@@ -424,6 +512,15 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		code, reason, w := inviteError(err)
 		s.log.Info("sip invite rejected", "code", code, "error", err, "sip_call_id", req.CallID().Value())
 		s.respond(tx, req, code, reason, w)
+		return
+	}
+	timer, code, err := s.negotiateTimer(req) // sessiontimer.go
+	if err != nil {
+		hdrs := []sipmsg.Header{warning(err.Error(), 399)}
+		if code == statusIntervalTooBrief {
+			hdrs = append(hdrs, sipmsg.NewHeader("Min-SE", seconds(s.cfg.MinSE)))
+		}
+		s.respond(tx, req, code, reasonFor(code), hdrs...)
 		return
 	}
 
@@ -480,7 +577,13 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 
-	answer, err := buildSDP(ip, leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events())
+	now := uint64(time.Now().Unix())
+	st := &callState{srv: s, dlg: dlg, leg: leg, log: log, ip: ip, events: make(chan CallEvent, eventBuffer),
+		neg: neg, remote: offer.Remote, origin: sdpOrigin{ID: now, Version: now}, timer: timer,
+		remoteHold: offer.Remote.IP.IsUnspecified() || offer.Direction == "sendonly" || offer.Direction == "inactive"}
+	call.st = st
+	answer, err := buildSDPVersion(ip, leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), st.origin,
+		answerDirection(offer.Direction, false))
 	if err == nil {
 		err = leg.Start(offer.Remote, neg.Codec, neg.dtmfPT())
 	}
@@ -491,6 +594,10 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	}
 	res := sipmsg.NewSDPResponseFromRequest(dlg.InviteRequest, answer)
 	res.AppendHeader(s.contact(req, ip))
+	res.AppendHeader(sipmsg.NewHeader("Allow", allowed))
+	for _, h := range timerHeaders(req, timer) {
+		res.AppendHeader(h)
+	}
 	if err := dlg.WriteResponse(res); err != nil {
 		// Cancelled meanwhile, or no ACK within 64*T1.
 		log.Info("sip call not established", "error", err)
@@ -506,6 +613,17 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.bye(dlg, log)
 		return
 	}
+	st.mu.Lock()
+	st.refreshedAt = time.Now()
+	st.mu.Unlock()
+	s.mu.Lock()
+	s.calls[dlg.ID] = call
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.calls, dlg.ID)
+		s.mu.Unlock()
+	}()
 	s.serve(dlg, call, log)
 }
 
@@ -528,7 +646,11 @@ func (s *Server) ring(dlg *sipgo.DialogServerSession, req *sipmsg.Request, tx si
 		log.Info("sip invite cancelled before answer", "cause", context.Cause(dlg.Context()))
 		return false
 	case <-s.baseCtx.Done():
-		_ = dlg.Respond(sipmsg.StatusServiceUnavailable, "Service Unavailable", nil, s.retryAfter())
+		// Straight to the transaction: dlg.Respond would wait for the ACK
+		// (up to 64*T1) and hold up shutdown.
+		res := sipmsg.NewResponseFromRequest(dlg.InviteRequest, sipmsg.StatusServiceUnavailable, "Service Unavailable", nil)
+		res.AppendHeader(s.retryAfter())
+		_ = tx.Respond(res)
 		return false
 	}
 	// A CANCEL racing with the timer.
@@ -539,11 +661,7 @@ func (s *Server) ring(dlg *sipgo.DialogServerSession, req *sipmsg.Request, tx si
 }
 
 func (s *Server) contact(req *sipmsg.Request, ip net.IP) sipmsg.Header {
-	port := 0
-	if a := s.Addr(); a != "" {
-		_, p, _ := net.SplitHostPort(a)
-		port, _ = strconv.Atoi(p)
-	}
+	port := s.portFor(req.Transport()) // transport.go
 	u := sipmsg.Uri{Scheme: "sip", User: "contactd", Host: ip.String(), Port: port}
 	if t := strings.ToLower(req.Transport()); t != "" && t != "udp" {
 		u.UriParams = sipmsg.NewParams()
@@ -560,6 +678,9 @@ func (s *Server) serve(dlg *sipgo.DialogServerSession, call *InboundCall, log *s
 	defer stop()
 
 	log.Info("sip call answered")
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watched := make(chan struct{})
+	go func() { defer close(watched); call.watch(watchCtx, cancel, s.cfg.RTPTimeout, s.watchTick()) }()
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -568,6 +689,8 @@ func (s *Server) serve(dlg *sipgo.DialogServerSession, call *InboundCall, log *s
 		}()
 		s.h.ServeCall(ctx, call)
 	}()
+	stopWatch()
+	<-watched
 	if dlg.LoadState() == sipmsg.DialogStateEnded {
 		log.Info("sip call ended", "by", "remote")
 		return
@@ -585,10 +708,10 @@ func (s *Server) bye(dlg *sipgo.DialogServerSession, log *slog.Logger) {
 }
 
 // newUA makes a sipgo user agent whose layers log to log.
-func newUA(name string, log *slog.Logger) (*sipgo.UserAgent, error) {
-	return sipgo.NewUA(sipgo.WithUserAgent(name),
+func newUA(name string, log *slog.Logger, opts ...sipgo.UserAgentOption) (*sipgo.UserAgent, error) {
+	return sipgo.NewUA(append([]sipgo.UserAgentOption{sipgo.WithUserAgent(name),
 		sipgo.WithUserAgentTransactionLayerOptions(sipmsg.WithTransactionLayerLogger(log)),
-		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(log)))
+		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(log))}, opts...)...)
 }
 
 func sourceAddr(req *sipmsg.Request) net.Addr {
