@@ -3,7 +3,7 @@
 # installed. As root it installs what is missing with apt-get; otherwise it
 # prints the command to run and fails.
 set -euo pipefail
-run_pkgs=(gcc pkg-config libopus-dev libopusfile-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us espeak-ng)
+run_pkgs=(gcc pkg-config libopus-dev libopusfile-dev libspandsp-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us espeak-ng)
 test_pkgs=("${run_pkgs[@]}" postgresql postgresql-client chromium sip-tester sox)
 case "${1:-run}" in
   run) want=("${run_pkgs[@]}") ;;

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/contactd/contactd/media/g711"
+	"github.com/contactd/contactd/media/g722"
 	"github.com/hraban/opus"
 )
 
@@ -14,6 +15,8 @@ var (
 	Opus = Codec{Name: "opus", PayloadType: 111, ClockRate: 48000, Channels: 2}
 	PCMU = Codec{Name: "PCMU", PayloadType: 0, ClockRate: 8000, Channels: 1}
 	PCMA = Codec{Name: "PCMA", PayloadType: 8, ClockRate: 8000, Channels: 1}
+	// G722 is 16 kHz audio whose RTP clock is 8000 (RFC 3551 §4.5.2).
+	G722 = Codec{Name: "G722", PayloadType: 9, ClockRate: 8000, Channels: 1}
 
 	// TelephoneEvent is RFC 4733 DTMF for G.711 peers.
 	TelephoneEvent = Codec{Name: "telephone-event", PayloadType: 101, ClockRate: 8000, Channels: 1}
@@ -23,12 +26,12 @@ var (
 
 // Supported lists the audio codecs in preference order for SDP offers and
 // answers.
-var Supported = []Codec{Opus, PCMU, PCMA}
+var Supported = []Codec{Opus, G722, PCMU, PCMA}
 
 // FindCodec looks up a supported codec (audio or telephone-event) by its SDP
 // encoding name (case-insensitive) and clock rate.
 func FindCodec(name string, clockRate int) (Codec, bool) {
-	for _, c := range []Codec{Opus, PCMU, PCMA, TelephoneEvent, TelephoneEvent48k} {
+	for _, c := range []Codec{Opus, G722, PCMU, PCMA, TelephoneEvent, TelephoneEvent48k} {
 		if strings.EqualFold(c.Name, name) && c.ClockRate == clockRate {
 			return c, true
 		}
@@ -61,6 +64,12 @@ func newEncoder(c Codec) (encoder, error) {
 			return nil, fmt.Errorf("media: opus encoder: %w", err)
 		}
 		return &opusEncoder{enc: enc}, nil
+	case strings.EqualFold(c.Name, "G722"):
+		enc, err := g722.NewEncoder()
+		if err != nil {
+			return nil, fmt.Errorf("media: g722 encoder: %w", err)
+		}
+		return &g722Encoder{enc: enc}, nil
 	}
 	return nil, fmt.Errorf("%w: %q", ErrCodec, c.Name)
 }
@@ -77,6 +86,12 @@ func newDecoder(c Codec) (decoder, error) {
 			return nil, fmt.Errorf("media: opus decoder: %w", err)
 		}
 		return &opusDecoder{dec: dec, buf: make([]int16, 120*SampleRate/1000)}, nil
+	case strings.EqualFold(c.Name, "G722"):
+		dec, err := g722.NewDecoder()
+		if err != nil {
+			return nil, fmt.Errorf("media: g722 decoder: %w", err)
+		}
+		return &g722Decoder{dec: dec}, nil
 	}
 	return nil, fmt.Errorf("%w: %q", ErrCodec, c.Name)
 }
@@ -137,4 +152,37 @@ func (d *opusDecoder) decode(dst []int16, payload []byte) ([]int16, error) {
 		return dst, fmt.Errorf("media: opus decode: %w", err)
 	}
 	return append(dst, d.buf[:n]...), nil
+}
+
+// conceal synthesises n samples for a lost packet: from next's in-band FEC
+// when the following packet is at hand, else by libopus PLC.
+func (d *opusDecoder) conceal(dst []int16, n int, next []byte) []int16 {
+	n = min(n, len(d.buf))
+	n -= n % (SampleRate / 400) // whole 2.5 ms
+	if n <= 0 {
+		return dst
+	}
+	buf := d.buf[:n:n] // libopus takes the length from the capacity
+	var err error
+	if len(next) > 0 {
+		err = d.dec.DecodeFEC(next, buf)
+	} else {
+		err = d.dec.DecodePLC(buf)
+	}
+	if err != nil {
+		clear(buf)
+	}
+	return append(dst, buf...)
+}
+
+type g722Encoder struct{ enc *g722.Encoder }
+
+func (e *g722Encoder) encode(dst []byte, frame []int16) ([]byte, error) {
+	return e.enc.Encode(dst, frame), nil
+}
+
+type g722Decoder struct{ dec *g722.Decoder }
+
+func (d *g722Decoder) decode(dst []int16, payload []byte) ([]int16, error) {
+	return d.dec.Decode(dst, payload), nil
 }

@@ -167,10 +167,20 @@ func FuzzInbound(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		l.in.configure(111, dec, 101, true)
+		l.in.configure(Opus, 111, dec, 101, true, true)
 		var pkt rtp.Packet
+		now := time.Now()
 		for i := 0; i < 3; i++ {
-			l.handleDatagram(&pkt, in)
+			if isRTCP(in) {
+				l.rtcp.handle(in, now, 1)
+				continue
+			}
+			l.handleDatagram(&pkt, in, now)
+		}
+		// Play it out: decoding happens on the clock.
+		for i := 0; i < 8; i++ {
+			now = now.Add(FrameDuration)
+			l.in.tick(now)
 		}
 	})
 }

@@ -1,28 +1,36 @@
 package media
 
 import (
+	"sync"
+	"sync/atomic"
+	"time"
+
 	"github.com/pion/rtp"
 )
 
-// inbound is the receive half shared by every leg kind: payload-type check,
-// duplicate/late drop, decode, reframing to 20 ms and RFC 4733 digits. It is
-// used by a single reader goroutine.
+// inbound is the receive half shared by every leg kind. The network reader
+// calls handle: payload-type check, RFC 3550 receive statistics, RFC 4733
+// digits, and the packet goes into the jitter buffer. The leg's 20 ms clock
+// calls tick: the jitter buffer decodes or conceals one frame, in-band DTMF
+// detection looks at it, and it is offered on Frames() without blocking.
 type inbound struct {
 	frames chan []int16
 	dtmf   chan rune
 	stats  *counters
 	log    *rateLimitedLog
 
-	pt      uint8
-	dtmfPT  uint8
-	hasDTMF bool
-	dec     decoder
+	lastPacket atomic.Int64 // unix ns of the last accepted RTP packet
 
-	pending   []int16 // decoded samples not yet making a whole frame
-	lastSeq   uint16
-	haveSeq   bool
-	lastEvent uint32 // RTP timestamp of the last reported DTMF event
-	haveEvent bool
+	mu         sync.Mutex
+	configured bool
+	pt         uint8
+	dtmfPT     uint8
+	hasDTMF    bool
+	jb         *jitterBuffer
+	rx         rxStats
+	inband     *dtmfDetector
+	lastEvent  uint32 // RTP timestamp of the last reported DTMF event
+	haveEvent  bool
 }
 
 func newInbound(buffer int, stats *counters, log *rateLimitedLog) *inbound {
@@ -30,57 +38,59 @@ func newInbound(buffer int, stats *counters, log *rateLimitedLog) *inbound {
 		buffer = 50
 	}
 	return &inbound{
-		frames:  make(chan []int16, buffer),
-		dtmf:    make(chan rune, 16),
-		stats:   stats,
-		log:     log,
-		pending: make([]int16, 0, 4*FrameSamples),
+		frames: make(chan []int16, buffer),
+		dtmf:   make(chan rune, 16),
+		stats:  stats,
+		log:    log,
+		jb:     newJitterBuffer(stats),
 	}
 }
 
-func (in *inbound) configure(pt uint8, dec decoder, dtmfPT uint8, hasDTMF bool) {
-	in.pt, in.dec, in.dtmfPT, in.hasDTMF = pt, dec, dtmfPT, hasDTMF
+// configure sets the negotiated formats; inband turns on Goertzel DTMF
+// detection over the decoded audio.
+func (in *inbound) configure(c Codec, pt uint8, dec decoder, dtmfPT uint8, hasDTMF, inband bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.pt, in.dtmfPT, in.hasDTMF = pt, dtmfPT, hasDTMF
+	in.jb.configure(c.ClockRate, dec)
+	in.rx.clock = int64(c.ClockRate)
+	if inband {
+		in.inband = &dtmfDetector{}
+	}
+	in.configured = true
 }
 
-// handle processes one parsed packet. It never blocks.
-func (in *inbound) handle(p *rtp.Packet) {
+// handle takes one parsed packet that arrived at now. It never blocks on
+// the consumer and does not decode (tick does).
+func (in *inbound) handle(p *rtp.Packet, now time.Time) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if !in.configured {
+		in.stats.ignored.Add(1)
+		return
+	}
 	isDTMF := in.hasDTMF && p.PayloadType == in.dtmfPT
 	if p.PayloadType != in.pt && !isDTMF {
 		in.stats.ignored.Add(1)
 		return
 	}
-	// Drop duplicates and packets that arrive after newer ones; a large
-	// backwards jump is a sender restart and is accepted.
-	if in.haveSeq {
-		d := int16(p.SequenceNumber - in.lastSeq)
-		if d <= 0 && d > -1000 {
-			in.stats.ignored.Add(1)
-			return
-		}
+	if isDTMF && (len(p.Payload) < 4 || int(p.Payload[0]) >= len(dtmfEvents)) ||
+		!isDTMF && len(p.Payload) == 0 {
+		in.stats.ignored.Add(1)
+		return
 	}
-	in.lastSeq, in.haveSeq = p.SequenceNumber, true
+	ns := now.UnixNano()
+	if in.rx.update(p.SSRC, p.SequenceNumber, p.Timestamp, ns, isDTMF) {
+		in.jb.reset() // a new source
+	}
+	if !in.jb.put(p.SequenceNumber, p.Timestamp, ns, p.Payload, isDTMF) {
+		return
+	}
+	in.lastPacket.Store(ns)
 	in.stats.packetsIn.Add(1)
 	in.stats.bytesIn.Add(uint64(len(p.Payload)))
 	if isDTMF {
 		in.handleEvent(p)
-		return
-	}
-	var err error
-	in.pending, err = in.dec.decode(in.pending, p.Payload)
-	if err != nil {
-		in.stats.decodeErrors.Add(1)
-		in.log.warn("media: dropping undecodable rtp payload", "pt", p.PayloadType, "err", err)
-	}
-	for len(in.pending) >= FrameSamples {
-		f := make([]int16, FrameSamples)
-		copy(f, in.pending)
-		n := copy(in.pending, in.pending[FrameSamples:])
-		in.pending = in.pending[:n]
-		select {
-		case in.frames <- f:
-		default:
-			in.stats.framesDropped.Add(1)
-		}
 	}
 }
 
@@ -88,25 +98,154 @@ func (in *inbound) handle(p *rtp.Packet) {
 const dtmfEvents = "0123456789*#ABCD"
 
 func (in *inbound) handleEvent(p *rtp.Packet) {
-	if len(p.Payload) < 4 || int(p.Payload[0]) >= len(dtmfEvents) {
-		in.stats.ignored.Add(1)
-		return
-	}
 	// Every packet of one event (updates and the repeated end packets)
 	// carries the event's start timestamp: report the first one only.
 	if in.haveEvent && p.Timestamp == in.lastEvent {
 		return
 	}
 	in.lastEvent, in.haveEvent = p.Timestamp, true
+	in.digit(rune(dtmfEvents[p.Payload[0]]))
+}
+
+func (in *inbound) digit(r rune) {
 	select {
-	case in.dtmf <- rune(dtmfEvents[p.Payload[0]]):
+	case in.dtmf <- r:
 	default:
 		in.stats.framesDropped.Add(1)
 	}
 }
 
-// close ends the channels; the reader must have stopped.
+// tick plays out one frame; the leg's 20 ms clock calls it.
+func (in *inbound) tick(now time.Time) {
+	in.mu.Lock()
+	if !in.configured {
+		in.mu.Unlock()
+		return
+	}
+	pcm, ok := in.jb.next(now.UnixNano())
+	if !ok {
+		in.mu.Unlock()
+		return
+	}
+	// The frame is handed over to the consumer, so it must be its own.
+	f := make([]int16, FrameSamples)
+	copy(f, pcm)
+	in.jb.consumed()
+	if in.inband != nil {
+		in.inband.process(f, in.digit)
+	}
+	in.mu.Unlock()
+	select {
+	case in.frames <- f:
+	default:
+		in.stats.framesDropped.Add(1)
+	}
+}
+
+// snapshot returns the receive statistics and the current target playout
+// delay.
+func (in *inbound) snapshot() (rxStats, time.Duration) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.rx, in.jb.targetDelay()
+}
+
+// reportBlock is snapshot for an RTCP report: it also starts a new
+// reporting interval for the fraction-lost field.
+func (in *inbound) reportBlock() (rx rxStats, fraction uint8) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	fraction = in.rx.fractionLost()
+	return in.rx, fraction
+}
+
+// close ends the channels; the reader and the clock must have stopped.
 func (in *inbound) close() {
 	close(in.frames)
 	close(in.dtmf)
+}
+
+// rxStats is the RFC 3550 appendix A.1/A.8 receive state for one source.
+type rxStats struct {
+	clock    int64
+	ssrc     uint32
+	started  bool
+	maxSeq   uint16
+	cycles   uint32
+	baseSeq  uint32
+	received uint32
+	// For the fraction lost of the next report.
+	expectedPrior, receivedPrior uint32
+	transit                      int64   // RTP units
+	jitter                       float64 // RTP units
+	haveTransit                  bool
+	t0                           int64 // arrival of the first packet, ns
+}
+
+// update records one packet; it reports true when the source changed.
+func (r *rxStats) update(ssrc uint32, seq uint16, ts uint32, arrival int64, event bool) bool {
+	changed := r.started && ssrc != r.ssrc
+	if !r.started || changed {
+		*r = rxStats{clock: r.clock, ssrc: ssrc, started: true, maxSeq: seq, baseSeq: uint32(seq), t0: arrival}
+	} else if d := int16(seq - uint16(r.baseSeq)); r.cycles == 0 && d < 0 && d > -100 && seq < uint16(r.baseSeq) && r.received < 100 {
+		// Reordered ahead of the first packet seen: it starts the stream.
+		r.baseSeq = uint32(seq)
+	} else if d := seq - r.maxSeq; d < 3000 {
+		if seq < r.maxSeq {
+			r.cycles += 1 << 16
+		}
+		r.maxSeq = seq
+	} else if d <= 65536-100 {
+		// A big jump: the sender restarted its sequence.
+		*r = rxStats{clock: r.clock, ssrc: ssrc, started: true, maxSeq: seq, baseSeq: uint32(seq), t0: arrival}
+		changed = true
+	}
+	r.received++
+	if !event && r.clock > 0 {
+		// Interarrival jitter, RFC 3550 §6.4.1, in RTP units.
+		t := (arrival-r.t0)*r.clock/int64(time.Second) - int64(ts)
+		if r.haveTransit {
+			d := t - r.transit
+			// ts wraps every 2^32 ticks; a huge d is a wrap, not jitter.
+			if d > 1<<31 || d < -(1<<31) {
+				d = 0
+			}
+			if d < 0 {
+				d = -d
+			}
+			r.jitter += (float64(d) - r.jitter) / 16
+		}
+		r.transit, r.haveTransit = t, true
+	}
+	return changed
+}
+
+func (r *rxStats) extMax() uint32 { return r.cycles + uint32(r.maxSeq) }
+
+func (r *rxStats) expected() uint32 {
+	if !r.started {
+		return 0
+	}
+	return r.extMax() - r.baseSeq + 1
+}
+
+// lost is the cumulative number of packets lost (negative with duplicates).
+func (r *rxStats) lost() int64 { return int64(r.expected()) - int64(r.received) }
+
+func (r *rxStats) fractionLost() uint8 {
+	exp := r.expected()
+	expInt := exp - r.expectedPrior
+	recInt := r.received - r.receivedPrior
+	r.expectedPrior, r.receivedPrior = exp, r.received
+	if expInt == 0 || recInt >= expInt {
+		return 0
+	}
+	return uint8((expInt - recInt) << 8 / expInt)
+}
+
+func (r *rxStats) jitterDuration() time.Duration {
+	if r.clock == 0 {
+		return 0
+	}
+	return time.Duration(r.jitter * float64(time.Second) / float64(r.clock))
 }

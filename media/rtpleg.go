@@ -24,15 +24,23 @@ type RTPConfig struct {
 	PortMin, PortMax int
 	// FrameBuffer is the capacity of Frames() (default 50, one second).
 	FrameBuffer int
+	// RTCPInterval is the mean interval between RTCP reports (default
+	// DefaultRTCPInterval).
+	RTCPInterval time.Duration
 	// Logger receives rate-limited warnings (nil: discard).
 	Logger *slog.Logger
 }
 
 // RTPLeg is a Leg over plain RTP/UDP, used for SIP peers and by contactd's
-// own SIP test caller. RTCP is neither sent nor read. Packets are accepted
-// from any source address as long as their payload type was negotiated.
+// own SIP test caller. Packets are accepted from any source address as long
+// as their payload type was negotiated. Received audio goes through an
+// adaptive jitter buffer with loss concealment before Frames(). RTCP is
+// read on the RTP port (rtcp-mux) and on the port above it, and sent on
+// whichever StartOptions.RTCPMux says; Quality summarises it.
 type RTPLeg struct {
 	conn   *net.UDPConn
+	rtcpc  *net.UDPConn // RTP port + 1
+	rtcp   rtcpState
 	remote atomic.Pointer[net.UDPAddr]
 	stats  counters
 	log    rateLimitedLog
@@ -53,28 +61,45 @@ var _ Leg = (*RTPLeg)(nil)
 
 // NewRTPLeg binds the leg's UDP socket. No goroutine runs until Start.
 func NewRTPLeg(cfg RTPConfig) (*RTPLeg, error) {
-	conn, err := listenRTP(cfg)
+	conn, rtcpc, err := listenRTP(cfg)
 	if err != nil {
 		return nil, err
 	}
-	l := &RTPLeg{conn: conn, stop: make(chan struct{}), wbuf: make([]byte, 1500)}
+	l := &RTPLeg{conn: conn, rtcpc: rtcpc, stop: make(chan struct{}), wbuf: make([]byte, 1500)}
+	l.rtcp.interval = cfg.RTCPInterval
+	if l.rtcp.interval <= 0 {
+		l.rtcp.interval = DefaultRTCPInterval
+	}
+	l.rtcp.cname = fmt.Sprintf("contactd-%08x", rand.Uint32())
 	l.log.log = orDefaultLogger(cfg.Logger)
 	l.in = newInbound(cfg.FrameBuffer, &l.stats, &l.log)
 	l.out = newSender(l.stop, &l.stats, &l.log)
 	return l, nil
 }
 
-func listenRTP(cfg RTPConfig) (*net.UDPConn, error) {
+// listenRTP binds an even RTP port and the RTCP port above it.
+func listenRTP(cfg RTPConfig) (rtpc, rtcpc *net.UDPConn, err error) {
 	if cfg.PortMin == 0 && cfg.PortMax == 0 {
-		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: cfg.IP})
-		if err != nil {
-			return nil, fmt.Errorf("media: listen rtp: %w", err)
+		// Let the kernel choose, until it gives an even port whose
+		// neighbour is free too.
+		for range 50 {
+			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: cfg.IP})
+			if err != nil {
+				return nil, nil, fmt.Errorf("media: listen rtp: %w", err)
+			}
+			port := c.LocalAddr().(*net.UDPAddr).Port
+			if port%2 == 0 && port < 65535 {
+				if r, err := net.ListenUDP("udp", &net.UDPAddr{IP: cfg.IP, Port: port + 1}); err == nil {
+					return c, r, nil
+				}
+			}
+			c.Close()
 		}
-		return c, nil
+		return nil, nil, fmt.Errorf("%w: no even/odd pair from the kernel", ErrNoPorts)
 	}
 	lo, hi := cfg.PortMin+cfg.PortMin%2, cfg.PortMax
-	if lo <= 0 || hi > 65535 || lo > hi {
-		return nil, fmt.Errorf("media: bad rtp port range %d-%d", cfg.PortMin, cfg.PortMax)
+	if lo <= 0 || hi >= 65535 || lo > hi {
+		return nil, nil, fmt.Errorf("media: bad rtp port range %d-%d", cfg.PortMin, cfg.PortMax)
 	}
 	n := (hi-lo)/2 + 1
 	// Start at a random even port so concurrent legs rarely collide.
@@ -82,26 +107,60 @@ func listenRTP(cfg RTPConfig) (*net.UDPConn, error) {
 	for i := 0; i < n; i++ {
 		port := lo + 2*((first+i)%n)
 		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: cfg.IP, Port: port})
-		if err == nil {
-			return c, nil
+		if err != nil {
+			if !errors.Is(err, syscall.EADDRINUSE) {
+				return nil, nil, fmt.Errorf("media: listen rtp: %w", err)
+			}
+			continue
 		}
+		r, err := net.ListenUDP("udp", &net.UDPAddr{IP: cfg.IP, Port: port + 1})
+		if err == nil {
+			return c, r, nil
+		}
+		c.Close()
 		if !errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("media: listen rtp: %w", err)
+			return nil, nil, fmt.Errorf("media: listen rtcp: %w", err)
 		}
 	}
-	return nil, fmt.Errorf("%w: %d-%d", ErrNoPorts, cfg.PortMin, cfg.PortMax)
+	return nil, nil, fmt.Errorf("%w: %d-%d", ErrNoPorts, cfg.PortMin, cfg.PortMax)
 }
 
 // LocalAddr is the bound RTP address to put in SDP.
 func (l *RTPLeg) LocalAddr() *net.UDPAddr { return l.conn.LocalAddr().(*net.UDPAddr) }
 
-// Start fixes the remote address, codec and telephone-event payload type
-// (0 means no DTMF; PCMU's 0 is never a telephone-event type) and starts the
-// reader and the 20 ms sender; Close stops them.
+// StartOptions is what SDP negotiation decided for an RTPLeg.
+type StartOptions struct {
+	// Remote is the far end's RTP address (required).
+	Remote *net.UDPAddr
+	// Codec is the audio format both ways.
+	Codec Codec
+	// DTMFPT is the telephone-event payload type; 0 means none (PCMU's 0
+	// is never a telephone-event type).
+	DTMFPT uint8
+	// RTCPMux sends RTCP on the RTP port (RFC 5761, "a=rtcp-mux" in both
+	// offer and answer); otherwise it goes to RTCPRemote.
+	RTCPMux bool
+	// RTCPRemote is the far end's RTCP address from "a=rtcp:" (nil: the
+	// RTP port + 1).
+	RTCPRemote *net.UDPAddr
+	// InbandDTMF detects DTMF tones in the received audio and delivers
+	// them on DTMF(). Start turns it on when DTMFPT is 0.
+	InbandDTMF bool
+}
+
+// Start starts the leg with RTCP on port+1 and in-band DTMF detection when
+// no telephone-event was negotiated; see StartWith.
 func (l *RTPLeg) Start(remote *net.UDPAddr, codec Codec, dtmfPT uint8) error {
-	if remote == nil {
+	return l.StartWith(StartOptions{Remote: remote, Codec: codec, DTMFPT: dtmfPT, InbandDTMF: dtmfPT == 0})
+}
+
+// StartWith fixes what negotiation decided and starts the reader(s) and the
+// 20 ms clock (sending, playout, RTCP); Close stops them.
+func (l *RTPLeg) StartWith(o StartOptions) error {
+	if o.Remote == nil {
 		return fmt.Errorf("media: start rtp leg: nil remote address")
 	}
+	codec := o.Codec
 	enc, err := newEncoder(codec)
 	if err != nil {
 		return err
@@ -122,14 +181,52 @@ func (l *RTPLeg) Start(remote *net.UDPAddr, codec Codec, dtmfPT uint8) error {
 	}
 	l.started = true
 	l.codec = codec
-	l.remote.Store(remote)
-	hasDTMF := dtmfPT != 0
-	l.in.configure(codec.PayloadType, dec, dtmfPT, hasDTMF)
-	l.out.configure(codec, enc, dtmfPT, hasDTMF, l.writePacket)
-	l.wg.Add(2)
-	go func() { defer l.wg.Done(); l.readLoop() }()
-	go func() { defer l.wg.Done(); l.out.run(l.stop) }()
+	l.remote.Store(o.Remote)
+	l.rtcp.mu.Lock()
+	l.rtcp.mux, l.rtcp.explicit = o.RTCPMux, o.RTCPRemote
+	l.rtcp.next = time.Now().Add(l.rtcp.interval / 2)
+	l.rtcp.mu.Unlock()
+	hasDTMF := o.DTMFPT != 0
+	l.in.configure(codec, codec.PayloadType, dec, o.DTMFPT, hasDTMF, o.InbandDTMF)
+	l.out.configure(codec, enc, o.DTMFPT, hasDTMF, l.writePacket)
+	l.wg.Add(3)
+	go func() { defer l.wg.Done(); l.readLoop(l.conn, true) }()
+	go func() { defer l.wg.Done(); l.readLoop(l.rtcpc, false) }()
+	go func() { defer l.wg.Done(); l.out.run(l.stop, l.onTick) }()
 	return nil
+}
+
+// onTick runs on the sender's 20 ms clock: playout, then RTCP when due.
+func (l *RTPLeg) onTick(now time.Time, ts uint32) {
+	l.in.tick(now)
+	if !l.rtcp.due(now) {
+		return
+	}
+	rx, fraction := l.in.reportBlock()
+	b, err := l.rtcp.build(now, l.out.pkt.SSRC, ts, l.stats.packetsOut.Load(), l.stats.bytesOut.Load(), rx, fraction)
+	if err != nil {
+		l.log.warn("media: rtcp marshal failed", "err", err)
+		return
+	}
+	conn, dst := l.rtcpDest()
+	if _, err := conn.WriteToUDP(b, dst); err != nil {
+		l.log.warn("media: rtcp write failed", "err", err)
+	}
+}
+
+// rtcpDest is where reports go: the RTP address with rtcp-mux, else the
+// negotiated RTCP address or the RTP port + 1.
+func (l *RTPLeg) rtcpDest() (*net.UDPConn, *net.UDPAddr) {
+	remote := l.remote.Load()
+	l.rtcp.mu.Lock()
+	defer l.rtcp.mu.Unlock()
+	if l.rtcp.mux {
+		return l.conn, remote
+	}
+	if l.rtcp.explicit != nil {
+		return l.rtcpc, l.rtcp.explicit
+	}
+	return l.rtcpc, &net.UDPAddr{IP: remote.IP, Port: remote.Port + 1, Zone: remote.Zone}
 }
 
 // SetRemote changes where packets go (re-INVITE, symmetric RTP latching).
@@ -148,11 +245,13 @@ func (l *RTPLeg) writePacket(p *rtp.Packet) error {
 	return err
 }
 
-func (l *RTPLeg) readLoop() {
+// readLoop reads one socket until it is closed: the RTP port carries RTP
+// and muxed RTCP, the port above it RTCP only.
+func (l *RTPLeg) readLoop(conn *net.UDPConn, rtpPort bool) {
 	buf := make([]byte, 2048)
 	var pkt rtp.Packet
 	for {
-		n, _, err := l.conn.ReadFromUDP(buf)
+		n, _, err := conn.ReadFromUDP(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -165,12 +264,19 @@ func (l *RTPLeg) readLoop() {
 			}
 			continue
 		}
-		l.handleDatagram(&pkt, buf[:n])
+		now := time.Now()
+		if !rtpPort || isRTCP(buf[:n]) {
+			if !l.rtcp.handle(buf[:n], now, l.out.pkt.SSRC) {
+				l.stats.ignored.Add(1)
+			}
+			continue
+		}
+		l.handleDatagram(&pkt, buf[:n], now)
 	}
 }
 
 // handleDatagram parses one datagram; garbage is counted and dropped.
-func (l *RTPLeg) handleDatagram(pkt *rtp.Packet, b []byte) {
+func (l *RTPLeg) handleDatagram(pkt *rtp.Packet, b []byte, now time.Time) {
 	if len(b) < 12 || b[0]>>6 != 2 {
 		l.stats.ignored.Add(1)
 		return
@@ -180,7 +286,27 @@ func (l *RTPLeg) handleDatagram(pkt *rtp.Packet, b []byte) {
 		l.log.warn("media: malformed rtp", "err", err)
 		return
 	}
-	l.in.handle(pkt)
+	l.in.handle(pkt, now)
+}
+
+// LastPacket is when the last RTP packet was accepted (zero before the
+// first): the signalling layer's RTP inactivity timeout reads it.
+func (l *RTPLeg) LastPacket() time.Time {
+	ns := l.in.lastPacket.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+// Quality summarises loss, jitter, round trip and estimated MOS so far.
+func (l *RTPLeg) Quality() Quality {
+	var q Quality
+	rx, jb := l.in.snapshot()
+	c := l.Codec()
+	l.rtcp.remote(&q, c.ClockRate, l.stats.packetsOut.Load())
+	q.fill(c, rx, jb)
+	return q
 }
 
 // Frames implements Leg.
@@ -239,6 +365,9 @@ func (l *RTPLeg) Close() error {
 		close(l.stop)
 		l.mu.Unlock()
 		err = l.conn.Close()
+		if cerr := l.rtcpc.Close(); err == nil {
+			err = cerr
+		}
 		l.wg.Wait()
 		l.out.flush()
 		l.in.close()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,7 +21,9 @@ const senderQueue = 3
 type sender struct {
 	queue   chan []int16
 	dtmfReq chan *dtmfJob
-	pool    sync.Pool
+	// free recycles frame buffers (a sync.Pool of slices would allocate
+	// a header on every Put).
+	free    chan []int16
 	stopped <-chan struct{} // closed when the leg closes
 	stats   *counters
 	log     *rateLimitedLog
@@ -62,7 +63,7 @@ func newSender(stopped <-chan struct{}, stats *counters, log *rateLimitedLog) *s
 		idle:    true,
 		payload: make([]byte, 0, 1500),
 	}
-	s.pool.New = func() any { return make([]int16, FrameSamples) }
+	s.free = make(chan []int16, senderQueue+2)
 	return s
 }
 
@@ -87,7 +88,7 @@ func (s *sender) forward(pcm []int16) error {
 		return ErrClosed
 	default:
 	}
-	buf := s.pool.Get().([]int16)
+	buf := s.getBuf()
 	n := copy(buf, pcm)
 	clear(buf[n:])
 	for {
@@ -98,7 +99,7 @@ func (s *sender) forward(pcm []int16) error {
 		}
 		select {
 		case old := <-s.queue:
-			s.pool.Put(old) //nolint:staticcheck
+			s.putBuf(old)
 			s.stats.sendDropped.Add(1)
 		default:
 		}
@@ -115,18 +116,34 @@ func (s *sender) writeFrame(ctx context.Context, pcm []int16) error {
 		return ErrClosed
 	default:
 	}
-	buf := s.pool.Get().([]int16)
+	buf := s.getBuf()
 	n := copy(buf, pcm)
 	clear(buf[n:])
 	select {
 	case s.queue <- buf:
 		return nil
 	case <-s.stopped:
-		s.pool.Put(buf) //nolint:staticcheck // slices in the pool are fine here
+		s.putBuf(buf)
 		return ErrClosed
 	case <-ctx.Done():
-		s.pool.Put(buf) //nolint:staticcheck
+		s.putBuf(buf)
 		return ctx.Err()
+	}
+}
+
+func (s *sender) getBuf() []int16 {
+	select {
+	case b := <-s.free:
+		return b
+	default:
+		return make([]int16, FrameSamples)
+	}
+}
+
+func (s *sender) putBuf(b []int16) {
+	select {
+	case s.free <- b:
+	default:
 	}
 }
 
@@ -134,7 +151,7 @@ func (s *sender) flush() {
 	for {
 		select {
 		case f := <-s.queue:
-			s.pool.Put(f) //nolint:staticcheck
+			s.putBuf(f)
 		default:
 			return
 		}
@@ -171,8 +188,10 @@ func (s *sender) sendDTMF(ctx context.Context, digit rune, d time.Duration) erro
 	}
 }
 
-// run is the 20 ms clock; it returns when stop is closed.
-func (s *sender) run(stop <-chan struct{}) {
+// run is the 20 ms clock; it returns when stop is closed. onTick (may be
+// nil) runs on every tick after the send, with the RTP timestamp of the
+// tick: the leg's playout and RTCP ride on the same clock.
+func (s *sender) run(stop <-chan struct{}, onTick func(now time.Time, ts uint32)) {
 	t := time.NewTicker(FrameDuration)
 	defer t.Stop()
 	for {
@@ -182,8 +201,11 @@ func (s *sender) run(stop <-chan struct{}) {
 				s.job.done <- ErrClosed
 			}
 			return
-		case <-t.C:
+		case now := <-t.C:
 			s.tick()
+			if onTick != nil {
+				onTick(now, s.ts)
+			}
 			// The RTP clock runs on through silence so the receiver sees
 			// the real gap.
 			s.ts += s.codec.frameTicks()
@@ -217,7 +239,7 @@ func (s *sender) tick() {
 	}
 	var err error
 	s.payload, err = s.enc.encode(s.payload[:0], frame)
-	s.pool.Put(frame) //nolint:staticcheck
+	s.putBuf(frame)
 	if err != nil {
 		s.log.warn("media: encode failed", "codec", s.codec.Name, "err", err)
 		return

@@ -16,12 +16,19 @@ type Stats struct {
 	DecodeErrors   uint64 // payloads the codec rejected
 	FramesDropped  uint64 // decoded frames lost because Frames() was full
 	SendDropped    uint64 // outbound frames dropped by Forward to bound latency
+	PacketsLate    uint64 // arrived after their playout time (jitter buffer)
+	// FramesConcealed counts lost packets and jitter-buffer underruns
+	// filled by concealment (Opus PLC/FEC, pitch repetition for G.711/G.722),
+	// and frames added to grow the playout delay.
+	FramesConcealed uint64
+	FramesSkipped   uint64 // frames dropped to shrink the playout delay
 }
 
 type counters struct {
 	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
 	ignored, decodeErrors, framesDropped     atomic.Uint64
 	sendDropped                              atomic.Uint64
+	late, concealed, skipped                 atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -34,6 +41,10 @@ func (c *counters) snapshot() Stats {
 		DecodeErrors:   c.decodeErrors.Load(),
 		FramesDropped:  c.framesDropped.Load(),
 		SendDropped:    c.sendDropped.Load(),
+		PacketsLate:    c.late.Load(),
+
+		FramesConcealed: c.concealed.Load(),
+		FramesSkipped:   c.skipped.Load(),
 	}
 }
 

@@ -181,7 +181,7 @@ func (l *WebRTCLeg) negotiate(ctx context.Context, offerSDP string) (string, err
 		return "", ErrClosed
 	}
 	l.wg.Add(2)
-	go func() { defer l.wg.Done(); l.out.run(l.stop) }()
+	go func() { defer l.wg.Done(); l.out.run(l.stop, func(now time.Time, _ uint32) { l.in.tick(now) }) }()
 	go func() {
 		// Interceptors (NACK, reports) only see RTCP that is read.
 		defer l.wg.Done()
@@ -205,7 +205,7 @@ func (l *WebRTCLeg) onTrack(tr *webrtc.TrackRemote, dec decoder) {
 		return // one inbound audio track is all a browser leg carries
 	}
 	l.gotTrack = true
-	l.in.configure(uint8(tr.PayloadType()), dec, 0, false)
+	l.in.configure(Opus, uint8(tr.PayloadType()), dec, 0, false, false)
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
@@ -220,7 +220,7 @@ func (l *WebRTCLeg) onTrack(tr *webrtc.TrackRemote, dec decoder) {
 				l.stats.ignored.Add(1)
 				continue
 			}
-			l.in.handle(&pkt)
+			l.in.handle(&pkt, time.Now())
 		}
 	}()
 }
@@ -277,4 +277,33 @@ func (l *WebRTCLeg) Close() error {
 		l.markDone()
 	})
 	return l.closeErr
+}
+
+// LastPacket is when the last RTP packet from the browser was accepted.
+func (l *WebRTCLeg) LastPacket() time.Time {
+	ns := l.in.lastPacket.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+// Quality summarises the browser leg: loss and jitter as received here,
+// the round trip and the browser's view of our stream from pion's RTCP
+// statistics.
+func (l *WebRTCLeg) Quality() Quality {
+	var q Quality
+	rx, jb := l.in.snapshot()
+	for _, s := range l.pc.GetStats() {
+		if r, ok := s.(webrtc.RemoteInboundRTPStreamStats); ok && r.Kind == "audio" {
+			q.RTTMS = r.RoundTripTime * 1000
+			q.RemotePacketsLost = int64(r.PacketsLost)
+			q.RemoteJitterMS = r.Jitter * 1000
+			if sent := l.stats.packetsOut.Load(); sent > 0 && r.PacketsLost > 0 {
+				q.RemoteLossPercent = min(100*float64(r.PacketsLost)/float64(sent), 100)
+			}
+		}
+	}
+	q.fill(Opus, rx, jb)
+	return q
 }
