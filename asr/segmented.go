@@ -2,6 +2,7 @@ package asr
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,10 @@ type SegmentedOptions struct {
 	Logger *slog.Logger
 	// Label names the stream in logs.
 	Label string
+	// MaxFailures ends the stream after this many decode failures in a
+	// row (0: never; a DecodeFunc error wrapping ErrFatal always ends it).
+	// An ended stream closes Results before Close and reports Err.
+	MaxFailures int
 }
 
 // SegmentedStream is a Stream for recognisers that decode whole utterances:
@@ -35,10 +40,12 @@ type SegmentedOptions struct {
 // decodes finished utterances in order, so a slow decoder never delays the
 // barge-in cue. Finals arrive in utterance order.
 type SegmentedStream struct {
-	ctx    context.Context
-	decode DecodeFunc
-	log    *slog.Logger
-	seg    *vad.Segmenter
+	ctx     context.Context // the caller's, cancelled by failure too
+	cancel  context.CancelCauseFunc
+	decode  DecodeFunc
+	maxFail int
+	log     *slog.Logger
+	seg     *vad.Segmenter
 
 	mu      sync.RWMutex // guards closed against sends on in
 	closed  bool
@@ -47,6 +54,10 @@ type SegmentedStream struct {
 	utts    chan vad.Event
 	out     chan Result
 	wg      sync.WaitGroup
+
+	errMu  sync.Mutex
+	err    error // first decode failure
+	failed atomic.Bool
 
 	dropped    atomic.Int64 // samples
 	droppedUtt atomic.Int64
@@ -75,14 +86,17 @@ func NewSegmentedStream(ctx context.Context, decode DecodeFunc, opts SegmentedOp
 	if opts.Label != "" {
 		log = log.With("stream", opts.Label)
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
 	s := &SegmentedStream{
-		ctx:    ctx,
-		decode: decode,
-		log:    log,
-		seg:    vad.New(opts.VAD),
-		in:     make(chan []int16, opts.Buffer),
-		utts:   make(chan vad.Event, opts.Pending),
-		out:    make(chan Result, 16),
+		ctx:     ctx,
+		cancel:  cancel,
+		maxFail: opts.MaxFailures,
+		decode:  decode,
+		log:     log,
+		seg:     vad.New(opts.VAD),
+		in:      make(chan []int16, opts.Buffer),
+		utts:    make(chan vad.Event, opts.Pending),
+		out:     make(chan Result, 16),
 	}
 	s.wg.Add(2)
 	go s.segment()
@@ -126,7 +140,24 @@ func (s *SegmentedStream) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	s.outOnce.Do(func() { close(s.out) })
+	s.cancel(nil)
 	return nil
+}
+
+// Err returns the first decode failure (an utterance missing from the
+// transcript), or nil. See Failer.
+func (s *SegmentedStream) Err() error {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err
+}
+
+func (s *SegmentedStream) setErr(err error) {
+	s.errMu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.errMu.Unlock()
 }
 
 // Dropped reports how many samples and utterances were dropped because the
@@ -196,17 +227,27 @@ func (s *SegmentedStream) segment() {
 // decodeLoop decodes utterances in order.
 func (s *SegmentedStream) decodeLoop() {
 	defer s.wg.Done()
+	fails := 0
 	for ev := range s.utts {
 		if s.ctx.Err() != nil {
 			continue // drain so segment never blocks
 		}
 		r, err := s.decode(s.ctx, ev.PCM)
 		if err != nil {
-			if s.ctx.Err() == nil {
-				s.log.Warn("asr: decode failed", "start_ms", ev.StartMS, "err", err)
+			if s.ctx.Err() != nil {
+				continue
+			}
+			s.setErr(err)
+			s.log.Warn("asr: decode failed", "start_ms", ev.StartMS, "err", err)
+			fails++
+			if errors.Is(err, ErrFatal) || (s.maxFail > 0 && fails >= s.maxFail) {
+				s.log.Warn("asr: recogniser failed, ending the stream", "failures", fails)
+				s.failed.Store(true)
+				s.cancel(err) // stops segment, which then closes utts
 			}
 			continue
 		}
+		fails = 0
 		r.Kind = Final
 		r.StartMS = ev.StartMS
 		r.EndMS = ev.EndMS
@@ -215,5 +256,10 @@ func (s *SegmentedStream) decodeLoop() {
 			r.Words[i].EndMS += ev.StartMS
 		}
 		s.emit(r)
+	}
+	// segment has returned (it closes utts last), so nobody else sends
+	// on out: a failed stream ends its Results now, before Close.
+	if s.failed.Load() {
+		s.outOnce.Do(func() { close(s.out) })
 	}
 }

@@ -2,6 +2,7 @@ package asr_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"testing"
@@ -57,5 +58,58 @@ func TestSegmentedStreamOrderAndClose(t *testing.T) {
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal("second Close:", err)
+	}
+}
+
+func TestSegmentedStreamFailure(t *testing.T) {
+	boom := errors.New("boom")
+	tests := []struct {
+		name        string
+		maxFailures int
+		err         error
+		wantEnded   bool
+	}{
+		{"transient failure keeps going", 0, boom, false},
+		{"two failures in a row end it", 2, boom, true},
+		{"fatal ends it at once", 0, fmt.Errorf("x: %w", asr.ErrFatal), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			decode := func(ctx context.Context, pcm []int16) (asr.Result, error) { return asr.Result{}, tc.err }
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			st := asr.NewSegmentedStream(ctx, decode, asr.SegmentedOptions{MaxFailures: tc.maxFailures})
+			silence := make([]int16, asr.SampleRate)
+			st.Write(silence)
+			for range 3 {
+				st.Write(tone(time.Second))
+				st.Write(silence)
+			}
+			ended := false
+			deadline := time.After(5 * time.Second)
+		read:
+			for {
+				select {
+				case _, ok := <-st.Results():
+					if !ok {
+						ended = true
+						break read
+					}
+				case <-deadline:
+					break read
+				case <-time.After(1500 * time.Millisecond):
+					break read // quiet: the stream is still open
+				}
+			}
+			if ended != tc.wantEnded {
+				t.Fatalf("Results closed before Close = %v, want %v", ended, tc.wantEnded)
+			}
+			st.Close()
+			if err := asr.StreamErr(st); !errors.Is(err, tc.err) {
+				t.Fatalf("StreamErr = %v, want %v", err, tc.err)
+			}
+			for range st.Results() {
+			}
+		})
 	}
 }

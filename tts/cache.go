@@ -6,9 +6,10 @@ import (
 	"sync"
 )
 
-// Cache wraps a Synthesizer and keeps the audio of the most recent prompts.
-// Concurrent calls for the same text share one synthesis (as singleflight
-// does), without goroutines of its own. Failures are not cached.
+// Cache wraps a Synthesizer and keeps the audio of the most recent prompts,
+// keyed by text and voice (Voicer). Concurrent calls for the same prompt
+// share one synthesis (as singleflight does), without goroutines of its
+// own. Failures are not cached.
 type Cache struct {
 	s   Synthesizer
 	max int
@@ -20,8 +21,8 @@ type Cache struct {
 }
 
 type entry struct {
-	text string
-	pcm  []int16
+	key string
+	pcm []int16
 }
 
 type call struct {
@@ -31,7 +32,10 @@ type call struct {
 	canceled bool // the leader's context ended
 }
 
-var _ Synthesizer = (*Cache)(nil)
+var (
+	_ Synthesizer = (*Cache)(nil)
+	_ Voicer      = (*Cache)(nil)
+)
 
 // NewCache wraps s, keeping up to max prompts (max <= 0 means 256).
 // The returned slices are shared between callers: do not modify them.
@@ -42,18 +46,27 @@ func NewCache(s Synthesizer, max int) Synthesizer {
 	return &Cache{s: s, max: max, items: map[string]*list.Element{}, inflight: map[string]*call{}}
 }
 
-// Synthesize returns the cached audio for text, or synthesises it once.
-// The first caller for a text runs the synthesis with its own context; the
-// others wait for it, and try again themselves if it was cancelled.
+// Voice is the wrapped synthesizer's voice.
+func (c *Cache) Voice() string { return VoiceOf(c.s) }
+
+// key names a prompt. The voice is asked each time, so a synthesizer whose
+// voice can change never gets the old voice's audio back.
+func (c *Cache) key(text string) string { return VoiceOf(c.s) + "\x00" + text }
+
+// Synthesize returns the cached audio for text in the current voice, or
+// synthesises it once. The first caller for a prompt runs the synthesis
+// with its own context; the others wait for it, and try again themselves
+// if it was cancelled.
 func (c *Cache) Synthesize(ctx context.Context, text string) ([]int16, error) {
+	key := c.key(text)
 	for {
 		c.mu.Lock()
-		if el, ok := c.items[text]; ok {
+		if el, ok := c.items[key]; ok {
 			c.lru.MoveToFront(el)
 			c.mu.Unlock()
 			return el.Value.(*entry).pcm, nil
 		}
-		if cl, ok := c.inflight[text]; ok {
+		if cl, ok := c.inflight[key]; ok {
 			c.mu.Unlock()
 			select {
 			case <-cl.done:
@@ -66,24 +79,24 @@ func (c *Cache) Synthesize(ctx context.Context, text string) ([]int16, error) {
 			return cl.pcm, cl.err
 		}
 		cl := &call{done: make(chan struct{})}
-		c.inflight[text] = cl
+		c.inflight[key] = cl
 		c.mu.Unlock()
-		c.lead(ctx, text, cl)
+		c.lead(ctx, key, text, cl)
 		return cl.pcm, cl.err
 	}
 }
 
-func (c *Cache) lead(ctx context.Context, text string, cl *call) {
+func (c *Cache) lead(ctx context.Context, key, text string, cl *call) {
 	cl.pcm, cl.err = c.s.Synthesize(ctx, text)
 	cl.canceled = ctx.Err() != nil
 	c.mu.Lock()
-	delete(c.inflight, text)
+	delete(c.inflight, key)
 	if cl.err == nil {
-		c.items[text] = c.lru.PushFront(&entry{text: text, pcm: cl.pcm})
+		c.items[key] = c.lru.PushFront(&entry{key: key, pcm: cl.pcm})
 		for c.lru.Len() > c.max {
 			old := c.lru.Back()
 			c.lru.Remove(old)
-			delete(c.items, old.Value.(*entry).text)
+			delete(c.items, old.Value.(*entry).key)
 		}
 	}
 	c.mu.Unlock()

@@ -122,3 +122,59 @@ func TestCacheFollowerRetriesWhenLeaderCancels(t *testing.T) {
 		t.Fatalf("follower err=%v", err)
 	}
 }
+
+// voiceSynth speaks with a voice that can be changed.
+type voiceSynth struct {
+	countingSynth
+	voice atomic.Value // string
+}
+
+func (s *voiceSynth) Voice() string { return s.voice.Load().(string) }
+
+func TestCacheKeyedByVoice(t *testing.T) {
+	s := &voiceSynth{}
+	s.voice.Store("anna")
+	c := tts.NewCache(s, 10)
+	steps := []struct {
+		voice     string
+		wantCalls int32
+	}{{"anna", 1}, {"anna", 1}, {"bob", 2}, {"anna", 2}, {"bob", 2}}
+	for i, st := range steps {
+		s.voice.Store(st.voice)
+		if _, err := c.Synthesize(context.Background(), "hello"); err != nil {
+			t.Fatal(err)
+		}
+		if n := s.calls.Load(); n != st.wantCalls {
+			t.Fatalf("step %d (%s): %d syntheses, want %d", i, st.voice, n, st.wantCalls)
+		}
+	}
+	if v := tts.VoiceOf(c); v != "bob" {
+		t.Fatalf("cache voice %q", v)
+	}
+}
+
+type nopSynth struct{}
+
+func (nopSynth) Synthesize(context.Context, string) ([]int16, error) { return nil, nil }
+
+func TestRegistry(t *testing.T) {
+	tts.Register("test-nop", func(ctx context.Context, cfg tts.Config) (tts.Synthesizer, error) {
+		return nopSynth{}, nil
+	})
+	if _, err := tts.New(context.Background(), "test-nop", tts.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tts.New(context.Background(), "no-such", tts.Config{}); err == nil {
+		t.Fatal("unknown provider: want error")
+	}
+	for name, f := range map[string]tts.Factory{"test-nop": func(context.Context, tts.Config) (tts.Synthesizer, error) { return nil, nil }, "nil": nil} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Register(%q): want panic", name)
+				}
+			}()
+			tts.Register(name, f)
+		}()
+	}
+}

@@ -13,6 +13,20 @@ import (
 	"github.com/contactd/contactd/tts"
 )
 
+func init() {
+	tts.Register("espeak", func(ctx context.Context, cfg tts.Config) (tts.Synthesizer, error) {
+		o := Options{Program: cfg.Options["program"], Voice: strings.TrimSpace(cfg.Options["voice"])}
+		if v := strings.TrimSpace(cfg.Options["speed"]); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 80 || n > 500 {
+				return nil, fmt.Errorf("espeak: option speed=%q: want words per minute, 80-500", v)
+			}
+			o.Speed = n
+		}
+		return New(o), nil
+	})
+}
+
 // ErrNotInstalled reports that the espeak-ng program was not found.
 var ErrNotInstalled = errors.New("espeak: espeak-ng not found in PATH (Debian: apt-get install espeak-ng)")
 
@@ -48,6 +62,9 @@ func New(opts Options) *Synth {
 	}
 	return &Synth{opts: opts}
 }
+
+// Voice names the voice and speed, so prompt caches keep them apart.
+func (s *Synth) Voice() string { return fmt.Sprintf("espeak/%s/%d", s.opts.Voice, s.opts.Speed) }
 
 // String describes the synthesiser for logs.
 func (s *Synth) String() string {

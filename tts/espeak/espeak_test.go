@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/contactd/contactd/tts"
 )
 
 func needEspeak(t *testing.T) {
@@ -73,5 +75,18 @@ func TestTextStartingWithDashIsSpoken(t *testing.T) {
 	pcm, err := New(Options{}).Synthesize(ctx, "-v is not an option here")
 	if err != nil || len(pcm) < 8000 {
 		t.Fatalf("len=%d err=%v", len(pcm), err)
+	}
+}
+
+func TestRegistered(t *testing.T) {
+	s, err := tts.New(context.Background(), "espeak", tts.Config{Options: map[string]string{"voice": "en-gb", "speed": "150"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := tts.VoiceOf(s); v != "espeak/en-gb/150" {
+		t.Fatalf("voice %q", v)
+	}
+	if _, err := tts.New(context.Background(), "espeak", tts.Config{Options: map[string]string{"speed": "fast"}}); err == nil {
+		t.Fatal("bad speed: want error")
 	}
 }
