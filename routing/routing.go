@@ -26,9 +26,11 @@ const (
 var (
 	ErrUnknownAgent = errors.New("routing: unknown agent")
 	ErrUnknownQueue = errors.New("routing: unknown queue")
+	ErrUnknownCall  = errors.New("routing: no such waiting call")
 	ErrNoOffer      = errors.New("routing: no such offer for this agent")
 	ErrBadState     = errors.New("routing: agents can only set available, break or offline")
 	ErrInCall       = errors.New("routing: agent is on a call")
+	ErrBadStrategy  = errors.New("routing: unknown strategy")
 )
 
 // Priority of a waiting contact; higher is served first.
@@ -47,13 +49,25 @@ func PriorityOf(name string) Priority {
 	return 1
 }
 
-// Contact is a call waiting for an agent.
+// Contact is a call waiting for an agent. See the score weights (PriorityWeight
+// and the others) for how Priority, VIP, Value and Sentiment order contacts.
 type Contact struct {
 	CallID   string
 	Queue    string
 	Priority Priority
 	From     string
 	Intent   string
+	// VIP customers get VIPBonus.
+	VIP bool
+	// Value is the customer's value, 0–100 (clamped), added to the score.
+	Value int
+	// Sentiment is the caller's mood, −1 (angry) … 1 (happy); negative
+	// sentiment raises the score. Update it while waiting with SetSentiment.
+	Sentiment float64
+	// PreferredAgent (sticky agent) gets the first offer exclusively for the
+	// queue's Sticky time, if that agent has the queue's skill and is logged
+	// in (not offline or on break).
+	PreferredAgent string
 }
 
 // Offer is a contact offered to one agent.
@@ -82,41 +96,65 @@ type StateChange struct {
 // Options tune the router.
 type Options struct {
 	OfferTimeout time.Duration // unanswered offers move on after this
-	WrapUp       time.Duration // after-call work before available again
+	WrapUp       time.Duration // after-call work before available again; queues may override
 	// MaxMissedOffers in a row put the agent on break (default 2).
 	MaxMissedOffers int
 	// OnStateChange receives every transition (for the store); may be nil.
 	OnStateChange func(StateChange)
 	Log           *slog.Logger
-	Now           func() time.Time
+	// Now is the clock (default time.Now). Tests inject a manual clock and
+	// call Tick after moving it.
+	Now func() time.Time
 }
+
+// indexes kept per (skill, proficiency) of available agents, one per order.
+const (
+	heapIdle = iota
+	heapOccupied
+	heapRoundRobin
+	numHeaps
+)
+
+// bucket holds the available agents with one proficiency in one skill, in
+// every order a strategy needs.
+type bucket [numHeaps]*iheap[*agent]
 
 type agent struct {
 	username  string
 	skills    map[string]int
 	maxCalls  int
 	state     State
+	reason    string
 	since     time.Time
 	idleSince time.Time // when it last became available
 	calls     int
 	offering  string // call ID being offered
 	missed    int
-	wrapTimer *time.Timer
+	wrapUntil time.Time
+	indexed   bool   // in r.avail
+	lastOffer uint64 // r.offerSeq when last offered (round robin)
+	talkStart time.Time
+	lastQueue string
+
+	handledToday int
+	talkToday    time.Duration
+	missedToday  int
 }
 
 type entry struct {
 	Contact
-	enqueued  time.Time
-	seq       uint64
-	offeredTo string
-	timer     *time.Timer
-	declined  map[string]bool
-}
-
-type queue struct {
-	name    string
-	skill   string
-	waiting []*entry // kept sorted by priority desc, then arrival
+	enqueued      time.Time
+	seq           uint64
+	key           float64 // score minus aging; see the score weights
+	step          int
+	heap          int // index of the step heap holding it, -1 if none
+	sticky        bool
+	stickyUntil   time.Time
+	atRisk        bool
+	offeredTo     string
+	offerDeadline time.Time
+	declined      map[string]bool
+	wake          time.Time // next time something changes for it; zero = never
 }
 
 // Router is the ACD.
@@ -126,14 +164,27 @@ type Router struct {
 
 	mu      sync.Mutex
 	agents  map[string]*agent
-	bySkill map[string]map[*agent]struct{}
+	avail   map[string]*[11]*bucket // skill → proficiency → available agents
 	queues  map[string]*queue
-	entries map[string]*entry // by call ID
+	entries map[string]*entry              // by call ID
+	sticky  map[string]map[*entry]struct{} // by preferred agent: contacts held for them
+	wakes   *iheap[*entry]                 // by wake
+	wraps   *iheap[*agent]                 // agents in wrap-up, by wrapUntil
+	dirtyE  []*entry                       // contacts to try to offer
+	dirtyA  []*agent                       // agents to try to offer to
 	seq     uint64
+	offSeq  uint64
+	epoch   time.Time
+	now     time.Time // of the operation in progress
+	day     string
+	timer   *time.Timer
+	timerAt time.Time
 	closed  bool
 }
 
-// New returns a router. n may be nil.
+// New returns a router. n may be nil. It starts no goroutine: time-driven
+// changes (relaxation, offer timeouts, wrap-up, sticky windows) run from one
+// time.AfterFunc timer armed for the earliest of them, and from Tick.
 func New(n Notifier, opts Options) *Router {
 	if opts.OfferTimeout <= 0 {
 		opts.OfferTimeout = 20 * time.Second
@@ -150,10 +201,24 @@ func New(n Notifier, opts Options) *Router {
 	if n == nil {
 		n = nopNotifier{}
 	}
+	now := opts.Now()
 	return &Router{
 		opts: opts, notifier: n,
-		agents: map[string]*agent{}, bySkill: map[string]map[*agent]struct{}{},
-		queues: map[string]*queue{}, entries: map[string]*entry{},
+		agents: map[string]*agent{}, avail: map[string]*[11]*bucket{},
+		queues: map[string]*queue{}, entries: map[string]*entry{}, sticky: map[string]map[*entry]struct{}{},
+		wakes: newHeap(func(a, b *entry) bool {
+			if !a.wake.Equal(b.wake) {
+				return a.wake.Before(b.wake)
+			}
+			return a.seq < b.seq
+		}),
+		wraps: newHeap(func(a, b *agent) bool {
+			if !a.wrapUntil.Equal(b.wrapUntil) {
+				return a.wrapUntil.Before(b.wrapUntil)
+			}
+			return a.username < b.username
+		}),
+		epoch: now, now: now, day: dayOf(now),
 	}
 }
 
@@ -168,48 +233,89 @@ func (r *Router) SetNotifier(n Notifier) {
 	r.notifier = n
 }
 
-// AddQueue declares a queue served by agents with skill.
+// AddQueue declares a queue served by agents with skill, or changes the skill
+// of an existing one (keeping its other settings). Use SetQueue for the rest.
 func (r *Router) AddQueue(name, skill string) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	qc := QueueConfig{Name: name, Skill: skill}
 	if q, ok := r.queues[name]; ok {
-		q.skill = skill
-		return
+		qc = q.QueueConfig
+		qc.Skill = skill
 	}
-	r.queues[name] = &queue{name: name, skill: skill}
+	r.mu.Unlock()
+	if err := r.SetQueue(qc); err != nil {
+		r.opts.Log.Warn("routing: add queue", "queue", name, "err", err)
+	}
 }
 
-// SetAgent adds or updates an agent's skills and capacity. New agents start offline.
+// SetQueue declares or replaces a queue's settings. Contacts already waiting
+// keep their place and move to the step their wait has reached. An Overflow
+// may name a queue declared later.
+func (r *Router) SetQueue(qc QueueConfig) error {
+	var out outbox
+	r.mu.Lock()
+	q, err := r.compileQueue(qc)
+	if err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	r.begin()
+	old := r.queues[qc.Name]
+	var moved []*entry
+	if old != nil {
+		q.answered, q.answeredInSLA, q.abandoned = old.answered, old.answeredInSLA, old.abandoned
+		for e := range old.all {
+			r.unpark(e)
+			moved = append(moved, e)
+		}
+	}
+	r.queues[qc.Name] = q
+	for _, e := range moved {
+		q.all[e] = struct{}{}
+		e.step = q.stepAt(r.now.Sub(e.enqueued))
+		if e.sticky && q.Sticky == 0 {
+			e.sticky = false
+		}
+		r.updateRisk(e, q)
+		if e.offeredTo == "" {
+			r.park(e)
+		}
+		r.rewake(e)
+	}
+	r.finish(&out)
+	r.mu.Unlock()
+	out.deliver(r)
+	return nil
+}
+
+// SetAgent adds or updates an agent's skills (proficiency 1–10; below 1 is
+// ignored, above 10 counts as 10) and capacity. New agents start offline.
 func (r *Router) SetAgent(username string, skills map[string]int, maxCalls int) {
 	if maxCalls < 1 {
 		maxCalls = 1
 	}
 	var out outbox
 	r.mu.Lock()
+	r.begin()
 	a, ok := r.agents[username]
 	if !ok {
-		now := r.opts.Now()
-		a = &agent{username: username, state: Offline, since: now, idleSince: now}
+		a = &agent{username: username, state: Offline, since: r.now, idleSince: r.now}
 		r.agents[username] = a
 	}
-	for s := range a.skills {
-		delete(r.bySkill[s], a)
-	}
+	r.unindex(a)
 	a.skills = make(map[string]int, len(skills))
 	for s, p := range skills {
 		a.skills[s] = p
-		if r.bySkill[s] == nil {
-			r.bySkill[s] = map[*agent]struct{}{}
-		}
-		r.bySkill[s][a] = struct{}{}
 	}
 	a.maxCalls = maxCalls
-	r.dispatch(&out)
+	r.index(a)
+	r.finish(&out)
 	r.mu.Unlock()
 	out.deliver(r)
 }
 
-// SetState is an agent's own presence change: available, break or offline.
+// SetState is an agent's own presence change: available, break (reason =
+// the break reason) or offline.
 func (r *Router) SetState(username string, s State, reason string) error {
 	if s != Available && s != Break && s != Offline {
 		return ErrBadState
@@ -225,18 +331,16 @@ func (r *Router) SetState(username string, s State, reason string) error {
 		r.mu.Unlock()
 		return ErrInCall
 	}
+	r.begin()
 	if a.offering != "" {
-		r.revoke(a, &out, false)
+		r.revoke(a, &out)
 	}
-	if a.wrapTimer != nil {
-		a.wrapTimer.Stop()
-		a.wrapTimer = nil
-	}
+	r.wraps.remove(a)
 	if s == Available {
 		a.missed = 0
 	}
 	r.setState(a, s, reason, &out)
-	r.dispatch(&out)
+	r.finish(&out)
 	r.mu.Unlock()
 	out.deliver(r)
 	return nil
@@ -256,33 +360,70 @@ func (r *Router) Enqueue(c Contact) error {
 		r.mu.Unlock()
 		return fmt.Errorf("routing: call %s is already queued", c.CallID)
 	}
+	r.begin()
 	r.seq++
-	e := &entry{Contact: c, enqueued: r.opts.Now(), seq: r.seq, declined: map[string]bool{}}
+	e := &entry{Contact: c, enqueued: r.now, seq: r.seq, heap: -1, declined: map[string]bool{}}
+	r.rekey(e)
 	r.entries[c.CallID] = e
-	i := sort.Search(len(q.waiting), func(i int) bool { return q.waiting[i].Priority < c.Priority })
-	q.waiting = append(q.waiting, nil)
-	copy(q.waiting[i+1:], q.waiting[i:])
-	q.waiting[i] = e
-	r.dispatch(&out)
+	q.all[e] = struct{}{}
+	e.step = q.stepAt(0)
+	if q.Sticky > 0 && c.PreferredAgent != "" {
+		if a := r.agents[c.PreferredAgent]; a != nil && a.skills[q.Skill] >= 1 && a.state != Offline && a.state != Break {
+			e.sticky, e.stickyUntil = true, r.now.Add(q.Sticky)
+		}
+	}
+	r.updateRisk(e, q)
+	r.park(e)
+	r.rewake(e)
+	r.finish(&out)
 	r.mu.Unlock()
 	out.deliver(r)
 	return nil
 }
 
-// Cancel removes a waiting contact (the caller hung up) and revokes its offer.
+// SetSentiment updates a waiting contact's caller sentiment (−1 … 1), which
+// changes its score.
+func (r *Router) SetSentiment(callID string, sentiment float64) error {
+	var out outbox
+	r.mu.Lock()
+	e, ok := r.entries[callID]
+	if !ok {
+		r.mu.Unlock()
+		return fmt.Errorf("%w: %s", ErrUnknownCall, callID)
+	}
+	r.begin()
+	parked := e.offeredTo == ""
+	if parked {
+		r.unpark(e)
+	}
+	e.Sentiment = sentiment
+	r.rekey(e)
+	if parked {
+		r.park(e)
+	}
+	r.finish(&out)
+	r.mu.Unlock()
+	out.deliver(r)
+	return nil
+}
+
+// Cancel removes a waiting contact (the caller hung up) and revokes its
+// offer. It counts as abandoned in the queue's statistics.
 func (r *Router) Cancel(callID string) {
 	var out outbox
 	r.mu.Lock()
+	r.begin()
 	if e, ok := r.entries[callID]; ok {
-		if e.offeredTo != "" {
-			if a := r.agents[e.offeredTo]; a != nil {
-				r.revoke(a, &out, false)
-				r.setState(a, Available, "caller abandoned", &out)
-			}
-		}
 		r.remove(e)
+		if q := r.queues[e.Queue]; q != nil {
+			q.abandoned++
+		}
+		if a := r.agents[e.offeredTo]; a != nil && a.offering == callID {
+			r.revoke(a, &out)
+			r.setState(a, Available, "caller abandoned", &out)
+		}
 	}
-	r.dispatch(&out)
+	r.finish(&out)
 	r.mu.Unlock()
 	out.deliver(r)
 }
@@ -301,14 +442,24 @@ func (r *Router) Accept(username, callID string) error {
 	if !ok || e.offeredTo != username || a.offering != callID {
 		return ErrNoOffer
 	}
-	if e.timer != nil {
-		e.timer.Stop()
-	}
+	r.begin()
 	r.remove(e)
+	if q := r.queues[e.Queue]; q != nil {
+		q.answered++
+		if q.SLATarget > 0 && r.now.Sub(e.enqueued) <= q.SLATarget {
+			q.answeredInSLA++
+		}
+	}
 	a.offering = ""
 	a.missed = 0
 	a.calls++
+	a.handledToday++
+	a.lastQueue = e.Queue
+	if a.talkStart.IsZero() {
+		a.talkStart = r.now
+	}
 	r.setState(a, Busy, "", &out)
+	r.finish(&out)
 	return nil
 }
 
@@ -325,14 +476,16 @@ func (r *Router) Reject(username, callID string) error {
 	if !ok || e.offeredTo != username {
 		return ErrNoOffer
 	}
-	r.revoke(a, &out, false)
+	r.begin()
 	e.declined[username] = true
+	r.revoke(a, &out)
 	r.setState(a, Available, "rejected offer", &out)
-	r.dispatch(&out)
+	r.finish(&out)
 	return nil
 }
 
-// Release ends the agent's part in a call: wrap-up, then available.
+// Release ends the agent's part in a call: wrap-up (the queue's, else the
+// default), then available.
 func (r *Router) Release(username string) {
 	var out outbox
 	r.mu.Lock()
@@ -341,171 +494,372 @@ func (r *Router) Release(username string) {
 		r.mu.Unlock()
 		return
 	}
+	r.begin()
 	if a.calls > 0 {
 		a.calls--
 	}
+	if a.calls == 0 && !a.talkStart.IsZero() {
+		a.talkToday += r.now.Sub(a.talkStart)
+		a.talkStart = time.Time{}
+	}
 	if a.state == Busy && a.calls == 0 {
-		if r.opts.WrapUp > 0 && !r.closed {
+		wrap := r.opts.WrapUp
+		if q := r.queues[a.lastQueue]; q != nil && q.WrapUp != 0 {
+			wrap = q.WrapUp
+		}
+		if wrap > 0 && !r.closed {
 			r.setState(a, WrapUp, "", &out)
-			a.wrapTimer = time.AfterFunc(r.opts.WrapUp, func() { r.endWrapUp(a) })
+			a.wrapUntil = r.now.Add(wrap)
+			r.wraps.push(a)
 		} else {
 			r.setState(a, Available, "", &out)
 		}
+	} else {
+		r.reindex(a) // capacity freed
 	}
-	r.dispatch(&out)
+	r.finish(&out)
 	r.mu.Unlock()
 	out.deliver(r)
 }
 
-func (r *Router) endWrapUp(a *agent) {
+// Tick applies everything due by now: requirement relaxation, SLA-risk
+// bonuses, sticky windows ending, offer timeouts and wrap-ups ending. The
+// router's own timer calls it; tests call it after moving their clock.
+func (r *Router) Tick() {
 	var out outbox
 	r.mu.Lock()
-	if a.state == WrapUp {
-		a.wrapTimer = nil
-		r.setState(a, Available, "wrap-up done", &out)
-		r.dispatch(&out)
+	if r.closed {
+		r.mu.Unlock()
+		return
 	}
-	r.mu.Unlock()
-	out.deliver(r)
-}
-
-func (r *Router) offerTimedOut(callID, username string) {
-	var out outbox
-	r.mu.Lock()
-	e, ok := r.entries[callID]
-	a := r.agents[username]
-	if ok && a != nil && e.offeredTo == username && a.offering == callID {
-		r.revoke(a, &out, true)
-		e.declined[username] = true
-		a.missed++
-		if a.missed >= r.opts.MaxMissedOffers {
-			r.setState(a, Break, "missed offers", &out)
-		} else {
-			r.setState(a, Available, "missed offer", &out)
+	r.begin()
+	// Collect first, so each contact advances once per Tick whatever its
+	// next wake turns out to be.
+	var due []*entry
+	for {
+		e, ok := r.wakes.peek()
+		if !ok || e.wake.After(r.now) {
+			break
 		}
-		r.dispatch(&out)
+		r.wakes.pop()
+		e.wake = time.Time{}
+		due = append(due, e)
 	}
+	for _, e := range due {
+		if r.entries[e.CallID] == e {
+			r.advance(e, &out)
+		}
+	}
+	for {
+		a, ok := r.wraps.peek()
+		if !ok || a.wrapUntil.After(r.now) {
+			break
+		}
+		r.wraps.pop()
+		if a.state == WrapUp {
+			r.setState(a, Available, "wrap-up done", &out)
+		}
+	}
+	r.timerAt = time.Time{} // re-arm whatever happened
+	r.finish(&out)
 	r.mu.Unlock()
 	out.deliver(r)
 }
 
-// Close stops timers. The router must not be used afterwards.
+// Close stops the timer. The router must not be used afterwards.
 func (r *Router) Close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.closed = true
-	for _, e := range r.entries {
-		if e.timer != nil {
-			e.timer.Stop()
-		}
-	}
-	for _, a := range r.agents {
-		if a.wrapTimer != nil {
-			a.wrapTimer.Stop()
-		}
+	if r.timer != nil {
+		r.timer.Stop()
 	}
 }
 
 // --- internals; all called with r.mu held ---
 
+// begin starts an operation: reads the clock once and rolls the day over.
+func (r *Router) begin() {
+	r.now = r.opts.Now()
+	if d := dayOf(r.now); d != r.day {
+		r.day = d
+		for _, a := range r.agents {
+			a.handledToday, a.talkToday, a.missedToday = 0, 0, 0
+		}
+		for _, q := range r.queues {
+			q.answered, q.answeredInSLA, q.abandoned = 0, 0, 0
+		}
+		for _, idx := range r.avail {
+			for _, b := range idx {
+				if b != nil {
+					b[heapOccupied].reinit()
+				}
+			}
+		}
+	}
+}
+
+func dayOf(t time.Time) string { return t.Format("2006-01-02") }
+
+// finish offers what can be offered and re-arms the timer.
+func (r *Router) finish(out *outbox) {
+	r.settle(out)
+	r.arm()
+}
+
 func (r *Router) setState(a *agent, s State, reason string, out *outbox) {
 	if a.state == s {
 		return
 	}
-	now := r.opts.Now()
-	a.state, a.since = s, now
+	a.state, a.since, a.reason = s, r.now, reason
 	if s == Available {
-		a.idleSince = now
+		a.idleSince = r.now
 	}
-	out.states = append(out.states, StateChange{Username: a.username, State: s, Reason: reason, At: now})
+	if s != WrapUp {
+		r.wraps.remove(a)
+	}
+	r.reindex(a)
+	if s == Offline || s == Break {
+		r.releaseSticky(a)
+	}
+	out.states = append(out.states, StateChange{Username: a.username, State: s, Reason: reason, At: r.now})
 }
 
-// revoke withdraws the agent's current offer; the entry stays queued.
-func (r *Router) revoke(a *agent, out *outbox, timedOut bool) {
+// revoke withdraws the agent's current offer; the contact, if still queued,
+// waits again (and loses its sticky hold if a was the preferred agent).
+func (r *Router) revoke(a *agent, out *outbox) {
 	callID := a.offering
 	a.offering = ""
 	if e, ok := r.entries[callID]; ok && e.offeredTo == a.username {
 		e.offeredTo = ""
-		if e.timer != nil && !timedOut {
-			e.timer.Stop()
+		e.offerDeadline = time.Time{}
+		if e.sticky && e.PreferredAgent == a.username {
+			e.sticky = false
 		}
-		e.timer = nil
+		r.park(e)
+		r.rewake(e)
 	}
 	out.revoked = append(out.revoked, [2]string{a.username, callID})
 }
 
-func (r *Router) remove(e *entry) {
-	delete(r.entries, e.CallID)
-	if e.timer != nil {
-		e.timer.Stop()
+// releaseSticky hands the contacts held for a to everyone.
+func (r *Router) releaseSticky(a *agent) {
+	for e := range r.sticky[a.username] {
+		r.unpark(e)
+		e.sticky = false
+		r.park(e)
+		r.rewake(e)
 	}
+}
+
+// advance applies what is due for e at r.now.
+func (r *Router) advance(e *entry, out *outbox) {
 	q := r.queues[e.Queue]
-	for i, w := range q.waiting {
-		if w == e {
-			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
-			break
+	if e.offeredTo != "" && !r.now.Before(e.offerDeadline) {
+		a := r.agents[e.offeredTo]
+		e.declined[a.username] = true
+		r.revoke(a, out)
+		a.missed++
+		a.missedToday++
+		if a.missed >= r.opts.MaxMissedOffers {
+			r.setState(a, Break, "missed offers", out)
+		} else {
+			r.setState(a, Available, "missed offer", out)
+		}
+	}
+	parked := e.offeredTo == ""
+	if parked {
+		r.unpark(e)
+	}
+	if e.sticky && !r.now.Before(e.stickyUntil) {
+		e.sticky = false
+	}
+	e.step = q.stepAt(r.now.Sub(e.enqueued))
+	r.updateRisk(e, q)
+	if parked {
+		r.park(e)
+	}
+	r.rewake(e)
+}
+
+func (q *queue) stepAt(wait time.Duration) int {
+	k := 0
+	for i, s := range q.steps {
+		if s.after <= wait {
+			k = i
+		}
+	}
+	return k
+}
+
+func (q *queue) riskAfter() time.Duration {
+	return time.Duration(float64(q.SLATarget) * SLARiskFraction)
+}
+
+// updateRisk gives e the SLA-risk bonus once it is due. e must not be in a
+// step heap.
+func (r *Router) updateRisk(e *entry, q *queue) {
+	if !e.atRisk && q.SLATarget > 0 && r.now.Sub(e.enqueued) >= q.riskAfter() {
+		e.atRisk = true
+		r.rekey(e)
+	}
+}
+
+func (r *Router) rekey(e *entry) {
+	e.key = baseScore(e.Contact) - AgingPerSecond*e.enqueued.Sub(r.epoch).Seconds()
+	if e.atRisk {
+		e.key += SLARiskBonus
+	}
+}
+
+// score is e's score at r.now.
+func (r *Router) score(e *entry) float64 {
+	return e.key + AgingPerSecond*r.now.Sub(r.epoch).Seconds()
+}
+
+// rewake files e under the next time something changes for it.
+func (r *Router) rewake(e *entry) {
+	q := r.queues[e.Queue]
+	var next time.Time
+	consider := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	if e.offeredTo != "" {
+		consider(e.offerDeadline)
+	}
+	if e.sticky {
+		consider(e.stickyUntil)
+	}
+	if e.step+1 < len(q.steps) {
+		consider(e.enqueued.Add(q.steps[e.step+1].after))
+	}
+	if !e.atRisk && q.SLATarget > 0 {
+		consider(e.enqueued.Add(q.riskAfter()))
+	}
+	e.wake = next
+	if next.IsZero() {
+		r.wakes.remove(e)
+	} else {
+		r.wakes.push(e)
+	}
+}
+
+// park files an unoffered contact where agents look for work, and marks it
+// to be offered.
+func (r *Router) park(e *entry) {
+	if e.sticky {
+		m := r.sticky[e.PreferredAgent]
+		if m == nil {
+			m = map[*entry]struct{}{}
+			r.sticky[e.PreferredAgent] = m
+		}
+		m[e] = struct{}{}
+	} else {
+		r.queues[e.Queue].heaps[e.step].push(e)
+		e.heap = e.step
+	}
+	r.dirtyE = append(r.dirtyE, e)
+}
+
+func (r *Router) unpark(e *entry) {
+	if e.heap >= 0 {
+		r.queues[e.Queue].heaps[e.heap].remove(e)
+		e.heap = -1
+	}
+	if m := r.sticky[e.PreferredAgent]; m != nil {
+		delete(m, e)
+		if len(m) == 0 {
+			delete(r.sticky, e.PreferredAgent)
 		}
 	}
 }
 
-// dispatch offers every waiting, unoffered contact to the best free agent.
-func (r *Router) dispatch(out *outbox) {
+func (r *Router) remove(e *entry) {
+	r.unpark(e)
+	r.wakes.remove(e)
+	delete(r.entries, e.CallID)
+	if q := r.queues[e.Queue]; q != nil {
+		delete(q.all, e)
+	}
+}
+
+// offer rings a for e.
+func (r *Router) offer(e *entry, a *agent, out *outbox) {
+	r.unpark(e)
+	e.offeredTo = a.username
+	a.offering = e.CallID
+	e.offerDeadline = r.now.Add(r.opts.OfferTimeout)
+	r.setState(a, Ringing, "", out)
+	r.offSeq++
+	a.lastOffer = r.offSeq
+	r.rewake(e)
+	out.offers = append(out.offers, Offer{Contact: e.Contact, Agent: a.username, Timeout: r.opts.OfferTimeout})
+}
+
+// settle offers marked contacts to the best agents, then finds work for
+// marked agents. Contacts first and by score, so that when both wait for
+// the same agent the better contact wins.
+func (r *Router) settle(out *outbox) {
 	if r.closed {
+		r.dirtyE, r.dirtyA = nil, nil
 		return
 	}
-	// Queues in a stable order so that tests and operators see the same thing.
-	names := make([]string, 0, len(r.queues))
-	for n, q := range r.queues {
-		if len(q.waiting) > 0 {
-			names = append(names, n)
+	for len(r.dirtyE) > 0 || len(r.dirtyA) > 0 {
+		es := r.dirtyE
+		r.dirtyE = nil
+		sort.Slice(es, func(i, j int) bool { return entryBefore(es[i], es[j]) })
+		for _, e := range es {
+			if r.entries[e.CallID] != e || e.offeredTo != "" {
+				continue
+			}
+			if a := r.bestAgent(e); a != nil {
+				r.offer(e, a, out)
+			}
 		}
-	}
-	if len(names) == 0 {
-		return
-	}
-	// Serve the globally oldest/highest contacts first across queues.
-	var pending []*entry
-	for _, n := range names {
-		for _, e := range r.queues[n].waiting {
-			if e.offeredTo == "" {
-				pending = append(pending, e)
+		as := r.dirtyA
+		r.dirtyA = nil
+		for _, a := range as {
+			if !a.indexed {
+				continue
+			}
+			if e := r.bestEntry(a); e != nil {
+				r.offer(e, a, out)
 			}
 		}
 	}
-	sort.SliceStable(pending, func(i, j int) bool {
-		if pending[i].Priority != pending[j].Priority {
-			return pending[i].Priority > pending[j].Priority
-		}
-		return pending[i].seq < pending[j].seq
-	})
-	for _, e := range pending {
-		a := r.best(e)
-		if a == nil {
-			continue
-		}
-		e.offeredTo = a.username
-		a.offering = e.CallID
-		r.setState(a, Ringing, "", out)
-		callID, user := e.CallID, a.username
-		e.timer = time.AfterFunc(r.opts.OfferTimeout, func() { r.offerTimedOut(callID, user) })
-		out.offers = append(out.offers, Offer{Contact: e.Contact, Agent: a.username, Timeout: r.opts.OfferTimeout})
-	}
 }
 
-// best is the longest-idle available agent with the queue's skill.
-func (r *Router) best(e *entry) *agent {
-	q := r.queues[e.Queue]
-	var best *agent
-	for a := range r.bySkill[q.skill] {
-		if a.state != Available || a.calls >= a.maxCalls || a.skills[q.skill] < 1 || e.declined[a.username] {
-			continue
-		}
-		if best == nil || a.idleSince.Before(best.idleSince) ||
-			(a.idleSince.Equal(best.idleSince) && a.username < best.username) {
-			best = a
-		}
+// arm sets the one timer for the earliest due time.
+func (r *Router) arm() {
+	if r.closed {
+		return
 	}
-	return best
+	var next time.Time
+	if e, ok := r.wakes.peek(); ok {
+		next = e.wake
+	}
+	if a, ok := r.wraps.peek(); ok && (next.IsZero() || a.wrapUntil.Before(next)) {
+		next = a.wrapUntil
+	}
+	if next.IsZero() {
+		if r.timer != nil {
+			r.timer.Stop()
+		}
+		r.timerAt = time.Time{}
+		return
+	}
+	if r.timer != nil && next.Equal(r.timerAt) {
+		return
+	}
+	d := max(next.Sub(r.now), 0)
+	if r.timer == nil {
+		r.timer = time.AfterFunc(d, r.Tick)
+	} else {
+		r.timer.Reset(d)
+	}
+	r.timerAt = next
 }
 
 // outbox collects what to tell the world once the lock is released.
@@ -516,6 +870,9 @@ type outbox struct {
 }
 
 func (o *outbox) deliver(r *Router) {
+	if len(o.states)+len(o.offers)+len(o.revoked) == 0 {
+		return
+	}
 	r.mu.Lock()
 	n, onState := r.notifier, r.opts.OnStateChange
 	r.mu.Unlock()
