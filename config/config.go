@@ -5,11 +5,13 @@ package config
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -19,6 +21,28 @@ import (
 
 //go:embed demo.yaml
 var demoYAML []byte
+
+// demoDir holds the files the demo config refers to (IVR flow, knowledge
+// base), relative to the config directory.
+//
+//go:embed flows kb
+var demoDir embed.FS
+
+// DemoDir is the built-in demo's config directory (flows/, kb/).
+func DemoDir() fs.FS { return demoDir }
+
+// overlay reads from dir, and from the built-in demo's files for paths dir
+// lacks, so that a copy of demo.yaml elsewhere still finds the demo's flow
+// and knowledge base.
+type overlay struct{ dir, fallback fs.FS }
+
+func (o overlay) Open(name string) (fs.File, error) {
+	f, err := o.dir.Open(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return o.fallback.Open(name)
+	}
+	return f, err
+}
 
 // Demo returns the built-in demo configuration's YAML.
 func Demo() []byte { return bytes.Clone(demoYAML) }
@@ -32,12 +56,17 @@ type Config struct {
 	ASR      Provider `yaml:"asr"`
 	TTS      Provider `yaml:"tts"`
 	IVR      IVR      `yaml:"ivr"`
+	NLU      Provider `yaml:"nlu"` // embedded (default) or openai {url, model, api_key, timeout}
 	Intents  []Intent `yaml:"intents"`
 	Queues   []Queue  `yaml:"queues"`
 	Routing  Routing  `yaml:"routing"`
 	Agents   []Agent  `yaml:"agents"`
 	Shutdown Duration `yaml:"shutdown_grace"`
 	Record   *bool    `yaml:"record"`
+
+	// Dir is the config file's directory (the built-in demo's for the demo);
+	// ivr.flow and ivr.kb are paths in it.
+	Dir fs.FS `yaml:"-"`
 
 	// AdminPassword comes only from the environment (CONTACTD_ADMIN_PASSWORD).
 	AdminPassword string `yaml:"-"`
@@ -56,6 +85,23 @@ type SIP struct {
 	RTPPortMax int      `yaml:"rtp_port_max"`
 	MaxCalls   int      `yaml:"max_calls"`
 	RingDelay  Duration `yaml:"ring_delay"`
+	// Registrar lets agents' SIP phones REGISTER (digest auth with the
+	// user's password) and take calls there.
+	Registrar bool   `yaml:"registrar"`
+	Realm     string `yaml:"realm"`
+	// DigestAlgorithms in order of preference: SHA-256 and/or MD5.
+	DigestAlgorithms []string `yaml:"digest_algorithms"`
+	Guard            Guard    `yaml:"guard"`
+}
+
+// Guard is SIP flood and brute-force protection per source address.
+type Guard struct {
+	Enabled      bool     `yaml:"enabled"`
+	Rate         float64  `yaml:"rate"`          // requests per second per source
+	Burst        int      `yaml:"burst"`         // bucket size
+	BanFor       Duration `yaml:"ban_for"`       // how long an offender is ignored
+	AuthFailures int      `yaml:"auth_failures"` // failed digest logins before a ban
+	Exempt       []string `yaml:"exempt"`        // trusted IPs/CIDRs (trunks, a front proxy)
 }
 
 // Provider picks a pluggable implementation and passes it options.
@@ -75,6 +121,21 @@ type IVR struct {
 	NoInputTimeout      Duration `yaml:"no_input_timeout"`
 	MaxMisses           int      `yaml:"max_misses"`
 	HumanIntent         string   `yaml:"human_intent"`
+	// Flow is a flow file (see ivr.ParseFlow) relative to the config's
+	// directory; empty: the built-in flow from the fields above.
+	Flow string `yaml:"flow"`
+	// KB is the knowledge-base directory relative to the config's
+	// directory (markdown articles; one sub-directory per extra language).
+	KB string `yaml:"kb"`
+	// Languages beyond the default (English) one: the intents' examples
+	// in that language and the synthesiser voice.
+	Languages map[string]IVRLanguage `yaml:"languages"`
+}
+
+// IVRLanguage is one extra IVR language.
+type IVRLanguage struct {
+	Voice   string              `yaml:"voice"`   // TTS voice, e.g. "es"
+	Intents map[string][]string `yaml:"intents"` // intent name → examples in this language
 }
 
 // Intent is one thing callers ask for and where it goes.
@@ -91,12 +152,37 @@ type Intent struct {
 type Queue struct {
 	Name  string `yaml:"name"`
 	Skill string `yaml:"skill"`
+	// Strategy picks among free agents: longest_idle (default),
+	// least_occupied, most_skilled or round_robin.
+	Strategy string `yaml:"strategy"`
+	// Steps relax the requirements as the wait grows; none = any proficiency.
+	Steps []QueueStep `yaml:"steps"`
+	// SLATarget is the answer-time target (service level; contacts near it
+	// jump the line). 0 = none.
+	SLATarget Duration `yaml:"sla_target"`
+	// WrapUp overrides routing.wrap_up for this queue's calls; "0s" = none.
+	WrapUp *Duration `yaml:"wrap_up"`
+	// StickySeconds: the caller's last agent (within routing.sticky_days)
+	// gets the first offer exclusively for this long. 0 = off.
+	StickySeconds int `yaml:"sticky_seconds"`
+}
+
+// QueueStep is one stage of a queue's requirements: from After on, agents
+// need MinProficiency (1-10; 0 keeps the previous step's) in the queue's
+// skill, or, once an Overflow queue is named, that queue's skill.
+type QueueStep struct {
+	After          Duration `yaml:"after"`
+	MinProficiency int      `yaml:"min_proficiency"`
+	Overflow       string   `yaml:"overflow"`
 }
 
 // Routing settings.
 type Routing struct {
 	OfferTimeout Duration `yaml:"offer_timeout"`
 	WrapUp       Duration `yaml:"wrap_up"`
+	// StickyDays: the agent who handled the caller within this many days is
+	// the preferred agent (queues' sticky_seconds). Default 30.
+	StickyDays int `yaml:"sticky_days"`
 }
 
 // Agent is a demo agent created on first start when absent.
@@ -138,7 +224,7 @@ func (e *FieldError) Error() string { return e.Field + ": " + e.Why }
 // Parse decodes YAML strictly (unknown fields are errors), applies defaults,
 // and validates. name is used in error messages.
 func Parse(name string, data []byte) (*Config, error) {
-	var c Config
+	c := Config{Dir: DemoDir()}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
@@ -165,6 +251,9 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	c, err := Parse(name, data)
 	if err != nil {
 		return nil, err
+	}
+	if path != "" {
+		c.Dir = overlay{dir: os.DirFS(filepath.Dir(path)), fallback: DemoDir()}
 	}
 	c.applyEnv(getenv)
 	if err := c.Validate(); err != nil {
@@ -198,6 +287,8 @@ func (c *Config) defaults() {
 	def(&c.DataDir, "./data")
 	def(&c.ASR.Provider, "sphinx")
 	def(&c.TTS.Provider, "espeak")
+	def(&c.NLU.Provider, "embedded")
+	def(&c.SIP.Realm, "contactd")
 	if c.SIP.RTPPortMin == 0 && c.SIP.RTPPortMax == 0 {
 		c.SIP.RTPPortMin, c.SIP.RTPPortMax = 20000, 29999
 	}
@@ -224,6 +315,12 @@ func (c *Config) defaults() {
 	}
 	if c.Routing.WrapUp == 0 {
 		c.Routing.WrapUp = Duration(5 * time.Second)
+	}
+	if c.Routing.StickyDays == 0 {
+		c.Routing.StickyDays = 30
+	}
+	for i := range c.Queues {
+		def(&c.Queues[i].Strategy, "longest_idle")
 	}
 	if c.Shutdown == 0 {
 		c.Shutdown = Duration(10 * time.Second)
@@ -284,6 +381,41 @@ func (c *Config) Validate() error {
 		}
 		queues[q.Name] = true
 	}
+	if c.Routing.StickyDays < 0 {
+		bad("routing.sticky_days", "must not be negative")
+	}
+	for i, q := range c.Queues {
+		f := fmt.Sprintf("queues[%d]", i)
+		switch q.Strategy {
+		case "longest_idle", "least_occupied", "most_skilled", "round_robin":
+		default:
+			bad(f+".strategy", "want longest_idle, least_occupied, most_skilled or round_robin, got %q", q.Strategy)
+		}
+		if q.SLATarget < 0 {
+			bad(f+".sla_target", "must not be negative")
+		}
+		if q.WrapUp != nil && *q.WrapUp < 0 {
+			bad(f+".wrap_up", "must not be negative")
+		}
+		if q.StickySeconds < 0 || q.StickySeconds > 3600 {
+			bad(f+".sticky_seconds", "must be 0-3600, got %d", q.StickySeconds)
+		}
+		for j, st := range q.Steps {
+			sf := fmt.Sprintf("%s.steps[%d]", f, j)
+			if st.After < 0 || (j > 0 && st.After < q.Steps[j-1].After) {
+				bad(sf+".after", "must not be negative or earlier than the step before")
+			}
+			if st.MinProficiency < 0 || st.MinProficiency > 10 {
+				bad(sf+".min_proficiency", "must be 1-10 (0 keeps the previous step's), got %d", st.MinProficiency)
+			}
+			if st.Overflow != "" && (!queues[st.Overflow] || st.Overflow == q.Name) {
+				bad(sf+".overflow", "names queue %q, which is not another queue in queues", st.Overflow)
+			}
+			if st.MinProficiency == 0 && st.Overflow == "" {
+				bad(sf, "sets neither min_proficiency nor overflow")
+			}
+		}
+	}
 	if len(c.Intents) == 0 {
 		bad("intents", "at least one intent is needed")
 	}
@@ -317,6 +449,46 @@ func (c *Config) Validate() error {
 		}
 		if len(in.Examples) < 3 {
 			bad(f+".examples", "intent %q needs at least 3 examples, has %d", in.Name, len(in.Examples))
+		}
+	}
+	switch c.NLU.Provider {
+	case "embedded":
+	case "openai":
+		if c.NLU.Options["url"] == "" || c.NLU.Options["model"] == "" {
+			bad("nlu.options", "provider openai needs url and model")
+		}
+		if t := c.NLU.Options["timeout"]; t != "" {
+			if _, err := time.ParseDuration(t); err != nil {
+				bad("nlu.options.timeout", "want a duration like \"2s\", got %q", t)
+			}
+		}
+	default:
+		bad("nlu.provider", "want embedded or openai, got %q", c.NLU.Provider)
+	}
+	langs := make([]string, 0, len(c.IVR.Languages))
+	for l := range c.IVR.Languages {
+		langs = append(langs, l)
+	}
+	sort.Strings(langs)
+	for _, l := range langs {
+		f := "ivr.languages." + l
+		if l == "" || l == "en" {
+			bad(f, "English is the default language; its examples are in intents")
+		}
+		in := make([]string, 0, len(c.IVR.Languages[l].Intents))
+		for name := range c.IVR.Languages[l].Intents {
+			in = append(in, name)
+		}
+		sort.Strings(in)
+		if len(in) < 2 {
+			bad(f+".intents", "need examples for at least 2 intents, have %d", len(in))
+		}
+		for _, name := range in {
+			if !names[name] {
+				bad(f+".intents."+name, "intent %q is not in intents", name)
+			} else if n := len(c.IVR.Languages[l].Intents[name]); n < 2 {
+				bad(f+".intents."+name, "needs at least 2 examples, has %d", n)
+			}
 		}
 	}
 	if c.IVR.HumanIntent != "" && !names[c.IVR.HumanIntent] {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +72,15 @@ func TestBadConfigNamesFieldAndWhy(t *testing.T) {
 		{"rtp range", func(s string) string {
 			return strings.Replace(s, "rtp_port_max: 29999", "rtp_port_max: 100", 1)
 		}, "sip.rtp_port_min", true},
+		{"unknown nlu provider", func(s string) string {
+			return strings.Replace(s, "nlu:\n  provider: embedded", "nlu:\n  provider: magic", 1)
+		}, `nlu.provider: want embedded or openai, got "magic"`, true},
+		{"openai without model", func(s string) string {
+			return strings.Replace(s, "nlu:\n  provider: embedded", "nlu:\n  provider: openai\n  options: {url: \"http://x\"}", 1)
+		}, "nlu.options: provider openai needs url and model", true},
+		{"language names a missing intent", func(s string) string {
+			return strings.Replace(s, "        billing: [", "        bills: [", 1)
+		}, `ivr.languages.es.intents.bills: intent "bills" is not in intents`, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -112,5 +122,36 @@ func TestLoadAppliesEnvironment(t *testing.T) {
 	}
 	if _, err := Load(p, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), "http.addr") {
 		t.Fatalf("err = %v, want http.addr named", err)
+	}
+}
+
+func TestDirFallsBackToDemoFiles(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(p, Demo(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "kb"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kb", "mine.md"), []byte("# Mine\n\nText."), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.ReadFile(c.Dir, c.IVR.Flow); err != nil {
+		t.Fatalf("demo flow not found next to a copied demo config: %v", err)
+	}
+	if _, err := fs.ReadFile(c.Dir, "kb/mine.md"); err != nil {
+		t.Fatalf("the config dir's own file: %v", err)
+	}
+	d, err := Parse("demo", Demo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.ReadFile(d.Dir, "kb/delivery-times.md"); err != nil {
+		t.Fatalf("built-in demo kb: %v", err)
 	}
 }

@@ -1,5 +1,6 @@
 // Package ivr answers calls before an agent does: it greets the caller,
-// understands what they want and decides where the call goes.
+// understands what they want, answers what it can and decides where the
+// call goes.
 //
 // Understanding is local and needs no outside service. TrainClassifier
 // learns the configured intents (the intents section of the config,
@@ -9,13 +10,27 @@
 // by cross-validation on those same examples, and text with no word the
 // examples use is unknown outright. Asking for an agent, a human, a
 // representative or an operator always gives the human intent. Eval scores
-// a classifier on a held-out TSV file (contactd ivr-eval).
+// a classifier on a held-out TSV file (contactd ivr-eval). TrainLanguages
+// trains one classifier per language; ivr/llm asks an OpenAI-compatible
+// chat endpoint instead and falls back to the embedded classifier. All of
+// them are Understanders: intent, confidence, a candidate to confirm when
+// unsure, and slot values (ExtractSlots, sub-package slots).
 //
-// Run is the call flow: greeting, an open question, classification, a
-// reprompt, the keypad menu after MaxMisses, and a human whenever the caller
-// presses 0 or asks for one. It runs on the call's owner goroutine, which
-// implements Session.
+// A call flow is a graph of nodes in YAML (ParseFlow, LoadFlow; see
+// config/flows/northwind.yaml): prompt, branch, ask (an open question, or
+// one slot said or keyed), menu (keypad), answer (a knowledge-base passage
+// from ivr/kb, then "did that answer your question?"), transfer (queue and
+// priority) and hangup. Edges choose the next node by intent, slot
+// presence, business hours and holidays in the flow's time zone, VIP
+// callers, known customers and language. Validation names the file, line,
+// node, field and why.
 //
-// Slot values (order numbers said digit by digit, yes/no answers) come from
-// the sub-package slots, which the ticket writer shares.
+// Run interprets a flow on the call's owner goroutine, which implements
+// Session. Without a flow it runs DefaultFlow: greeting, an open question,
+// a reprompt, the keypad menu after MaxMisses, and a human whenever the
+// caller presses 0 or asks for one. Low confidence asks for confirmation;
+// misses, swearing and requests for an agent add up to frustration, which
+// sends the caller to a person at raised priority. An Observer sees every
+// node entered and left, for analytics; Decision says whether the call was
+// transferred or ended in the IVR, and whether self-service contained it.
 package ivr
