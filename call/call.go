@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/contactd/contactd/asr"
@@ -77,7 +76,8 @@ type Manager struct {
 	mu       sync.Mutex
 	calls    map[string]*Call
 	wg       sync.WaitGroup
-	draining atomic.Bool
+	draining bool // guarded by mu
+	phones   *phoneOffers
 }
 
 // NewManager returns a manager; it starts nothing.
@@ -105,7 +105,11 @@ func (m *Manager) Active() int {
 }
 
 // Drain makes the manager refuse new calls.
-func (m *Manager) Drain() { m.draining.Store(true) }
+func (m *Manager) Drain() {
+	m.mu.Lock()
+	m.draining = true
+	m.mu.Unlock()
+}
 
 // Wait blocks until every call has finished (including post-call work) or ctx ends.
 func (m *Manager) Wait(ctx context.Context) error {
@@ -122,17 +126,22 @@ func (m *Manager) Wait(ctx context.Context) error {
 // Serve runs an inbound call to its end; it returns when the call is over
 // and its ticket and evaluation are written. ctx ends when the caller hangs up.
 func (m *Manager) Serve(ctx context.Context, in Inbound) {
-	if m.draining.Load() {
+	// Checking draining and counting the call under one lock orders every
+	// Add before Drain returns, so Wait never races with Add.
+	m.mu.Lock()
+	if m.draining {
+		m.mu.Unlock()
 		return
 	}
 	m.wg.Add(1)
+	m.mu.Unlock()
 	defer m.wg.Done()
 	c := &Call{
 		m:      m,
 		in:     in,
 		log:    m.opts.Log.With("call_id", in.ID),
 		start:  time.Now(),
-		joinCh: make(chan agentJoin, 1),
+		joinCh: make(chan agentJoin), // unbuffered: a join is taken by the owner or refused
 		hangCh: make(chan string, 1),
 		done:   make(chan struct{}),
 	}
@@ -172,21 +181,29 @@ func (m *Manager) AnswerWebRTC(ctx context.Context, callID, agent, offerSDP stri
 	if err != nil {
 		return "", fmt.Errorf("call: agent leg: %w", err)
 	}
-	if err := m.opts.Router.Accept(agent, callID); err != nil {
+	if err := m.join(callID, agent, leg); err != nil {
 		leg.Close()
-		return "", fmt.Errorf("%w: %w", ErrNotYours, err)
+		return "", err
+	}
+	return answer, nil
+}
+
+// join claims the agent's offer and hands the agent's leg to the call's
+// owner. On error the caller still owns leg.
+func (m *Manager) join(callID, agent string, leg media.Leg) error {
+	c, err := m.call(callID)
+	if err != nil {
+		return err
+	}
+	if err := m.opts.Router.Accept(agent, callID); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotYours, err)
 	}
 	select {
 	case c.joinCh <- agentJoin{agent: agent, leg: leg}:
-		return answer, nil
+		return nil
 	case <-c.done:
-		leg.Close()
 		m.opts.Router.Release(agent)
-		return "", fmt.Errorf("%w: %s has ended", ErrNoSuchCall, callID)
-	case <-ctx.Done():
-		leg.Close()
-		m.opts.Router.Release(agent)
-		return "", ctx.Err()
+		return fmt.Errorf("%w: %s has ended", ErrNoSuchCall, callID)
 	}
 }
 

@@ -142,6 +142,12 @@ func (c *Call) serve(ctx context.Context) string {
 	if err := o.Store.UpdateCall(ctx, c.rec); err != nil {
 		c.log.Warn("store call", "err", err)
 	}
+	if d.Outcome == ivr.OutcomeHangup { // the flow said goodbye
+		if d.Contained {
+			return "contained in IVR"
+		}
+		return "ended by IVR"
+	}
 	// Queue first, so agents are offered the call while the caller hears
 	// the confirmation.
 	if err := o.Router.Enqueue(routing.Contact{CallID: c.in.ID, Queue: d.Queue,
@@ -334,6 +340,11 @@ func (c *Call) flushASR() {
 				c.asrFailed = true
 				break drain
 			}
+		}
+		// A provider that lost an utterance says so here.
+		if err := asr.StreamErr(st.s); err != nil {
+			c.log.Warn("speech recognition lost audio; transcript incomplete", "err", err)
+			c.asrFailed = true
 		}
 	}
 }

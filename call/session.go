@@ -11,7 +11,16 @@ import (
 )
 
 // The Call is the IVR's Session; these run on the owner goroutine.
-var _ ivr.Session = (*Call)(nil)
+var (
+	_ ivr.Session      = (*Call)(nil)
+	_ ivr.CallInformer = (*Call)(nil)
+)
+
+// CallInfo tells the flow who called which number (VIP, known-customer and
+// dialled-number conditions; analytics).
+func (c *Call) CallInfo() ivr.CallInfo {
+	return ivr.CallInfo{ID: c.in.ID, From: c.in.From, To: c.in.To}
+}
 
 // Say speaks text to the caller, stopping at the caller's first speech or key.
 func (c *Call) Say(ctx context.Context, text string) (bool, error) {

@@ -27,13 +27,17 @@ const (
 	RoleAgent      = "agent"
 )
 
-// User is someone who logs in. PasswordHash is a bcrypt hash.
+// User is someone who logs in. PasswordHash is a bcrypt hash. The SIP
+// fields are digest secrets H(username:realm:password) for the user's SIP
+// phone (empty: the user can't register a phone).
 type User struct {
 	ID           string
 	Username     string
 	PasswordHash string
 	Role         string
 	CreatedAt    time.Time
+	SIPHA1MD5    string
+	SIPHA1SHA256 string
 }
 
 // Session is a bearer token's server side; only the token's SHA-256 is kept.

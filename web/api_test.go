@@ -49,7 +49,7 @@ func newAPI(t *testing.T) *apiFixture {
 	rt := routing.New(nil, routing.Options{})
 	t.Cleanup(rt.Close)
 	rt.AddQueue("billing", "billing")
-	if _, err := CreateUser(ctx, st, rt, "admin", "admin-password", store.RoleAdmin); err != nil {
+	if _, err := CreateUser(ctx, st, rt, "contactd", "admin", "admin-password", store.RoleAdmin); err != nil {
 		t.Fatal(err)
 	}
 	post := &call.PostCall{Store: st, Scorecard: qa.DefaultScorecard()}

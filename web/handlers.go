@@ -17,6 +17,7 @@ import (
 	"github.com/contactd/contactd/call"
 	"github.com/contactd/contactd/config"
 	"github.com/contactd/contactd/routing"
+	"github.com/contactd/contactd/sip"
 	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/tickets"
 	"github.com/contactd/contactd/transcript"
@@ -70,7 +71,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "role: want admin, supervisor, qa or agent")
 		return
 	}
-	u, err := CreateUser(r.Context(), s.opts.Store, s.opts.Router, req.Username, req.Password, req.Role)
+	u, err := CreateUser(r.Context(), s.opts.Store, s.opts.Router, s.opts.SIPRealm, req.Username, req.Password, req.Role)
 	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			writeError(w, http.StatusConflict, "username already taken")
@@ -83,13 +84,18 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 }
 
 // CreateUser stores a user; an agent-role user is also registered as an
-// agent with no skills yet.
-func CreateUser(ctx context.Context, st store.Store, rt *routing.Router, username, password, role string) (store.User, error) {
+// agent with no skills yet, and gets digest secrets for a SIP phone in
+// realm (none when realm is empty).
+func CreateUser(ctx context.Context, st store.Store, rt *routing.Router, realm, username, password, role string) (store.User, error) {
 	hash, err := HashPassword(password)
 	if err != nil {
 		return store.User{}, err
 	}
 	u := store.User{ID: call.NewID("usr"), Username: username, PasswordHash: hash, Role: role, CreatedAt: time.Now()}
+	if role == store.RoleAgent && realm != "" {
+		u.SIPHA1MD5 = sip.HA1("MD5", username, realm, password)
+		u.SIPHA1SHA256 = sip.HA1("SHA-256", username, realm, password)
+	}
 	if err := st.CreateUser(ctx, u); err != nil {
 		return store.User{}, err
 	}

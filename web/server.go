@@ -53,6 +53,7 @@ type Options struct {
 	Ready    func() bool // healthz answers 200 only when true
 	Log      *slog.Logger
 	TokenTTL time.Duration
+	SIPRealm string // digest realm for agents' SIP phones ("" = no SIP secrets)
 }
 
 // Server is the HTTP handler.

@@ -9,12 +9,14 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/contactd/contactd/asr"
+	_ "github.com/contactd/contactd/asr/deepgram" // asr providers register themselves
+	_ "github.com/contactd/contactd/asr/openai"
 	_ "github.com/contactd/contactd/asr/sphinx" // the embedded default recogniser
+	_ "github.com/contactd/contactd/asr/vosk"
 	"github.com/contactd/contactd/call"
 	"github.com/contactd/contactd/config"
 	"github.com/contactd/contactd/ivr"
@@ -25,7 +27,9 @@ import (
 	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/store/open"
 	"github.com/contactd/contactd/tts"
-	"github.com/contactd/contactd/tts/espeak"
+	_ "github.com/contactd/contactd/tts/espeak" // tts providers register themselves
+	_ "github.com/contactd/contactd/tts/openai"
+	_ "github.com/contactd/contactd/tts/prompts"
 	"github.com/contactd/contactd/web"
 )
 
@@ -102,7 +106,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	defer rec.Close()
 	log.Info("recogniser ready", "provider", cfg.ASR.Provider, "took", time.Since(t0).Round(time.Millisecond))
 
-	synth, err := newSynth(cfg.TTS)
+	synth, err := newSynth(ctx, cfg.TTS, cfg.DataDir)
 	if err != nil {
 		return err
 	}
@@ -119,12 +123,14 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		},
 	})
 	hub := web.NewHub(log)
-	router.SetNotifier(hub)
 	manager.SetEvents(hub)
 
 	var sipReady, httpReady atomic.Bool
 	sipCfg := sip.Config{Addr: cfg.SIP.Addr, RTPPortMin: cfg.SIP.RTPPortMin, RTPPortMax: cfg.SIP.RTPPortMax,
-		MaxCalls: cfg.SIP.MaxCalls, RingDelay: cfg.SIP.RingDelay.D(), Logger: log}
+		MaxCalls: cfg.SIP.MaxCalls, RingDelay: cfg.SIP.RingDelay.D(), Logger: log,
+		Registrar: cfg.SIP.Registrar, Realm: cfg.SIP.Realm, Credentials: sipCredentials{st}, DigestAlgorithms: cfg.SIP.DigestAlgorithms,
+		Guard: sip.GuardConfig{Enabled: cfg.SIP.Guard.Enabled, Rate: cfg.SIP.Guard.Rate, Burst: cfg.SIP.Guard.Burst,
+			BanFor: cfg.SIP.Guard.BanFor.D(), AuthFailures: cfg.SIP.Guard.AuthFailures, Exempt: cfg.SIP.Guard.Exempt}}
 	if cfg.SIP.MediaIP != "" {
 		sipCfg.MediaIP = net.ParseIP(cfg.SIP.MediaIP)
 	}
@@ -134,9 +140,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("sip: %w", err)
 	}
+	// Offers go to the agent's browser and, when registered, desk phone.
+	router.SetNotifier(notifiers{hub, manager.PhoneNotifier(deskPhones{sipSrv})})
+	defer manager.StopPhones()
 
 	api := web.NewServer(web.Options{Store: st, Router: router, Calls: manager, Importer: post, NLU: nlu, Hub: hub,
-		DataDir: cfg.DataDir, Log: log, Ready: func() bool { return sipReady.Load() && httpReady.Load() }})
+		DataDir: cfg.DataDir, Log: log, SIPRealm: sipRealm(cfg),
+		Ready: func() bool { return sipReady.Load() && httpReady.Load() }})
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
@@ -200,13 +210,14 @@ func storeKind(url string) string {
 	return "postgres"
 }
 
-func newSynth(p config.Provider) (tts.Synthesizer, error) {
-	switch p.Provider {
-	case "espeak":
-		speed, _ := strconv.Atoi(p.Options["speed"])
-		return tts.NewCache(espeak.New(espeak.Options{Voice: p.Options["voice"], Speed: speed}), 256), nil
+// newSynth builds the configured tts provider behind a prompt cache (keyed
+// by text and voice).
+func newSynth(ctx context.Context, p config.Provider, dataDir string) (tts.Synthesizer, error) {
+	s, err := tts.New(ctx, p.Provider, tts.Config{Options: p.Options, DataDir: dataDir})
+	if err != nil {
+		return nil, fmt.Errorf("tts provider %q: %w", p.Provider, err)
 	}
-	return nil, fmt.Errorf("tts provider %q: unknown (have: espeak)", p.Provider)
+	return tts.NewCache(s, 256), nil
 }
 
 func flowConfig(cfg *config.Config) ivr.FlowConfig {
@@ -254,7 +265,20 @@ var agentPhrases = []string{
 // bootstrap makes sure the demo/configured agents, queues and the admin exist.
 func bootstrap(ctx context.Context, cfg *config.Config, st store.Store, router *routing.Router, log *slog.Logger) error {
 	for _, q := range cfg.Queues {
-		router.AddQueue(q.Name, q.Skill)
+		rq := routing.QueueConfig{Name: q.Name, Skill: q.Skill, Strategy: routing.Strategy(q.Strategy),
+			SLATarget: q.SLATarget.D(), Sticky: time.Duration(q.StickySeconds) * time.Second}
+		for _, s := range q.Steps {
+			rq.Steps = append(rq.Steps, routing.Step{After: s.After.D(), MinProficiency: s.MinProficiency, Overflow: s.Overflow})
+		}
+		if q.WrapUp != nil {
+			rq.WrapUp = routing.NoWrapUp
+			if q.WrapUp.D() > 0 {
+				rq.WrapUp = q.WrapUp.D()
+			}
+		}
+		if err := router.SetQueue(rq); err != nil {
+			return fmt.Errorf("queue %s: %w", q.Name, err)
+		}
 		if err := st.UpsertQueue(ctx, store.Queue{Name: q.Name, Skill: q.Skill}); err != nil {
 			return fmt.Errorf("store queue %s: %w", q.Name, err)
 		}
@@ -262,7 +286,7 @@ func bootstrap(ctx context.Context, cfg *config.Config, st store.Store, router *
 	if cfg.AdminPassword != "" {
 		_, err := st.UserByName(ctx, "admin")
 		if errors.Is(err, store.ErrNotFound) {
-			if _, err := web.CreateUser(ctx, st, router, "admin", cfg.AdminPassword, store.RoleAdmin); err != nil {
+			if _, err := web.CreateUser(ctx, st, router, sipRealm(cfg), "admin", cfg.AdminPassword, store.RoleAdmin); err != nil {
 				return fmt.Errorf("create admin: %w", err)
 			}
 			log.Info("created user admin")
@@ -273,7 +297,7 @@ func bootstrap(ctx context.Context, cfg *config.Config, st store.Store, router *
 	for _, a := range cfg.Agents {
 		_, err := st.UserByName(ctx, a.Username)
 		if errors.Is(err, store.ErrNotFound) {
-			if _, err := web.CreateUser(ctx, st, router, a.Username, a.Password, store.RoleAgent); err != nil {
+			if _, err := web.CreateUser(ctx, st, router, sipRealm(cfg), a.Username, a.Password, store.RoleAgent); err != nil {
 				return fmt.Errorf("create agent %s: %w", a.Username, err)
 			}
 			if err := st.UpsertAgent(ctx, store.Agent{Username: a.Username, Skills: a.Skills, MaxCalls: a.MaxCalls,

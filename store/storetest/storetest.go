@@ -95,7 +95,7 @@ func testUsers(t *testing.T, open Opener) {
 	equal(t, n, 0, "CountUsers on empty store")
 
 	users := []store.User{
-		{ID: "u2", Username: "bob", PasswordHash: "$2a$10$hash-b", Role: store.RoleAgent, CreatedAt: base},
+		{ID: "u2", Username: "bob", PasswordHash: "$2a$10$hash-b", Role: store.RoleAgent, CreatedAt: base, SIPHA1MD5: "0123abcd", SIPHA1SHA256: "4567ef01"},
 		{ID: "u1", Username: "alice", PasswordHash: "$2a$10$hash-a", Role: store.RoleAdmin, CreatedAt: base.Add(time.Second)},
 		{ID: "u3", Username: "carol", Role: store.RoleQA}, // zero CreatedAt
 	}

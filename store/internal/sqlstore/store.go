@@ -142,11 +142,11 @@ func (j jsonCol) Scan(src any) error {
 
 // ---- users ----
 
-const userCols = `id, username, password_hash, role, created_at`
+const userCols = `id, username, password_hash, role, created_at, sip_ha1_md5, sip_ha1_sha256`
 
 func scanUser(r Row) (store.User, error) {
 	var u store.User
-	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, NullTime{&u.CreatedAt})
+	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, NullTime{&u.CreatedAt}, &u.SIPHA1MD5, &u.SIPHA1SHA256)
 	return u, err
 }
 
@@ -159,8 +159,8 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	if u.ID == "" {
 		u.ID = newID()
 	}
-	_, err := s.db.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5)`,
-		u.ID, u.Username, u.PasswordHash, u.Role, Time(u.CreatedAt))
+	_, err := s.db.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		u.ID, u.Username, u.PasswordHash, u.Role, Time(u.CreatedAt), u.SIPHA1MD5, u.SIPHA1SHA256)
 	return wrap(err, "store: create user %q", u.Username)
 }
 
