@@ -14,6 +14,7 @@ import (
 	"github.com/contactd/contactd/ivr"
 	"github.com/contactd/contactd/media"
 	"github.com/contactd/contactd/routing"
+	"github.com/contactd/contactd/sip"
 	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/tts"
 )
@@ -31,6 +32,9 @@ type Inbound struct {
 	From string
 	To   string
 	Leg  media.Leg
+	// Events are in-dialog signals from the caller's phone (INFO digits,
+	// hold); may be nil.
+	Events <-chan sip.CallEvent
 }
 
 // Event is something an agent's desktop should see.
@@ -58,6 +62,7 @@ type Options struct {
 	Router    *routing.Router
 	ASR       asr.Recognizer
 	TTS       tts.Synthesizer
+	Voices    map[string]tts.Synthesizer // per IVR language; TTS otherwise
 	NLU       ivr.IntentClassifier
 	Flow      ivr.FlowConfig
 	HoldText  string // said once before music on hold
@@ -68,6 +73,9 @@ type Options struct {
 	Post      *PostCall
 	Log       *slog.Logger
 	DrainWait time.Duration // how long ASR may take to flush at hang-up
+	// StickyDays: a caller's last agent within this many days gets the
+	// first offer (routing's sticky agent); 0 turns it off.
+	StickyDays int
 }
 
 // Manager runs every call of this node.

@@ -45,6 +45,7 @@ type Call struct {
 	asrFailed bool
 	mix       *mixer
 	decision  ivr.Decision
+	lang      string
 }
 
 func (c *Call) ctx() context.Context {
@@ -112,6 +113,7 @@ func (c *Call) run(parent context.Context) {
 	stopMix()
 	<-mixDone
 	c.logMedia()
+	c.rec.Quality = c.quality()
 	if c.agentLeg != nil {
 		c.agentLeg.Close()
 	}
@@ -151,7 +153,8 @@ func (c *Call) serve(ctx context.Context) string {
 	// Queue first, so agents are offered the call while the caller hears
 	// the confirmation.
 	if err := o.Router.Enqueue(routing.Contact{CallID: c.in.ID, Queue: d.Queue,
-		Priority: routing.PriorityOf(d.Priority), From: c.in.From, Intent: d.Intent}); err != nil {
+		Priority: routing.PriorityOf(d.Priority), From: c.in.From, Intent: d.Intent,
+		PreferredAgent: c.lastAgent(ctx)}); err != nil {
 		c.log.Error("enqueue", "err", err)
 		return "routing error"
 	}
@@ -170,7 +173,7 @@ func (c *Call) serve(ctx context.Context) string {
 func (c *Call) waitForAgent(ctx context.Context, prompt string) (agentJoin, bool) {
 	var audio []int16
 	if prompt != "" {
-		if pcm, err := c.m.opts.TTS.Synthesize(ctx, prompt); err == nil {
+		if pcm, err := c.voice().Synthesize(ctx, prompt); err == nil {
 			c.addSegment(transcript.Segment{Speaker: transcript.System, StartMS: time.Since(c.start).Milliseconds(),
 				EndMS: time.Since(c.start).Milliseconds() + int64(len(pcm))*1000/media.SampleRate, Text: prompt})
 			audio = pcm
@@ -191,6 +194,8 @@ func (c *Call) waitForAgent(ctx context.Context, prompt string) (agentJoin, bool
 		case r, ok := <-c.callerResults():
 			c.onCallerResult(r, ok)
 		case <-leg.DTMF():
+		case ev := <-c.in.Events:
+			c.onSignal(ev)
 		default:
 			if len(music) == 0 {
 				select {
@@ -258,6 +263,8 @@ func (c *Call) bridge(ctx context.Context, j agentJoin) string {
 		case r, ok := <-c.agentResults():
 			c.onAgentResult(r, ok)
 		case <-c.in.Leg.DTMF():
+		case ev := <-c.in.Events:
+			c.onSignal(ev)
 		}
 	}
 }
@@ -378,6 +385,29 @@ func (c *Call) finish(disposition string) {
 	}
 }
 
+// quality is each leg's measured audio quality, for the call record.
+func (c *Call) quality() map[string]store.MediaQuality {
+	type measured interface {
+		Quality() media.Quality
+		Stats() media.Stats
+	}
+	q := map[string]store.MediaQuality{}
+	for name, leg := range map[string]media.Leg{"caller": c.in.Leg, "agent": c.agentLeg} {
+		m, ok := leg.(measured)
+		if leg == nil || !ok {
+			continue
+		}
+		mq, st := m.Quality(), m.Stats()
+		q[name] = store.MediaQuality{Codec: leg.Codec().Name, PacketsIn: st.PacketsIn,
+			PacketsLost: uint64(max(mq.PacketsLost, 0)), LossPct: mq.LossPercent, JitterMS: mq.JitterMS,
+			RTTMS: mq.RTTMS, MOS: mq.MOS}
+	}
+	if len(q) == 0 {
+		return nil
+	}
+	return q
+}
+
 // logMedia logs how much audio each side delivered, with the legs' own
 // counters where they have them.
 func (c *Call) logMedia() {
@@ -390,4 +420,25 @@ func (c *Call) logMedia() {
 		args = append(args, "agent_leg", s.Stats())
 	}
 	c.log.Info("call media", args...)
+}
+
+// lastAgent is the agent who last handled this caller within the sticky
+// window, for the router's sticky-agent offer; "" when none.
+func (c *Call) lastAgent(ctx context.Context) string {
+	days := c.m.opts.StickyDays
+	if days <= 0 || c.in.From == "" {
+		return ""
+	}
+	cs, err := c.m.opts.Store.CallsByCaller(ctx, c.in.From, 5)
+	if err != nil {
+		c.log.Warn("caller history", "err", err)
+		return ""
+	}
+	since := time.Now().AddDate(0, 0, -days)
+	for _, past := range cs {
+		if past.ID != c.in.ID && past.Agent != "" && past.StartedAt.After(since) {
+			return past.Agent
+		}
+	}
+	return ""
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/contactd/contactd/sip"
+	"github.com/contactd/contactd/tts"
+
 	"github.com/contactd/contactd/asr"
 	"github.com/contactd/contactd/ivr"
 	"github.com/contactd/contactd/media"
@@ -24,7 +27,7 @@ func (c *Call) CallInfo() ivr.CallInfo {
 
 // Say speaks text to the caller, stopping at the caller's first speech or key.
 func (c *Call) Say(ctx context.Context, text string) (bool, error) {
-	pcm, err := c.m.opts.TTS.Synthesize(ctx, text)
+	pcm, err := c.voice().Synthesize(ctx, text)
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
@@ -54,6 +57,12 @@ func (c *Call) Say(ctx context.Context, text string) (bool, error) {
 			c.pending = append(c.pending, ivr.Input{Digit: d})
 			leg.Flush()
 			return true, nil
+		case ev := <-c.in.Events:
+			if d := c.onSignal(ev); d != 0 {
+				c.pending = append(c.pending, ivr.Input{Digit: d})
+				leg.Flush()
+				return true, nil
+			}
 		default:
 		}
 		frame := make([]int16, media.FrameSamples)
@@ -82,6 +91,10 @@ func (c *Call) Listen(ctx context.Context, timeout time.Duration) (ivr.Input, er
 			return ivr.Input{}, ctx.Err()
 		case d := <-c.in.Leg.DTMF():
 			return ivr.Input{Digit: d}, nil
+		case ev := <-c.in.Events:
+			if d := c.onSignal(ev); d != 0 {
+				return ivr.Input{Digit: d}, nil
+			}
 		case r, ok := <-c.callerResults():
 			c.onCallerResult(r, ok)
 			if !ok {
@@ -98,4 +111,29 @@ func (c *Call) Listen(ctx context.Context, timeout time.Duration) (ivr.Input, er
 			return ivr.Input{Timeout: true}, nil
 		}
 	}
+}
+
+// SetLanguage switches the voice prompts are spoken in (ivr.LanguageSetter).
+func (c *Call) SetLanguage(lang string) { c.lang = lang }
+
+// voice is the synthesizer for the call's language.
+func (c *Call) voice() tts.Synthesizer {
+	if s, ok := c.m.opts.Voices[c.lang]; ok {
+		return s
+	}
+	return c.m.opts.TTS
+}
+
+// onSignal handles an in-dialog event from the caller's phone and returns
+// the digit it carried (SIP INFO), or 0.
+func (c *Call) onSignal(ev sip.CallEvent) rune {
+	switch ev.Kind {
+	case sip.EventDTMF:
+		return ev.Digit
+	case sip.EventHold:
+		c.log.Info("caller put us on hold")
+	case sip.EventResume:
+		c.log.Info("caller resumed")
+	}
+	return 0
 }

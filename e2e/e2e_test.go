@@ -169,7 +169,14 @@ func opusCall(ctx context.Context, t *testing.T, s *server, b *webtest.Browser) 
 		AnsweredAt   *time.Time `json:"answered_at"`
 		EndedAt      *time.Time `json:"ended_at"`
 		RecordingURL string     `json:"recording_url"`
-		Transcript   []struct {
+		Quality      map[string]struct {
+			Codec     string  `json:"codec"`
+			PacketsIn int     `json:"packets_in"`
+			LossPct   float64 `json:"loss_pct"`
+			JitterMS  float64 `json:"jitter_ms"`
+			MOS       float64 `json:"mos"`
+		} `json:"quality"`
+		Transcript []struct {
 			Speaker string `json:"speaker"`
 			StartMS int64  `json:"start_ms"`
 			EndMS   int64  `json:"end_ms"`
@@ -186,6 +193,14 @@ func opusCall(ctx context.Context, t *testing.T, s *server, b *webtest.Browser) 
 	}
 	if cl.Intent != "order_status" || cl.Queue != "orders" || cl.Agent != "alice" || cl.AnsweredAt == nil || cl.EndedAt == nil || speakers["caller"] == 0 || speakers["agent"] == 0 {
 		t.Fatalf("call = %+v", cl)
+	}
+	// Per-leg quality is stored with the call.
+	t.Logf("quality: %+v", cl.Quality)
+	if q := cl.Quality["caller"]; q.Codec != "opus" || q.PacketsIn < 100 || q.MOS < 3.5 {
+		t.Fatalf("caller quality = %+v", q)
+	}
+	if q := cl.Quality["agent"]; q.Codec != "opus" || q.PacketsIn < 100 {
+		t.Fatalf("agent quality = %+v", q)
 	}
 	// The stereo recording: caller left, agent right, both with audio.
 	checkRecording(t, s, cl.RecordingURL)

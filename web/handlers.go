@@ -16,6 +16,7 @@ import (
 
 	"github.com/contactd/contactd/call"
 	"github.com/contactd/contactd/config"
+	"github.com/contactd/contactd/ivr/kb"
 	"github.com/contactd/contactd/routing"
 	"github.com/contactd/contactd/sip"
 	"github.com/contactd/contactd/store"
@@ -512,4 +513,30 @@ func (s *Server) callerHistory(w http.ResponseWriter, r *http.Request) {
 		ts = []tickets.Ticket{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"number": number, "calls": calls, "tickets": ts})
+}
+
+// searchKB is knowledge suggestions: the best passages for q (e.g. the
+// live transcript's last caller lines).
+func (s *Server) searchKB(w http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if q == "" || len(q) > 2000 {
+		writeError(w, http.StatusBadRequest, "q: want 1-2000 characters")
+		return
+	}
+	k := 3
+	if v := r.URL.Query().Get("k"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 20 {
+			writeError(w, http.StatusBadRequest, "k: want a number 1-20")
+			return
+		}
+		k = n
+	}
+	hits := []kb.Hit{}
+	if s.opts.KB != nil {
+		if h := s.opts.KB.Search(q, k); h != nil {
+			hits = h
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hits": hits})
 }

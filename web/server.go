@@ -16,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/contactd/contactd/call"
+	"github.com/contactd/contactd/ivr/kb"
 	"github.com/contactd/contactd/routing"
 	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/transcript"
@@ -54,6 +55,12 @@ type Options struct {
 	Log      *slog.Logger
 	TokenTTL time.Duration
 	SIPRealm string // digest realm for agents' SIP phones ("" = no SIP secrets)
+	KB       Knowledge
+}
+
+// Knowledge finds knowledge-base passages (agents' suggestions).
+type Knowledge interface {
+	Search(query string, k int) []kb.Hit
 }
 
 // Server is the HTTP handler.
@@ -120,6 +127,7 @@ func (s *Server) routes() {
 			r.Post("/calls/{id}/reject", s.rejectCall)
 			r.Post("/calls/{id}/hangup", s.hangupCall)
 			r.Get("/callers/{number}/history", s.callerHistory)
+			r.Get("/kb/search", s.searchKB)
 			r.Get("/tickets", s.listTickets)
 			r.Get("/tickets/{id}", s.getTicket)
 			r.Get("/qa/evaluations", s.listEvaluations)

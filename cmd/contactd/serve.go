@@ -20,6 +20,8 @@ import (
 	"github.com/contactd/contactd/call"
 	"github.com/contactd/contactd/config"
 	"github.com/contactd/contactd/ivr"
+	"github.com/contactd/contactd/ivr/kb"
+	"github.com/contactd/contactd/ivr/llm"
 	"github.com/contactd/contactd/media"
 	"github.com/contactd/contactd/qa"
 	"github.com/contactd/contactd/routing"
@@ -88,16 +90,10 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 
-	examples := map[string][]string{}
-	for _, in := range cfg.Intents {
-		examples[in.Name] = in.Examples
-	}
-	clf, err := ivr.TrainClassifier(examples)
+	nlu, err := understanding(cfg, log)
 	if err != nil {
-		return fmt.Errorf("nlu: %w", err)
+		return err
 	}
-	nlu := ivr.Simple{C: clf}
-
 	t0 := time.Now()
 	rec, err := asr.New(ctx, cfg.ASR.Provider, asr.Config{Phrases: recognizerPhrases(cfg), DataDir: cfg.DataDir, Options: cfg.ASR.Options})
 	if err != nil {
@@ -110,14 +106,25 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	voices, err := languageVoices(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	flow := flowConfig(cfg)
+	library, err := flowGraph(cfg, &flow)
+	if err != nil {
+		return err
+	}
+	flow.Customers = knownCustomers{st}
+	flow.Log = log
 	warmPrompts(ctx, synth, flow, log)
 
 	post := &call.PostCall{Store: st, Scorecard: qa.DefaultScorecard()}
 	webrtcCfg := media.WebRTCConfig{IncludeLoopback: true, Logger: log}
 	manager := call.NewManager(call.Options{
-		Store: st, Router: router, ASR: rec, TTS: synth, NLU: nlu, Flow: flow,
-		HoldText: cfg.IVR.QueueMessage, DataDir: cfg.DataDir, Record: *cfg.Record, Post: post, Log: log,
+		Store: st, Router: router, ASR: rec, TTS: synth, Voices: voices, NLU: nlu, Flow: flow,
+		StickyDays: cfg.Routing.StickyDays,
+		HoldText:   cfg.IVR.QueueMessage, DataDir: cfg.DataDir, Record: *cfg.Record, Post: post, Log: log,
 		NewLeg: func(ctx context.Context, offer string) (media.Leg, string, error) {
 			return media.NewWebRTCLeg(ctx, offer, webrtcCfg)
 		},
@@ -135,7 +142,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		sipCfg.MediaIP = net.ParseIP(cfg.SIP.MediaIP)
 	}
 	sipSrv, err := sip.NewServer(sipCfg, sip.HandlerFunc(func(ctx context.Context, c *sip.InboundCall) {
-		manager.Serve(ctx, call.Inbound{ID: string(c.ID), From: c.From, To: c.To, Leg: c.Leg})
+		manager.Serve(ctx, call.Inbound{ID: string(c.ID), From: c.From, To: c.To, Leg: c.Leg, Events: c.Events()})
 	}))
 	if err != nil {
 		return fmt.Errorf("sip: %w", err)
@@ -144,7 +151,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	router.SetNotifier(notifiers{hub, manager.PhoneNotifier(deskPhones{sipSrv})})
 	defer manager.StopPhones()
 
-	api := web.NewServer(web.Options{Store: st, Router: router, Calls: manager, Importer: post, NLU: nlu, Hub: hub,
+	api := web.NewServer(web.Options{Store: st, Router: router, Calls: manager, Importer: post, NLU: nlu, Hub: hub, KB: knowledge(library),
 		DataDir: cfg.DataDir, Log: log, SIPRealm: sipRealm(cfg),
 		Ready: func() bool { return sipReady.Load() && httpReady.Load() }})
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
@@ -212,6 +219,96 @@ func storeKind(url string) string {
 
 // newSynth builds the configured tts provider behind a prompt cache (keyed
 // by text and voice).
+// understanding trains the embedded classifier for every configured
+// language and, with nlu.provider openai, puts the LLM in front of it.
+func understanding(cfg *config.Config, log *slog.Logger) (ivr.IntentClassifier, error) {
+	byLang := map[string]map[string][]string{"en": {}}
+	var names []string
+	for _, in := range cfg.Intents {
+		byLang["en"][in.Name] = in.Examples
+		names = append(names, in.Name)
+	}
+	for lang, l := range cfg.IVR.Languages {
+		byLang[lang] = l.Intents
+	}
+	langs, err := ivr.TrainLanguages("en", byLang)
+	if err != nil {
+		return nil, fmt.Errorf("nlu: %w", err)
+	}
+	if cfg.NLU.Provider != "openai" {
+		return langs, nil
+	}
+	c, err := llm.FromOptions(cfg.NLU.Options, names, langs, log)
+	if err != nil {
+		return nil, fmt.Errorf("nlu provider openai: %w", err)
+	}
+	return c, nil
+}
+
+// languageVoices is a synthesizer per extra IVR language with its voice.
+func languageVoices(ctx context.Context, cfg *config.Config) (map[string]tts.Synthesizer, error) {
+	voices := map[string]tts.Synthesizer{}
+	for lang, l := range cfg.IVR.Languages {
+		if l.Voice == "" {
+			continue
+		}
+		p := config.Provider{Provider: cfg.TTS.Provider, Options: map[string]string{}}
+		for k, v := range cfg.TTS.Options {
+			p.Options[k] = v
+		}
+		p.Options["voice"] = l.Voice
+		s, err := newSynth(ctx, p, cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("ivr.languages.%s.voice: %w", lang, err)
+		}
+		voices[lang] = s
+	}
+	return voices, nil
+}
+
+// flowGraph loads the configured flow and knowledge base into f. The
+// library (nil without one) also serves the agents' knowledge suggestions.
+func flowGraph(cfg *config.Config, f *ivr.FlowConfig) (*kb.Library, error) {
+	var library *kb.Library
+	if cfg.IVR.KB != "" {
+		l, err := kb.LoadLibrary(cfg.Dir, cfg.IVR.KB, "en")
+		if err != nil {
+			return nil, fmt.Errorf("ivr.kb: %w", err)
+		}
+		library, f.KB = l, l
+	}
+	if cfg.IVR.Flow == "" {
+		return library, nil
+	}
+	env := ivr.FlowEnv{Languages: []string{"en"}}
+	for _, in := range cfg.Intents {
+		env.Intents = append(env.Intents, in.Name)
+	}
+	for _, q := range cfg.Queues {
+		env.Queues = append(env.Queues, q.Name)
+	}
+	for lang := range cfg.IVR.Languages {
+		env.Languages = append(env.Languages, lang)
+	}
+	g, err := ivr.LoadFlow(cfg.Dir, cfg.IVR.Flow, env)
+	if err != nil {
+		return nil, err
+	}
+	f.Graph = g
+	return library, nil
+}
+
+// knownCustomers: a caller is known once they have called before.
+type knownCustomers struct{ st store.Store }
+
+func (k knownCustomers) KnownCustomer(ctx context.Context, number string) (bool, error) {
+	cs, err := k.st.CallsByCaller(ctx, number, 2)
+	if err != nil {
+		return false, err
+	}
+	return len(cs) > 1, nil // the call in progress is already stored
+}
+
 func newSynth(ctx context.Context, p config.Provider, dataDir string) (tts.Synthesizer, error) {
 	s, err := tts.New(ctx, p.Provider, tts.Config{Options: p.Options, DataDir: dataDir})
 	if err != nil {
@@ -316,4 +413,12 @@ func bootstrap(ctx context.Context, cfg *config.Config, st store.Store, router *
 		router.SetAgent(a.Username, a.Skills, a.MaxCalls) // every agent starts offline after a restart
 	}
 	return nil
+}
+
+// knowledge keeps a nil library a nil interface.
+func knowledge(l *kb.Library) web.Knowledge {
+	if l == nil {
+		return nil
+	}
+	return l
 }
