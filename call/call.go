@@ -99,7 +99,11 @@ func NewManager(opts Options) *Manager {
 	if opts.DrainWait == 0 {
 		opts.DrainWait = 3 * time.Second
 	}
-	return &Manager{opts: opts, calls: map[string]*Call{}}
+	m := &Manager{opts: opts, calls: map[string]*Call{}}
+	if m.opts.Flow.Observer == nil {
+		m.opts.Flow.Observer = m // IVR analytics go with the call's record
+	}
+	return m
 }
 
 // SetEvents sets the event sink (the web hub is built after the manager).

@@ -46,6 +46,7 @@ type Call struct {
 	mix       *mixer
 	decision  ivr.Decision
 	lang      string
+	visits    []store.IVRVisit
 }
 
 func (c *Call) ctx() context.Context {
@@ -132,6 +133,7 @@ func (c *Call) serve(ctx context.Context) string {
 	d, err := ivr.Run(ctx, c, o.Flow, o.NLU)
 	if err != nil {
 		if ctx.Err() != nil {
+			c.rec.IVROutcome = store.IVRAbandoned
 			return "caller hung up in IVR"
 		}
 		c.log.Error("ivr", "err", err)
@@ -139,6 +141,14 @@ func (c *Call) serve(ctx context.Context) string {
 	}
 	c.decision = d
 	c.rec.Intent, c.rec.Queue = d.Intent, d.Queue
+	switch {
+	case d.Outcome == ivr.OutcomeHangup && d.Contained:
+		c.rec.IVROutcome = store.IVRContained
+	case d.Outcome == ivr.OutcomeHangup:
+		c.rec.IVROutcome = store.IVREnded
+	default:
+		c.rec.IVROutcome = store.IVRTransferred
+	}
 	c.log.Info("ivr decision", "intent", d.Intent, "queue", d.Queue, "confidence", d.Confidence,
 		"dtmf", d.ViaDTMF, "misses", d.Misses, "utterance", d.Utterance)
 	if err := o.Store.UpdateCall(ctx, c.rec); err != nil {
@@ -369,6 +379,9 @@ func (c *Call) finish(disposition string) {
 	if err := o.Store.AddSegments(ctx, c.in.ID, c.segs); err != nil {
 		c.log.Error("store transcript", "err", err)
 	}
+	if err := o.Store.AddIVRVisits(ctx, c.visits); err != nil {
+		c.log.Error("store ivr visits", "err", err)
+	}
 	tr := transcript.Transcript{CallID: c.in.ID, CallerNumber: c.in.From, Intent: c.rec.Intent,
 		Segments: c.segs, Incomplete: c.asrFailed}
 	var ticketID string
@@ -441,4 +454,24 @@ func (c *Call) lastAgent(ctx context.Context) string {
 		}
 	}
 	return ""
+}
+
+// NodeEvent implements ivr.Observer; the flow calls it on the call's own
+// goroutine, so the visit list needs no lock.
+func (m *Manager) NodeEvent(ev ivr.NodeEvent) {
+	c, err := m.call(ev.CallID)
+	if err != nil {
+		return
+	}
+	if !ev.Exit {
+		c.visits = append(c.visits, store.IVRVisit{CallID: ev.CallID, Flow: ev.Flow, Node: ev.Node,
+			Kind: string(ev.Kind), EnteredAt: ev.At})
+		return
+	}
+	for i := len(c.visits) - 1; i >= 0; i-- {
+		if v := &c.visits[i]; v.Node == ev.Node && v.LeftAt.IsZero() {
+			v.LeftAt, v.ExitTo = ev.At, ev.To
+			return
+		}
+	}
 }

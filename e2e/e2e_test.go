@@ -194,6 +194,20 @@ func opusCall(ctx context.Context, t *testing.T, s *server, b *webtest.Browser) 
 	if cl.Intent != "order_status" || cl.Queue != "orders" || cl.Agent != "alice" || cl.AnsweredAt == nil || cl.EndedAt == nil || speakers["caller"] == 0 || speakers["agent"] == 0 {
 		t.Fatalf("call = %+v", cl)
 	}
+	// IVR analytics: the nodes the caller went through, and the outcome.
+	var ivrStats struct {
+		Calls    int            `json:"calls"`
+		Outcomes map[string]int `json:"outcomes"`
+		Nodes    []struct {
+			Node    string `json:"node"`
+			Reached int    `json:"reached"`
+			Left    int    `json:"left"`
+		} `json:"nodes"`
+	}
+	if st := s.api(t, s.adminTok, "GET", "/api/v1/ivr/stats", nil, &ivrStats); st != 200 || ivrStats.Outcomes["transferred"] < 1 || len(ivrStats.Nodes) == 0 {
+		t.Fatalf("ivr stats: %d %+v", st, ivrStats)
+	}
+	t.Logf("ivr stats: %+v", ivrStats)
 	// Per-leg quality is stored with the call.
 	t.Logf("quality: %+v", cl.Quality)
 	if q := cl.Quality["caller"]; q.Codec != "opus" || q.PacketsIn < 100 || q.MOS < 3.5 {

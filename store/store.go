@@ -87,6 +87,46 @@ type Call struct {
 	// Quality is each leg's measured audio quality, by leg ("caller",
 	// "agent"); nil when not measured.
 	Quality map[string]MediaQuality
+	// IVROutcome is how the call left the IVR: contained, transferred,
+	// ended or abandoned ("" when it never got that far).
+	IVROutcome string
+}
+
+// IVR outcomes.
+const (
+	IVRContained   = "contained"   // self-service answered it; no agent needed
+	IVRTransferred = "transferred" // sent to a queue
+	IVREnded       = "ended"       // the flow hung up without containing it
+	IVRAbandoned   = "abandoned"   // the caller hung up in the IVR
+)
+
+// IVRVisit is one caller's visit of one flow node.
+type IVRVisit struct {
+	CallID    string
+	Flow      string
+	Node      string
+	Kind      string
+	EnteredAt time.Time
+	LeftAt    time.Time
+	ExitTo    string // next node, or "(transfer)", "(hangup)", "(caller hung up)"
+}
+
+// IVRNodeStat is how many callers reached and left one node, and where to.
+type IVRNodeStat struct {
+	Flow    string         `json:"flow"`
+	Node    string         `json:"node"`
+	Kind    string         `json:"kind"`
+	Reached int            `json:"reached"`
+	Left    int            `json:"left"`
+	Exits   map[string]int `json:"exits"`
+}
+
+// IVRStats is the IVR's analytics over a period.
+type IVRStats struct {
+	Nodes     []IVRNodeStat  `json:"nodes"`
+	Calls     int            `json:"calls"`
+	Outcomes  map[string]int `json:"outcomes"`
+	Misroutes int            `json:"misroutes"` // tickets whose category an agent corrected
 }
 
 // MediaQuality is one leg's audio quality over a call.
@@ -128,6 +168,9 @@ type Store interface {
 	ListCalls(ctx context.Context, limit int) ([]Call, error) // newest StartedAt first
 	// CallsByCaller is the caller's history (sticky agent, caller card), newest first.
 	CallsByCaller(ctx context.Context, from string, limit int) ([]Call, error)
+
+	AddIVRVisits(ctx context.Context, vs []IVRVisit) error
+	IVRStats(ctx context.Context, since time.Time) (IVRStats, error)
 
 	AddSegments(ctx context.Context, callID string, segs []transcript.Segment) error
 	Segments(ctx context.Context, callID string) ([]transcript.Segment, error) // in StartMS order

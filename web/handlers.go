@@ -237,6 +237,7 @@ type callJSON struct {
 	Disposition  string                        `json:"disposition"`
 	RecordingURL string                        `json:"recording_url"`
 	Quality      map[string]store.MediaQuality `json:"quality,omitempty"`
+	IVROutcome   string                        `json:"ivr_outcome,omitempty"`
 	Transcript   []transcript.Segment          `json:"transcript,omitempty"`
 }
 
@@ -250,7 +251,7 @@ func timePtr(t time.Time) *time.Time {
 func toCallJSON(c store.Call) callJSON {
 	out := callJSON{ID: c.ID, From: c.From, To: c.To, StartedAt: timePtr(c.StartedAt), AnsweredAt: timePtr(c.AnsweredAt),
 		EndedAt: timePtr(c.EndedAt), Intent: c.Intent, Queue: c.Queue, Agent: c.Agent, Disposition: c.Disposition,
-		Quality: c.Quality}
+		Quality: c.Quality, IVROutcome: c.IVROutcome}
 	if c.RecordingPath != "" {
 		out.RecordingURL = "/api/v1/calls/" + c.ID + "/recording"
 	}

@@ -56,6 +56,9 @@ type Options struct {
 	TokenTTL time.Duration
 	SIPRealm string // digest realm for agents' SIP phones ("" = no SIP secrets)
 	KB       Knowledge
+	// Categories are the ticket categories (intent names) the wrap-up may
+	// choose; nil takes the NLU's intents when it lists them.
+	Categories []string
 }
 
 // Knowledge finds knowledge-base passages (agents' suggestions).
@@ -102,6 +105,7 @@ func (s *Server) routes() {
 	files := http.FileServer(http.FS(ui))
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, ui, "index.html") })
 	r.Get("/agent", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, ui, "agent.html") })
+	r.Get("/supervisor", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, ui, "supervisor.html") })
 	r.Get("/{file}", files.ServeHTTP) // agent.js, agent.css, …
 
 	r.Route("/api/v1", func(r chi.Router) {
@@ -128,8 +132,11 @@ func (s *Server) routes() {
 			r.Post("/calls/{id}/hangup", s.hangupCall)
 			r.Get("/callers/{number}/history", s.callerHistory)
 			r.Get("/kb/search", s.searchKB)
+			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleQA)).Get("/ivr/stats", s.ivrStats)
 			r.Get("/tickets", s.listTickets)
+			r.Get("/tickets/fields", s.ticketFields)
 			r.Get("/tickets/{id}", s.getTicket)
+			r.Put("/tickets/{id}", s.updateTicket)
 			r.Get("/qa/evaluations", s.listEvaluations)
 			r.Get("/qa/evaluations/{id}", s.getEvaluation)
 			r.Post("/nlu/classify", s.classify)

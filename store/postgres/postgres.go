@@ -26,6 +26,7 @@ const migrationLockKey = 0x636f6e7461637464
 var dialect = sqlstore.Dialect{
 	Name:          "postgres",
 	NullsLast:     " NULLS LAST",
+	TextCast:      "::text",
 	MigrationLock: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,

@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"Calls", testCalls},
 		{"ListCalls", testListCalls},
 		{"CallerHistory", testCallerHistory},
+		{"IVRStats", testIVRStats},
 		{"Segments", testSegments},
 		{"ConcurrentSegments", testConcurrentSegments},
 		{"Tickets", testTickets},
@@ -308,6 +309,45 @@ func testCalls(t *testing.T, open Opener) {
 	wantErr(t, s.UpdateCall(c, store.Call{ID: "nope"}), store.ErrNotFound, "UpdateCall absent")
 	_, err = s.Call(c, "nope")
 	wantErr(t, err, store.ErrNotFound, "Call absent")
+}
+
+func testIVRStats(t *testing.T, open Opener) {
+	s, c := open(t), ctx(t)
+	for i, o := range []string{store.IVRContained, store.IVRTransferred, store.IVRTransferred, ""} {
+		id := fmt.Sprintf("iv%d", i)
+		must(t, s.CreateCall(c, store.Call{ID: id, StartedAt: base.Add(time.Duration(i) * time.Minute), IVROutcome: o}), "CreateCall")
+		must(t, s.AddIVRVisits(c, []store.IVRVisit{
+			{CallID: id, Flow: "main", Node: "greet", Kind: "prompt", EnteredAt: base, LeftAt: base.Add(time.Second), ExitTo: "ask"},
+			{CallID: id, Flow: "main", Node: "ask", Kind: "ask", EnteredAt: base.Add(time.Second), ExitTo: map[bool]string{true: "(transfer)", false: "faq"}[i > 0]},
+		}), "AddIVRVisits")
+	}
+	must(t, s.CreateTicket(c, tickets.Ticket{ID: "tm", CallID: "iv1", Tags: []string{"billing", "misroute:billing->returns"}, CreatedAt: base}), "CreateTicket")
+	must(t, s.CreateTicket(c, tickets.Ticket{ID: "tn", CallID: "iv2", Tags: []string{"billing"}, CreatedAt: base}), "CreateTicket")
+	st, err := s.IVRStats(c, base.Add(-time.Hour))
+	must(t, err, "IVRStats")
+	if st.Calls != 4 || st.Outcomes[store.IVRContained] != 1 || st.Outcomes[store.IVRTransferred] != 2 || st.Misroutes != 1 {
+		t.Fatalf("IVRStats = %+v", st)
+	}
+	if len(st.Nodes) != 2 {
+		t.Fatalf("nodes = %+v", st.Nodes)
+	}
+	for _, n := range st.Nodes {
+		switch n.Node {
+		case "greet":
+			if n.Reached != 4 || n.Exits["ask"] != 4 {
+				t.Fatalf("greet = %+v", n)
+			}
+		case "ask":
+			if n.Reached != 4 || n.Exits["(transfer)"] != 3 || n.Exits["faq"] != 1 {
+				t.Fatalf("ask = %+v", n)
+			}
+		}
+	}
+	later, err := s.IVRStats(c, base.Add(time.Hour))
+	must(t, err, "IVRStats later")
+	if later.Calls != 0 || len(later.Nodes) != 0 {
+		t.Fatalf("IVRStats after everything = %+v", later)
+	}
 }
 
 func testCallerHistory(t *testing.T, open Opener) {

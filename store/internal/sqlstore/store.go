@@ -29,6 +29,9 @@ type Dialect struct {
 	MigrationLock string
 	// MigrationsTable creates schema_migrations if it does not exist.
 	MigrationsTable string
+	// TextCast follows a JSON column to read it as text ("::text" for
+	// jsonb; empty where JSON is stored as TEXT).
+	TextCast string
 }
 
 // DefaultLimit is used by the listing methods when the caller passes a limit
@@ -336,12 +339,12 @@ func (s *Store) ListQueues(ctx context.Context) ([]store.Queue, error) {
 
 // ---- calls ----
 
-const callCols = `id, from_uri, to_uri, started_at, answered_at, ended_at, intent, queue, agent, recording_path, disposition, quality`
+const callCols = `id, from_uri, to_uri, started_at, answered_at, ended_at, intent, queue, agent, recording_path, disposition, quality, ivr_outcome`
 
 func scanCall(r Row) (store.Call, error) {
 	var c store.Call
 	err := r.Scan(&c.ID, &c.From, &c.To, NullTime{&c.StartedAt}, NullTime{&c.AnsweredAt}, NullTime{&c.EndedAt},
-		&c.Intent, &c.Queue, &c.Agent, &c.RecordingPath, &c.Disposition, jsonCol{&c.Quality})
+		&c.Intent, &c.Queue, &c.Agent, &c.RecordingPath, &c.Disposition, jsonCol{&c.Quality}, &c.IVROutcome)
 	return c, err
 }
 
@@ -363,9 +366,9 @@ func (s *Store) CreateCall(ctx context.Context, c store.Call) error {
 	if err != nil {
 		return fmt.Errorf("store: create call %q: %w", c.ID, err)
 	}
-	_, err = s.db.Exec(ctx, `INSERT INTO calls (`+callCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+	_, err = s.db.Exec(ctx, `INSERT INTO calls (`+callCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		c.ID, c.From, c.To, Time(c.StartedAt), Time(c.AnsweredAt), Time(c.EndedAt),
-		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition, q)
+		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition, q, c.IVROutcome)
 	return wrap(err, "store: create call %q", c.ID)
 }
 
@@ -376,9 +379,10 @@ func (s *Store) UpdateCall(ctx context.Context, c store.Call) error {
 		return fmt.Errorf("store: update call %q: %w", c.ID, err)
 	}
 	n, err := s.db.Exec(ctx, `UPDATE calls SET from_uri = $2, to_uri = $3, started_at = $4, answered_at = $5,
-		ended_at = $6, intent = $7, queue = $8, agent = $9, recording_path = $10, disposition = $11, quality = $12 WHERE id = $1`,
+		ended_at = $6, intent = $7, queue = $8, agent = $9, recording_path = $10, disposition = $11, quality = $12,
+		ivr_outcome = $13 WHERE id = $1`,
 		c.ID, c.From, c.To, Time(c.StartedAt), Time(c.AnsweredAt), Time(c.EndedAt),
-		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition, q)
+		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition, q, c.IVROutcome)
 	return notFound(n, err, "store: update call %q", c.ID)
 }
 
@@ -419,6 +423,84 @@ func (s *Store) TicketsByCaller(ctx context.Context, from string, limit int) ([]
 	}
 	ts, err := collect(rows, scanTicket)
 	return ts, wrap(err, "store: tickets of %q", from)
+}
+
+// ---- IVR analytics ----
+
+// AddIVRVisits stores node visits in one transaction.
+func (s *Store) AddIVRVisits(ctx context.Context, vs []store.IVRVisit) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	return wrap(s.db.InTx(ctx, func(tx DB) error {
+		for _, v := range vs {
+			if _, err := tx.Exec(ctx, `INSERT INTO ivr_visits (call_id, flow, node, kind, entered_at, left_at, exit_to)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)`, v.CallID, v.Flow, v.Node, v.Kind, Time(v.EnteredAt), Time(v.LeftAt), v.ExitTo); err != nil {
+				return err
+			}
+		}
+		return nil
+	}), "store: add ivr visits")
+}
+
+// IVRStats aggregates node visits and call outcomes since the given time.
+// The scans are bounded by time through the entered_at and started_at
+// indexes.
+func (s *Store) IVRStats(ctx context.Context, since time.Time) (store.IVRStats, error) {
+	var st store.IVRStats
+	rows, err := s.db.Query(ctx, `SELECT flow, node, kind, exit_to, count(*) FROM ivr_visits
+		WHERE entered_at >= $1 GROUP BY flow, node, kind, exit_to ORDER BY flow, node, exit_to`, Time(since))
+	if err != nil {
+		return st, wrap(err, "store: ivr stats")
+	}
+	byNode := map[[2]string]int{}
+	for rows.Next() {
+		var flow, node, kind, exit string
+		var n int
+		if err := rows.Scan(&flow, &node, &kind, &exit, &n); err != nil {
+			rows.Close()
+			return st, wrap(err, "store: ivr stats")
+		}
+		i, ok := byNode[[2]string{flow, node}]
+		if !ok {
+			i = len(st.Nodes)
+			byNode[[2]string{flow, node}] = i
+			st.Nodes = append(st.Nodes, store.IVRNodeStat{Flow: flow, Node: node, Kind: kind, Exits: map[string]int{}})
+		}
+		st.Nodes[i].Reached += n
+		if exit != "" {
+			st.Nodes[i].Left += n
+			st.Nodes[i].Exits[exit] += n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return st, wrap(err, "store: ivr stats")
+	}
+	st.Outcomes = map[string]int{}
+	rows, err = s.db.Query(ctx, `SELECT ivr_outcome, count(*) FROM calls WHERE started_at >= $1 GROUP BY ivr_outcome`, Time(since))
+	if err != nil {
+		return st, wrap(err, "store: ivr outcomes")
+	}
+	for rows.Next() {
+		var o string
+		var n int
+		if err := rows.Scan(&o, &n); err != nil {
+			rows.Close()
+			return st, wrap(err, "store: ivr outcomes")
+		}
+		st.Calls += n
+		if o != "" {
+			st.Outcomes[o] = n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return st, wrap(err, "store: ivr outcomes")
+	}
+	err = s.db.QueryRow(ctx, `SELECT count(*) FROM calls c JOIN tickets t ON t.call_id = c.id
+		WHERE c.started_at >= $1 AND t.tags`+s.d.TextCast+` LIKE '%"misroute:%'`, Time(since)).Scan(&st.Misroutes)
+	return st, wrap(err, "store: misroutes")
 }
 
 // ---- transcript segments ----
