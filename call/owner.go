@@ -15,6 +15,7 @@ import (
 	"github.com/contactd/contactd/media"
 	"github.com/contactd/contactd/routing"
 	"github.com/contactd/contactd/store"
+	"github.com/contactd/contactd/tickets"
 	"github.com/contactd/contactd/transcript"
 )
 
@@ -164,7 +165,7 @@ func (c *Call) serve(ctx context.Context) string {
 	// the confirmation.
 	if err := o.Router.Enqueue(routing.Contact{CallID: c.in.ID, Queue: d.Queue,
 		Priority: routing.PriorityOf(d.Priority), From: c.in.From, Intent: d.Intent,
-		PreferredAgent: c.lastAgent(ctx)}); err != nil {
+		PreferredAgent: c.lastAgent(ctx), Sentiment: c.mood()}); err != nil {
 		c.log.Error("enqueue", "err", err)
 		return "routing error"
 	}
@@ -203,6 +204,10 @@ func (c *Call) waitForAgent(ctx context.Context, prompt string) (agentJoin, bool
 			return j, true
 		case r, ok := <-c.callerResults():
 			c.onCallerResult(r, ok)
+			if ok && r.Kind == asr.Final {
+				// An angry caller waiting moves up the queue.
+				_ = c.m.opts.Router.SetSentiment(c.in.ID, c.mood())
+			}
 		case <-leg.DTMF():
 		case ev := <-c.in.Events:
 			c.onSignal(ev)
@@ -474,4 +479,16 @@ func (m *Manager) NodeEvent(ev ivr.NodeEvent) {
 			return
 		}
 	}
+}
+
+// mood is the caller's sentiment so far, -1 (angry) to 1 (happy), from
+// the lexicon the ticket writer uses.
+func (c *Call) mood() float64 {
+	var score float64
+	for _, s := range c.segs {
+		if s.Speaker == transcript.Caller {
+			score += tickets.LineSentiment(s.Text)
+		}
+	}
+	return max(-1, min(1, score/3))
 }

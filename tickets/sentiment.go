@@ -64,6 +64,10 @@ func Sentiment(tr transcript.Transcript) string {
 	return SentimentNeutral
 }
 
+// LineSentiment scores one line: below 0 negative, above 0 positive; one
+// strong word is about ±1 (e.g. "furious" −2, "thanks" +1).
+func LineSentiment(text string) float64 { return sentimentScore(text) }
+
 // sentimentScore scores one line.
 func sentimentScore(text string) float64 {
 	toks := tokens(text)
