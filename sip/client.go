@@ -41,8 +41,18 @@ type DialConfig struct {
 	RTPPortMin, RTPPortMax int
 	// Logger receives logs; default slog.Default().
 	Logger *slog.Logger
+	// Username and Password answer 401/407 challenges to the INVITE
+	// (digest). Server.CallOut uses the trunk's instead.
+	Username, Password string
+	// Requester is the authenticated user on whose behalf Server.CallOut
+	// places the call; CallOut refuses an empty one (toll fraud).
+	Requester string
+	// OnEarlyMedia, when set, is called with the call's leg as soon as a
+	// 183 (or 180) with SDP starts early media, before the answer. It
+	// must not block.
+	OnEarlyMedia func(leg media.Leg)
 
-	headers []sipmsg.Header // extra INVITE headers (tests)
+	headers []sipmsg.Header // extra INVITE headers (Replaces, tests)
 }
 
 // StatusError is a final non-2xx answer to our INVITE. It matches
@@ -74,9 +84,46 @@ type OutboundCall struct {
 	// onRelease, when set, runs once the call is released (Server.Dial
 	// forgets its dialog there).
 	onRelease func()
+	events    chan CallEvent
+	transfers chan *OutboundCall // Dial: calls made for the callee's REFERs
+
+	// Transfers a Dial call performs for the callee's REFER run on bg
+	// and are waited for by release.
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bg       sync.WaitGroup
+	bgMu     sync.Mutex
+	bgClosed bool
 
 	closeOnce sync.Once
 }
+
+func newOutboundCall(log *slog.Logger, leg rtpLeg) *OutboundCall {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &OutboundCall{log: log, leg: leg, events: make(chan CallEvent, eventBuffer),
+		transfers: make(chan *OutboundCall, 1), bgCtx: ctx, bgCancel: cancel}
+}
+
+// Events delivers what the callee does in the dialog: for now EventRefer
+// when a desk phone transfers the call. It is never closed; stop reading
+// when Done is closed.
+func (c *OutboundCall) Events() <-chan CallEvent { return c.events }
+
+func (c *OutboundCall) emit(ev CallEvent) bool {
+	select {
+	case c.events <- ev:
+		return true
+	default:
+		c.log.Warn("sip call event dropped: Events() not read", "event", ev.Kind.String())
+		return false
+	}
+}
+
+// Transferred delivers the new call a Dial call placed because the callee
+// transferred it with REFER (we are the transferee: we call the target
+// and report to the transferor with NOTIFY). Calls placed by Server.Dial
+// report REFERs on Events instead.
+func (c *OutboundCall) Transferred() <-chan *OutboundCall { return c.transfers }
 
 // codecsByName resolves names against what we support, keeping the order.
 func codecsByName(names []string) ([]media.Codec, error) {
@@ -145,11 +192,12 @@ func Dial(ctx context.Context, cfg DialConfig) (*OutboundCall, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rtp leg: %w", err)
 	}
-	offer, err := buildSDP(cfg.LocalIP, leg.LocalAddr().Port, codecs, offerEvents(codecs))
+	offer, err := buildOffer(cfg.LocalIP, leg.LocalAddr().Port, codecs, offerEvents(codecs))
 	if err != nil {
 		leg.Close()
 		return nil, err
 	}
+	cfg.Logger = log
 
 	var uaOpts []sipgo.UserAgentOption
 	if cfg.TLSConfig != nil {
@@ -160,7 +208,8 @@ func Dial(ctx context.Context, cfg DialConfig) (*OutboundCall, error) {
 		leg.Close()
 		return nil, fmt.Errorf("sip user agent: %w", err)
 	}
-	c := &OutboundCall{log: log, ua: ua, leg: leg}
+	c := newOutboundCall(log, leg)
+	c.ua = ua
 	fail := func(err error) (*OutboundCall, error) {
 		c.release()
 		return nil, err
@@ -200,6 +249,23 @@ func Dial(ctx context.Context, cfg DialConfig) (*OutboundCall, error) {
 		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, sipmsg.StatusOK, "OK", nil))
 	})
 	srv.OnAck(func(*sipmsg.Request, sipmsg.ServerTransaction) {})
+	srv.OnNotify(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		_ = tx.Respond(sipmsg.NewResponseFromRequest(req, sipmsg.StatusOK, "OK", nil))
+	})
+	srv.OnRefer(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
+		mu.Lock()
+		d, want := answered, dialogID
+		mu.Unlock()
+		if id, err := sipmsg.DialogIDFromRequestUAC(req); d == nil || err != nil || id != want {
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, sipmsg.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+			return
+		}
+		if err := d.ReadRequest(req, tx); err != nil {
+			_ = tx.Respond(sipmsg.NewResponseFromRequest(req, sipmsg.StatusInternalServerError, "Server Internal Error", nil))
+			return
+		}
+		c.transferee(req, tx, clientDialog{d}, cfg)
+	})
 	srv.OnInvite(func(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		mu.Lock()
 		d, want := answered, dialogID
@@ -233,17 +299,24 @@ func Dial(ctx context.Context, cfg DialConfig) (*OutboundCall, error) {
 		mu.Lock()
 		answered, dialogID = d, d.ID
 		mu.Unlock()
-	}); err != nil {
+	}, inviteOptions{onEarly: cfg.OnEarlyMedia, auth: sipgo.AnswerOptions{Username: cfg.Username, Password: cfg.Password}}); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
+// inviteOptions are the extras of one INVITE.
+type inviteOptions struct {
+	auth    sipgo.AnswerOptions // digest credentials for 401/407
+	onEarly func(media.Leg)
+}
+
 // invite sends req (an INVITE with our SDP offer for codecs) through dua,
-// waits for the answer, ACKs it and starts c's leg. answered runs as soon
-// as the dialog is answered, before the ACK, so that a BYE can find it.
-// On error c is released. Dial and Server.Dial share it.
-func (c *OutboundCall) invite(ctx context.Context, dua *sipgo.DialogUA, req *sipmsg.Request, codecs []media.Codec, answered func(*sipgo.DialogClientSession)) error {
+// waits for the answer, ACKs it and starts c's leg. A provisional answer
+// with SDP starts the leg early (early media). answered runs as soon as
+// the dialog is answered, before the ACK, so that a BYE can find it. On
+// error c is released. Dial and Server.Dial share it.
+func (c *OutboundCall) invite(ctx context.Context, dua *sipgo.DialogUA, req *sipmsg.Request, codecs []media.Codec, answered func(*sipgo.DialogClientSession), o inviteOptions) error {
 	fail := func(err error) error {
 		c.release()
 		return err
@@ -255,7 +328,34 @@ func (c *OutboundCall) invite(ctx context.Context, dua *sipgo.DialogUA, req *sip
 	}
 	c.dlg = dlg
 
-	if err := dlg.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+	var early *sdpMedia // the SDP that started the leg before the answer
+	opts := o.auth
+	opts.OnResponse = func(res *sipmsg.Response) error {
+		if early != nil || !res.IsProvisional() || res.StatusCode == sipmsg.StatusTrying || len(res.Body()) == 0 {
+			return nil
+		}
+		m, err := parseSDP(res.Body())
+		if err != nil {
+			log.Info("sip early media sdp unusable", "error", err)
+			return nil
+		}
+		neg, err := negotiate(m, codecs)
+		if err == nil {
+			err = leg.StartWith(neg.startOptions(m.Remote))
+		}
+		if err != nil {
+			log.Info("sip early media not started", "error", err)
+			return nil
+		}
+		early = m
+		c.codec, c.dtmf = neg.Codec, neg.dtmfPT() != 0
+		log.Info("sip early media", "status", res.StatusCode, "codec", neg.Codec.Name, "remote_rtp", m.Remote.String())
+		if o.onEarly != nil {
+			o.onEarly(leg)
+		}
+		return nil
+	}
+	if err := dlg.WaitAnswer(ctx, opts); err != nil {
 		var rej *sipgo.ErrDialogResponse
 		if errors.As(err, &rej) {
 			err = &StatusError{Code: rej.Res.StatusCode, Reason: rej.Res.Reason}
@@ -272,6 +372,15 @@ func (c *OutboundCall) invite(ctx context.Context, dua *sipgo.DialogUA, req *sip
 	if err := dlg.Ack(ctx); err != nil {
 		return fail(fmt.Errorf("send ack: %w", err))
 	}
+	if early != nil {
+		// RFC 3261 13.2.1: the 200 repeats the early answer; only a moved
+		// stream matters to us.
+		if ans, err := parseSDP(dlg.InviteResponse.Body()); err == nil && (!ans.Remote.IP.Equal(early.Remote.IP) || ans.Remote.Port != early.Remote.Port) {
+			leg.SetRemote(ans.Remote)
+		}
+		log.Info("sip call answered", "codec", c.codec.Name, "early_media", true)
+		return nil
+	}
 	ans, err := parseSDP(dlg.InviteResponse.Body())
 	var neg negotiation
 	if err == nil {
@@ -281,12 +390,12 @@ func (c *OutboundCall) invite(ctx context.Context, dua *sipgo.DialogUA, req *sip
 		c.hangupQuietly()
 		return fail(fmt.Errorf("sdp answer: %w", err))
 	}
-	if err := leg.Start(ans.Remote, neg.Codec, neg.dtmfPT()); err != nil {
+	if err := leg.StartWith(neg.startOptions(ans.Remote)); err != nil {
 		c.hangupQuietly()
 		return fail(fmt.Errorf("start rtp: %w", err))
 	}
 	c.codec, c.dtmf = neg.Codec, neg.dtmfPT() != 0
-	log.Info("sip call answered", "codec", neg.Codec.Name, "remote_rtp", ans.Remote.String())
+	log.Info("sip call answered", "codec", neg.Codec.Name, "remote_rtp", ans.Remote.String(), "rtcp_mux", neg.RTCPMux)
 	return nil
 }
 
@@ -299,6 +408,11 @@ func (c *OutboundCall) hangupQuietly() {
 // release closes the leg and the user agent once.
 func (c *OutboundCall) release() {
 	c.closeOnce.Do(func() {
+		c.bgMu.Lock()
+		c.bgClosed = true
+		c.bgMu.Unlock()
+		c.bgCancel()
+		c.bg.Wait()
 		c.leg.Close()
 		if c.dlg != nil {
 			c.dlg.Close()
@@ -390,7 +504,7 @@ func (c *OutboundCall) answerReinvite(d *sipgo.DialogClientSession, req *sipmsg.
 		return
 	}
 	now := uint64(time.Now().UnixNano())
-	body, err := buildSDPVersion(ip, c.leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), sdpOrigin{ID: now, Version: now}, answerDirection(m.Direction, false))
+	body, err := buildSDPMux(ip, c.leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), sdpOrigin{ID: now, Version: now}, answerDirection(m.Direction, false), neg.RTCPMux)
 	if err != nil {
 		respond(sipmsg.StatusInternalServerError, "Server Internal Error", nil)
 		return

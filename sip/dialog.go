@@ -34,6 +34,10 @@ const (
 	// EventDTMF: a digit sent by SIP INFO. RFC 4733 digits keep arriving
 	// on Leg.DTMF(); a caller uses one way or the other.
 	EventDTMF
+	// EventRefer: the far end asks us to transfer the call (REFER);
+	// CallEvent.Transfer says where and takes the outcome. We have
+	// answered 202 and sent the first NOTIFY (100 Trying).
+	EventRefer
 )
 
 func (k CallEventKind) String() string {
@@ -44,6 +48,8 @@ func (k CallEventKind) String() string {
 		return "resume"
 	case EventDTMF:
 		return "dtmf"
+	case EventRefer:
+		return "refer"
 	}
 	return "event(" + strconv.Itoa(int(k)) + ")"
 }
@@ -52,6 +58,8 @@ func (k CallEventKind) String() string {
 type CallEvent struct {
 	Kind  CallEventKind
 	Digit rune // for EventDTMF: '0'-'9', '*', '#', 'A'-'D'
+	// Transfer is the REFER of an EventRefer.
+	Transfer *Transfer
 }
 
 // eventBuffer bounds undelivered events; more are dropped (and logged), so
@@ -79,13 +87,21 @@ type callState struct {
 	localHold   bool
 	timer       sessionTimer
 	refreshedAt time.Time
+	referCh     chan referStatus // the Refer in progress, nil when none
+	answered    bool             // 200 sent and ACKed (false during early media)
+	answer      []byte           // our SDP answer, for a late 200
+	inviteReq   *sipmsg.Request  // the INVITE, for the late 200's headers
+
+	answerMu sync.Mutex // one Answer at a time
 }
 
-func (st *callState) emit(ev CallEvent) {
+func (st *callState) emit(ev CallEvent) bool {
 	select {
 	case st.events <- ev:
+		return true
 	default:
 		st.log.Warn("sip call event dropped: Events() not read", "event", ev.Kind.String())
+		return false
 	}
 }
 
@@ -203,7 +219,7 @@ func (st *callState) localSDP(dir string) ([]byte, error) {
 	st.origin.Version++
 	o, neg := st.origin, st.neg
 	st.mu.Unlock()
-	return buildSDPVersion(st.ip, st.leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), o, dir)
+	return buildSDPMux(st.ip, st.leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), o, dir, neg.RTCPMux)
 }
 
 // callFor finds the answered call of a dialog.
@@ -492,8 +508,13 @@ func (c *InboundCall) watch(ctx context.Context, end context.CancelCauseFunc, rt
 		case now := <-t.C:
 			in := st.leg.Stats().PacketsIn
 			st.mu.Lock()
-			held := st.remoteHold || st.localHold
+			// Early media: many phones send nothing before the 200, and
+			// session timers start with it.
+			held := st.remoteHold || st.localHold || !st.answered
 			timer, refreshedAt := st.timer, st.refreshedAt
+			if !st.answered {
+				timer.interval = 0
+			}
 			st.mu.Unlock()
 			if in != lastIn || held {
 				lastIn, lastAt = in, now
@@ -557,7 +578,10 @@ func (c *InboundCall) refresh(ctx context.Context) error {
 }
 
 // supportedOptions are the option tags we implement (Require/Supported).
-var supportedOptions = map[string]bool{"timer": true}
+var supportedOptions = map[string]bool{"timer": true, "replaces": true}
+
+// supported is our Supported header.
+const supported = "timer, replaces"
 
 // checked wraps a request handler with the checks RFC 3261 8.2 asks of
 // every UAS before the method's own work: a CSeq method matching the

@@ -42,5 +42,30 @@
 // guard (Config.Guard) drops everything from a source IP that floods us
 // or fails authentication too often, before sipgo parses it.
 //
+// Trunks (trunk.go, Config.Trunks) are carriers and PBXs. An INVITE is
+// theirs by source address (Trunk.Allow) or by digest credentials (401
+// challenge, as for REGISTER); the dialled number goes through the trunk's
+// DID table to InboundCall.Entry, the IVR entry to start in. With
+// Config.RestrictInbound, INVITEs from nowhere known get 401/403; the
+// default takes calls from anyone (demo, loopback tests). Server.CallOut
+// places calls through a trunk's outbound URI, answering the carrier's
+// 401/407 with the trunk's credentials, and only for a named requester
+// and a number inside the trunk's prefixes (toll fraud: ErrNotPermitted).
+//
+// Transfers (refer.go): InboundCall.Refer asks the caller's phone to call
+// someone else (REFER, then NOTIFY sipfrag until the target answers). A
+// phone that transfers us (REFER on an inbound call, or on a desk-phone
+// call placed by Server.Dial) is answered 202 and reported as EventRefer,
+// whose Transfer takes the outcome back to the phone as NOTIFYs. An INVITE
+// with Replaces (RFC 3891) naming one of our dialogs is the last step of
+// an attended transfer: InboundCall.Replaces names the dialog to swap out;
+// naming none gets 481.
+//
+// With Config.EarlyMedia the INVITE is answered 183 with SDP and the
+// handler runs in early media; InboundCall.Answer sends the 200. SDP: G.722
+// is understood as static payload type 9, a=rtcp-mux is answered when
+// offered (and offered by our own INVITEs), a=ptime is read and we always
+// send 20 ms.
+//
 // sipgo's own package is imported as sipmsg to keep the names apart.
 package sip

@@ -15,6 +15,8 @@ type rtpLeg interface {
 	media.Leg
 	LocalAddr() *net.UDPAddr
 	Start(remote *net.UDPAddr, codec media.Codec, dtmfPT uint8) error
+	// StartWith starts the leg with everything SDP decided (rtcp-mux).
+	StartWith(o media.StartOptions) error
 	SendDTMF(digit rune, d time.Duration) error
 	// SetRemote moves the stream (re-INVITE with a new address).
 	SetRemote(remote *net.UDPAddr)

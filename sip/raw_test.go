@@ -239,7 +239,7 @@ func TestBadInput(t *testing.T) {
 		{name: "not SDP content type", m: request("INVITE").with("Content-Type: text/plain", "hello"), want: 415},
 		{name: "garbled SDP", m: sdpInvite("v=0\r\nthis is not sdp\r\n"), want: 400, warning: true},
 		{name: "SDP without c=", m: sdpInvite("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n"), want: 400, warning: true},
-		{name: "no common codec", m: sdpInvite("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 4000 RTP/AVP 9 18\r\n"), want: 488, warning: true},
+		{name: "no common codec", m: sdpInvite("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 4000 RTP/AVP 3 18\r\n"), want: 488, warning: true},
 		{name: "video only", m: sdpInvite("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=video 4000 RTP/AVP 96\r\n"), want: 488, warning: true},
 		{name: "BYE outside a dialog", m: request("BYE"), want: 481},
 		{name: "CANCEL without INVITE", m: request("CANCEL"), want: 481},

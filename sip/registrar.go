@@ -315,6 +315,14 @@ func (s *Server) outboundRequest(req *sipmsg.Request, tx sipmsg.ServerTransactio
 		}
 	case sipmsg.INVITE:
 		oc.call.answerReinvite(oc.dlg, req, tx, oc.ip)
+	case sipmsg.REFER:
+		if err := oc.dlg.ReadRequest(req, tx); err != nil {
+			s.respond(tx, req, sipmsg.StatusInternalServerError, "Server Internal Error", warning(err.Error(), 399))
+			return true
+		}
+		s.acceptRefer(req, tx, clientDialog{oc.dlg}, oc.call.log, oc.call.emit)
+	case sipmsg.NOTIFY:
+		s.respond(tx, req, sipmsg.StatusOK, "OK")
 	default:
 		return false
 	}
@@ -329,14 +337,6 @@ func (s *Server) outboundRequest(req *sipmsg.Request, tx sipmsg.ServerTransactio
 // to the server's; cfg.Transport to the binding's. Hang the call up before
 // the server stops.
 func (s *Server) Dial(ctx context.Context, b Binding, cfg DialConfig) (*OutboundCall, error) {
-	select {
-	case <-s.ready:
-	default:
-		return nil, fmt.Errorf("sip dial: %w", ErrNotRunning)
-	}
-	if s.baseCtx.Err() != nil {
-		return nil, fmt.Errorf("sip dial: %w", ErrServerClosed)
-	}
 	targetStr := cfg.Target
 	if targetStr == "" {
 		targetStr = b.Contact
@@ -349,6 +349,35 @@ func (s *Server) Dial(ctx context.Context, b Binding, cfg DialConfig) (*Outbound
 	if transport == "" {
 		transport = b.Transport
 	}
+	dt := dialTarget{uri: target, transport: transport, user: b.User}
+	if b.Source != nil && b.Source.String() != net.JoinHostPort(target.Host, strconv.Itoa(portOr(target.Port, 5060))) {
+		dt.destination = b.Source.String()
+	}
+	return s.dial(ctx, dt, cfg)
+}
+
+// dialTarget is where Server.Dial and CallOut send an INVITE.
+type dialTarget struct {
+	uri         sipmsg.Uri
+	transport   string // default udp
+	destination string // host:port to send to instead of the URI's (NAT)
+	user        string // for logs
+	fromHost    string // From host; default our IP
+	auth        sipgo.AnswerOptions
+}
+
+// dial places a call from the server's own user agent.
+func (s *Server) dial(ctx context.Context, dt dialTarget, cfg DialConfig) (*OutboundCall, error) {
+	select {
+	case <-s.ready:
+	default:
+		return nil, fmt.Errorf("sip dial: %w", ErrNotRunning)
+	}
+	if s.baseCtx.Err() != nil {
+		return nil, fmt.Errorf("sip dial: %w", ErrServerClosed)
+	}
+	target := dt.uri
+	transport := dt.transport
 	if transport == "" {
 		transport = "udp"
 	}
@@ -360,7 +389,7 @@ func (s *Server) Dial(ctx context.Context, b Binding, cfg DialConfig) (*Outbound
 	if cfg.Logger != nil {
 		log = cfg.Logger.With("component", "sip")
 	}
-	log = log.With("dial", targetStr, "user", b.User)
+	log = log.With("dial", target.String(), "user", dt.user)
 	ip := cfg.LocalIP
 	if ip == nil {
 		ip = s.advertisedIP(nil)
@@ -377,7 +406,7 @@ func (s *Server) Dial(ctx context.Context, b Binding, cfg DialConfig) (*Outbound
 	if err != nil {
 		return nil, fmt.Errorf("rtp leg: %w", err)
 	}
-	offer, err := buildSDP(ip, leg.LocalAddr().Port, codecs, offerEvents(codecs))
+	offer, err := buildOffer(ip, leg.LocalAddr().Port, codecs, offerEvents(codecs))
 	if err != nil {
 		leg.Close()
 		return nil, err
@@ -386,21 +415,30 @@ func (s *Server) Dial(ctx context.Context, b Binding, cfg DialConfig) (*Outbound
 	if from == "" {
 		from = "contactd"
 	}
+	fromHost := dt.fromHost
+	if fromHost == "" {
+		fromHost = ip.String()
+	}
 	req := sipmsg.NewRequest(sipmsg.INVITE, target)
 	req.SetTransport(strings.ToUpper(transport))
-	fh := &sipmsg.FromHeader{Address: sipmsg.Uri{Scheme: "sip", User: from, Host: ip.String()}, Params: sipmsg.NewParams()}
+	fh := &sipmsg.FromHeader{Address: sipmsg.Uri{Scheme: "sip", User: from, Host: fromHost}, Params: sipmsg.NewParams()}
 	fh.Params.Add("tag", sipmsg.GenerateTagN(16))
 	req.AppendHeader(fh)
 	req.AppendHeader(&sipmsg.ToHeader{Address: sipmsg.Uri{Scheme: "sip", User: target.User, Host: target.Host, Port: target.Port}})
 	req.AppendHeader(sipmsg.HeaderClone(&s.dua.ContactHDR))
 	req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+	req.AppendHeader(sipmsg.NewHeader("Allow", allowed))
+	req.AppendHeader(sipmsg.NewHeader("Supported", supported))
+	for _, h := range cfg.headers {
+		req.AppendHeader(h)
+	}
 	req.SetBody(offer)
-	if b.Source != nil && b.Source.String() != net.JoinHostPort(target.Host, strconv.Itoa(portOr(target.Port, 5060))) {
-		req.SetDestination(b.Source.String())
+	if dt.destination != "" {
+		req.SetDestination(dt.destination)
 	}
 
 	var id string
-	c := &OutboundCall{log: log, leg: leg}
+	c := newOutboundCall(log, leg)
 	c.onRelease = func() {
 		s.reg.mu.Lock()
 		delete(s.reg.outbound, id)
@@ -411,7 +449,7 @@ func (s *Server) Dial(ctx context.Context, b Binding, cfg DialConfig) (*Outbound
 		id = d.ID
 		s.reg.outbound[id] = &outboundCall{dlg: d, call: c, ip: ip}
 		s.reg.mu.Unlock()
-	})
+	}, inviteOptions{auth: dt.auth, onEarly: cfg.OnEarlyMedia})
 	if err != nil {
 		var se *StatusError
 		if !errors.As(err, &se) {

@@ -30,6 +30,13 @@ type sdpMedia struct {
 	// Direction is the stream's sendrecv, sendonly, recvonly or inactive
 	// attribute (media level, else session level; default sendrecv).
 	Direction string
+	// RTCPMux is "a=rtcp-mux" (RFC 5761): RTCP shares the RTP port.
+	RTCPMux bool
+	// RTCP is the "a=rtcp:" address (RFC 3605); nil means RTP port + 1.
+	RTCP *net.UDPAddr
+	// Ptime is "a=ptime" in ms, 0 when absent. We always send 20 ms
+	// packets and receive any size, so it is informational only.
+	Ptime int
 }
 
 // directionOf finds the direction attribute of a stream.
@@ -50,6 +57,8 @@ func directionOf(session, media []sdp.Attribute) string {
 var staticFormats = map[uint8]rtpFormat{
 	0: {PT: 0, Name: "PCMU", ClockRate: 8000, Channels: 1},
 	8: {PT: 8, Name: "PCMA", ClockRate: 8000, Channels: 1},
+	// G.722's RTP clock is 8000 although it samples at 16 kHz (RFC 3551).
+	9: {PT: 9, Name: "G722", ClockRate: 8000, Channels: 1},
 }
 
 // parseSDP reads the first usable audio stream of an SDP body (offer or
@@ -94,13 +103,47 @@ func parseSDP(body []byte) (*sdpMedia, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &sdpMedia{Remote: &net.UDPAddr{IP: ip, Port: port}, Formats: formats,
-			Direction: directionOf(sd.Attributes, md.Attributes)}, nil
+		m := &sdpMedia{Remote: &net.UDPAddr{IP: ip, Port: port}, Formats: formats,
+			Direction: directionOf(sd.Attributes, md.Attributes)}
+		readStreamAttrs(m, md.Attributes, ip)
+		return m, nil
 	}
 	if !sawAudio {
 		return nil, fmt.Errorf("%w: no audio stream", ErrNoCommonCodec)
 	}
 	return nil, fmt.Errorf("%w: no active plain RTP/AVP audio stream", ErrNoCommonCodec)
+}
+
+// readStreamAttrs takes rtcp-mux, rtcp and ptime. Bad values are ignored:
+// none of them is worth refusing a call over.
+func readStreamAttrs(m *sdpMedia, attrs []sdp.Attribute, ip net.IP) {
+	for _, a := range attrs {
+		switch strings.ToLower(a.Key) {
+		case "rtcp-mux":
+			m.RTCPMux = true
+		case "rtcp":
+			// "a=rtcp:53020" or "a=rtcp:53020 IN IP4 192.0.2.1"
+			f := strings.Fields(a.Value)
+			if len(f) == 0 {
+				continue
+			}
+			port, err := strconv.Atoi(f[0])
+			if err != nil || port < 1 || port > 65535 {
+				continue
+			}
+			rip := ip
+			if len(f) == 4 && strings.EqualFold(f[1], "IN") {
+				if p := net.ParseIP(f[3]); p != nil {
+					rip = p
+				}
+			}
+			m.RTCP = &net.UDPAddr{IP: rip, Port: port}
+		case "ptime":
+			if n, err := strconv.Atoi(strings.TrimSpace(a.Value)); err == nil && n > 0 && n <= 1000 {
+				m.Ptime = n
+			}
+		}
+	}
 }
 
 func plainRTP(protos []string) bool {
@@ -183,6 +226,20 @@ type negotiation struct {
 	Codec media.Codec // with the peer's payload type
 	// DTMF is the peer's telephone-event format; PayloadType 0 means none.
 	DTMF media.Codec
+	// RTCPMux: the peer offered (or answered) a=rtcp-mux; we answer it
+	// and multiplex RTCP on the RTP port.
+	RTCPMux bool
+	// RTCPRemote is the peer's a=rtcp address (nil: RTP port + 1).
+	RTCPRemote *net.UDPAddr
+}
+
+// startOptions is what media needs to start a leg towards remote.
+func (n negotiation) startOptions(remote *net.UDPAddr) media.StartOptions {
+	o := media.StartOptions{Remote: remote, Codec: n.Codec, DTMFPT: n.dtmfPT(), InbandDTMF: n.dtmfPT() == 0, RTCPMux: n.RTCPMux}
+	if !n.RTCPMux {
+		o.RTCPRemote = n.RTCPRemote
+	}
+	return o
 }
 
 // dtmfPT is the telephone-event payload type for media.RTPLeg.Start (0: none).
@@ -206,7 +263,7 @@ func negotiate(m *sdpMedia, prefs []media.Codec) (negotiation, error) {
 			}
 			c := want
 			c.PayloadType = f.PT
-			n := negotiation{Codec: c}
+			n := negotiation{Codec: c, RTCPMux: m.RTCPMux, RTCPRemote: m.RTCP}
 			for _, te := range m.Formats {
 				if !strings.EqualFold(te.Name, "telephone-event") || te.PT == 0 {
 					continue
@@ -249,12 +306,24 @@ func buildSDP(ip net.IP, port int, codecs, events []media.Codec) ([]byte, error)
 	return buildSDPVersion(ip, port, codecs, events, sdpOrigin{ID: now, Version: now}, "sendrecv")
 }
 
+// buildOffer is our initial offer: buildSDP plus a=rtcp-mux, which the
+// answer may accept (RFC 5761); RTCP goes to port+1 otherwise.
+func buildOffer(ip net.IP, port int, codecs, events []media.Codec) ([]byte, error) {
+	now := uint64(time.Now().Unix())
+	return buildSDPMux(ip, port, codecs, events, sdpOrigin{ID: now, Version: now}, "sendrecv", true)
+}
+
 // sdpOrigin is the o= line's session id and version: a session keeps its
 // id and bumps the version with every new description (RFC 3264 8).
 type sdpOrigin struct{ ID, Version uint64 }
 
 // buildSDPVersion is buildSDP with a given origin and direction attribute.
 func buildSDPVersion(ip net.IP, port int, codecs, events []media.Codec, o sdpOrigin, dir string) ([]byte, error) {
+	return buildSDPMux(ip, port, codecs, events, o, dir, false)
+}
+
+// buildSDPMux is buildSDPVersion that also says a=rtcp-mux when mux is set.
+func buildSDPMux(ip net.IP, port int, codecs, events []media.Codec, o sdpOrigin, dir string, mux bool) ([]byte, error) {
 	if ip == nil {
 		ip = net.IPv4(127, 0, 0, 1)
 	}
@@ -296,6 +365,9 @@ func buildSDPVersion(ip net.IP, port int, codecs, events []media.Codec, o sdpOri
 			sdp.NewAttribute("fmtp", pt+" 0-16"))
 	}
 	md.Attributes = append(md.Attributes, sdp.NewAttribute("ptime", "20"), sdp.NewPropertyAttribute(dir))
+	if mux {
+		md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute("rtcp-mux"))
+	}
 	sd.MediaDescriptions = []*sdp.MediaDescription{md}
 	b, err := sd.Marshal()
 	if err != nil {

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -50,7 +51,13 @@ func TestNegotiate(t *testing.T) {
 		{name: "disabled stream skipped",
 			body:  offer("m=audio 0 RTP/AVP 0", "m=audio 6000 RTP/AVP 8"),
 			codec: "PCMA", pt: 8, remote: "10.0.0.1:6000"},
-		{name: "only G722", body: offer("m=audio 4000 RTP/AVP 9"), wantErr: ErrNoCommonCodec},
+		{name: "static G722 without rtpmap",
+			body:  offer("m=audio 4000 RTP/AVP 9 0"),
+			codec: "G722", pt: 9, remote: "10.0.0.1:4000"},
+		{name: "G722 preferred over G.711",
+			body:  offer("m=audio 4000 RTP/AVP 0 8 9 101", "a=rtpmap:9 G722/8000", "a=rtpmap:101 telephone-event/8000"),
+			codec: "G722", pt: 9, dtmfPT: 101, dtmfRate: 8000, remote: "10.0.0.1:4000"},
+		{name: "only GSM and G729", body: offer("m=audio 4000 RTP/AVP 3 18"), wantErr: ErrNoCommonCodec},
 		{name: "opus at wrong clock", body: offer("m=audio 4000 RTP/AVP 96", "a=rtpmap:96 opus/16000"), wantErr: ErrNoCommonCodec},
 		{name: "SRTP only", body: offer("m=audio 4000 RTP/SAVP 0"), wantErr: ErrNoCommonCodec},
 		{name: "video only", body: offer("m=video 4000 RTP/AVP 96"), wantErr: ErrNoCommonCodec},
@@ -159,4 +166,55 @@ func FuzzParseSDPOffer(f *testing.F) {
 			t.Fatalf("answer renegotiates to %+v, %v; want %+v", n2, err, n.Codec)
 		}
 	})
+}
+
+// TestStreamAttributes: rtcp-mux, a=rtcp and ptime are read from offers,
+// rtcp-mux is answered only when offered, and we always answer 20 ms.
+func TestStreamAttributes(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    []byte
+		mux     bool
+		rtcp    string
+		ptime   int
+		answers bool // our answer says a=rtcp-mux
+	}{
+		{name: "plain", body: offer("m=audio 4000 RTP/AVP 0")},
+		{name: "rtcp-mux and ptime 30", body: offer("m=audio 4000 RTP/AVP 0", "a=rtcp-mux", "a=ptime:30"), mux: true, ptime: 30, answers: true},
+		{name: "rtcp port only", body: offer("m=audio 4000 RTP/AVP 0", "a=rtcp:4005"), rtcp: "10.0.0.1:4005"},
+		{name: "rtcp with address", body: offer("m=audio 4000 RTP/AVP 0", "a=rtcp:4005 IN IP4 192.0.2.9"), rtcp: "192.0.2.9:4005"},
+		{name: "bad values ignored", body: offer("m=audio 4000 RTP/AVP 0", "a=rtcp:x", "a=ptime:-5"), ptime: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := parseSDP(tc.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.RTCPMux != tc.mux || m.Ptime != tc.ptime {
+				t.Errorf("mux %v ptime %d, want %v %d", m.RTCPMux, m.Ptime, tc.mux, tc.ptime)
+			}
+			if got := fmt.Sprint(m.RTCP); (tc.rtcp == "" && m.RTCP != nil) || (tc.rtcp != "" && got != tc.rtcp) {
+				t.Errorf("rtcp %v, want %q", m.RTCP, tc.rtcp)
+			}
+			n, err := negotiate(m, supportedCodecs())
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := n.startOptions(m.Remote)
+			if o.RTCPMux != tc.mux || (tc.rtcp != "" && o.RTCPRemote.String() != tc.rtcp) {
+				t.Errorf("start options %+v", o)
+			}
+			ans, err := buildSDPMux(net.IPv4(127, 0, 0, 1), 7000, []media.Codec{n.Codec}, n.events(), sdpOrigin{1, 1}, "sendrecv", n.RTCPMux)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(string(ans), "a=rtcp-mux"); got != tc.answers {
+				t.Errorf("answer has rtcp-mux %v, want %v:\n%s", got, tc.answers, ans)
+			}
+			if !strings.Contains(string(ans), "a=ptime:20") {
+				t.Errorf("answer lacks ptime 20:\n%s", ans)
+			}
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,6 +78,21 @@ type Config struct {
 	AuthSecret       []byte      `yaml:"-"`
 	// Guard is the per-source rate limit and ban (guard.go).
 	Guard GuardConfig `yaml:"guard"`
+	// Trunks are the SIP trunks we take calls from and place calls
+	// through (trunk.go).
+	Trunks []Trunk `yaml:"trunks"`
+	// RestrictInbound refuses INVITEs that come from no trunk's
+	// allow-list and carry no valid trunk (or, with the registrar on,
+	// user) credentials: they get a 401 challenge, then 403. The default,
+	// false, takes calls from anyone (the demo; a lab on loopback); a
+	// server on a public address should set it.
+	RestrictInbound bool `yaml:"restrict_inbound"`
+	// EarlyMedia answers INVITEs with 183 Session Progress and SDP and
+	// runs Handler.ServeCall before the 200: the caller hears the IVR
+	// without the call being answered (billed). The handler calls
+	// InboundCall.Answer when it needs the answered call (before
+	// listening, or routing to an agent).
+	EarlyMedia bool `yaml:"early_media"`
 	// Logger receives the server's logs; default slog.Default().
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -109,8 +125,12 @@ func (c Config) Validate() error {
 	if err := c.validateTransports(); err != nil {
 		return err
 	}
-	return nil
+	c.Trunks = slices.Clone(c.Trunks) // validateTrunks fills in parsed fields
+	return c.validateTrunks()
 }
+
+// lookupTimeout bounds a credentials lookup.
+const lookupTimeout = 5 * time.Second
 
 func (c Config) withDefaults() Config {
 	if c.RetryAfter == 0 {
@@ -172,6 +192,23 @@ type InboundCall struct {
 	DTMF       bool         // telephone-event negotiated
 	RemoteAddr net.Addr     // signalling source of the INVITE
 	RemoteRTP  *net.UDPAddr // where we send audio (as answered; a re-INVITE may move it)
+	// Trunk names the trunk the call came in on (by source address or
+	// digest credentials); empty when unknown (open inbound) or when a
+	// registered User authenticated the INVITE.
+	Trunk string
+	// User is the registrar user who authenticated the INVITE, if any.
+	User string
+	// Entry is what the trunk's DID table maps the dialled number to
+	// (the IVR entry to start in); empty when no table matched.
+	Entry string
+	// Replaces is the SIP Call-ID of the dialog this call replaces (an
+	// INVITE with Replaces, RFC 3891: the last step of an attended
+	// transfer); ReplacesCall is our ID for it when it was an
+	// InboundCall. The owner swaps the legs and hangs up the old call.
+	Replaces     string
+	ReplacesCall CallID
+	// EarlyMedia: the call is in early media (183) until Answer.
+	EarlyMedia bool
 
 	st *callState // in-dialog state; see dialog.go
 }
@@ -201,6 +238,9 @@ type Server struct {
 	dua     *sipgo.DialogUA
 	reg     *registrar // registrar.go
 	guard   *guard     // guard.go; nil when off
+	// inviteAuth checks INVITE credentials: trunks' and, with the
+	// registrar on, users' (trunk.go).
+	inviteAuth *authenticator
 }
 
 // NewServer checks cfg and returns a Server that does nothing until Run.
@@ -212,15 +252,27 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	cfg.Trunks = slices.Clone(cfg.Trunks)
+	if err := cfg.validateTrunks(); err != nil { // keeps the parsed allow-lists
+		return nil, err
+	}
+	reg := newRegistrar(cfg)
+	var users Credentials
+	if cfg.Registrar {
+		users = cfg.Credentials
+	}
+	inviteAuth := newAuthenticator(cfg.Realm, reg.auth.secret, inviteCredentials{trunks: cfg.Trunks, users: users})
+	inviteAuth.algorithms = cfg.DigestAlgorithms
 	return &Server{
-		cfg:     cfg,
-		h:       h,
-		log:     cfg.Logger.With("component", "sip"),
-		ready:   make(chan struct{}),
-		dialogs: make(map[string]*sipgo.DialogServerSession),
-		reg:     newRegistrar(cfg),
-		guard:   newGuard(cfg.Guard, cfg.Logger.With("component", "sip-guard")),
-		calls:   make(map[string]*InboundCall),
+		inviteAuth: inviteAuth,
+		cfg:        cfg,
+		h:          h,
+		log:        cfg.Logger.With("component", "sip"),
+		ready:      make(chan struct{}),
+		dialogs:    make(map[string]*sipgo.DialogServerSession),
+		reg:        reg,
+		guard:      newGuard(cfg.Guard, cfg.Logger.With("component", "sip-guard")),
+		calls:      make(map[string]*InboundCall),
 	}, nil
 }
 
@@ -292,6 +344,8 @@ func (s *Server) Run(ctx context.Context) error {
 	srv.OnRegister(s.onRegister) // registrar.go
 	srv.OnInfo(s.checked(s.onInfo))
 	srv.OnUpdate(s.checked(s.onUpdate))
+	srv.OnRefer(s.checked(s.onRefer))   // refer.go
+	srv.OnNotify(s.checked(s.onNotify)) // refer.go
 
 	var serveWG sync.WaitGroup
 	serveWG.Add(2)
@@ -410,7 +464,7 @@ func (s *Server) retryAfter() sipmsg.Header {
 func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	s.respond(tx, req, sipmsg.StatusOK, "OK",
 		sipmsg.NewHeader("Allow", allowed),
-		sipmsg.NewHeader("Supported", "timer"),
+		sipmsg.NewHeader("Supported", supported),
 		sipmsg.NewHeader("Accept", "application/sdp"),
 		sipmsg.NewHeader("Server", s.cfg.UserAgent))
 }
@@ -483,16 +537,36 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		s.onReinvite(req, tx) // dialog.go
 		return
 	}
+	if req.From() == nil || req.To() == nil || req.Contact() == nil || req.CSeq() == nil || req.CallID() == nil {
+		s.respond(tx, req, sipmsg.StatusBadRequest, "Bad Request", warning("missing From, To, Contact, CSeq or Call-ID", 399))
+		return
+	}
+	who, ok := s.identify(req, tx) // trunk.go: ACL and digest auth
+	if !ok {
+		return
+	}
+	var repl replacesHeader
+	var replacedCallID string
+	var replacedID CallID
+	if v := headerValue(req, "Replaces"); v != "" {
+		var err error
+		if repl, err = parseReplaces(v); err != nil {
+			s.respond(tx, req, sipmsg.StatusBadRequest, "Bad Request", warning(err.Error(), 399))
+			return
+		}
+		var found bool
+		if replacedCallID, replacedID, found = s.replaced(repl); !found {
+			// RFC 3891 3: no such confirmed dialog.
+			s.respond(tx, req, sipmsg.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", warning("no dialog to replace", 399))
+			return
+		}
+	}
 	if reason := s.admit(); reason != "" {
 		s.respond(tx, req, sipmsg.StatusServiceUnavailable, "Service Unavailable", s.retryAfter(), warning(reason, 399))
 		return
 	}
 	defer s.release()
 
-	if req.From() == nil || req.To() == nil || req.Contact() == nil || req.CSeq() == nil || req.CallID() == nil {
-		s.respond(tx, req, sipmsg.StatusBadRequest, "Bad Request", warning("missing From, To, Contact, CSeq or Call-ID", 399))
-		return
-	}
 	body := req.Body()
 	if len(body) == 0 {
 		s.respond(tx, req, sipmsg.StatusNotAcceptableHere, "Not Acceptable Here",
@@ -547,9 +621,17 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		DTMF:       neg.dtmfPT() != 0,
 		RemoteRTP:  offer.Remote,
 		RemoteAddr: sourceAddr(req),
+		User:       who.user,
+		Entry:      s.entry(who, req),
+		Replaces:   replacedCallID, ReplacesCall: replacedID,
+		EarlyMedia: s.cfg.EarlyMedia,
+	}
+	if who.trunk != nil {
+		call.Trunk = who.trunk.Name
 	}
 	log := s.log.With("call_id", call.ID, "sip_call_id", call.SIPCallID)
-	log.Info("sip invite", "from", call.From, "to", call.To, "codec", neg.Codec.Name, "source", req.Source())
+	log.Info("sip invite", "from", call.From, "to", call.To, "codec", neg.Codec.Name, "source", req.Source(),
+		"trunk", call.Trunk, "entry", call.Entry, "replaces", call.Replaces)
 
 	if err := dlg.Respond(sipmsg.StatusTrying, "Trying", nil); err != nil {
 		log.Info("sip invite gone before 100", "error", err)
@@ -569,6 +651,42 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	defer leg.Close()
 	call.Leg = leg
 
+	now := uint64(time.Now().Unix())
+	st := &callState{srv: s, dlg: dlg, leg: leg, log: log, ip: ip, events: make(chan CallEvent, eventBuffer),
+		neg: neg, remote: offer.Remote, origin: sdpOrigin{ID: now, Version: now}, timer: timer, inviteReq: req,
+		remoteHold: offer.Remote.IP.IsUnspecified() || offer.Direction == "sendonly" || offer.Direction == "inactive"}
+	call.st = st
+	answer, err := buildSDPMux(ip, leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), st.origin,
+		answerDirection(offer.Direction, false), neg.RTCPMux)
+	if err != nil {
+		log.Error("sip answer", "error", err)
+		_ = dlg.Respond(sipmsg.StatusInternalServerError, "Server Internal Error", nil)
+		return
+	}
+	st.answer = answer
+
+	if s.cfg.EarlyMedia {
+		// 183 with our answer: media flows both ways now (RFC 3960), the
+		// handler runs, and Answer sends the 200 with the same SDP.
+		if err := leg.StartWith(neg.startOptions(offer.Remote)); err != nil {
+			log.Error("sip early media", "error", err)
+			_ = dlg.Respond(sipmsg.StatusInternalServerError, "Server Internal Error", nil)
+			return
+		}
+		res := sipmsg.NewResponseFromRequest(dlg.InviteRequest, sipmsg.StatusSessionInProgress, "Session Progress", answer)
+		res.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+		res.AppendHeader(s.contact(req, ip))
+		res.AppendHeader(sipmsg.NewHeader("Allow", allowed))
+		if err := dlg.WriteResponse(res); err != nil {
+			log.Info("sip invite gone before 183", "error", err)
+			return
+		}
+		s.track(dlg, call)
+		defer s.untrack(dlg)
+		s.serve(dlg, call, log)
+		return
+	}
+
 	if err := dlg.Respond(sipmsg.StatusRinging, "Ringing", nil); err != nil {
 		log.Info("sip invite gone before 180", "error", err)
 		return
@@ -576,55 +694,105 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if !s.ring(dlg, req, tx, log) {
 		return
 	}
-
-	now := uint64(time.Now().Unix())
-	st := &callState{srv: s, dlg: dlg, leg: leg, log: log, ip: ip, events: make(chan CallEvent, eventBuffer),
-		neg: neg, remote: offer.Remote, origin: sdpOrigin{ID: now, Version: now}, timer: timer,
-		remoteHold: offer.Remote.IP.IsUnspecified() || offer.Direction == "sendonly" || offer.Direction == "inactive"}
-	call.st = st
-	answer, err := buildSDPVersion(ip, leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), st.origin,
-		answerDirection(offer.Direction, false))
-	if err == nil {
-		err = leg.Start(offer.Remote, neg.Codec, neg.dtmfPT())
-	}
-	if err != nil {
+	if err := leg.StartWith(neg.startOptions(offer.Remote)); err != nil {
 		log.Error("sip answer", "error", err)
 		_ = dlg.Respond(sipmsg.StatusInternalServerError, "Server Internal Error", nil)
 		return
 	}
-	res := sipmsg.NewSDPResponseFromRequest(dlg.InviteRequest, answer)
-	res.AppendHeader(s.contact(req, ip))
+	if err := s.answer(call); err != nil {
+		log.Info("sip call not established", "error", err)
+		return
+	}
+	s.track(dlg, call)
+	defer s.untrack(dlg)
+	s.serve(dlg, call, log)
+}
+
+func (s *Server) track(dlg *sipgo.DialogServerSession, call *InboundCall) {
+	s.mu.Lock()
+	s.calls[dlg.ID] = call
+	s.mu.Unlock()
+}
+
+func (s *Server) untrack(dlg *sipgo.DialogServerSession) {
+	s.mu.Lock()
+	delete(s.calls, dlg.ID)
+	s.mu.Unlock()
+}
+
+// errNoAck means our 200 was never acknowledged.
+var errNoAck = errors.New("no ACK for our 200")
+
+// answer sends the 200 with our SDP answer and waits for the ACK (up to
+// 64*T1). On failure the call is over: it has sent BYE when needed.
+func (s *Server) answer(call *InboundCall) error {
+	st := call.st
+	dlg := st.dlg
+	res := sipmsg.NewSDPResponseFromRequest(dlg.InviteRequest, st.answer)
+	res.AppendHeader(s.contact(st.inviteReq, st.ip))
 	res.AppendHeader(sipmsg.NewHeader("Allow", allowed))
-	for _, h := range timerHeaders(req, timer) {
+	res.AppendHeader(sipmsg.NewHeader("Supported", supported))
+	st.mu.Lock()
+	timer := st.timer
+	st.mu.Unlock()
+	for _, h := range timerHeaders(st.inviteReq, timer) {
 		res.AppendHeader(h)
 	}
 	if err := dlg.WriteResponse(res); err != nil {
 		// Cancelled meanwhile, or no ACK within 64*T1.
-		log.Info("sip call not established", "error", err)
-		if dlg.LoadState() != sipmsg.DialogStateEnded && res.IsSuccess() && dlg.LoadState() >= sipmsg.DialogStateEstablished {
-			s.bye(dlg, log)
+		if dlg.LoadState() != sipmsg.DialogStateEnded && dlg.LoadState() >= sipmsg.DialogStateEstablished {
+			s.bye(dlg, st.log)
 		}
-		return
+		return err
 	}
 	if dlg.LoadState() == sipmsg.DialogStateEstablished {
 		// sipgo gave up waiting for the ACK (64*T1); RFC 3261 13.3.1.4
 		// says to end the session with BYE.
-		log.Info("sip call got no ACK")
-		s.bye(dlg, log)
-		return
+		s.bye(dlg, st.log)
+		return errNoAck
 	}
 	st.mu.Lock()
+	st.answered = true
 	st.refreshedAt = time.Now()
 	st.mu.Unlock()
-	s.mu.Lock()
-	s.calls[dlg.ID] = call
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.calls, dlg.ID)
-		s.mu.Unlock()
-	}()
-	s.serve(dlg, call, log)
+	return nil
+}
+
+// Answer answers a call in early media (Config.EarlyMedia) with 200 and
+// waits for the caller's ACK; on a call already answered it does nothing.
+// It fails when the caller gave up (CANCEL) or never ACKed; the handler
+// should then return.
+func (c *InboundCall) Answer(ctx context.Context) error {
+	if c.st == nil {
+		return errors.New("sip answer: no call state")
+	}
+	st := c.st
+	st.answerMu.Lock()
+	defer st.answerMu.Unlock()
+	st.mu.Lock()
+	done := st.answered
+	st.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("sip answer: %w", context.Cause(ctx))
+	}
+	if err := st.srv.answer(c); err != nil {
+		return fmt.Errorf("sip answer: %w", err)
+	}
+	st.log.Info("sip call answered after early media")
+	return nil
+}
+
+// Answered reports whether the 200 has been sent and acknowledged.
+func (c *InboundCall) Answered() bool {
+	if c.st == nil {
+		return false
+	}
+	c.st.mu.Lock()
+	defer c.st.mu.Unlock()
+	return c.st.answered
 }
 
 // ring waits cfg.RingDelay. It reports false when the caller cancelled
@@ -677,7 +845,11 @@ func (s *Server) serve(dlg *sipgo.DialogServerSession, call *InboundCall, log *s
 	stop := context.AfterFunc(dlg.Context(), func() { cancel(ErrRemoteHangup) })
 	defer stop()
 
-	log.Info("sip call answered")
+	if call.Answered() {
+		log.Info("sip call answered")
+	} else {
+		log.Info("sip call in early media")
+	}
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watched := make(chan struct{})
 	go func() { defer close(watched); call.watch(watchCtx, cancel, s.cfg.RTPTimeout, s.watchTick()) }()
@@ -693,6 +865,20 @@ func (s *Server) serve(dlg *sipgo.DialogServerSession, call *InboundCall, log *s
 	<-watched
 	if dlg.LoadState() == sipmsg.DialogStateEnded {
 		log.Info("sip call ended", "by", "remote")
+		return
+	}
+	if !call.Answered() {
+		// Early media ended without an answer: a final failure instead
+		// of BYE (RFC 3261 has no BYE for an unanswered INVITE we got).
+		code, reason := sipmsg.StatusTemporarilyUnavailable, "Temporarily Unavailable"
+		if errors.Is(context.Cause(ctx), ErrServerClosed) {
+			code, reason = sipmsg.StatusServiceUnavailable, "Service Unavailable"
+		}
+		res := sipmsg.NewResponseFromRequest(dlg.InviteRequest, code, reason, nil)
+		if err := dlg.WriteResponse(res); err != nil {
+			log.Info("sip final response failed", "error", err)
+		}
+		log.Info("sip call ended unanswered", "code", code, "cause", context.Cause(ctx))
 		return
 	}
 	s.bye(dlg, log)

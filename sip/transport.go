@@ -14,7 +14,7 @@ import (
 )
 
 // allowed is our Allow header.
-const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+const allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REFER, NOTIFY"
 
 // validateTransports checks the TLS and WebSocket settings.
 func (c Config) validateTransports() error {
