@@ -21,6 +21,7 @@ import (
 
 type apiFixture struct {
 	srv    *httptest.Server
+	server *Server
 	store  store.Store
 	router *routing.Router
 	admin  string
@@ -39,8 +40,10 @@ func newAPI(t *testing.T) *apiFixture {
 		t.Fatal(err)
 	}
 	ex := map[string][]string{}
+	var cats []string
 	for _, in := range cfg.Intents {
 		ex[in.Name] = in.Examples
+		cats = append(cats, in.Name)
 	}
 	clf, err := ivr.TrainClassifier(ex)
 	if err != nil {
@@ -53,8 +56,8 @@ func newAPI(t *testing.T) *apiFixture {
 		t.Fatal(err)
 	}
 	post := &call.PostCall{Store: st, Scorecard: qa.DefaultScorecard()}
-	s := NewServer(Options{Store: st, Router: rt, Importer: post, NLU: ivr.Simple{C: clf}, Hub: NewHub(nil)})
-	f := &apiFixture{srv: httptest.NewServer(s), store: st, router: rt}
+	s := NewServer(Options{Store: st, Router: rt, Importer: post, NLU: ivr.Simple{C: clf}, Hub: NewHub(nil), Categories: cats})
+	f := &apiFixture{srv: httptest.NewServer(s), server: s, store: st, router: rt}
 	t.Cleanup(f.srv.Close)
 	f.admin = f.login(t, "admin", "admin-password")
 	return f

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -491,8 +492,9 @@ func (s *Server) classify(w http.ResponseWriter, r *http.Request) {
 
 // callerHistory is the caller card: the number's recent calls and tickets.
 func (s *Server) callerHistory(w http.ResponseWriter, r *http.Request) {
-	number := chi.URLParam(r, "number")
-	if number == "" || len(number) > 64 {
+	// chi routes on the raw path, so an encoded "+" (%2B) arrives encoded.
+	number, err := url.PathUnescape(chi.URLParam(r, "number"))
+	if err != nil || number == "" || len(number) > 64 {
 		writeError(w, http.StatusBadRequest, "number: want 1-64 characters")
 		return
 	}

@@ -12,14 +12,19 @@ import (
 
 	"github.com/contactd/contactd/call"
 	"github.com/contactd/contactd/routing"
+	"github.com/contactd/contactd/store"
 )
 
 // Hub fans events out to the WebSocket connections of each user. It is the
-// router's Notifier and the call manager's event sink.
+// router's Notifier and the call manager's event sink. Supervisors and
+// admins also watch everyone: they get every agent's state, call and
+// transcript events with an "agent" field naming whose they are (the
+// wallboard and its angry-caller alerts).
 type Hub struct {
-	log   *slog.Logger
-	mu    sync.Mutex
-	conns map[string]map[*conn]struct{} // username → connections
+	log      *slog.Logger
+	mu       sync.Mutex
+	conns    map[string]map[*conn]struct{} // username → connections
+	watchers map[*conn]string              // supervisor/admin connections → username
 }
 
 type conn struct {
@@ -31,7 +36,7 @@ func NewHub(log *slog.Logger) *Hub {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Hub{log: log, conns: map[string]map[*conn]struct{}{}}
+	return &Hub{log: log, conns: map[string]map[*conn]struct{}{}, watchers: map[*conn]string{}}
 }
 
 var (
@@ -55,9 +60,36 @@ func (h *Hub) send(user string, v any) {
 	}
 }
 
+// watch sends v to every supervisor/admin connection but user's own.
+func (h *Hub) watch(user string, v any) {
+	h.mu.Lock()
+	n := len(h.watchers)
+	h.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		h.log.Error("hub marshal", "err", err)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c, name := range h.watchers {
+		if name == user {
+			continue
+		}
+		select {
+		case c.send <- b:
+		default:
+		}
+	}
+}
+
 // AgentState implements routing.Notifier.
 func (h *Hub) AgentState(user string, st routing.State) {
 	h.send(user, map[string]any{"type": "agent_state", "state": st})
+	h.watch(user, map[string]any{"type": "agent_state", "state": st, "agent": user})
 }
 
 // Offer implements routing.Notifier.
@@ -72,20 +104,32 @@ func (h *Hub) OfferRevoked(user, callID string) {
 }
 
 // Publish implements call.Events.
-func (h *Hub) Publish(user string, ev call.Event) { h.send(user, ev) }
+func (h *Hub) Publish(user string, ev call.Event) {
+	h.send(user, ev)
+	h.watch(user, struct {
+		call.Event
+		Agent string `json:"agent"`
+	}{ev, user})
+}
 
-func (h *Hub) add(user string, c *conn) {
+// add registers c as one of user's connections; supervisors and admins
+// also watch every agent.
+func (h *Hub) add(user, role string, c *conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.conns[user] == nil {
 		h.conns[user] = map[*conn]struct{}{}
 	}
 	h.conns[user][c] = struct{}{}
+	if role == store.RoleSupervisor || role == store.RoleAdmin {
+		h.watchers[c] = user
+	}
 }
 
 func (h *Hub) remove(user string, c *conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	delete(h.watchers, c)
 	delete(h.conns[user], c)
 	if len(h.conns[user]) == 0 {
 		delete(h.conns, user)
@@ -114,7 +158,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	defer ws.CloseNow()
 	c := &conn{send: make(chan []byte, 64)}
-	s.opts.Hub.add(u.Username, c)
+	s.opts.Hub.add(u.Username, u.Role, c)
 	defer s.opts.Hub.remove(u.Username, c)
 	ctx := ws.CloseRead(r.Context())
 	if a, ok := s.opts.Router.Agent(u.Username); ok {

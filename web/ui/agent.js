@@ -6,6 +6,11 @@
 // the caller's audio plays in #remote-audio. ICE is not trickled: the page
 // waits for gathering to finish and posts one complete offer.
 //
+// During a call the page also shows the caller card (history API),
+// knowledge suggestions from the caller's last lines (KB search, debounced),
+// a sentiment pill (sentiment.js), mute and a microphone picker; after it,
+// the drafted ticket in an editable wrap-up form with a disposition.
+//
 // window.contactd mirrors the page state for tests and debugging.
 "use strict";
 
@@ -29,6 +34,16 @@
     lastError: "",
     wsConnected: false,
     ticketId: null,
+    reason: "",
+    muted: false,
+    micDevice: localStorage.getItem("contactd.mic") || "",
+    caller: null, // {number, calls, tickets} for the offered/current call
+    suggestions: [], // knowledge hits {title, heading, passage, score, path}
+    kbSource: "", // "intent" or "transcript": what the suggestions came from
+    kbQuery: "",
+    sentiment: "neutral",
+    wrapup: null, // {callId, ticketId, ticket, saved, error}
+    restored: false, // the call was found again after a page reload
     stats,
   };
   window.contactd = cd;
@@ -43,6 +58,11 @@
   let lastCallId = null;
   let offerTimer = null;
   let callTimer = null;
+  let kbTimer = null;
+  let wrapPoll = null;
+  let restoring = false;
+  const KB_DEBOUNCE_MS = 700;
+  const senti = window.contactdSentiment;
   const baseTitle = document.title;
 
   // ---- errors and notices -------------------------------------------------
@@ -138,6 +158,8 @@
     $("desk").hidden = false;
     renderState();
     connect();
+    listDevices();
+    loadFields();
   }
 
   function signOut(why) {
@@ -189,6 +211,7 @@
     const el = $("state");
     el.textContent = s === "wrapup" ? "wrap-up" : s;
     el.className = "state state-" + s;
+    $("state-reason").textContent = s === "break" && cd.reason ? "(" + humanize(cd.reason) + ")" : "";
     const locked = s === "ringing" || s === "busy";
     $("go-available").disabled = locked || s === "available";
     $("go-break").disabled = locked || s === "break";
@@ -196,8 +219,10 @@
 
   async function goState(s) {
     clearError();
+    const reason = s === "break" ? $("break-reason").value : "";
     try {
-      const res = await api("POST", userPath() + "/state", { state: s });
+      const res = await api("POST", userPath() + "/state", { state: s, reason });
+      cd.reason = reason;
       setState((res && res.state) || s);
     } catch (e) {
       showError("Could not change status: " + e.message);
@@ -259,7 +284,10 @@
   function handle(msg) {
     switch (msg.type) {
       case "agent_state":
+        if (msg.state !== cd.state && msg.state !== "break") cd.reason = "";
         setState(msg.state);
+        if (msg.state === "break" && !cd.reason) loadReason();
+        if (msg.state === "busy" && !cd.callId && !cd.offer) restoreCall();
         break;
       case "offer":
         showOffer(msg);
@@ -282,6 +310,10 @@
         } else if (msg.call_id === lastCallId && msg.ticket_id) {
           cd.ticketId = msg.ticket_id;
           notice("Call ended. Ticket " + msg.ticket_id + " was drafted.");
+        }
+        if (msg.ticket_id && cd.wrapup && cd.wrapup.callId === msg.call_id && !cd.wrapup.ticket) {
+          cd.wrapup.ticketId = msg.ticket_id;
+          fetchWrapTicket();
         }
         break;
       default:
@@ -311,6 +343,7 @@
     $("reject").disabled = false;
     $("offer-panel").hidden = false;
     document.title = "Incoming call · " + baseTitle;
+    loadCaller(cd.offer.from, cd.offer.call_id);
     $("answer").focus();
 
     clearInterval(offerTimer);
@@ -386,15 +419,13 @@
     cd.callId = offer.call_id;
     lastCallId = offer.call_id;
     cd.ticketId = null;
-    cd.transcript = [];
-    $("transcript").replaceChildren();
-    $("transcript-empty").hidden = false;
+    resetCallPanels();
     const mine = () => cd.callId === offer.call_id;
 
     let localMic = null;
     let conn = null;
     try {
-      localMic = await navigator.mediaDevices.getUserMedia({ audio: true });
+      localMic = await openMic();
       if (!mine()) throw null;
       mic = localMic;
       conn = new RTCPeerConnection({ iceServers: [] });
@@ -427,6 +458,8 @@
 
       cd.inCall = true;
       showCall(offer);
+      listDevices();
+      if (offer.intent && offer.intent !== "unknown") suggest(humanize(offer.intent), "intent");
     } catch (e) {
       if (e === null || !mine()) {
         // The call ended while we answered; endCall may have run before
@@ -451,6 +484,8 @@
     $("call-intent").textContent = offer.intent ? humanize(offer.intent) : "not recognised";
     $("call-queue").textContent = offer.queue || "—";
     $("call-media").textContent = cd.pcState;
+    $("call-id").textContent = cd.callId || "";
+    setMuted(false);
     $("call-panel").hidden = false;
     $("hangup").disabled = false;
     document.title = "On a call · " + baseTitle;
@@ -477,6 +512,7 @@
 
   function endCall(ticketId, why) {
     const had = cd.callId !== null || cd.offer !== null;
+    const answered = cd.inCall ? cd.callId : null;
     teardownMedia();
     cd.inCall = false;
     cd.callId = null;
@@ -489,6 +525,9 @@
     if (had && why !== "") {
       notice("Call ended. " + (why || "") + (ticketId ? " Ticket " + ticketId + " was drafted." : ""));
     }
+    cd.restored = false;
+    clearTimeout(kbTimer);
+    if (answered && why !== "") openWrapup(answered, ticketId);
   }
 
   function teardownMedia() {
@@ -516,6 +555,11 @@
     cd.transcript.push(entry);
     const li = document.createElement("li");
     li.className = entry.speaker === "agent" ? "agent" : "caller";
+    if (entry.speaker !== "agent") {
+      if (senti.angryTerms(entry.text).length > 0) li.classList.add("angry");
+      setSentiment(senti.mood(callerLines()));
+      if (msg.call_id === cd.callId) suggestSoon();
+    }
     const who = document.createElement("span");
     who.className = "who";
     who.textContent = (entry.speaker === "agent" ? "You" : "Caller") + " · " + clock(entry.start_ms);
@@ -550,6 +594,366 @@
     return out;
   }
 
+  // ---- caller card --------------------------------------------------------
+
+  async function loadCaller(number, callId) {
+    cd.caller = null;
+    $("caller-number").textContent = number || "";
+    $("caller-body").hidden = true;
+    if (!number) {
+      $("caller-empty").textContent = "Unknown number: no history.";
+      $("caller-empty").hidden = false;
+      return;
+    }
+    $("caller-empty").textContent = "Loading history…";
+    $("caller-empty").hidden = false;
+    let h;
+    try {
+      h = await api("GET", "/api/v1/callers/" + encodeURIComponent(number) + "/history");
+    } catch (e) {
+      $("caller-empty").textContent = "History unavailable: " + e.message;
+      return;
+    }
+    if ((cd.offer && cd.offer.call_id !== callId) || (cd.callId && cd.callId !== callId)) return;
+    const calls = (h.calls || []).filter((c) => c.id !== callId);
+    const tickets = (h.tickets || []).filter((t) => t.call_id !== callId);
+    cd.caller = { number, calls, tickets };
+    const open = tickets.filter((t) => t.status === "open" || t.status === "pending").length;
+    $("caller-summary").textContent = calls.length === 0 ? "First call from this number." :
+      calls.length + " earlier call" + (calls.length === 1 ? "" : "s") + ", " + open + " open ticket" + (open === 1 ? "" : "s") + ".";
+    $("caller-calls").replaceChildren(...calls.slice(0, 5).map((c) => item(
+      humanize(c.intent || "unknown"),
+      fmtDate(c.started_at) + (c.agent ? " · " + c.agent : "") + (c.disposition ? " · " + humanize(c.disposition) : ""))));
+    $("caller-tickets").replaceChildren(...tickets.slice(0, 5).map((t) => item(
+      t.subject || humanize(t.category || "ticket"),
+      t.status + " · " + humanize(t.category || "") + " · " + fmtDate(t.created_at))));
+    if (calls.length === 0) $("caller-calls").replaceChildren(item("None", ""));
+    if (tickets.length === 0) $("caller-tickets").replaceChildren(item("None", ""));
+    $("caller-empty").hidden = true;
+    $("caller-body").hidden = false;
+  }
+
+  function item(title, meta) {
+    const li = document.createElement("li");
+    const b = document.createElement("span");
+    b.textContent = title;
+    li.append(b);
+    if (meta) {
+      const m = document.createElement("span");
+      m.className = "meta";
+      m.textContent = meta;
+      li.append(m);
+    }
+    return li;
+  }
+
+  function fmtDate(s) {
+    if (!s) return "";
+    const d = new Date(s);
+    return isNaN(d) ? "" : d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  }
+
+  // ---- sentiment and knowledge ---------------------------------------------
+
+  function callerLines() {
+    return cd.transcript.filter((e) => e.speaker !== "agent" && e.call_id === (cd.callId || lastCallId)).map((e) => e.text);
+  }
+
+  function setSentiment(m) {
+    cd.sentiment = m;
+    const el = $("sentiment");
+    el.textContent = m;
+    el.className = "pill mood-" + m;
+  }
+
+  function suggestSoon() {
+    clearTimeout(kbTimer);
+    kbTimer = setTimeout(() => {
+      const q = callerLines().slice(-3).join(" ").trim();
+      if (q) suggest(q, "transcript");
+    }, KB_DEBOUNCE_MS);
+  }
+
+  async function suggest(q, source) {
+    const callId = cd.callId;
+    let res;
+    try {
+      res = await api("GET", "/api/v1/kb/search?k=3&q=" + encodeURIComponent(q.slice(0, 1000)));
+    } catch (e) {
+      console.warn("contactd: knowledge search: " + e.message);
+      return;
+    }
+    if (cd.callId !== callId) return;
+    const hits = (res && res.hits) || [];
+    if (hits.length === 0 && cd.suggestions.length > 0) return; // keep the last useful ones
+    cd.suggestions = hits;
+    cd.kbSource = source;
+    cd.kbQuery = q;
+    $("kb-suggestions").replaceChildren(...hits.map((h) => {
+      const li = document.createElement("li");
+      const t = document.createElement("strong");
+      t.textContent = h.title + (h.heading && h.heading !== h.title ? " · " + h.heading : "");
+      const p = document.createElement("p");
+      p.textContent = h.passage;
+      li.append(t, p);
+      return li;
+    }));
+    $("kb-empty").hidden = hits.length > 0;
+  }
+
+  function resetCallPanels() {
+    cd.transcript = [];
+    $("transcript").replaceChildren();
+    $("transcript-empty").hidden = false;
+    cd.suggestions = [];
+    cd.kbSource = "";
+    cd.kbQuery = "";
+    $("kb-suggestions").replaceChildren();
+    $("kb-empty").hidden = false;
+    setSentiment("neutral");
+  }
+
+  // ---- mute and microphone ---------------------------------------------------
+
+  function setMuted(m) {
+    cd.muted = m;
+    if (mic) mic.getAudioTracks().forEach((t) => (t.enabled = !m));
+    $("mute").textContent = m ? "Unmute" : "Mute";
+    $("mute").setAttribute("aria-pressed", String(m));
+  }
+
+  async function openMic() {
+    if (cd.micDevice) {
+      try {
+        return await navigator.mediaDevices.getUserMedia({ audio: { deviceId: { exact: cd.micDevice } } });
+      } catch (e) {
+        if (e.name !== "OverconstrainedError" && e.name !== "NotFoundError") throw e;
+        console.warn("contactd: chosen microphone is gone; using the default");
+      }
+    }
+    return navigator.mediaDevices.getUserMedia({ audio: true });
+  }
+
+  async function listDevices() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
+    let devs;
+    try {
+      devs = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "audioinput");
+    } catch (e) {
+      return;
+    }
+    const sel = $("mic-select");
+    const opts = [new Option("System default", "")];
+    devs.forEach((d, i) => {
+      if (d.deviceId && d.deviceId !== "default") opts.push(new Option(d.label || "Microphone " + (i + 1), d.deviceId));
+    });
+    sel.replaceChildren(...opts);
+    sel.value = opts.some((o) => o.value === cd.micDevice) ? cd.micDevice : "";
+  }
+
+  async function micChosen() {
+    cd.micDevice = $("mic-select").value;
+    localStorage.setItem("contactd.mic", cd.micDevice);
+    if (!pc || !mic) return;
+    try {
+      const next = await openMic();
+      const track = next.getAudioTracks()[0];
+      const sender = pc.getSenders().find((x) => x.track && x.track.kind === "audio");
+      if (sender) await sender.replaceTrack(track);
+      mic.getTracks().forEach((t) => t.stop());
+      mic = next;
+      setMuted(cd.muted);
+      notice("Microphone switched.");
+    } catch (e) {
+      showError("Could not switch the microphone: " + e.message);
+    }
+  }
+
+  // ---- wrap-up ---------------------------------------------------------------
+
+  async function loadFields() {
+    try {
+      const f = await api("GET", "/api/v1/tickets/fields");
+      $("wu-categories").replaceChildren(...(f.categories || []).map((c) => new Option(humanize(c), c)));
+    } catch (e) {
+      console.warn("contactd: ticket fields: " + e.message);
+    }
+  }
+
+  function openWrapup(callId, ticketId) {
+    clearInterval(wrapPoll);
+    cd.wrapup = { callId, ticketId: ticketId || null, ticket: null, saved: false, error: "" };
+    $("wu-ticket-id").textContent = "";
+    $("wu-status-line").textContent = "Drafting the ticket…";
+    $("wu-status-line").hidden = false;
+    $("wrapup-form").hidden = true;
+    $("wrapup-panel").hidden = false;
+    fetchWrapTicket();
+    // The ticket is written a moment after hang-up; call_ended brings its
+    // id, and polling covers a reload or a missed event.
+    let tries = 0;
+    wrapPoll = setInterval(() => {
+      if (!cd.wrapup || cd.wrapup.ticket || ++tries > 30) {
+        clearInterval(wrapPoll);
+        if (cd.wrapup && !cd.wrapup.ticket) $("wu-status-line").textContent = "No ticket was drafted for this call.";
+        return;
+      }
+      fetchWrapTicket();
+    }, 1000);
+  }
+
+  async function fetchWrapTicket() {
+    const w = cd.wrapup;
+    if (!w || w.ticket) return;
+    let t = null;
+    try {
+      if (w.ticketId) {
+        t = await api("GET", "/api/v1/tickets/" + encodeURIComponent(w.ticketId));
+      } else {
+        const res = await api("GET", "/api/v1/tickets?call_id=" + encodeURIComponent(w.callId));
+        t = res && res.tickets && res.tickets[0];
+      }
+    } catch (e) {
+      if (e.status !== 404) console.warn("contactd: ticket: " + e.message);
+      return;
+    }
+    if (!t || cd.wrapup !== w || w.ticket) return;
+    w.ticket = t;
+    w.ticketId = t.id;
+    cd.ticketId = t.id;
+    fillWrapup(t);
+  }
+
+  function fillWrapup(t) {
+    $("wu-ticket-id").textContent = t.id;
+    $("wu-subject").value = t.subject || "";
+    $("wu-summary").value = t.summary || "";
+    $("wu-category").value = t.category || "";
+    $("wu-priority").value = t.priority || "normal";
+    $("wu-status").value = t.status || "open";
+    const disp = (t.tags || []).find((x) => x.startsWith("disposition:"));
+    $("wu-disposition").value = disp ? disp.slice("disposition:".length) : "";
+    const mood = t.sentiment || "neutral";
+    $("wu-sentiment").textContent = mood;
+    $("wu-sentiment").className = "pill mood-" + mood;
+    $("wu-routed").textContent = "Routed as " + humanize(t.category || "unknown") +
+      ". If that was wrong, change the category: it is recorded as a misroute.";
+    $("wu-status-line").hidden = true;
+    $("wrapup-form").hidden = false;
+    $("wu-subject").focus();
+  }
+
+  async function saveWrapup(ev) {
+    ev.preventDefault();
+    const w = cd.wrapup;
+    if (!w || !w.ticket) return;
+    clearError();
+    const body = {
+      subject: $("wu-subject").value.trim(),
+      summary: $("wu-summary").value,
+      category: $("wu-category").value.trim(),
+      priority: $("wu-priority").value,
+      status: $("wu-status").value,
+      disposition: $("wu-disposition").value,
+    };
+    if (!body.subject) return showError("The ticket needs a subject.");
+    if (!body.category) return showError("The ticket needs a category.");
+    if (!body.disposition) return showError("Choose a disposition for the call.");
+    $("wu-save").disabled = true;
+    try {
+      const t = await api("PUT", "/api/v1/tickets/" + encodeURIComponent(w.ticket.id), body);
+      w.ticket = t;
+      w.saved = true;
+      $("wrapup-panel").hidden = true;
+      notice("Ticket " + t.id + " saved.");
+    } catch (e) {
+      w.error = e.message;
+      showError("Could not save the ticket: " + e.message);
+    } finally {
+      $("wu-save").disabled = false;
+    }
+  }
+
+  function skipWrapup() {
+    clearInterval(wrapPoll);
+    $("wrapup-panel").hidden = true;
+    if (cd.wrapup && cd.wrapup.ticketId) notice("Ticket " + cd.wrapup.ticketId + " left as drafted.");
+  }
+
+  // ---- after a reload --------------------------------------------------------
+
+  async function loadReason() {
+    try {
+      const a = await api("GET", userPath());
+      if (a && a.state === "break") {
+        cd.reason = a.reason || "";
+        renderState();
+      }
+    } catch (e) {
+      // The reason is cosmetic.
+    }
+  }
+
+  // restoreCall finds the call the agent is on after a page reload and
+  // shows it again; the audio comes back when the server can reconnect it.
+  async function restoreCall() {
+    if (restoring) return;
+    restoring = true;
+    try {
+      const res = await api("GET", "/api/v1/calls?limit=50");
+      const me = cd.user && cd.user.username;
+      const c = ((res && res.calls) || []).find((x) => x.agent === me && x.answered_at && !x.ended_at);
+      if (!c || cd.callId) return;
+      cd.callId = c.id;
+      lastCallId = c.id;
+      cd.inCall = true;
+      cd.restored = true;
+      resetCallPanels();
+      const offer = { call_id: c.id, from: c.from, intent: c.intent, queue: c.queue };
+      showCall(offer);
+      loadCaller(c.from, c.id);
+      notice("You are still on this call (the page was reloaded).");
+      reconnectAudio(c.id);
+    } catch (e) {
+      console.warn("contactd: restore call: " + e.message);
+    } finally {
+      restoring = false;
+    }
+  }
+
+  async function reconnectAudio(callId) {
+    let conn = null;
+    try {
+      const localMic = await openMic();
+      if (cd.callId !== callId) {
+        localMic.getTracks().forEach((t) => t.stop());
+        return;
+      }
+      mic = localMic;
+      conn = new RTCPeerConnection({ iceServers: [] });
+      pc = conn;
+      conn.onconnectionstatechange = () => {
+        if (pc !== conn) return;
+        cd.pcState = conn.connectionState;
+        $("call-media").textContent = conn.connectionState;
+      };
+      conn.ontrack = (ev) => {
+        $("remote-audio").srcObject = ev.streams[0] || new MediaStream([ev.track]);
+        $("remote-audio").play().catch(() => {});
+      };
+      mic.getAudioTracks().forEach((t) => conn.addTransceiver(t, { direction: "sendrecv", streams: [mic] }));
+      await conn.setLocalDescription(await conn.createOffer());
+      await iceGathered(conn, ICE_GATHER_MS);
+      const res = await api("POST", "/api/v1/calls/" + encodeURIComponent(callId) + "/reconnect", { sdp: conn.localDescription.sdp });
+      if (pc !== conn) return;
+      await conn.setRemoteDescription({ type: "answer", sdp: res.sdp });
+    } catch (e) {
+      if (pc === conn) teardownMedia();
+      $("call-media").textContent = "audio not reconnected";
+      console.warn("contactd: reconnect audio: " + e.message);
+    }
+  }
+
   // ---- wiring -------------------------------------------------------------
 
   $("login-form").addEventListener("submit", signIn);
@@ -559,6 +963,13 @@
   $("answer").addEventListener("click", answer);
   $("reject").addEventListener("click", reject);
   $("hangup").addEventListener("click", hangup);
+  $("mute").addEventListener("click", () => setMuted(!cd.muted));
+  $("mic-select").addEventListener("change", micChosen);
+  $("wrapup-form").addEventListener("submit", saveWrapup);
+  $("wu-skip").addEventListener("click", skipWrapup);
+  if (navigator.mediaDevices && navigator.mediaDevices.addEventListener) {
+    navigator.mediaDevices.addEventListener("devicechange", listDevices);
+  }
 
   if (token) {
     let user = null;
