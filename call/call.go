@@ -149,13 +149,14 @@ func (m *Manager) Serve(ctx context.Context, in Inbound) {
 	m.mu.Unlock()
 	defer m.wg.Done()
 	c := &Call{
-		m:      m,
-		in:     in,
-		log:    m.opts.Log.With("call_id", in.ID),
-		start:  time.Now(),
-		joinCh: make(chan agentJoin), // unbuffered: a join is taken by the owner or refused
-		hangCh: make(chan string, 1),
-		done:   make(chan struct{}),
+		m:        m,
+		in:       in,
+		log:      m.opts.Log.With("call_id", in.ID),
+		start:    time.Now(),
+		joinCh:   make(chan agentJoin), // unbuffered: a join is taken by the owner or refused
+		hangCh:   make(chan string, 1),
+		reconnCh: make(chan reconnect),
+		done:     make(chan struct{}),
 	}
 	m.mu.Lock()
 	m.calls[in.ID] = c
@@ -217,6 +218,34 @@ func (m *Manager) join(callID, agent string, leg media.Leg) error {
 		m.opts.Router.Release(agent)
 		return fmt.Errorf("%w: %s has ended", ErrNoSuchCall, callID)
 	}
+}
+
+// ReconnectWebRTC gives a call whose agent page was reloaded a new WebRTC
+// leg, without dropping the caller (web.Reconnector).
+func (m *Manager) ReconnectWebRTC(ctx context.Context, callID, agent, offerSDP string) (string, error) {
+	c, err := m.call(callID)
+	if err != nil {
+		return "", err
+	}
+	leg, answer, err := m.opts.NewLeg(c.ctx(), offerSDP)
+	if err != nil {
+		return "", fmt.Errorf("call: agent leg: %w", err)
+	}
+	rc := reconnect{agent: agent, leg: leg, reply: make(chan error, 1)}
+	select {
+	case c.reconnCh <- rc:
+	case <-c.done:
+		leg.Close()
+		return "", fmt.Errorf("%w: %s has ended", ErrNoSuchCall, callID)
+	case <-ctx.Done():
+		leg.Close()
+		return "", ctx.Err()
+	}
+	if err := <-rc.reply; err != nil {
+		leg.Close()
+		return "", err
+	}
+	return answer, nil
 }
 
 // Reject is the agent declining an offered call.

@@ -3,6 +3,7 @@ package call
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sort"
@@ -26,9 +27,10 @@ type Call struct {
 	log   *slog.Logger
 	start time.Time
 
-	joinCh chan agentJoin
-	hangCh chan string
-	done   chan struct{}
+	joinCh   chan agentJoin
+	hangCh   chan string
+	reconnCh chan reconnect
+	done     chan struct{}
 
 	ctxMu   sync.Mutex
 	callCtx context.Context
@@ -262,6 +264,7 @@ func (c *Call) bridge(ctx context.Context, j agentJoin) string {
 		c.publish(s)
 	}
 	var legDone <-chan struct{}
+	var lost <-chan time.Time
 	if d, ok := j.leg.(interface{ Done() <-chan struct{} }); ok {
 		legDone = d.Done()
 	}
@@ -272,7 +275,27 @@ func (c *Call) bridge(ctx context.Context, j agentJoin) string {
 		case who := <-c.hangCh:
 			return "agent " + who + " hung up"
 		case <-legDone:
+			// A reloaded agent page reconnects with a new leg; the caller
+			// hears nothing meanwhile but stays on the line.
+			c.log.Info("agent connection lost; waiting for a reconnect", "grace", reconnectGrace)
+			legDone, lost = nil, time.After(reconnectGrace)
+		case <-lost:
 			return "agent connection lost"
+		case rc := <-c.reconnCh:
+			if rc.agent != c.agent {
+				rc.reply <- fmt.Errorf("%w: %s is not on this call", ErrNotYours, rc.agent)
+				continue
+			}
+			old := c.agentLeg
+			c.agentLeg = rc.leg
+			c.mix.setAgent(rc.leg, c.agentASR)
+			old.Close()
+			legDone, lost = nil, nil
+			if d, ok := rc.leg.(interface{ Done() <-chan struct{} }); ok {
+				legDone = d.Done()
+			}
+			c.log.Info("agent reconnected", "agent", rc.agent)
+			rc.reply <- nil
 		case r, ok := <-c.callerResults():
 			c.onCallerResult(r, ok)
 		case r, ok := <-c.agentResults():
@@ -381,6 +404,7 @@ func (c *Call) finish(disposition string) {
 		c.log.Error("store call", "err", err)
 	}
 	sort.SliceStable(c.segs, func(i, j int) bool { return c.segs[i].StartMS < c.segs[j].StartMS })
+	tickets.RedactSegments(c.segs) // no card number, CVV or national ID is stored
 	if err := o.Store.AddSegments(ctx, c.in.ID, c.segs); err != nil {
 		c.log.Error("store transcript", "err", err)
 	}
@@ -491,4 +515,13 @@ func (c *Call) mood() float64 {
 		}
 	}
 	return max(-1, min(1, score/3))
+}
+
+// reconnectGrace is how long a call waits for the agent's page to come back.
+const reconnectGrace = 15 * time.Second
+
+type reconnect struct {
+	agent string
+	leg   media.Leg
+	reply chan error
 }

@@ -115,6 +115,14 @@ func opusCall(ctx context.Context, t *testing.T, s *server, b *webtest.Browser) 
 
 	playDone := answerAndCheckAudio(ctx, t, b, leg, e)
 	<-playDone
+	// A page reload during the call reconnects the agent's audio; the
+	// caller stays on the line.
+	must(t, b.Navigate(s.httpURL+"/agent"))
+	must(t, b.WaitJS(ctx, "window.contactd.inCall && window.contactd.pcState === 'connected'", 20*time.Second))
+	reconnectedAt := time.Now()
+	waitUntil(t, "agent audio after the reload", 15*time.Second, func() bool {
+		return media.RMS(e.since(reconnectedAt.Add(500*time.Millisecond))) > 200
+	})
 	// Let the agent's script play through once so it is transcribed.
 	time.Sleep(8 * time.Second)
 	must(t, c.Hangup(ctx))
