@@ -411,7 +411,7 @@ func (c *Call) finish(disposition string) {
 	if err := o.Store.AddIVRVisits(ctx, c.visits); err != nil {
 		c.log.Error("store ivr visits", "err", err)
 	}
-	tr := transcript.Transcript{CallID: c.in.ID, CallerNumber: c.in.From, Intent: c.rec.Intent,
+	tr := transcript.Transcript{CallID: c.in.ID, CallerNumber: c.in.From, Intent: c.rec.Intent, Agent: c.agent,
 		Segments: c.segs, Incomplete: c.asrFailed}
 	var ticketID string
 	if o.Post != nil {

@@ -4,7 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/contactd/contactd/qa"
@@ -13,12 +17,34 @@ import (
 	"github.com/contactd/contactd/transcript"
 )
 
+// RepeatWindow is how long after a ticket the same customer calling about
+// the same category is a repeat contact.
+const RepeatWindow = 7 * 24 * time.Hour
+
 // PostCall turns a finished call's transcript into a ticket and a QA
 // evaluation and stores both. Live calls and imported ones share it.
+// Transcripts are redacted (cards, CVVs, national IDs) before anything is
+// stored or sent anywhere.
 type PostCall struct {
 	Store     store.Store
 	Scorecard qa.Scorecard
 	Now       func() time.Time
+	// Writer drafts tickets; nil: the embedded writer with default rules.
+	Writer *tickets.Writer
+	// SLA sets due times on new tickets; nil: DefaultSLATargets around the
+	// clock.
+	SLA *tickets.SLAPolicy
+	// BasePriority is each intent's configured priority (when no rule
+	// holds).
+	BasePriority map[string]string
+	// VIP reports whether a caller number belongs to a VIP; nil: nobody.
+	VIP func(number string) bool
+	// RepeatWindow overrides the package's RepeatWindow; negative turns
+	// repeat-contact linking off.
+	RepeatWindow time.Duration
+	// Judge scores the call; nil: the scorecard's rules.
+	Judge qa.Scorer
+	Log   *slog.Logger
 }
 
 // Result names what PostCall wrote.
@@ -26,35 +52,157 @@ type Result struct {
 	CallID       string `json:"call_id"`
 	TicketID     string `json:"ticket_id"`
 	EvaluationID string `json:"evaluation_id"`
+	// Repeat is set when the call was linked to the customer's open
+	// ticket instead of opening a new one.
+	Repeat bool `json:"repeat,omitempty"`
 }
 
-// Process drafts and stores the ticket and evaluation for tr.
+// Process drafts and stores the ticket and evaluation for tr. When the
+// customer (account number, else caller number) has an open ticket of the
+// same category from the last seven days, the call is added to it as a
+// note and its ID is returned instead of a new ticket's.
 func (p *PostCall) Process(ctx context.Context, tr transcript.Transcript) (Result, error) {
-	now := time.Now
-	if p.Now != nil {
-		now = p.Now
+	now := p.now()
+	tr = tickets.RedactTranscript(tr)
+	ctx = tickets.WithActor(ctx, tickets.ActorSystem)
+	opts := tickets.DraftOptions{Now: now, BasePriority: p.BasePriority[tr.Intent]}
+	if p.VIP != nil && tr.CallerNumber != "" {
+		opts.VIP = p.VIP(tr.CallerNumber)
 	}
-	t := tickets.Draft(tr, tickets.DraftOptions{})
-	t.ID, t.CallID = NewID("tkt"), tr.CallID
-	t.CreatedAt, t.UpdatedAt = now(), now()
-	if err := p.Store.CreateTicket(ctx, t); err != nil {
-		return Result{CallID: tr.CallID}, fmt.Errorf("call: store ticket: %w", err)
+	w := p.Writer
+	if w == nil {
+		w = &tickets.Writer{}
 	}
-	e := qa.Score(p.Scorecard, tr)
-	e.ID, e.CallID, e.CreatedAt = NewID("qa"), tr.CallID, now()
+	t := w.Write(ctx, tr, opts)
+	res := Result{CallID: tr.CallID}
+	prev, err := p.openTicket(ctx, t, now)
+	switch {
+	case err == nil:
+		if err := p.link(ctx, prev, t, tr, now); err != nil {
+			return res, err
+		}
+		res.TicketID, res.Repeat = prev.ID, true
+	case errors.Is(err, store.ErrNotFound):
+		t.ID, t.CallID = NewID("tkt"), tr.CallID
+		t.CreatedAt, t.UpdatedAt = now, now
+		if hasAgent(tr) { // the agent answered the customer on the call
+			t.FirstResponseAt = now
+		}
+		sla := p.SLA
+		if sla == nil {
+			sla = &tickets.SLAPolicy{}
+		}
+		sla.Apply(&t)
+		if err := p.Store.CreateTicket(ctx, t); err != nil {
+			return res, fmt.Errorf("call: store ticket: %w", err)
+		}
+		res.TicketID = t.ID
+	default:
+		return res, fmt.Errorf("call: find open ticket: %w", err)
+	}
+	var e qa.Evaluation
+	if p.Judge != nil {
+		e = p.Judge.Score(ctx, p.Scorecard, tr, tr.Agent)
+	} else {
+		e = qa.ScoreCall(p.Scorecard, tr, tr.Agent)
+	}
+	e.ID, e.CallID, e.CreatedAt = NewID("qa"), tr.CallID, now
 	if err := p.Store.CreateEvaluation(ctx, e); err != nil {
-		return Result{CallID: tr.CallID, TicketID: t.ID}, fmt.Errorf("call: store evaluation: %w", err)
+		return res, fmt.Errorf("call: store evaluation: %w", err)
 	}
-	return Result{CallID: tr.CallID, TicketID: t.ID, EvaluationID: e.ID}, nil
+	res.EvaluationID = e.ID
+	return res, nil
+}
+
+// openTicket finds the customer's open ticket of t's category within the
+// repeat window, by account and then by phone number.
+func (p *PostCall) openTicket(ctx context.Context, t tickets.Ticket, now time.Time) (tickets.Ticket, error) {
+	window := p.RepeatWindow
+	if window == 0 {
+		window = RepeatWindow
+	}
+	if window < 0 || t.Category == tickets.CategoryUnknown {
+		return tickets.Ticket{}, store.ErrNotFound
+	}
+	ids := []string{t.Customer.ID}
+	if tel := tickets.CustomerID(t.Customer.Phone, ""); tel != "" && tel != t.Customer.ID {
+		ids = append(ids, tel)
+	}
+	for _, id := range ids {
+		if id == "" {
+			continue
+		}
+		prev, err := p.Store.OpenTicket(ctx, id, t.Category, now.Add(-window))
+		if !errors.Is(err, store.ErrNotFound) {
+			return prev, err
+		}
+	}
+	return tickets.Ticket{}, store.ErrNotFound
+}
+
+// link adds a repeat call to the open ticket prev: a note with the new
+// call's summary, the repeat tag, the higher of the two priorities, newly
+// heard entities and follow-ups.
+func (p *PostCall) link(ctx context.Context, prev, t tickets.Ticket, tr transcript.Transcript, now time.Time) error {
+	body := fmt.Sprintf("Repeat contact (call %s, caller %s, sentiment %s): %s", tr.CallID, tr.CallerNumber, t.Sentiment, t.Summary)
+	if _, err := p.Store.AddTicketNote(ctx, tickets.Note{TicketID: prev.ID, Author: tickets.ActorSystem, Body: body,
+		Internal: true, CreatedAt: now}); err != nil {
+		return fmt.Errorf("call: note repeat contact: %w", err)
+	}
+	if !slices.Contains(prev.Tags, "repeat_contact") {
+		prev.Tags = append(prev.Tags, "repeat_contact")
+	}
+	if tickets.PriorityRank(t.Priority) > tickets.PriorityRank(prev.Priority) {
+		prev.Priority = t.Priority
+	}
+	if prev.Entities == nil {
+		prev.Entities = map[string]string{}
+	}
+	for k, v := range t.Entities {
+		if _, ok := prev.Entities[k]; !ok {
+			prev.Entities[k] = v
+		}
+	}
+	prev.FollowUps = append(prev.FollowUps, t.FollowUps...)
+	if t.Outcome == tickets.OutcomeFollowUp {
+		prev.Outcome = tickets.OutcomeFollowUp
+	}
+	prev.Sentiment, prev.SentimentEnd = t.Sentiment, t.SentimentEnd
+	if prev.Status == tickets.StatusPending || prev.Status == tickets.StatusOnHold {
+		prev.Status = tickets.StatusOpen // the customer is back
+	}
+	prev.UpdatedAt = now
+	if err := p.Store.UpdateTicket(ctx, prev); err != nil {
+		return fmt.Errorf("call: update repeat ticket: %w", err)
+	}
+	if err := p.Store.AddTicketEvents(ctx, []tickets.Event{{TicketID: prev.ID, At: now, Actor: tickets.ActorSystem,
+		Field: tickets.FieldLinkedCall, New: tr.CallID}}); err != nil {
+		return fmt.Errorf("call: record linked call: %w", err)
+	}
+	if p.Log != nil {
+		p.Log.Info("repeat contact linked", "call_id", tr.CallID, "ticket", prev.ID, "customer", prev.Customer.ID)
+	}
+	return nil
+}
+
+func hasAgent(tr transcript.Transcript) bool {
+	for _, s := range tr.Segments {
+		if s.Speaker == transcript.Agent && strings.TrimSpace(s.Text) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Import stores a call recorded elsewhere (a transcript from another PBX)
-// and runs the post-call pipeline on it.
+// and runs the post-call pipeline on it. The transcript is redacted
+// before it is stored.
 func (p *PostCall) Import(ctx context.Context, tr transcript.Transcript, intent string) (Result, error) {
 	if tr.CallID == "" {
 		tr.CallID = NewID("call")
 	}
 	tr.Intent = intent
+	tr = tickets.RedactTranscript(tr)
 	start := p.now()
 	var endMS int64
 	for _, s := range tr.Segments {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -63,6 +64,12 @@ type Config struct {
 	Agents   []Agent  `yaml:"agents"`
 	Shutdown Duration `yaml:"shutdown_grace"`
 	Record   *bool    `yaml:"record"`
+	// Tickets tunes the ticket writer and the helpdesk.
+	Tickets Tickets `yaml:"tickets"`
+	// Webhooks are told about ticket changes.
+	Webhooks []Webhook `yaml:"webhooks"`
+	// QA configures call scoring: the scorecard, company names, the LLM judge.
+	QA QA `yaml:"qa"`
 
 	// Dir is the config file's directory (the built-in demo's for the demo);
 	// ivr.flow and ivr.kb are paths in it.
@@ -92,6 +99,38 @@ type SIP struct {
 	// DigestAlgorithms in order of preference: SHA-256 and/or MD5.
 	DigestAlgorithms []string `yaml:"digest_algorithms"`
 	Guard            Guard    `yaml:"guard"`
+	// OpenInbound takes INVITEs from anyone (default true: the demo, a
+	// lab). false accepts only trunks (allow-list or digest credentials)
+	// and, with the registrar on, registered users; others get 401/403.
+	OpenInbound *bool `yaml:"open_inbound"`
+	// EarlyMedia plays the IVR in early media (183) before answering.
+	EarlyMedia bool `yaml:"early_media"`
+	// Trunks are the carriers/PBXs we take calls from and call out through.
+	Trunks []Trunk `yaml:"trunks"`
+}
+
+// Trunk is one SIP trunk (see package sip's Trunk).
+type Trunk struct {
+	Name     string   `yaml:"name"`
+	Allow    []string `yaml:"allow"`    // source IPs/CIDRs trusted without auth
+	Username string   `yaml:"username"` // digest credentials the trunk authenticates with
+	Password string   `yaml:"password"`
+	// DIDs maps dialled numbers to an entry name; "*" catches the rest.
+	DIDs     map[string]string `yaml:"dids"`
+	Outbound TrunkOutbound     `yaml:"outbound"`
+	// AllowedPrefixes (when set) and BlockedPrefixes limit the numbers
+	// outbound calls may reach (toll fraud).
+	AllowedPrefixes []string `yaml:"allowed_prefixes"`
+	BlockedPrefixes []string `yaml:"blocked_prefixes"`
+}
+
+// TrunkOutbound is where and how calls go out through a trunk.
+type TrunkOutbound struct {
+	URI        string   `yaml:"uri"` // e.g. sip:sip.carrier.example:5060
+	Username   string   `yaml:"username"`
+	Password   string   `yaml:"password"`
+	From       string   `yaml:"from"`       // caller ID user part
+	Requesters []string `yaml:"requesters"` // users allowed to call out; empty: any authenticated user
 }
 
 // Guard is SIP flood and brute-force protection per source address.
@@ -358,6 +397,30 @@ func (c *Config) Validate() error {
 	if c.SIP.MaxCalls < 0 {
 		bad("sip.max_calls", "must not be negative")
 	}
+	trunkNames := map[string]bool{}
+	for i, t := range c.SIP.Trunks {
+		f := fmt.Sprintf("sip.trunks[%d]", i)
+		switch {
+		case t.Name == "":
+			bad(f+".name", "must not be empty")
+		case trunkNames[t.Name]:
+			bad(f+".name", "%q is used twice", t.Name)
+		}
+		trunkNames[t.Name] = true
+		for _, a := range t.Allow {
+			if _, err := netip.ParsePrefix(a); err != nil {
+				if _, err := netip.ParseAddr(a); err != nil {
+					bad(f+".allow", "%q is not an IP address or CIDR", a)
+				}
+			}
+		}
+		if (t.Username == "") != (t.Password == "") {
+			bad(f+".password", "username and password go together")
+		}
+		if u := t.Outbound.URI; u != "" && !strings.HasPrefix(u, "sip:") && !strings.HasPrefix(u, "sips:") {
+			bad(f+".outbound.uri", "want a sip: URI, got %q", u)
+		}
+	}
 	if c.IVR.ConfidenceThreshold < 0 || c.IVR.ConfidenceThreshold > 1 {
 		bad("ivr.confidence_threshold", "must be between 0 and 1, got %v", c.IVR.ConfidenceThreshold)
 	}
@@ -521,6 +584,8 @@ func (c *Config) Validate() error {
 			bad(f+".max_calls", "must be at least 1")
 		}
 	}
+	c.validateTickets(bad, names)
+	c.validateQA(bad)
 	return errors.Join(errs...)
 }
 
@@ -566,4 +631,186 @@ func (c *Config) Phrases() []string {
 		p = append(p, in.Examples...)
 	}
 	return p
+}
+
+// Tickets configures the ticket writer and the helpdesk.
+type Tickets struct {
+	// PriorityRules decide a ticket's priority (the highest rule that
+	// holds wins; none: the intent's priority). Unset: built-in rules
+	// (negative → high, complaint/cancel → high, legal words, outage and
+	// VIP → urgent). An angry caller is never below high either way.
+	PriorityRules []PriorityRule `yaml:"priority_rules"`
+	// RepeatDays: a call from the same customer about the same category
+	// within this many days is added to the open ticket. Default 7; -1 off.
+	RepeatDays int `yaml:"repeat_days"`
+	// SLA targets and the business hours their clocks run in.
+	SLA TicketSLA `yaml:"sla"`
+	// LLM writes subjects and summaries with an OpenAI-compatible chat
+	// endpoint: provider embedded (default) or openai {url, model,
+	// api_key, timeout}.
+	LLM Provider `yaml:"llm"`
+}
+
+// PriorityRule is {if: {sentiment, keywords, categories, vip, repeat}, set: priority}.
+type PriorityRule struct {
+	If  PriorityCondition `yaml:"if"`
+	Set string            `yaml:"set"`
+}
+
+// PriorityCondition holds when every field that is set holds.
+type PriorityCondition struct {
+	Sentiment  string   `yaml:"sentiment"`  // positive | neutral | negative
+	Keywords   []string `yaml:"keywords"`   // any said by caller or agent
+	Categories []string `yaml:"categories"` // intent names
+	VIP        *bool    `yaml:"vip"`
+	Repeat     *bool    `yaml:"repeat"`
+}
+
+// TicketSLA is the SLA targets by priority and the calendar.
+type TicketSLA struct {
+	Timezone string            `yaml:"timezone"`
+	Hours    map[string]string `yaml:"hours"` // as the IVR flow's: "mon-fri": "09:00-17:00"; none: 24x7
+	Holidays []string          `yaml:"holidays"`
+	// Targets by priority; unset priorities take the defaults (urgent
+	// 30m/4h, high 1h/8h, normal 4h/24h, low 8h/40h of business time).
+	Targets map[string]SLATarget `yaml:"targets"`
+}
+
+// SLATarget is the first-response and resolution time in business time.
+type SLATarget struct {
+	FirstResponse Duration `yaml:"first_response"`
+	Resolution    Duration `yaml:"resolution"`
+}
+
+// Webhook is an endpoint told about ticket events, signed with Secret
+// (HMAC-SHA256). Events empty: all (ticket.created, ticket.updated).
+type Webhook struct {
+	URL    string   `yaml:"url"`
+	Secret string   `yaml:"secret"`
+	Events []string `yaml:"events"`
+}
+
+func (c *Config) validateTickets(bad func(field, why string, args ...any), intents map[string]bool) {
+	validPrio := func(p string) bool { return p == "low" || p == "normal" || p == "high" || p == "urgent" }
+	for i, r := range c.Tickets.PriorityRules {
+		f := fmt.Sprintf("tickets.priority_rules[%d]", i)
+		if !validPrio(r.Set) {
+			bad(f+".set", "want low, normal, high or urgent, got %q", r.Set)
+		}
+		switch r.If.Sentiment {
+		case "", "positive", "neutral", "negative":
+		default:
+			bad(f+".if.sentiment", "want positive, neutral or negative, got %q", r.If.Sentiment)
+		}
+		for j, k := range r.If.Keywords {
+			if strings.TrimSpace(k) == "" {
+				bad(fmt.Sprintf("%s.if.keywords[%d]", f, j), "must not be empty")
+			}
+		}
+		for j, cat := range r.If.Categories {
+			if !intents[cat] && cat != "unknown" {
+				bad(fmt.Sprintf("%s.if.categories[%d]", f, j), "%q is not in intents", cat)
+			}
+		}
+		if r.If.Sentiment == "" && len(r.If.Keywords) == 0 && len(r.If.Categories) == 0 && r.If.VIP == nil && r.If.Repeat == nil {
+			bad(f+".if", "empty condition: it would hold for every ticket")
+		}
+	}
+	if c.Tickets.RepeatDays < -1 {
+		bad("tickets.repeat_days", "want days (0: default 7) or -1 (off), got %d", c.Tickets.RepeatDays)
+	}
+	sla := c.Tickets.SLA
+	if sla.Timezone != "" {
+		if _, err := time.LoadLocation(sla.Timezone); err != nil {
+			bad("tickets.sla.timezone", "unknown time zone %q (want an IANA name like Europe/London)", sla.Timezone)
+		}
+	}
+	for _, k := range sortedKeys(sla.Hours) {
+		if !validHours(k, sla.Hours[k]) {
+			bad("tickets.sla.hours."+k, "want days like mon-fri and times like \"09:00-17:00\" (comma-separated, or closed), got %q: %q", k, sla.Hours[k])
+		}
+	}
+	for i, h := range sla.Holidays {
+		if _, err := time.Parse("2006-01-02", h); err != nil {
+			bad(fmt.Sprintf("tickets.sla.holidays[%d]", i), "want a date like 2025-12-25, got %q", h)
+		}
+	}
+	for _, p := range sortedKeys(sla.Targets) {
+		t := sla.Targets[p]
+		if !validPrio(p) {
+			bad("tickets.sla.targets."+p, "want a priority: low, normal, high or urgent")
+		}
+		if t.FirstResponse < 0 || t.Resolution < 0 {
+			bad("tickets.sla.targets."+p, "durations must not be negative")
+		}
+	}
+	switch c.Tickets.LLM.Provider {
+	case "", "embedded":
+	case "openai":
+		if c.Tickets.LLM.Options["url"] == "" || c.Tickets.LLM.Options["model"] == "" {
+			bad("tickets.llm.options", "provider openai needs url and model")
+		}
+		if t := c.Tickets.LLM.Options["timeout"]; t != "" {
+			if _, err := time.ParseDuration(t); err != nil {
+				bad("tickets.llm.options.timeout", "want a duration like \"1500ms\", got %q", t)
+			}
+		}
+	default:
+		bad("tickets.llm.provider", "want embedded or openai, got %q", c.Tickets.LLM.Provider)
+	}
+	for i, w := range c.Webhooks {
+		f := fmt.Sprintf("webhooks[%d]", i)
+		if !strings.HasPrefix(w.URL, "http://") && !strings.HasPrefix(w.URL, "https://") {
+			bad(f+".url", "want an http(s) URL, got %q", w.URL)
+		}
+		if len(w.Secret) < 16 {
+			bad(f+".secret", "want at least 16 characters (it signs the payloads)")
+		}
+		for j, e := range w.Events {
+			if e != "ticket.created" && e != "ticket.updated" {
+				bad(fmt.Sprintf("%s.events[%d]", f, j), "want ticket.created or ticket.updated, got %q", e)
+			}
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// validHours checks one business-hours entry in the IVR's format.
+func validHours(days, spans string) bool {
+	wd := map[string]bool{"mon": true, "tue": true, "wed": true, "thu": true, "fri": true, "sat": true, "sun": true}
+	for _, part := range strings.Split(days, ",") {
+		a, b, isRange := strings.Cut(strings.TrimSpace(strings.ToLower(part)), "-")
+		if !wd[a] || (isRange && !wd[b]) {
+			return false
+		}
+	}
+	spans = strings.TrimSpace(spans)
+	if spans == "closed" {
+		return true
+	}
+	minutes := func(s string) (int, bool) {
+		h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
+		var hh, mm int
+		if _, err := fmt.Sscanf(h+" "+m, "%d %d", &hh, &mm); err != nil || !ok || hh < 0 || hh > 24 || mm < 0 || mm > 59 || hh*60+mm > 1440 {
+			return 0, false
+		}
+		return hh*60 + mm, true
+	}
+	for _, part := range strings.Split(spans, ",") {
+		a, b, ok := strings.Cut(strings.TrimSpace(part), "-")
+		from, ok1 := minutes(a)
+		to, ok2 := minutes(b)
+		if !ok || !ok1 || !ok2 || from >= to {
+			return false
+		}
+	}
+	return true
 }

@@ -175,16 +175,50 @@ type Store interface {
 	AddSegments(ctx context.Context, callID string, segs []transcript.Segment) error
 	Segments(ctx context.Context, callID string) ([]transcript.Segment, error) // in StartMS order
 
+	// CreateTicket stores t, indexes it for search and starts its audit
+	// trail ("created" by tickets.ActorFrom(ctx)).
 	CreateTicket(ctx context.Context, t tickets.Ticket) error
+	// UpdateTicket replaces t; in one transaction it applies
+	// tickets.Lifecycle (first response, solved time) for
+	// tickets.ActorFrom(ctx), records each changed field in the audit trail
+	// and reindexes the ticket. ErrNotFound when absent.
 	UpdateTicket(ctx context.Context, t tickets.Ticket) error
 	Ticket(ctx context.Context, id string) (tickets.Ticket, error)
 	TicketsByCall(ctx context.Context, callID string) ([]tickets.Ticket, error)
 	// TicketsByCaller is the tickets of the caller's calls, newest call first.
 	TicketsByCaller(ctx context.Context, from string, limit int) ([]tickets.Ticket, error)
+	// ListTickets is the helpdesk list: filters and full-text search,
+	// newest first.
+	ListTickets(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, error)
+	// OpenTicket is the customer's newest ticket in category created at
+	// or after since and not solved or closed; ErrNotFound when none.
+	OpenTicket(ctx context.Context, customerID, category string, since time.Time) (tickets.Ticket, error)
+	// AddTicketNote appends a note and a "note" audit event; ErrNotFound
+	// for an unknown ticket. It returns the note's ID.
+	AddTicketNote(ctx context.Context, n tickets.Note) (int64, error)
+	TicketNotes(ctx context.Context, ticketID string) ([]tickets.Note, error) // oldest first
+	// AddTicketEvents appends to audit trails (changes made outside
+	// UpdateTicket, e.g. an SLA breach).
+	AddTicketEvents(ctx context.Context, evs []tickets.Event) error
+	TicketEvents(ctx context.Context, ticketID string) ([]tickets.Event, error) // oldest first
 
 	CreateEvaluation(ctx context.Context, e qa.Evaluation) error
 	Evaluation(ctx context.Context, id string) (qa.Evaluation, error)
 	EvaluationsByCall(ctx context.Context, callID string) ([]qa.Evaluation, error)
+	// ListEvaluations is the QA review queue, newest first.
+	ListEvaluations(ctx context.Context, f EvaluationFilter) ([]EvaluationSummary, error)
+	// OverrideItem applies o to the evaluation (qa.Evaluation.Apply) and
+	// keeps o as a review row, atomically; it returns the new evaluation and
+	// the stored row. ErrNotFound for an absent evaluation.
+	OverrideItem(ctx context.Context, evaluationID string, o qa.Override) (qa.Evaluation, qa.Override, error)
+	Reviews(ctx context.Context, evaluationID string) ([]qa.Override, error) // oldest first
+	AckEvaluation(ctx context.Context, evaluationID string, a qa.Ack) error
+	// SaveCalibration stores one reviewer's calibration, replacing theirs.
+	SaveCalibration(ctx context.Context, c qa.Calibration) error
+	Calibrations(ctx context.Context, evaluationID string) ([]qa.Calibration, error) // by reviewer
+	// QAReport computes the quality and service figures for calls and
+	// evaluations in [from, to); slSeconds is the service-level threshold.
+	QAReport(ctx context.Context, from, to time.Time, slSeconds int) (QAReport, error)
 
 	Close() error
 }

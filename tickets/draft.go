@@ -1,8 +1,10 @@
 package tickets
 
 import (
+	"slices"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -17,6 +19,8 @@ const (
 	EntityAmount        = "amount"   // "49.99"
 	EntityCurrency      = "currency" // ISO 4217, when said
 	EntityEmail         = "email"
+	EntityPhone         = "phone_number" // a number the caller gave, digits only
+	EntityDate          = "date"         // the first date the caller named, 2006-01-02
 )
 
 // Sentiments.
@@ -31,43 +35,74 @@ const CategoryUnknown = "unknown"
 
 // DraftOptions tune Draft. The zero value is ready to use.
 type DraftOptions struct {
-	// VIP makes the ticket urgent.
+	// VIP marks the caller as a VIP (rules with vip: true; by default
+	// urgent).
 	VIP bool
+	// Repeat marks a customer who called about the same thing recently.
+	Repeat bool
 	// Labels names categories in subjects ("order_status" → "Order
 	// status"); missing ones are made from the intent name.
 	Labels map[string]string
-	// HighPriority lists the categories that are high priority whatever
-	// the sentiment; nil means complaint and cancel.
+	// HighPriority lists categories that are high priority whatever the
+	// sentiment, on top of the rules.
 	HighPriority []string
-	// MaxSummary bounds each half of the summary (request, resolution) in
-	// characters; 0 means 240.
+	// Rules decide the priority; nil means DefaultRules.
+	Rules []PriorityRule
+	// BasePriority is the priority when no rule holds (the intent's
+	// configured priority); "" means normal.
+	BasePriority string
+	// Now is when the call happened, for dates said in it ("tomorrow");
+	// zero means time.Now.
+	Now time.Time
+	// MaxSummary bounds each part of the summary in characters; 0 means
+	// 240.
 	MaxSummary int
 }
 
 // Draft writes a ticket from a finished call's transcript: category from
-// the intent, entities from what was said, sentiment from the caller's
-// words, priority, subject, a short extractive summary with card numbers
-// masked, tags, status open and the caller's number. ID, CreatedAt and
-// UpdatedAt are left zero for the store to set.
+// the intent, a sub-category and tags, entities from what was said (spoken
+// digits normalised), sentiment at the start, the end and overall,
+// priority from the rules (an angry caller is never below high), subject,
+// an extractive summary of the problem, what the agent did and the
+// outcome with next steps, follow-ups with due dates, status open and the
+// customer. Card numbers, CVVs and national IDs are masked. ID, CreatedAt
+// and UpdatedAt are left zero for the store to set.
 func Draft(tr transcript.Transcript, opts DraftOptions) Ticket {
+	tr = RedactTranscript(tr)
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	category := strings.TrimSpace(tr.Intent)
 	if category == "" {
 		category = CategoryUnknown
 	}
-	entities := extractEntities(tr)
+	entities := extractEntities(tr, now)
 	sentiment := Sentiment(tr)
+	start, end := SentimentArc(tr)
+	words := allWords(tr)
+	outcome, follow := followUps(tr, now)
 	t := Ticket{
-		CallID:    tr.CallID,
-		Category:  category,
-		Priority:  priority(category, sentiment, opts),
-		Subject:   subject(category, entities, opts),
-		Summary:   summarize(tr, opts),
-		Entities:  entities,
-		Sentiment: sentiment,
-		Status:    StatusOpen,
-		Customer:  Customer{Phone: tr.CallerNumber},
+		CallID:         tr.CallID,
+		Category:       category,
+		SubCategory:    subCategory(category, words),
+		Subject:        subject(category, entities, opts),
+		Entities:       entities,
+		Sentiment:      sentiment,
+		SentimentStart: start,
+		SentimentEnd:   end,
+		Status:         StatusOpen,
+		Customer:       customerOf(tr.CallerNumber, entities),
+		Outcome:        outcome,
+		FollowUps:      follow,
 	}
+	t.Summary = summarize(tr, opts, outcome, follow)
+	f := facts{category: category, sentiment: sentiment, words: words, vip: opts.VIP, repeat: opts.Repeat}
+	t.Priority = priority(f, start, end, opts)
 	t.Tags = []string{category, sentiment}
+	if t.SubCategory != "" {
+		t.Tags = append(t.Tags, t.SubCategory)
+	}
 	keys := make([]string, 0, len(entities))
 	for k := range entities {
 		if k != EntityCurrency {
@@ -76,8 +111,16 @@ func Draft(tr transcript.Transcript, opts DraftOptions) Ticket {
 	}
 	sort.Strings(keys)
 	t.Tags = append(t.Tags, keys...)
+	for _, kt := range keywordTags {
+		if anyPhrase(words, kt.phrases) && !slices.Contains(t.Tags, kt.tag) {
+			t.Tags = append(t.Tags, kt.tag)
+		}
+	}
 	if opts.VIP {
 		t.Tags = append(t.Tags, "vip")
+	}
+	if opts.Repeat {
+		t.Tags = append(t.Tags, "repeat_contact")
 	}
 	if tr.Incomplete {
 		t.Tags = append(t.Tags, "incomplete_transcript")
@@ -85,23 +128,56 @@ func Draft(tr transcript.Transcript, opts DraftOptions) Ticket {
 	return t
 }
 
-func priority(category, sentiment string, opts DraftOptions) string {
-	high := opts.HighPriority
-	if high == nil {
-		high = []string{"complaint", "cancel"}
-	}
+// customerOf keys the customer by account number when one was said, else
+// by the caller's number.
+func customerOf(phone string, e map[string]string) Customer {
+	c := Customer{Phone: phone, AccountNumber: e[EntityAccountNumber]}
 	switch {
-	case opts.VIP:
-		return PriorityUrgent
-	case sentiment == SentimentNegative:
-		return PriorityHigh
+	case c.AccountNumber != "":
+		c.ID = "acct:" + c.AccountNumber
+	case strings.TrimSpace(phone) != "":
+		c.ID = "tel:" + strings.TrimSpace(phone)
 	}
-	for _, c := range high {
-		if c == category {
-			return PriorityHigh
+	return c
+}
+
+// CustomerID is the key Draft gives the customer of a caller number and
+// account number (either may be empty).
+func CustomerID(phone, account string) string {
+	return customerOf(phone, map[string]string{EntityAccountNumber: account}).ID
+}
+
+// priority applies the rules, the high-priority categories and the angry
+// caller's floor: a caller negative overall or at the end of the call, or
+// very negative at its start, is at least high.
+func priority(f facts, start, end string, opts DraftOptions) string {
+	rules := opts.Rules
+	if rules == nil {
+		rules = DefaultRules
+	}
+	base := opts.BasePriority
+	if PriorityRank(base) < 0 {
+		base = PriorityNormal
+	}
+	p := applyRules(rules, base, f)
+	if slices.Contains(opts.HighPriority, f.category) {
+		p = atLeast(p, PriorityHigh)
+	}
+	if f.sentiment == SentimentNegative || end == SentimentNegative || start == SentimentNegative {
+		p = atLeast(p, PriorityHigh)
+	}
+	return p
+}
+
+// allWords is every caller and agent word, in order.
+func allWords(tr transcript.Transcript) []string {
+	var out []string
+	for _, s := range tr.Segments {
+		if s.Speaker == transcript.Caller || s.Speaker == transcript.Agent {
+			out = append(out, wordsOf(s.Text)...)
 		}
 	}
-	return PriorityNormal
+	return out
 }
 
 // Label makes a readable name of a category: "order_status" → "Order
@@ -179,10 +255,13 @@ func mentions(text string, words []string) bool {
 	return false
 }
 
+// phoneKeywords introduce a phone number.
+var phoneKeywords = []string{"phone", "mobile", "cell", "telephone", "landline", "callback"}
+
 // extractEntities finds order and account numbers, an amount and an
 // e-mail address. A number counts as an order or account number when it
 // follows that word, or when the line before it asked for one.
-func extractEntities(tr transcript.Transcript) map[string]string {
+func extractEntities(tr transcript.Transcript, now time.Time) map[string]string {
 	e := map[string]string{}
 	set := func(k, v string) {
 		if _, ok := e[k]; !ok && v != "" {
@@ -218,6 +297,15 @@ func extractEntities(tr transcript.Transcript) map[string]string {
 		}
 		if m, ok := slots.ExtractEmail(l.text); ok {
 			set(EntityEmail, m)
+		}
+		if v, ok := slots.ExtractNumber(l.text, phoneKeywords, 7, 15, true); ok {
+			set(EntityPhone, v)
+		}
+	}
+	for _, s := range spoken(tr, transcript.Caller) {
+		if d, ok := slots.ExtractDate(s.Text, now); ok {
+			set(EntityDate, d.Format("2006-01-02"))
+			break
 		}
 	}
 	return e

@@ -48,15 +48,18 @@ var complaintCall = call("complaint",
 func TestDraftOrderStatus(t *testing.T) {
 	tk := Draft(orderCall, DraftOptions{})
 	want := Ticket{
-		CallID:    "call-1",
-		Category:  "order_status",
-		Priority:  PriorityNormal,
-		Subject:   "Order status – order 58213",
-		Entities:  map[string]string{EntityOrderNumber: "58213"},
-		Sentiment: SentimentPositive,
-		Tags:      []string{"order_status", "positive", "order_number"},
-		Status:    StatusOpen,
-		Customer:  Customer{Phone: "+15551234567"},
+		CallID:         "call-1",
+		Category:       "order_status",
+		SubCategory:    "late_delivery",
+		Priority:       PriorityNormal,
+		Subject:        "Order status – order 58213",
+		Entities:       map[string]string{EntityOrderNumber: "58213"},
+		Sentiment:      SentimentPositive,
+		Tags:           []string{"order_status", "positive", "late_delivery", "order_number"},
+		Status:         StatusOpen,
+		Customer:       Customer{Phone: "+15551234567", ID: "tel:+15551234567"},
+		SentimentStart: SentimentNeutral, SentimentEnd: SentimentPositive,
+		Outcome: OutcomeResolved,
 	}
 	sum := tk.Summary
 	tk.Summary = ""
@@ -111,7 +114,7 @@ func TestDraftBilling(t *testing.T) {
 	if tk.Sentiment != SentimentNeutral || tk.Priority != PriorityNormal {
 		t.Errorf("sentiment %s priority %s", tk.Sentiment, tk.Priority)
 	}
-	wantTags := []string{"billing", "neutral", "amount", "email", "incomplete_transcript"}
+	wantTags := []string{"billing", "neutral", "double_charge", "amount", "email", "refund", "incomplete_transcript"}
 	if !reflect.DeepEqual(tk.Tags, wantTags) {
 		t.Errorf("tags %v, want %v", tk.Tags, wantTags)
 	}
@@ -174,7 +177,7 @@ func TestRedact(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"card 4111 1111 1111 1111 exp 12/27", "card [card ending 1111] exp 12/27"},
 		{"4111-1111-1111-1111", "[card ending 1111]"},
-		{"it's four one one one one one one one one one one one one one one one and cvv one two three", "it's [card ending 1111] and cvv one two three"},
+		{"it's four one one one one one one one one one one one one one one one and cvv one two three", "it's [card ending 1111] and cvv [cvv]"},
 		{"number 4111 1111 1111 1111 123", "number [card ending 1111] 123"},
 		{"order 58213 phone 5551234567", "order 58213 phone 5551234567"},
 		{"4111 1111 1111 1112", "4111 1111 1111 1112"}, // fails Luhn

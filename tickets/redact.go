@@ -1,8 +1,11 @@
 package tickets
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/contactd/contactd/transcript"
 )
 
 // token is a word or digit string of a text with its byte span.
@@ -100,16 +103,76 @@ func onlySeparators(s string) bool {
 	return true
 }
 
-// Redact masks payment card numbers in text, typed ("4111 1111 1111 1111")
-// or spoken digit by digit ("four one one one ..."): any 13 to 19 digits in
-// a row that pass the Luhn check become "[card ending 1111]". Other
-// numbers (orders, phones) are left alone.
+// Keywords that introduce a card security code or a national ID number.
+var (
+	cvvKeywords = [][]string{{"cvv"}, {"cvc"}, {"cv2"}, {"cvv2"}, {"security", "code"}, {"security", "number"},
+		{"three", "digit", "code"}, {"digits", "on", "the", "back"}, {"code", "on", "the", "back"}}
+	nationalIDKeywords = [][]string{{"social", "security"}, {"ssn"}, {"social"}, {"national", "insurance"},
+		{"national", "id"}, {"tax", "id"}, {"sin"}, {"passport"}}
+)
+
+// keywordBefore reports whether one of the phrases ends within window
+// tokens before token i.
+func keywordBefore(toks []token, i, window int, phrases [][]string) bool {
+	for end := i - 1; end >= 0 && end >= i-window; end-- {
+		for _, p := range phrases {
+			if end+1 < len(p) {
+				continue
+			}
+			ok := true
+			for k := range p {
+				if toks[end+1-len(p)+k].text != p[k] {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Redaction marks. Card numbers keep their last four digits, which
+// receipts print too and agents need to tell cards apart.
+const (
+	MaskCVV        = "[cvv]"
+	MaskNationalID = "[national id]"
+)
+
+// Redact masks payment card data and national ID numbers in text, typed
+// or spoken digit by digit:
+//   - 13 to 19 digits in a row that pass the Luhn check (payment cards)
+//     become "[card ending 1111]";
+//   - a 3 or 4 digit code right after "cvv", "security code", "the three
+//     digit code on the back" … becomes "[cvv]";
+//   - a US social security number typed as 123-45-6789, or nine digits
+//     right after "social security", "ssn", "national insurance" …,
+//     becomes "[national id]"; so does a UK National Insurance number
+//     (AB123456C).
+//
+// Other numbers (orders, phones, amounts) are left alone.
 func Redact(text string) string {
 	toks := tokens(text)
 	var b strings.Builder
 	last := 0 // bytes of text already copied
+	mask := func(from, to int, with string) {
+		b.WriteString(text[last:toks[from].start])
+		b.WriteString(with)
+		last = toks[to].end
+	}
 	for i := 0; i < len(toks); {
 		if digitsOf(toks[i].text) == "" {
+			if ninoRE.MatchString(strings.ToUpper(toks[i].text)) || (i+1 < len(toks) && ninoSplit(toks, i, text)) {
+				end := i
+				if !ninoRE.MatchString(strings.ToUpper(toks[i].text)) {
+					end = i + 2
+				}
+				mask(i, end, MaskNationalID)
+				i = end + 1
+				continue
+			}
 			i++
 			continue
 		}
@@ -127,18 +190,93 @@ func Redact(text string) string {
 			}
 			ds := d.String()
 			if len(ds) >= 13 && len(ds) <= 19 && luhn(ds) {
-				b.WriteString(text[last:toks[i].start])
-				b.WriteString("[card ending " + ds[len(ds)-4:] + "]")
-				last = toks[e].end
+				mask(i, e, "[card ending "+ds[len(ds)-4:]+"]")
 				i = e + 1
 				masked = true
 				break
 			}
 		}
-		if !masked {
+		if masked {
+			continue
+		}
+		var d strings.Builder
+		for k := i; k <= j; k++ {
+			d.WriteString(digitsOf(toks[k].text))
+		}
+		ds := d.String()
+		switch {
+		case len(ds) == 9 && (typedSSN(toks, i, j, text) || keywordBefore(toks, i, 6, nationalIDKeywords)):
+			mask(i, j, MaskNationalID)
+			i = j + 1
+		case (len(ds) == 3 || len(ds) == 4) && keywordBefore(toks, i, 6, cvvKeywords):
+			mask(i, j, MaskCVV)
+			i = j + 1
+		default:
 			i++
 		}
 	}
 	b.WriteString(text[last:])
 	return b.String()
+}
+
+// typedSSN reports whether tokens i..j are written 123-45-6789.
+func typedSSN(toks []token, i, j int, text string) bool {
+	return j == i+2 && len(toks[i].text) == 3 && len(toks[i+1].text) == 2 && len(toks[j].text) == 4 &&
+		text[toks[i].end:toks[i+1].start] == "-" && text[toks[i+1].end:toks[j].start] == "-"
+}
+
+// ninoRE is a UK National Insurance number as one token.
+var ninoRE = regexp.MustCompile(`^[A-CEGHJ-PR-TW-Z]{2}[0-9]{6}[A-D]$`)
+
+// ninoSplit reports whether tokens i, i+1, i+2 read "AB 123456 C" (the
+// tokenizer splits letters from digits).
+func ninoSplit(toks []token, i int, text string) bool {
+	if i+2 >= len(toks) {
+		return false
+	}
+	joined := strings.ToUpper(text[toks[i].start:toks[i+2].end])
+	joined = strings.ReplaceAll(joined, " ", "")
+	return len(toks[i].text) == 2 && len(toks[i+1].text) == 6 && len(toks[i+2].text) == 1 &&
+		digitsOf(toks[i+1].text) == toks[i+1].text && ninoRE.MatchString(joined)
+}
+
+// RedactTranscript returns tr with every segment's text redacted; tr's
+// own segments are not modified.
+func RedactTranscript(tr transcript.Transcript) transcript.Transcript {
+	segs := make([]transcript.Segment, len(tr.Segments))
+	for i, s := range tr.Segments {
+		s.Text = Redact(s.Text)
+		segs[i] = s
+	}
+	tr.Segments = segs
+	return tr
+}
+
+// RedactSegments redacts segs in place.
+func RedactSegments(segs []transcript.Segment) {
+	for i := range segs {
+		segs[i].Text = Redact(segs[i].Text)
+	}
+}
+
+// RedactTicket masks card data and national IDs in the ticket's free
+// text: subject, summary, entity values and follow-up actions.
+func RedactTicket(t Ticket) Ticket {
+	t.Subject, t.Summary = Redact(t.Subject), Redact(t.Summary)
+	if t.Entities != nil {
+		e := make(map[string]string, len(t.Entities))
+		for k, v := range t.Entities {
+			e[k] = Redact(v)
+		}
+		t.Entities = e
+	}
+	if t.FollowUps != nil {
+		f := make([]FollowUp, len(t.FollowUps))
+		for i, u := range t.FollowUps {
+			u.Action = Redact(u.Action)
+			f[i] = u
+		}
+		t.FollowUps = f
+	}
+	return t
 }

@@ -105,3 +105,36 @@ func sentimentScore(text string) float64 {
 	}
 	return score
 }
+
+// SentimentArc judges the caller's mood in the first and the last third
+// of their lines (at least one line each). A short stretch needs less to
+// tip: one strong word does it.
+func SentimentArc(tr transcript.Transcript) (start, end string) {
+	var scores []float64
+	for _, s := range tr.Segments {
+		if s.Speaker == transcript.Caller && strings.TrimSpace(s.Text) != "" {
+			scores = append(scores, sentimentScore(s.Text))
+		}
+	}
+	if len(scores) == 0 {
+		return SentimentNeutral, SentimentNeutral
+	}
+	n := max(1, (len(scores)+2)/3)
+	sum := func(xs []float64) float64 {
+		var t float64
+		for _, x := range xs {
+			t += x
+		}
+		return t
+	}
+	judge := func(v float64) string {
+		switch {
+		case v <= negativeAt:
+			return SentimentNegative
+		case v >= 1:
+			return SentimentPositive
+		}
+		return SentimentNeutral
+	}
+	return judge(sum(scores[:n])), judge(sum(scores[len(scores)-n:]))
+}

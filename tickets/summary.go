@@ -119,9 +119,9 @@ func resolution(tr transcript.Transcript) string {
 	return ""
 }
 
-// summarize writes "Caller: <request>. Agent: <resolution>." from the
-// transcript's own words, with card numbers masked.
-func summarize(tr transcript.Transcript, opts DraftOptions) string {
+// summarize writes "Caller: <problem>. Agent: <what the agent did>.
+// Outcome: …" from the transcript's own words, with card data masked.
+func summarize(tr transcript.Transcript, opts DraftOptions, outcome string, follow []FollowUp) string {
 	limit := opts.MaxSummary
 	if limit <= 0 {
 		limit = 240
@@ -140,6 +140,22 @@ func summarize(tr transcript.Transcript, opts DraftOptions) string {
 		parts = append(parts, "No agent took part.")
 	default:
 		parts = append(parts, "No resolution stated.")
+	}
+	switch {
+	case outcome == OutcomeResolved:
+		parts = append(parts, "Outcome: resolved on the call.")
+	case len(follow) > 0 && len(spoken(tr, transcript.Agent)) > 0:
+		steps := make([]string, 0, len(follow))
+		for _, f := range follow {
+			s := strings.TrimSuffix(f.Action, ".")
+			if !f.Due.IsZero() {
+				s += " (due " + f.Due.Format("Mon 2 Jan") + ")"
+			}
+			steps = append(steps, s)
+		}
+		parts = append(parts, "Outcome: follow-up needed. Next steps: "+strings.Join(steps, "; ")+".")
+	default:
+		parts = append(parts, "Outcome: follow-up needed.")
 	}
 	return strings.Join(parts, " ")
 }

@@ -26,6 +26,7 @@ type Segment struct {
 type Transcript struct {
 	CallID       string    `json:"call_id"`
 	CallerNumber string    `json:"caller_number"`
+	Agent        string    `json:"agent,omitempty"` // the agent's username, when one took part
 	Intent       string    `json:"intent,omitempty"`
 	Segments     []Segment `json:"segments"`
 	// Incomplete is set when a recogniser failed during the call.

@@ -106,6 +106,8 @@ func (s *Server) routes() {
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, ui, "index.html") })
 	r.Get("/agent", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, ui, "agent.html") })
 	r.Get("/supervisor", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, ui, "supervisor.html") })
+	r.Get("/helpdesk", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, ui, "helpdesk.html") })
+	r.Get("/qa", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, ui, "qa.html") })
 	r.Get("/{file}", files.ServeHTTP) // agent.js, agent.css, …
 
 	r.Route("/api/v1", func(r chi.Router) {
@@ -114,6 +116,7 @@ func (s *Server) routes() {
 		r.Get("/events", s.events) // token in the query: browsers can't set WS headers
 		r.Group(func(r chi.Router) {
 			r.Use(s.authenticate)
+			r.Use(s.ticketActor) // the audit trail's "who"
 			r.Post("/auth/logout", s.logout)
 			r.Get("/me", s.me)
 			r.With(s.require(store.RoleAdmin)).Post("/users", s.createUser)
@@ -130,15 +133,27 @@ func (s *Server) routes() {
 			r.Post("/calls/{id}/answer", s.answerCall)
 			r.Post("/calls/{id}/reject", s.rejectCall)
 			r.Post("/calls/{id}/hangup", s.hangupCall)
+			r.Post("/calls/{id}/reconnect", s.reconnectCall)
 			r.Get("/callers/{number}/history", s.callerHistory)
 			r.Get("/kb/search", s.searchKB)
 			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleQA)).Get("/ivr/stats", s.ivrStats)
-			r.Get("/tickets", s.listTickets)
+			r.Get("/tickets", s.searchTickets) // call_id=… or the helpdesk's filters and q=
+			r.Get("/tickets/export.csv", s.exportTickets)
+			r.Get("/tickets/helpdesk-fields", s.helpdeskFields)
+			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleAgent)).Patch("/tickets/{id}", s.patchTicket)
+			r.Get("/tickets/{id}/events", s.ticketEvents)
+			r.Get("/tickets/{id}/notes", s.ticketNotes)
+			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleAgent)).Post("/tickets/{id}/notes", s.addTicketNote)
 			r.Get("/tickets/fields", s.ticketFields)
 			r.Get("/tickets/{id}", s.getTicket)
 			r.Put("/tickets/{id}", s.updateTicket)
-			r.Get("/qa/evaluations", s.listEvaluations)
+			r.Get("/qa/evaluations", s.qaListEvaluations)
 			r.Get("/qa/evaluations/{id}", s.getEvaluation)
+			r.Get("/qa/evaluations/{id}/reviews", s.qaReviews)
+			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleQA)).Post("/qa/evaluations/{id}/overrides", s.qaOverride)
+			r.Post("/qa/evaluations/{id}/ack", s.qaAck)
+			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleQA)).Post("/qa/evaluations/{id}/calibrations", s.qaCalibrate)
+			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleQA)).Get("/qa/reports", s.qaReport)
 			r.Post("/nlu/classify", s.classify)
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {

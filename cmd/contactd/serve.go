@@ -28,6 +28,8 @@ import (
 	"github.com/contactd/contactd/sip"
 	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/store/open"
+	"github.com/contactd/contactd/tickets"
+	"github.com/contactd/contactd/tickets/webhook"
 	"github.com/contactd/contactd/tts"
 	_ "github.com/contactd/contactd/tts/espeak" // tts providers register themselves
 	_ "github.com/contactd/contactd/tts/openai"
@@ -119,7 +121,26 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	flow.Log = log
 	warmPrompts(ctx, synth, flow, log)
 
-	post := &call.PostCall{Store: st, Scorecard: qa.DefaultScorecard()}
+	// Ticket changes go out to webhooks (signed, retried, dead-lettered).
+	if len(cfg.Webhooks) > 0 {
+		eps := make([]webhook.Endpoint, 0, len(cfg.Webhooks))
+		for _, w := range cfg.Webhooks {
+			eps = append(eps, webhook.Endpoint{URL: w.URL, Secret: w.Secret, Events: w.Events})
+		}
+		d, err := webhook.New(eps, webhook.Options{Log: log})
+		if err != nil {
+			return err
+		}
+		hookCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
+		hooksDone := make(chan struct{})
+		go func() { defer close(hooksDone); d.Run(hookCtx) }()
+		defer func() { stopHooks(); <-hooksDone; d.Close() }()
+		st = webhook.Wrap(st, d)
+	}
+	post, err := postCall(cfg, st, log)
+	if err != nil {
+		return err
+	}
 	webrtcCfg := media.WebRTCConfig{IncludeLoopback: true, Logger: log}
 	manager := call.NewManager(call.Options{
 		Store: st, Router: router, ASR: rec, TTS: synth, Voices: voices, NLU: nlu, Flow: flow,
@@ -141,6 +162,14 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if cfg.SIP.MediaIP != "" {
 		sipCfg.MediaIP = net.ParseIP(cfg.SIP.MediaIP)
 	}
+	sipCfg.RestrictInbound = cfg.SIP.OpenInbound != nil && !*cfg.SIP.OpenInbound
+	sipCfg.EarlyMedia = cfg.SIP.EarlyMedia
+	for _, t := range cfg.SIP.Trunks {
+		sipCfg.Trunks = append(sipCfg.Trunks, sip.Trunk{Name: t.Name, Allow: t.Allow, Username: t.Username, Password: t.Password,
+			DIDs: t.DIDs, AllowedPrefixes: t.AllowedPrefixes, BlockedPrefixes: t.BlockedPrefixes,
+			Outbound: sip.TrunkOutbound{URI: t.Outbound.URI, Username: t.Outbound.Username, Password: t.Outbound.Password,
+				From: t.Outbound.From, Requesters: t.Outbound.Requesters}})
+	}
 	sipSrv, err := sip.NewServer(sipCfg, sip.HandlerFunc(func(ctx context.Context, c *sip.InboundCall) {
 		manager.Serve(ctx, call.Inbound{ID: string(c.ID), From: c.From, To: c.To, Leg: c.Leg, Events: c.Events()})
 	}))
@@ -151,7 +180,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	router.SetNotifier(notifiers{hub, manager.PhoneNotifier(deskPhones{sipSrv})})
 	defer manager.StopPhones()
 
-	api := web.NewServer(web.Options{Store: st, Router: router, Calls: manager, Importer: post, NLU: nlu, Hub: hub, KB: knowledge(library),
+	api := web.NewServer(web.Options{Store: st, Router: router, Calls: manager, Importer: post, NLU: nlu, Hub: hub, KB: knowledge(library), Categories: intentNames(cfg),
 		DataDir: cfg.DataDir, Log: log, SIPRealm: sipRealm(cfg),
 		Ready: func() bool { return sipReady.Load() && httpReady.Load() }})
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
@@ -421,4 +450,72 @@ func knowledge(l *kb.Library) web.Knowledge {
 		return nil
 	}
 	return l
+}
+
+// intentNames are the ticket categories agents may choose at wrap-up.
+func intentNames(cfg *config.Config) []string {
+	names := make([]string, 0, len(cfg.Intents)+1)
+	for _, in := range cfg.Intents {
+		names = append(names, in.Name)
+	}
+	return append(names, "unknown")
+}
+
+// postCall builds the post-call pipeline from the config: the ticket
+// writer (priority rules, optional LLM), SLA calendar, repeat-contact
+// window, and the QA scorecard (optional LLM judge).
+func postCall(cfg *config.Config, st store.Store, log *slog.Logger) (*call.PostCall, error) {
+	w := &tickets.Writer{Log: log, Options: tickets.DraftOptions{Labels: map[string]string{}}}
+	for _, in := range cfg.Intents {
+		if in.MenuLabel != "" {
+			w.Options.Labels[in.Name] = in.MenuLabel
+		}
+	}
+	for _, r := range cfg.Tickets.PriorityRules {
+		w.Options.Rules = append(w.Options.Rules, tickets.PriorityRule{Set: r.Set, If: tickets.Condition{
+			Sentiment: r.If.Sentiment, Keywords: r.If.Keywords, Categories: r.If.Categories, VIP: r.If.VIP, Repeat: r.If.Repeat}})
+	}
+	if cfg.Tickets.LLM.Provider == "openai" {
+		o := cfg.Tickets.LLM.Options
+		l := &tickets.LLM{URL: o["url"], Model: o["model"], APIKey: o["api_key"]}
+		if l.APIKey == "" {
+			l.APIKey = os.Getenv("CONTACTD_OPENAI_API_KEY")
+		}
+		if t, err := time.ParseDuration(o["timeout"]); err == nil {
+			l.Timeout = t
+		}
+		w.LLM = l
+	}
+	cal, err := tickets.NewCalendar(cfg.Tickets.SLA.Timezone, cfg.Tickets.SLA.Hours, cfg.Tickets.SLA.Holidays)
+	if err != nil {
+		return nil, fmt.Errorf("tickets.sla: %w", err)
+	}
+	targets := map[string]tickets.SLATarget{}
+	for p, t := range tickets.DefaultSLATargets {
+		targets[p] = t
+	}
+	for p, t := range cfg.Tickets.SLA.Targets {
+		targets[p] = tickets.SLATarget{FirstResponse: t.FirstResponse.D(), Resolution: t.Resolution.D()}
+	}
+	base := map[string]string{}
+	for _, in := range cfg.Intents {
+		base[in.Name] = in.Priority
+	}
+	post := &call.PostCall{Store: st, Scorecard: cfg.QA.ActiveScorecard(), Writer: w, Log: log,
+		SLA: &tickets.SLAPolicy{Calendar: cal, Targets: targets}, BasePriority: base}
+	switch {
+	case cfg.Tickets.RepeatDays < 0:
+		post.RepeatWindow = -1
+	case cfg.Tickets.RepeatDays > 0:
+		post.RepeatWindow = time.Duration(cfg.Tickets.RepeatDays) * 24 * time.Hour
+	}
+	if o, ok := cfg.QA.LLMOptions(); ok {
+		o.Log = log
+		j, err := qa.NewLLM(o)
+		if err != nil {
+			return nil, fmt.Errorf("qa.llm: %w", err)
+		}
+		post.Judge = j
+	}
+	return post, nil
 }

@@ -24,8 +24,14 @@ var migrations embed.FS
 const migrationLockKey = 0x636f6e7461637464
 
 var dialect = sqlstore.Dialect{
-	Name:          "postgres",
-	NullsLast:     " NULLS LAST",
+	Name:      "postgres",
+	NullsLast: " NULLS LAST",
+	ForUpdate: " FOR UPDATE",
+	FTSMatch:  `search @@ plainto_tsquery('english', %s)`,
+	IndexTicket: func(ctx context.Context, tx sqlstore.DB, id, doc string) error {
+		_, err := tx.Exec(ctx, `UPDATE tickets SET search = to_tsvector('english', $2) WHERE id = $1`, id, doc)
+		return err
+	},
 	TextCast:      "::text",
 	MigrationLock: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", migrationLockKey),
 	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (

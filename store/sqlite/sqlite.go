@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"modernc.org/sqlite"
 
@@ -30,7 +31,16 @@ var migrations embed.FS
 
 // dialect is SQLite's side of the shared SQL.
 var dialect = sqlstore.Dialect{
-	Name: "sqlite",
+	Name:     "sqlite",
+	FTSMatch: `id IN (SELECT ticket_id FROM tickets_fts WHERE tickets_fts MATCH %s)`,
+	FTSQuery: ftsQuery,
+	IndexTicket: func(ctx context.Context, tx sqlstore.DB, id, doc string) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM tickets_fts WHERE ticket_id = $1`, id); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO tickets_fts (ticket_id, doc) VALUES ($1, $2)`, id, doc)
+		return err
+	},
 	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
@@ -106,6 +116,16 @@ func openFile(ctx context.Context, path string, log *slog.Logger) (store.Store, 
 	return sqlstore.New(db, dialect, func() error {
 		return errors.Join(r.Close(), w.Close())
 	}), nil
+}
+
+// ftsQuery turns search words into an FTS5 query: every word must occur
+// (as a prefix), and nothing the user types is FTS5 syntax.
+func ftsQuery(q string) string {
+	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	for i, w := range words {
+		words[i] = `"` + w + `"*`
+	}
+	return strings.Join(words, " ")
 }
 
 func mustSub(f fs.FS, dir string) fs.FS {

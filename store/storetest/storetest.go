@@ -42,7 +42,11 @@ func Run(t *testing.T, open Opener) {
 		{"Segments", testSegments},
 		{"ConcurrentSegments", testConcurrentSegments},
 		{"Tickets", testTickets},
+		{"TicketFields", testTicketFields},
+		{"Helpdesk", testHelpdesk},
+		{"TicketAudit", testTicketAudit},
 		{"Evaluations", testEvaluations},
+		{"QAReviews", testQAReviews},
 		{"Reopen", testReopen},
 		{"CancelledContext", testCancelledContext},
 	}
@@ -504,7 +508,7 @@ func testTickets(t *testing.T, open Opener) {
 		must(t, s.CreateTicket(c, x), "CreateTicket "+x.ID)
 	}
 	norm := func(x tickets.Ticket) tickets.Ticket {
-		x.CreatedAt, x.UpdatedAt = ms(x.CreatedAt), ms(x.UpdatedAt)
+		x.CreatedAt, x.UpdatedAt, x.SolvedAt = ms(x.CreatedAt), ms(x.UpdatedAt), ms(x.SolvedAt)
 		return x
 	}
 	for _, x := range []tickets.Ticket{tk, empty, bare} {
@@ -528,6 +532,7 @@ func testTickets(t *testing.T, open Opener) {
 	must(t, s.UpdateTicket(c, tk), "UpdateTicket")
 	got, err = s.Ticket(c, "t1")
 	must(t, err, "Ticket after update")
+	tk.SolvedAt = tk.UpdatedAt // solving stops the resolution clock
 	equal(t, got, norm(tk), "Ticket after update")
 
 	byCall, err := s.TicketsByCall(c, "c1")

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +31,18 @@ type Dialect struct {
 	MigrationLock string
 	// MigrationsTable creates schema_migrations if it does not exist.
 	MigrationsTable string
+	// ForUpdate follows a SELECT that reads a row about to be changed in
+	// the same transaction (" FOR UPDATE"; empty where the writer already
+	// holds the database lock).
+	ForUpdate string
+	// FTSMatch is a WHERE condition matching tickets against a search
+	// query; %s is the query's parameter.
+	FTSMatch string
+	// FTSQuery turns a user's search words into the parameter FTSMatch
+	// takes; nil passes them as they are. "" means nothing searchable.
+	FTSQuery func(string) string
+	// IndexTicket stores a ticket's searchable text inside tx.
+	IndexTicket func(ctx context.Context, tx DB, id, doc string) error
 	// TextCast follows a JSON column to read it as text ("::text" for
 	// jsonb; empty where JSON is stored as TEXT).
 	TextCast string
@@ -553,12 +567,24 @@ func (s *Store) Segments(ctx context.Context, callID string) ([]transcript.Segme
 
 // ---- tickets ----
 
-const ticketCols = `id, call_id, category, priority, subject, summary, entities, sentiment, tags, status, customer, created_at, updated_at`
+const ticketCols = `id, call_id, category, priority, subject, summary, entities, sentiment, tags, status, customer, created_at, updated_at, ` +
+	`sub_category, sentiment_start, sentiment_end, outcome, follow_ups, assignee, team, customer_id, customer_phone, ` +
+	`first_response_due, resolution_due, first_response_at, solved_at`
 
 func scanTicket(r Row) (tickets.Ticket, error) {
 	var t tickets.Ticket
+	var custID, custPhone string
 	err := r.Scan(&t.ID, &t.CallID, &t.Category, &t.Priority, &t.Subject, &t.Summary, jsonCol{&t.Entities},
-		&t.Sentiment, jsonCol{&t.Tags}, &t.Status, jsonCol{&t.Customer}, NullTime{&t.CreatedAt}, NullTime{&t.UpdatedAt})
+		&t.Sentiment, jsonCol{&t.Tags}, &t.Status, jsonCol{&t.Customer}, NullTime{&t.CreatedAt}, NullTime{&t.UpdatedAt},
+		&t.SubCategory, &t.SentimentStart, &t.SentimentEnd, &t.Outcome, jsonCol{&t.FollowUps}, &t.Assignee, &t.Team,
+		&custID, &custPhone, NullTime{&t.FirstResponseDue}, NullTime{&t.ResolutionDue}, NullTime{&t.FirstResponseAt},
+		NullTime{&t.SolvedAt})
+	for i := range t.FollowUps {
+		if !t.FollowUps[i].Due.IsZero() {
+			t.FollowUps[i].Due = t.FollowUps[i].Due.UTC()
+		}
+	}
+	t.Breached = t.SLABreached(time.Now())
 	return t, err
 }
 
@@ -575,12 +601,96 @@ func ticketArgs(t tickets.Ticket) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	fu, err := encodeJSON(t.FollowUps)
+	if err != nil {
+		return nil, err
+	}
 	return []any{t.ID, t.CallID, t.Category, t.Priority, t.Subject, t.Summary, ents, t.Sentiment, tags,
-		t.Status, cust, Time(t.CreatedAt), Time(t.UpdatedAt)}, nil
+		t.Status, cust, Time(t.CreatedAt), Time(t.UpdatedAt),
+		t.SubCategory, t.SentimentStart, t.SentimentEnd, t.Outcome, fu, t.Assignee, t.Team,
+		t.Customer.ID, t.Customer.Phone, Time(t.FirstResponseDue), Time(t.ResolutionDue), Time(t.FirstResponseAt),
+		Time(t.SolvedAt)}, nil
+}
+
+// placeholders returns "$from, …, $to".
+func placeholders(from, to int) string {
+	var b strings.Builder
+	for i := from; i <= to; i++ {
+		if i > from {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", i)
+	}
+	return b.String()
+}
+
+// ticketDoc is the searchable text of a ticket and its notes.
+func ticketDoc(t tickets.Ticket, notes []string) string {
+	parts := []string{t.Subject, t.Summary, t.Category, t.SubCategory, t.Customer.Phone, t.Customer.AccountNumber,
+		t.Assignee, t.Team, strings.Join(t.Tags, " ")}
+	for _, k := range sortedKeys(t.Entities) {
+		parts = append(parts, t.Entities[k])
+	}
+	for _, f := range t.FollowUps {
+		parts = append(parts, f.Action)
+	}
+	parts = append(parts, notes...)
+	return strings.Join(parts, " ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// reindex rewrites the ticket's search document inside tx.
+func (s *Store) reindex(ctx context.Context, tx DB, t tickets.Ticket) error {
+	if s.d.IndexTicket == nil {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT body FROM ticket_notes WHERE ticket_id = $1 ORDER BY id`, t.ID)
+	if err != nil {
+		return err
+	}
+	notes, err := collect(rows, func(r Row) (string, error) {
+		var b string
+		err := r.Scan(&b)
+		return b, err
+	})
+	if err != nil {
+		return err
+	}
+	return s.d.IndexTicket(ctx, tx, t.ID, ticketDoc(t, notes))
+}
+
+func insertEvents(ctx context.Context, tx DB, evs []tickets.Event) error {
+	for _, e := range evs {
+		if _, err := tx.Exec(ctx, `INSERT INTO ticket_events (ticket_id, at, actor, field, old_value, new_value)
+			VALUES ($1, $2, $3, $4, $5, $6)`, e.TicketID, Time(e.At), e.Actor, e.Field, e.Old, e.New); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eventTime is when a change to t happened: its UpdatedAt, else now.
+func eventTime(t tickets.Ticket) time.Time {
+	if !t.UpdatedAt.IsZero() {
+		return t.UpdatedAt
+	}
+	if !t.CreatedAt.IsZero() {
+		return t.CreatedAt
+	}
+	return time.Now()
 }
 
 // CreateTicket inserts t, generating an ID when t.ID is empty; a taken ID
-// is store.ErrConflict.
+// is store.ErrConflict. It indexes the ticket for search and starts its
+// audit trail with a "created" event by tickets.ActorFrom(ctx).
 func (s *Store) CreateTicket(ctx context.Context, t tickets.Ticket) error {
 	if t.ID == "" {
 		t.ID = newID()
@@ -589,22 +699,42 @@ func (s *Store) CreateTicket(ctx context.Context, t tickets.Ticket) error {
 	if err != nil {
 		return fmt.Errorf("store: create ticket %q: %w", t.ID, err)
 	}
-	_, err = s.db.Exec(ctx, `INSERT INTO tickets (`+ticketCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, args...)
-	return wrap(err, "store: create ticket %q", t.ID)
+	return wrap(s.db.InTx(ctx, func(tx DB) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO tickets (`+ticketCols+`) VALUES (`+placeholders(1, len(args))+`)`, args...); err != nil {
+			return err
+		}
+		ev := tickets.Event{TicketID: t.ID, At: eventTime(t), Actor: tickets.ActorFrom(ctx), Field: "created", New: t.Status}
+		if err := insertEvents(ctx, tx, []tickets.Event{ev}); err != nil {
+			return err
+		}
+		return s.reindex(ctx, tx, t)
+	}), "store: create ticket %q", t.ID)
 }
 
 // UpdateTicket replaces every field of the ticket t.ID; an absent ticket is
-// store.ErrNotFound.
+// store.ErrNotFound. In the same transaction it runs tickets.Lifecycle
+// (first response, solved time) for tickets.ActorFrom(ctx), records every
+// changed field in the audit trail and reindexes the ticket for search.
 func (s *Store) UpdateTicket(ctx context.Context, t tickets.Ticket) error {
-	args, err := ticketArgs(t)
-	if err != nil {
-		return fmt.Errorf("store: update ticket %q: %w", t.ID, err)
-	}
-	n, err := s.db.Exec(ctx, `UPDATE tickets SET call_id = $2, category = $3, priority = $4, subject = $5,
-		summary = $6, entities = $7, sentiment = $8, tags = $9, status = $10, customer = $11, created_at = $12,
-		updated_at = $13 WHERE id = $1`, args...)
-	return notFound(n, err, "store: update ticket %q", t.ID)
+	return wrap(s.db.InTx(ctx, func(tx DB) error {
+		old, err := scanTicket(tx.QueryRow(ctx, qTicket+s.d.ForUpdate, t.ID))
+		if err != nil {
+			return err
+		}
+		actor, at := tickets.ActorFrom(ctx), eventTime(t)
+		tickets.Lifecycle(old, &t, actor, at)
+		args, err := ticketArgs(t)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE tickets SET (`+ticketCols+`) = (`+placeholders(1, len(args))+`) WHERE id = $1`, args...); err != nil {
+			return err
+		}
+		if err := insertEvents(ctx, tx, tickets.Diff(old, t, actor, at)); err != nil {
+			return err
+		}
+		return s.reindex(ctx, tx, t)
+	}), "store: update ticket %q", t.ID)
 }
 
 // Ticket returns the ticket with the given ID.
@@ -613,24 +743,212 @@ func (s *Store) Ticket(ctx context.Context, id string) (tickets.Ticket, error) {
 	return t, wrap(err, "store: ticket %q", id)
 }
 
-// TicketsByCall returns the call's tickets, oldest first.
+// TicketsByCall returns the call's tickets, oldest first: those written
+// from it and those it was linked to as a repeat contact.
 func (s *Store) TicketsByCall(ctx context.Context, callID string) ([]tickets.Ticket, error) {
 	rows, err := s.db.Query(ctx, qTicketsByCall, callID)
 	if err != nil {
 		return nil, wrap(err, "store: tickets of call %q", callID)
 	}
 	ts, err := collect(rows, scanTicket)
-	return ts, wrap(err, "store: tickets of call %q", callID)
+	if err != nil {
+		return nil, wrap(err, "store: tickets of call %q", callID)
+	}
+	rows, err = s.db.Query(ctx, qLinkedTickets, callID, tickets.FieldLinkedCall)
+	if err != nil {
+		return nil, wrap(err, "store: tickets linked to call %q", callID)
+	}
+	linked, err := collect(rows, scanTicket)
+	if err != nil {
+		return nil, wrap(err, "store: tickets linked to call %q", callID)
+	}
+	for _, l := range linked {
+		if !slices.ContainsFunc(ts, func(t tickets.Ticket) bool { return t.ID == l.ID }) {
+			ts = append(ts, l)
+		}
+	}
+	sort.SliceStable(ts, func(i, j int) bool {
+		if !ts[i].CreatedAt.Equal(ts[j].CreatedAt) {
+			return ts[i].CreatedAt.Before(ts[j].CreatedAt)
+		}
+		return ts[i].ID < ts[j].ID
+	})
+	return ts, nil
+}
+
+// ListTickets returns the tickets f selects, newest first.
+func (s *Store) ListTickets(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	eq := func(col, v string) {
+		if v != "" {
+			where = append(where, col+" = "+arg(v))
+		}
+	}
+	eq("status", f.Status)
+	eq("category", f.Category)
+	eq("priority", f.Priority)
+	eq("assignee", f.Assignee)
+	eq("team", f.Team)
+	if f.Customer != "" {
+		p := arg(f.Customer)
+		where = append(where, "(customer_id = "+p+" OR customer_phone = "+p+")")
+	}
+	if !f.From.IsZero() {
+		where = append(where, "created_at >= "+arg(Time(f.From)))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "created_at < "+arg(Time(f.To)))
+	}
+	if q := strings.TrimSpace(f.Query); q != "" {
+		mq := q
+		if s.d.FTSQuery != nil {
+			mq = s.d.FTSQuery(q)
+		}
+		if mq == "" {
+			return []tickets.Ticket{}, nil
+		}
+		where = append(where, fmt.Sprintf(s.d.FTSMatch, arg(mq)))
+	}
+	if f.Breached {
+		at := f.BreachedAt
+		if at.IsZero() {
+			at = time.Now()
+		}
+		p := arg(Time(at))
+		where = append(where, "((first_response_due < "+p+" AND first_response_at IS NULL) OR (resolution_due < "+p+
+			" AND solved_at IS NULL) OR first_response_at > first_response_due OR solved_at > resolution_due)")
+	}
+	q := `SELECT ` + ticketCols + ` FROM tickets`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY created_at DESC` + s.d.NullsLast + `, id DESC LIMIT ` + arg(limitOr(f.Limit)) + ` OFFSET ` + arg(max(f.Offset, 0))
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, wrap(err, "store: list tickets")
+	}
+	ts, err := collect(rows, scanTicket)
+	if ts == nil && err == nil {
+		ts = []tickets.Ticket{}
+	}
+	return ts, wrap(err, "store: list tickets")
+}
+
+// OpenTicket returns the customer's newest ticket in category created at
+// or after since that is not solved or closed; store.ErrNotFound when
+// there is none. Repeat contacts are linked to it.
+func (s *Store) OpenTicket(ctx context.Context, customerID, category string, since time.Time) (tickets.Ticket, error) {
+	if customerID == "" {
+		return tickets.Ticket{}, fmt.Errorf("store: open ticket: empty customer: %w", store.ErrNotFound)
+	}
+	t, err := scanTicket(s.db.QueryRow(ctx, qOpenTicket(s.d), customerID, category, Time(since),
+		tickets.StatusSolved, tickets.StatusClosed))
+	return t, wrap(err, "store: open %s ticket of %q", category, customerID)
+}
+
+// AddTicketNote appends a note (ID and CreatedAt set when zero), records
+// a "note" event by its author and reindexes the ticket. An unknown ticket
+// is store.ErrNotFound. It returns the note's ID.
+func (s *Store) AddTicketNote(ctx context.Context, n tickets.Note) (int64, error) {
+	if strings.TrimSpace(n.Body) == "" {
+		return 0, errors.New("store: add ticket note: empty body")
+	}
+	if n.CreatedAt.IsZero() {
+		n.CreatedAt = time.Now()
+	}
+	var id int64
+	err := s.db.InTx(ctx, func(tx DB) error {
+		t, err := scanTicket(tx.QueryRow(ctx, qTicket+s.d.ForUpdate, n.TicketID))
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO ticket_notes (ticket_id, author, body, internal, created_at)
+			VALUES ($1, $2, $3, $4, $5) RETURNING id`, n.TicketID, n.Author, n.Body, n.Internal, Time(n.CreatedAt)).Scan(&id); err != nil {
+			return err
+		}
+		kind := "public"
+		if n.Internal {
+			kind = "internal"
+		}
+		ev := tickets.Event{TicketID: n.TicketID, At: n.CreatedAt, Actor: n.Author, Field: "note", New: kind}
+		if err := insertEvents(ctx, tx, []tickets.Event{ev}); err != nil {
+			return err
+		}
+		return s.reindex(ctx, tx, t)
+	})
+	return id, wrap(err, "store: add note to ticket %q", n.TicketID)
+}
+
+// TicketNotes returns the ticket's notes, oldest first.
+func (s *Store) TicketNotes(ctx context.Context, ticketID string) ([]tickets.Note, error) {
+	rows, err := s.db.Query(ctx, `SELECT id, ticket_id, author, body, internal, created_at FROM ticket_notes
+		WHERE ticket_id = $1 ORDER BY id`, ticketID)
+	if err != nil {
+		return nil, wrap(err, "store: notes of ticket %q", ticketID)
+	}
+	ns, err := collect(rows, func(r Row) (tickets.Note, error) {
+		var n tickets.Note
+		err := r.Scan(&n.ID, &n.TicketID, &n.Author, &n.Body, &n.Internal, NullTime{&n.CreatedAt})
+		return n, err
+	})
+	return ns, wrap(err, "store: notes of ticket %q", ticketID)
+}
+
+// AddTicketEvents appends events to tickets' audit trails (for changes
+// made outside UpdateTicket, such as an SLA breach).
+func (s *Store) AddTicketEvents(ctx context.Context, evs []tickets.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	return wrap(s.db.InTx(ctx, func(tx DB) error { return insertEvents(ctx, tx, evs) }), "store: add ticket events")
+}
+
+// TicketEvents returns the ticket's audit trail, oldest first.
+func (s *Store) TicketEvents(ctx context.Context, ticketID string) ([]tickets.Event, error) {
+	rows, err := s.db.Query(ctx, qTicketEvents, ticketID)
+	if err != nil {
+		return nil, wrap(err, "store: events of ticket %q", ticketID)
+	}
+	es, err := collect(rows, func(r Row) (tickets.Event, error) {
+		var e tickets.Event
+		err := r.Scan(&e.ID, &e.TicketID, NullTime{&e.At}, &e.Actor, &e.Field, &e.Old, &e.New)
+		return e, err
+	})
+	return es, wrap(err, "store: events of ticket %q", ticketID)
+}
+
+func qOpenTicket(d Dialect) string {
+	return `SELECT ` + ticketCols + ` FROM tickets WHERE customer_id = $1 AND category = $2 AND created_at >= $3
+		AND status <> $4 AND status <> $5 ORDER BY created_at DESC` + d.NullsLast + ` LIMIT 1`
 }
 
 // ---- QA evaluations ----
 
-const evalCols = `id, call_id, scorecard, score, max_score, items, created_at`
+const evalCols = `id, call_id, scorecard, score, max_score, items, created_at, auto_failed, method, ack_status, ack_by, ack_comment, ack_at`
 
 func scanEval(r Row) (qa.Evaluation, error) {
 	var e qa.Evaluation
-	err := r.Scan(&e.ID, &e.CallID, &e.Scorecard, &e.Score, &e.MaxScore, jsonCol{&e.Items}, NullTime{&e.CreatedAt})
+	var autoFailed int
+	var ack qa.Ack
+	err := r.Scan(&e.ID, &e.CallID, &e.Scorecard, &e.Score, &e.MaxScore, jsonCol{&e.Items}, NullTime{&e.CreatedAt},
+		&autoFailed, &e.Method, &ack.Status, &ack.By, &ack.Comment, NullTime{&ack.At})
+	e.AutoFailed = autoFailed != 0
+	if ack.Status != "" {
+		e.Ack = &ack
+	}
 	return e, err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // CreateEvaluation inserts e, generating an ID when e.ID is empty; a taken
@@ -643,8 +961,13 @@ func (s *Store) CreateEvaluation(ctx context.Context, e qa.Evaluation) error {
 	if err != nil {
 		return fmt.Errorf("store: create evaluation %q: %w", e.ID, err)
 	}
-	_, err = s.db.Exec(ctx, `INSERT INTO qa_evaluations (`+evalCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		e.ID, e.CallID, e.Scorecard, e.Score, e.MaxScore, items, Time(e.CreatedAt))
+	var ack qa.Ack
+	if e.Ack != nil {
+		ack = *e.Ack
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO qa_evaluations (`+evalCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		e.ID, e.CallID, e.Scorecard, e.Score, e.MaxScore, items, Time(e.CreatedAt), boolInt(e.AutoFailed), e.Method,
+		ack.Status, ack.By, ack.Comment, Time(ack.At))
 	return wrap(err, "store: create evaluation %q", e.ID)
 }
 
@@ -675,6 +998,8 @@ const (
 	qSegments              = `SELECT speaker, start_ms, end_ms, text, confidence FROM transcript_segments WHERE call_id = $1 ORDER BY start_ms, id`
 	qTicket                = `SELECT ` + ticketCols + ` FROM tickets WHERE id = $1`
 	qTicketsByCall         = `SELECT ` + ticketCols + ` FROM tickets WHERE call_id = $1 ORDER BY created_at, id`
+	qLinkedTickets         = `SELECT ` + ticketCols + ` FROM tickets WHERE id IN (SELECT ticket_id FROM ticket_events WHERE field = $2 AND new_value = $1)`
+	qTicketEvents          = `SELECT id, ticket_id, at, actor, field, old_value, new_value FROM ticket_events WHERE ticket_id = $1 ORDER BY id`
 	qEvaluation            = `SELECT ` + evalCols + ` FROM qa_evaluations WHERE id = $1`
 	qEvaluationsByCall     = `SELECT ` + evalCols + ` FROM qa_evaluations WHERE call_id = $1 ORDER BY created_at, id`
 )
@@ -733,6 +1058,9 @@ func HotQueries(d Dialect) []HotQuery {
 		{"Segments", qSegments, []any{"c1"}},
 		{"Ticket", qTicket, []any{"t1"}},
 		{"TicketsByCall", qTicketsByCall, []any{"c1"}},
+		{"TicketEvents", qTicketEvents, []any{"t1"}},
+		{"LinkedTickets", qLinkedTickets, []any{"c1", tickets.FieldLinkedCall}},
+		{"OpenTicket", qOpenTicket(d), []any{"tel:+15550100", "billing", now, "solved", "closed"}},
 		{"Evaluation", qEvaluation, []any{"e1"}},
 		{"EvaluationsByCall", qEvaluationsByCall, []any{"c1"}},
 	}

@@ -1,0 +1,85 @@
+package tickets
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/contactd/contactd/transcript"
+)
+
+// Conversation is one labelled call of testdata/heldout or testdata/dev.
+type conversation struct {
+	ID           string               `json:"id"`
+	Category     string               `json:"category"`
+	OrderNumber  string               `json:"order_number"`
+	Angry        bool                 `json:"angry"`
+	CallerNumber string               `json:"caller_number"`
+	Transcript   []transcript.Segment `json:"transcript"`
+}
+
+func loadSet(t *testing.T, dir string) []conversation {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no conversations in testdata/%s: %v", dir, err)
+	}
+	var out []conversation
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c conversation
+		if err := json.Unmarshal(b, &c); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// TestGoals measures the writer on the dev set and on the held-out set
+// (never used for tuning) with the IVR's intent as the category: order
+// numbers exactly right and angry callers at high or urgent. The
+// category from the classifier is measured through the import path in
+// package web (TestHeldOutImport).
+func TestGoals(t *testing.T) {
+	for _, set := range []string{"dev", "heldout"} {
+		t.Run(set, func(t *testing.T) {
+			convs := loadSet(t, set)
+			var orders, ordersRight, angry, angryHigh, falseHigh, calm int
+			for _, c := range convs {
+				tk := Draft(transcript.Transcript{CallID: c.ID, CallerNumber: c.CallerNumber, Intent: c.Category, Segments: c.Transcript}, DraftOptions{})
+				got := tk.Entities[EntityOrderNumber]
+				if c.OrderNumber != "" {
+					orders++
+				}
+				if got == c.OrderNumber {
+					if c.OrderNumber != "" {
+						ordersRight++
+					}
+				} else {
+					t.Errorf("%s: order number %q, want %q", c.ID, got, c.OrderNumber)
+				}
+				high := PriorityRank(tk.Priority) >= PriorityRank(PriorityHigh)
+				if c.Angry {
+					angry++
+					if high {
+						angryHigh++
+					} else {
+						t.Errorf("%s: angry caller at %s (sentiment %s→%s, overall %s)", c.ID, tk.Priority, tk.SentimentStart, tk.SentimentEnd, tk.Sentiment)
+					}
+				} else {
+					calm++
+					if high && c.Category != "complaint" && c.Category != "cancel" {
+						falseHigh++
+					}
+				}
+			}
+			t.Logf("%s set: %d calls; order numbers %d/%d exactly right (no false ones: %v); angry callers at high/urgent %d/%d; calm callers raised to high %d/%d",
+				set, len(convs), ordersRight, orders, !t.Failed(), angryHigh, angry, falseHigh, calm)
+		})
+	}
+}
