@@ -59,6 +59,12 @@ type Stream interface {
 type StreamOptions struct {
 	// Label names the stream in logs (e.g. "call-123/caller").
 	Label string
+	// Narrowband says the audio came through an 8 kHz channel (G.711
+	// PCMU/PCMA) and was upsampled to SampleRate: it has nothing above
+	// 4 kHz. Recognisers with a model adapted to telephone audio use it
+	// for such streams (sphinx: the MLLR-adapted decoders); others may
+	// ignore it.
+	Narrowband bool
 }
 
 // Recognizer opens streams. Implementations are safe for concurrent use.

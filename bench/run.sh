@@ -247,13 +247,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	[[ -s $WORK/asr-eval.$r.kv ]] || die "asr-eval printed no WER/RTF line: $(tail -3 "$WORK/asr-eval.$r.out")"
 
 	# The raw decoder on the same audio with contactd's model files and
-	# decoder options (-dither yes -seed 1 -fwdflat no, see asr/sphinx/sphinx.go).
+	# decoder options (-dither yes -seed 1, see asr/sphinx/sphinx.go).
 	LM=$(ls -t "$WORK"/data/domain-*.lm | head -n1)
 	DICT=${LM%.lm}.dict
 	[[ -f $DICT ]] || die "no dictionary next to $LM"
 	/usr/bin/time -f "$TFMT" -o "$WORK/batch.$r.time" \
 		timeout 120 pocketsphinx_batch -hmm "$HMM" -lm "$LM" -dict "$DICT" \
-		-dither yes -seed 1 -fwdflat no -samprate 16000 \
+		-dither yes -seed 1 -samprate 16000 \
 		-adcin yes -cepdir "$U" -cepext .raw -ctl "$U/ctl" -hyp "$WORK/batch.$r.hyp" \
 		>"$WORK/batch.$r.log" 2>&1 || die "pocketsphinx_batch failed: $(tail -5 "$WORK/batch.$r.log")"
 	python3 "$ROOT/bench/wer.py" "$U/list.tsv" "$WORK/batch.$r.hyp" >"$WORK/batch.$r.kv" 2>"$WORK/batch.$r.utts"

@@ -94,7 +94,7 @@ func (c *Call) run(parent context.Context) {
 	asrCtx, cancelASR := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelASR()
 	c.asrCtx = asrCtx
-	if s, err := o.ASR.NewStream(asrCtx, asr.StreamOptions{Label: c.in.ID + "/caller"}); err == nil {
+	if s, err := o.ASR.NewStream(asrCtx, asr.StreamOptions{Label: c.in.ID + "/caller", Narrowband: narrowband(c.in.Leg)}); err == nil {
 		c.callerASR = s
 	} else {
 		c.log.Warn("caller ASR unavailable; DTMF only", "err", err)
@@ -250,7 +250,7 @@ func (c *Call) bridge(ctx context.Context, j agentJoin) string {
 	if err := o.Store.UpdateCall(ctx, c.rec); err != nil {
 		c.log.Warn("store call", "err", err)
 	}
-	if s, err := o.ASR.NewStream(c.asrCtx, asr.StreamOptions{Label: c.in.ID + "/agent"}); err == nil {
+	if s, err := o.ASR.NewStream(c.asrCtx, asr.StreamOptions{Label: c.in.ID + "/agent", Narrowband: narrowband(j.leg)}); err == nil {
 		c.agentASR = s
 	} else {
 		c.log.Warn("agent ASR unavailable", "err", err)
@@ -524,4 +524,14 @@ type reconnect struct {
 	agent string
 	leg   media.Leg
 	reply chan error
+}
+
+// narrowband reports whether a leg carries telephone-band (8 kHz) audio,
+// which the recogniser decodes with its channel adaptation.
+func narrowband(leg media.Leg) bool {
+	switch leg.Codec().Name {
+	case "PCMU", "PCMA":
+		return true
+	}
+	return false
 }

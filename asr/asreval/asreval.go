@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/contactd/contactd/asr"
+	"github.com/contactd/contactd/asr/vad"
 )
 
 // Summary is the outcome of a Run.
@@ -25,11 +26,77 @@ type Summary struct {
 	WER        float64       // Errors / RefWords
 	RTF        float64       // Decode / Audio
 	FailedRead int           // files that could not be read (counted as all deleted)
+
+	// OOV is the share of reference words the recogniser's vocabulary
+	// lacks, when it tells its vocabulary (see Vocabularian); else -1.
+	OOV      float64
+	OOVWords int
+	// Latency of the streaming pass (Options.Latency): from the moment
+	// the audio completing the end-of-speech silence was written to the
+	// Final. Zero without that pass.
+	LatP50, LatP95, LatMax time.Duration
+	Finals                 int     // Finals the streaming pass received
+	StreamWER              float64 // WER of the streaming pass's Finals
+}
+
+// Options change how Run measures.
+type Options struct {
+	// Narrowband sends every file through an 8 kHz G.711 µ-law channel
+	// (as a PCMU call leg does) and asks the recogniser for its
+	// narrowband model (asr.StreamOptions.Narrowband).
+	Narrowband bool
+	// Latency adds a streaming pass: each file, after 300 ms and before
+	// SilenceEnd+400 ms of near-silence, is written to a Stream in 20 ms frames paced in real
+	// time, and the time from end of speech (+ SilenceEnd) to each Final
+	// is measured. It takes as long as the audio.
+	Latency bool
+	// SilenceEnd is the recogniser's configured end-of-speech silence
+	// (default 600 ms, the vad default).
+	SilenceEnd time.Duration
+}
+
+// OptionsRecognizer is a Recognizer that can transcribe an utterance as
+// from a particular kind of stream, e.g. a narrowband one.
+type OptionsRecognizer interface {
+	RecognizeOptions(ctx context.Context, pcm []int16, opts asr.StreamOptions) (asr.Result, error)
+}
+
+// Vocabularian is a Recognizer that tells the words it can recognise
+// (nil: unknown).
+type Vocabularian interface {
+	Vocabulary() []string
 }
 
 // Run transcribes every file of the list at listPath with rec and writes
 // one line per file and the closing WER/RTF line to out.
 func Run(ctx context.Context, rec asr.Recognizer, listPath string, out io.Writer) (Summary, error) {
+	return RunOptions(ctx, rec, listPath, out, Options{})
+}
+
+// RunOptions is Run with options. Before the closing WER/RTF line it
+// prints "OOV=…" when the recogniser tells its vocabulary and
+// "LAT_P50=… LAT_P95=…" with Options.Latency.
+func RunOptions(ctx context.Context, rec asr.Recognizer, listPath string, out io.Writer, opts Options) (Summary, error) {
+	if opts.SilenceEnd <= 0 {
+		opts.SilenceEnd = vad.Config{}.Defaults().SilenceEnd
+	}
+	var vocab map[string]bool
+	if v, ok := rec.(Vocabularian); ok {
+		if words := v.Vocabulary(); len(words) > 0 {
+			vocab = map[string]bool{}
+			for _, w := range words {
+				vocab[w] = true
+			}
+			vocab["zero"] = vocab["zero"] || vocab["oh"] // Words scores "oh" as "zero"
+		}
+	}
+	recognize := rec.Recognize
+	if or, ok := rec.(OptionsRecognizer); ok && opts.Narrowband {
+		recognize = func(ctx context.Context, pcm []int16) (asr.Result, error) {
+			return or.RecognizeOptions(ctx, pcm, asr.StreamOptions{Narrowband: true})
+		}
+	}
+	var lat latency
 	f, err := os.Open(listPath)
 	if err != nil {
 		return Summary{}, fmt.Errorf("asreval: %w", err)
@@ -53,6 +120,11 @@ func Run(ctx context.Context, rec asr.Recognizer, listPath string, out io.Writer
 		refWords := Words(ref)
 		sum.Files++
 		sum.RefWords += len(refWords)
+		for _, w := range refWords {
+			if vocab != nil && !vocab[w] {
+				sum.OOVWords++
+			}
+		}
 		pcm, err := ReadWAVFile(path)
 		if err != nil {
 			sum.FailedRead++
@@ -60,8 +132,16 @@ func Run(ctx context.Context, rec asr.Recognizer, listPath string, out io.Writer
 			fmt.Fprintf(out, "%s\tERROR %v\n", path, err)
 			continue
 		}
+		if opts.Narrowband {
+			pcm = Narrowband(pcm)
+		}
+		if opts.Latency {
+			if err := lat.measure(ctx, rec, pcm, refWords, opts); err != nil {
+				return sum, err
+			}
+		}
 		start := time.Now()
-		res, err := rec.Recognize(ctx, pcm)
+		res, err := recognize(ctx, pcm)
 		sum.Decode += time.Since(start)
 		sum.Audio += time.Duration(len(pcm)) * time.Second / asr.SampleRate
 		if err != nil {
@@ -88,6 +168,16 @@ func Run(ctx context.Context, rec asr.Recognizer, listPath string, out io.Writer
 	}
 	if sum.Audio > 0 {
 		sum.RTF = sum.Decode.Seconds() / sum.Audio.Seconds()
+	}
+	sum.OOV = -1
+	if vocab != nil && sum.RefWords > 0 {
+		sum.OOV = float64(sum.OOVWords) / float64(sum.RefWords)
+		fmt.Fprintf(out, "OOV=%.4f (%d of %d reference words not in the vocabulary)\n", sum.OOV, sum.OOVWords, sum.RefWords)
+	}
+	if opts.Latency {
+		lat.summarise(&sum)
+		fmt.Fprintf(out, "LAT_P50=%d LAT_P95=%d LAT_MAX=%d (ms, end of speech + %v to Final, %d finals) STREAM_WER=%.4f\n",
+			sum.LatP50.Milliseconds(), sum.LatP95.Milliseconds(), sum.LatMax.Milliseconds(), opts.SilenceEnd, sum.Finals, sum.StreamWER)
 	}
 	fmt.Fprintf(out, "WER=%.4f RTF=%.4f\n", sum.WER, sum.RTF)
 	return sum, nil

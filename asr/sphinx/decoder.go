@@ -8,6 +8,7 @@ package sphinx
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
 #include <sphinxbase/logmath.h>
+#include <sphinxbase/ngram_model.h>
 
 // cd_init parses an argv-style configuration (argv[0] is skipped, as for a
 // program) and builds a decoder; NULL on a bad option or missing file.
@@ -33,6 +34,51 @@ static double cd_exp(ps_decoder_t *ps, int32 logp) {
 }
 
 static void cd_quiet(void) { err_set_logfp(NULL); }
+
+// cd_blend replaces the decoder's (domain) language model by its linear
+// interpolation with the general model at genpath, weight w for the
+// general one, and makes it the active search. The words the blend can
+// recognise are those of the dictionary. Returns 0 on success.
+static int cd_blend(ps_decoder_t *ps, const char *genpath, float w) {
+	cmd_ln_t *cfg = ps_get_config(ps);
+	logmath_t *lmath = ps_get_logmath(ps);
+	const char *cur = ps_get_search(ps);
+	if (cur == NULL) return -1;
+	ngram_model_t *dom = ps_get_lm(ps, cur);
+	if (dom == NULL) return -2;
+	ngram_model_t *gen = ngram_model_read(cfg, genpath, NGRAM_AUTO, logmath_retain(lmath));
+	if (gen == NULL) return -3;
+	ngram_model_t *models[2] = {ngram_model_retain(dom), gen};
+	char *names[2] = {"domain", "general"};
+	float32 weights[2] = {1 - w, w};
+	ngram_model_t *set = ngram_model_set_init(cfg, models, names, weights, 2);
+	if (set == NULL) {
+		ngram_model_free(models[0]);
+		ngram_model_free(gen);
+		return -4;
+	}
+	if (ps_set_lm(ps, "blend", set) < 0) { ngram_model_free(set); return -5; }
+	ngram_model_free(set); // the search holds its own reference
+	if (ps_set_search(ps, "blend") < 0) return -6;
+	return 0;
+}
+
+// cd_lm_open reads a language model on its own, to look words up.
+static ngram_model_t *cd_lm_open(const char *path) {
+	logmath_t *lmath = logmath_init(1.0001, 0, 0);
+	ngram_model_t *lm = ngram_model_read(NULL, path, NGRAM_AUTO, lmath);
+	logmath_free(lmath);
+	return lm;
+}
+
+// cd_unigram is the unigram log-probability of word, or 1 when the model
+// does not know it.
+static int32 cd_unigram(ngram_model_t *lm, const char *word) {
+	int32 wid = ngram_wid(lm, word);
+	if (wid == ngram_unknown_wid(lm) || wid < 0) return 1;
+	int32 used;
+	return ngram_ng_score(lm, wid, NULL, 0, &used);
+}
 */
 import "C"
 
@@ -40,6 +86,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"sync"
 	"unsafe"
@@ -149,3 +196,46 @@ func isFiller(w string) bool {
 }
 
 var errClosed = errors.New("sphinx: recognizer closed")
+
+// blend makes the decoder's language model the interpolation of its
+// domain model and the general model at genPath (see cd_blend).
+func (d *decoder) blend(genPath string, weight float64) error {
+	cp := C.CString(genPath)
+	defer C.free(unsafe.Pointer(cp))
+	if rc := C.cd_blend(d.ps, cp, C.float(weight)); rc != 0 {
+		return fmt.Errorf("sphinx: blending with the general language model %s failed (step %d)", genPath, -rc)
+	}
+	return nil
+}
+
+// rankWords returns the words of candidates the language model at lmPath
+// knows, most probable (by unigram) first.
+func rankWords(lmPath string, candidates []string) ([]string, error) {
+	quietOnce.Do(func() { C.cd_quiet() })
+	cp := C.CString(lmPath)
+	defer C.free(unsafe.Pointer(cp))
+	lm := C.cd_lm_open(cp)
+	if lm == nil {
+		return nil, fmt.Errorf("sphinx: cannot read language model %s", lmPath)
+	}
+	defer C.ngram_model_free(lm)
+	type scored struct {
+		w string
+		s int32
+	}
+	var ws []scored
+	for _, w := range candidates {
+		cw := C.CString(w)
+		sc := int32(C.cd_unigram(lm, cw))
+		C.free(unsafe.Pointer(cw))
+		if sc <= 0 {
+			ws = append(ws, scored{w, sc})
+		}
+	}
+	sort.SliceStable(ws, func(i, j int) bool { return ws[i].s > ws[j].s })
+	out := make([]string, len(ws))
+	for i, x := range ws {
+		out[i] = x.w
+	}
+	return out, nil
+}

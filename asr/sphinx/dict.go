@@ -54,8 +54,26 @@ func FilterDict(r io.Reader, want map[string]bool) (entries []string, missing []
 type Domain struct {
 	LMPath   string
 	DictPath string
-	Words    []string // vocabulary
+	Words    []string // vocabulary of the domain LM
+	Extra    []string // more words in the dictionary, for a blended LM
 	Missing  []string // phrase words the dictionary lacked (dropped)
+}
+
+// Vocabulary is every word the decoder can recognise: Words and Extra.
+func (d Domain) Vocabulary() []string {
+	if len(d.Extra) == 0 {
+		return d.Words
+	}
+	seen := make(map[string]bool, len(d.Words)+len(d.Extra))
+	var v []string
+	for _, w := range append(append([]string(nil), d.Words...), d.Extra...) {
+		if !seen[w] {
+			seen[w] = true
+			v = append(v, w)
+		}
+	}
+	sort.Strings(v)
+	return v
 }
 
 // BuildDomain writes a trigram LM of phrases (plus BaseSentences and
@@ -63,6 +81,12 @@ type Domain struct {
 // dir. The files are named by a hash of their inputs, so a restart with
 // the same phrases reuses them.
 func BuildDomain(phrases []string, dictPath, dir string, log *slog.Logger) (Domain, error) {
+	return BuildDomainWords(phrases, nil, dictPath, dir, log)
+}
+
+// BuildDomainWords is BuildDomain with extra words in the dictionary that
+// the domain LM does not have: the general words a blended model adds.
+func BuildDomainWords(phrases, extra []string, dictPath, dir string, log *slog.Logger) (Domain, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -85,6 +109,9 @@ func BuildDomain(phrases []string, dictPath, dir string, log *slog.Logger) (Doma
 	for _, s := range sents {
 		fmt.Fprintf(h, "%s\n", strings.Join(s, " "))
 	}
+	if len(extra) > 0 {
+		fmt.Fprintf(h, "\x00extra\x00%s", strings.Join(extra, " "))
+	}
 	key := hex.EncodeToString(h.Sum(nil))[:16]
 	d := Domain{
 		LMPath:   filepath.Join(dir, "domain-"+key+".lm"),
@@ -95,10 +122,39 @@ func BuildDomain(phrases []string, dictPath, dir string, log *slog.Logger) (Doma
 	if err != nil {
 		return Domain{}, fmt.Errorf("sphinx: dictionary: %w", err)
 	}
-	entries, missing, err := FilterDict(f, want)
+	dictWant := want
+	if len(extra) > 0 {
+		dictWant = make(map[string]bool, len(want)+len(extra))
+		for w := range want {
+			dictWant[w] = true
+		}
+		for _, w := range extra {
+			dictWant[w] = true
+		}
+	}
+	entries, missing, err := FilterDict(f, dictWant)
 	f.Close()
 	if err != nil {
 		return Domain{}, err
+	}
+	var extraMissing map[string]bool
+	if len(extra) > 0 {
+		extraMissing = map[string]bool{}
+		kept := missing[:0]
+		for _, w := range missing {
+			if want[w] {
+				kept = append(kept, w)
+			} else {
+				extraMissing[w] = true
+			}
+		}
+		missing = kept
+		for _, w := range extra {
+			if !extraMissing[w] && !want[w] {
+				d.Extra = append(d.Extra, w)
+			}
+		}
+		sort.Strings(d.Extra)
 	}
 	d.Missing = missing
 	if len(missing) > 0 {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"math"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -119,5 +121,56 @@ func TestFilterDict(t *testing.T) {
 	}
 	if len(entries) != 3 || !reflect.DeepEqual(missing, []string{"contactd"}) {
 		t.Fatalf("entries %q missing %q", entries, missing)
+	}
+}
+
+func TestBuildDomainWords(t *testing.T) {
+	dir := t.TempDir()
+	dict := filepath.Join(dir, "cmu.dict")
+	os.WriteFile(dict, []byte("hello HH AH L OW\nhello(2) HH EH L OW\nworld W ER L D\nmoney M AH N IY\nkettle K EH T AH L\n"), 0o644)
+	plain, err := BuildDomain([]string{"hello world"}, dict, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := BuildDomainWords([]string{"hello world"}, []string{"money", "kettle", "hello", "nosuchword"}, dict, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.LMPath == plain.LMPath {
+		t.Error("extra words must change the cache key")
+	}
+	if strings.Join(d.Extra, " ") != "kettle money" || slices.Contains(d.Missing, "nosuchword") || slices.Contains(d.Missing, "world") {
+		t.Errorf("extra %v missing %v", d.Extra, d.Missing)
+	}
+	b, _ := os.ReadFile(d.DictPath)
+	for _, w := range []string{"hello(2)", "money", "kettle"} {
+		if !strings.Contains(string(b), w+" ") {
+			t.Errorf("dictionary lacks %s:\n%s", w, b)
+		}
+	}
+	lm, _ := os.ReadFile(d.LMPath)
+	if strings.Contains(string(lm), "money") {
+		t.Error("extra words must not be in the domain LM")
+	}
+	if v := strings.Join(d.Vocabulary(), " "); !strings.Contains(v, "kettle") || !strings.Contains(v, "world") {
+		t.Errorf("vocabulary %q", v)
+	}
+}
+
+func TestShippedMLLR(t *testing.T) {
+	if len(NarrowbandMLLR) < 100 || !strings.HasPrefix(string(NarrowbandMLLR), "1\n") {
+		t.Fatalf("shipped transform looks wrong: %.40q", NarrowbandMLLR)
+	}
+	dir := t.TempDir()
+	p1, err := writeShippedMLLR(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := writeShippedMLLR(dir)
+	if err != nil || p1 != p2 {
+		t.Fatalf("second write: %s %v", p2, err)
+	}
+	if b, _ := os.ReadFile(p1); string(b) != string(NarrowbandMLLR) {
+		t.Fatal("written transform differs")
 	}
 }

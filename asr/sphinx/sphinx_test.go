@@ -239,7 +239,7 @@ func TestStreamTwoUtterances(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n, u := st.(*asr.SegmentedStream).Dropped(); n != 0 || u != 0 {
+	if n, u := st.(interface{ Dropped() (int64, int64) }).Dropped(); n != 0 || u != 0 {
 		t.Fatalf("dropped %d samples, %d utterances", n, u)
 	}
 	var kinds []asr.Kind

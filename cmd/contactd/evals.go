@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+	"time"
 
 	"github.com/contactd/contactd/asr"
 	"github.com/contactd/contactd/asr/asreval"
@@ -19,6 +21,8 @@ func asrEval(ctx context.Context, args []string) error {
 	cfgPath := fs.String("config", os.Getenv("CONTACTD_CONFIG"), "config file (empty: built-in demo)")
 	provider := fs.String("provider", "", "recogniser to use (default: the config's)")
 	dataDir := fs.String("data-dir", "", "data directory for model caches (default: the config's)")
+	var ef asreval.Flags
+	ef.Register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,12 +43,20 @@ func asrEval(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return err
 	}
-	rec, err := asr.New(ctx, cfg.ASR.Provider, asr.Config{Phrases: recognizerPhrases(cfg), DataDir: cfg.DataDir, Options: cfg.ASR.Options})
+	acfg := asr.Config{Phrases: recognizerPhrases(cfg), DataDir: cfg.DataDir, Options: cfg.ASR.Options}
+	if err := ef.Apply(&acfg); err != nil {
+		return err
+	}
+	rec, err := asr.New(ctx, cfg.ASR.Provider, acfg)
 	if err != nil {
 		return err
 	}
 	defer rec.Close()
-	_, err = asreval.Run(ctx, rec, *list, os.Stdout)
+	var silence time.Duration
+	if ms, err := strconv.Atoi(acfg.Options["silence_ms"]); err == nil {
+		silence = time.Duration(ms) * time.Millisecond
+	}
+	_, err = asreval.RunOptions(ctx, rec, *list, os.Stdout, ef.Options(silence))
 	return err
 }
 

@@ -1,0 +1,219 @@
+//go:build cgo
+
+package sphinx_test
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/contactd/contactd/asr"
+	"github.com/contactd/contactd/asr/asreval"
+	"github.com/contactd/contactd/asr/sphinx"
+)
+
+// heldOut are prompts of the held-out split of deploy/asr/make-lists.sh
+// (never used to train the shipped transform).
+var heldOut = []string{
+	"agent-incorrect", "agent-newlocation", "call-fwd-no-ans", "conf-getconfno", "conf-getpin", "conf-onlyperson",
+}
+
+const asteriskSounds = "/usr/share/asterisk/sounds/en_US_f_Allison"
+
+// asteriskTexts reads the transcripts of the Asterisk prompts.
+func asteriskTexts(t *testing.T) map[string]string {
+	t.Helper()
+	f, err := os.Open("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
+	if err != nil {
+		t.Skip("asterisk-core-sounds-en-wav not installed")
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string]string{}
+	sc := bufio.NewScanner(zr)
+	for sc.Scan() {
+		if name, text, ok := strings.Cut(sc.Text(), ": "); ok {
+			texts[strings.TrimSpace(name)] = strings.ReplaceAll(text, "#", "pound")
+		}
+	}
+	return texts
+}
+
+// TestNarrowbandMLLRHelps decodes held-out 8 kHz human prompts (through
+// G.711 µ-law) with and without the shipped transform: with it, fewer
+// word errors.
+func TestNarrowbandMLLRHelps(t *testing.T) {
+	texts := asteriskTexts(t)
+	if _, err := os.Stat(filepath.Join(sphinx.DefaultHMM, "mdef")); err != nil {
+		t.Skip("pocketsphinx-en-us model not installed")
+	}
+	dir := t.TempDir()
+	errs := map[string]int{}
+	words := 0
+	for _, mllr := range []string{"none", ""} {
+		r, err := sphinx.New(context.Background(), asr.Config{
+			Phrases: demoPhrases, DataDir: dir,
+			Options: map[string]string{"decoders": "1", "narrowband_decoders": "1", "narrowband_mllr": mllr, "general_words": "5000"},
+		}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		words = 0
+		for _, name := range heldOut {
+			pcm, err := asreval.ReadWAVFile(filepath.Join(asteriskSounds, name+".wav"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := r.RecognizeOptions(context.Background(), asreval.Narrowband(pcm), asr.StreamOptions{Narrowband: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := asreval.Words(texts[name])
+			words += len(ref)
+			errs[mllr] += asreval.EditDistance(ref, asreval.Words(res.Text))
+			t.Logf("mllr=%q %s: %q", mllr, name, res.Text)
+		}
+		r.Close()
+	}
+	t.Logf("word errors of %d: stock %d, with MLLR %d", words, errs["none"], errs[""])
+	if errs[""] >= errs["none"] {
+		t.Errorf("MLLR did not help: %d errors with it, %d without", errs[""], errs["none"])
+	}
+}
+
+// TestNarrowbandStream checks that a narrowband stream is decoded (by
+// the MLLR pool).
+func TestNarrowbandStream(t *testing.T) {
+	r := newRecognizer(t, 1)
+	pcm := asreval.Narrowband(synth(t, "Where is my order?"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := r.NewStream(ctx, asr.StreamOptions{Label: "test/pcmu", Narrowband: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Write(make([]int16, 8000))
+	for i := 0; i < len(pcm); i += 320 {
+		st.Write(pcm[i:min(i+320, len(pcm))])
+	}
+	st.Write(make([]int16, 16000))
+	st.Close()
+	var finals []string
+	for res := range st.Results() {
+		if res.Kind == asr.Final {
+			finals = append(finals, res.Text)
+		}
+	}
+	if len(finals) != 1 || !strings.Contains(finals[0], "order") {
+		t.Fatalf("finals %q, want one with %q", finals, "order")
+	}
+}
+
+func TestOptions(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(sphinx.DefaultHMM, "mdef")); err != nil {
+		t.Skip("model not installed")
+	}
+	tests := []struct {
+		name    string
+		opts    map[string]string
+		wantErr bool
+		general bool // general words in the vocabulary
+	}{
+		{"missing narrowband mllr", map[string]string{"narrowband_mllr": "/nonexistent/mllr"}, true, false},
+		{"bad general weight", map[string]string{"general_weight": "1.5"}, true, false},
+		{"bad general words", map[string]string{"general_words": "-3"}, true, false},
+		{"defaults", map[string]string{}, false, false},
+		{"no mllr", map[string]string{"narrowband_mllr": "none"}, false, false},
+		{"general words", map[string]string{"general_words": "2000", "general_weight": "0.2"}, false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.opts["decoders"] = "1"
+			r, err := sphinx.New(context.Background(), asr.Config{Phrases: []string{"hello contactd"}, DataDir: t.TempDir(), Options: tc.opts}, nil)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err=%v wantErr=%v", err, tc.wantErr)
+			}
+			if err != nil {
+				t.Log(err)
+				return
+			}
+			defer r.Close()
+			if got := slices.Contains(r.Vocabulary(), "yesterday"); got != tc.general {
+				t.Errorf("general word in vocabulary: %v, want %v (%d words)", got, tc.general, len(r.Vocabulary()))
+			}
+			// Both pools answer, whether or not they differ.
+			for _, nb := range []bool{false, true} {
+				if _, err := r.RecognizeOptions(context.Background(), make([]int16, 1600), asr.StreamOptions{Narrowband: nb}); err != nil {
+					t.Errorf("narrowband=%v: %v", nb, err)
+				}
+			}
+		})
+	}
+}
+
+// TestSpeculativeFinal checks that a Final whose utterance was decoded
+// during the end-of-speech silence is that decode (a hit), and that with
+// speculation off the text is the same.
+func TestSpeculativeFinal(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(sphinx.DefaultHMM, "mdef")); err != nil {
+		t.Skip("pocketsphinx-en-us model not installed")
+	}
+	speech := synth(t, "Where is my order?")
+	var audio []int16
+	audio = append(audio, make([]int16, 8000)...)
+	audio = append(audio, speech...)
+	audio = append(audio, make([]int16, 16000)...)
+	dir := t.TempDir()
+	texts := map[string]string{}
+	for _, spec := range []string{"200", "0"} {
+		r, err := sphinx.New(context.Background(), asr.Config{Phrases: demoPhrases, DataDir: dir,
+			Options: map[string]string{"decoders": "1", "narrowband_mllr": "none", "speculate_ms": spec}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		st, err := r.NewStream(ctx, asr.StreamOptions{Label: "test/spec"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 20 ms frames, at 4x real time: the pause is seen, and decoded,
+		// before the stream's VAD ends the utterance.
+		for i := 0; i < len(audio); i += 320 {
+			st.Write(audio[i:min(i+320, len(audio))])
+			time.Sleep(5 * time.Millisecond)
+		}
+		st.Close()
+		var finals []string
+		for res := range st.Results() {
+			if res.Kind == asr.Final {
+				finals = append(finals, res.Text)
+			}
+		}
+		cancel()
+		if len(finals) != 1 {
+			t.Fatalf("speculate_ms=%s: finals %q", spec, finals)
+		}
+		texts[spec] = finals[0]
+		sp, ok := st.(interface{ Speculations() (int64, int64) })
+		if spec == "0" {
+			if ok {
+				t.Error("speculate_ms=0: stream still speculates")
+			}
+		} else if hits, misses := sp.Speculations(); hits != 1 || misses != 0 {
+			t.Errorf("hits %d misses %d, want 1 and 0", hits, misses)
+		}
+		r.Close()
+	}
+	if texts["200"] != texts["0"] || !strings.Contains(texts["0"], "order") {
+		t.Errorf("with speculation %q, without %q", texts["200"], texts["0"])
+	}
+}

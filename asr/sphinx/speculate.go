@@ -1,0 +1,204 @@
+//go:build cgo
+
+package sphinx
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/contactd/contactd/asr"
+	"github.com/contactd/contactd/asr/vad"
+)
+
+// specStream is the sphinx stream: an asr.SegmentedStream whose decoder
+// may already have the answer when an utterance ends.
+//
+// A Final can only come after the configured end-of-speech silence
+// (silence_ms, 600 ms), and decoding the whole utterance then takes
+// RTF × its length: half a second for a long sentence. So a second pair of
+// segmenters watches the same audio, and when the speaker has paused for
+// speculate_ms (200 ms) the utterance so far is decoded at once, while a
+// decoder is idle. If the speaker stays silent, the utterance the stream's
+// VAD then cuts is exactly that audio, and its Final is the speculative
+// result, ready or nearly so. If the speaker goes on, the speculation is
+// wasted CPU and the utterance is decoded as usual. Results are the same
+// either way: a speculation is used only for identical audio.
+type specStream struct {
+	*asr.SegmentedStream
+	dec   asr.DecodeFunc
+	queue chan job // the pool's queue: speculate only while it is empty
+
+	long, short vad.Config
+	ctx         context.Context
+	cancel      context.CancelFunc
+
+	mu     sync.RWMutex // guards closed against sends on in
+	closed bool
+	in     chan []int16
+	broken atomic.Bool // audio was dropped: the timelines no longer agree
+	wg     sync.WaitGroup
+
+	specMu sync.Mutex
+	spec   *speculation
+
+	hits, misses atomic.Int64
+}
+
+type speculation struct {
+	pcm  []int16
+	done chan struct{}
+	res  asr.Result
+	err  error
+}
+
+// newSpecStream starts the stream and its speculator goroutine; Close
+// stops both.
+func newSpecStream(ctx context.Context, dec asr.DecodeFunc, queue chan job, long vad.Config, short time.Duration, opts asr.SegmentedOptions) *specStream {
+	s := &specStream{dec: dec, queue: queue, long: long, short: long, in: make(chan []int16, 250)}
+	s.short.SilenceEnd = short
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	opts.VAD = long
+	s.SegmentedStream = asr.NewSegmentedStream(ctx, s.decode, opts)
+	s.wg.Add(1)
+	go s.run()
+	return s
+}
+
+// Write passes the audio on and to the speculator, never blocking.
+func (s *specStream) Write(pcm []int16) {
+	s.SegmentedStream.Write(pcm)
+	if len(pcm) == 0 {
+		return
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return
+	}
+	select {
+	case s.in <- append([]int16(nil), pcm...):
+	default:
+		s.broken.Store(true)
+	}
+}
+
+// Close finishes the stream (see asr.SegmentedStream.Close), then stops
+// the speculator and any speculative decoding. Safe to call twice.
+func (s *specStream) Close() error {
+	err := s.SegmentedStream.Close()
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.in)
+	}
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	return err
+}
+
+// Speculations reports how many Finals came from a speculative decode
+// (hits) and how many utterances were decoded after they ended although a
+// speculation had been made (misses).
+func (s *specStream) Speculations() (hits, misses int64) { return s.hits.Load(), s.misses.Load() }
+
+// decode is the stream's DecodeFunc: the speculation's result when it was
+// made on this very audio, else a decode now.
+func (s *specStream) decode(ctx context.Context, pcm []int16) (asr.Result, error) {
+	s.specMu.Lock()
+	sp := s.spec
+	s.specMu.Unlock()
+	if sp != nil && slices.Equal(sp.pcm, pcm) {
+		select {
+		case <-sp.done:
+		case <-ctx.Done():
+			return asr.Result{}, ctx.Err()
+		}
+		if sp.err == nil {
+			s.hits.Add(1)
+			res := sp.res
+			res.Words = slices.Clone(res.Words) // the stream shifts their times
+			return res, nil
+		}
+	} else if sp != nil {
+		s.misses.Add(1)
+	}
+	return s.dec(ctx, pcm)
+}
+
+// run follows the stream with two segmenters: one configured as the
+// stream's own (to know where its utterance starts) and one with the short
+// silence (to know when the speaker pauses).
+func (s *specStream) run() {
+	defer s.wg.Done()
+	const perMS = asr.SampleRate / 1000
+	long, short := vad.New(s.long), vad.New(s.short)
+	preroll := int64(s.long.Defaults().PreRoll.Milliseconds()) * perMS
+	var (
+		buf      []int16 // audio from bufStart on
+		bufStart int64
+		open     bool
+		uttStart int64 // sample where the stream's open utterance starts
+		evL, evS []vad.Event
+	)
+	for pcm := range s.in {
+		if s.broken.Load() {
+			continue
+		}
+		buf = append(buf, pcm...)
+		evL = long.Write(pcm, evL[:0])
+		evS = short.Write(pcm, evS[:0])
+		for _, ev := range evL {
+			if ev.Kind == vad.SpeechStart {
+				open, uttStart = true, max(0, ev.StartMS*perMS-preroll)
+			} else {
+				open = false
+			}
+		}
+		for _, ev := range evS {
+			end := ev.EndMS * perMS
+			if ev.Kind != vad.Utterance || !open || uttStart < bufStart || end <= uttStart || end > bufStart+int64(len(buf)) {
+				continue
+			}
+			s.speculate(slices.Clone(buf[uttStart-bufStart : end-bufStart]))
+		}
+		// Keep what an utterance may still need: since its start, or the
+		// last second (pre-roll and onset window) while none is open.
+		keepFrom := bufStart + int64(len(buf)) - asr.SampleRate
+		if open {
+			keepFrom = min(keepFrom, uttStart)
+		}
+		if cut := keepFrom - bufStart; cut > asr.SampleRate/2 {
+			buf = append(buf[:0], buf[cut:]...)
+			bufStart += cut
+		}
+	}
+}
+
+// speculate decodes pcm in the background when no speculation of this
+// stream is running and the pool has no queue.
+func (s *specStream) speculate(pcm []int16) {
+	s.specMu.Lock()
+	defer s.specMu.Unlock()
+	if sp := s.spec; sp != nil {
+		select {
+		case <-sp.done:
+		default:
+			return // one at a time per stream
+		}
+	}
+	if len(s.queue) > 0 || s.ctx.Err() != nil {
+		return
+	}
+	sp := &speculation{pcm: pcm, done: make(chan struct{})}
+	s.spec = sp
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(sp.done)
+		sp.res, sp.err = s.dec(s.ctx, pcm)
+	}()
+}
