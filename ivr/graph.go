@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/contactd/contactd/hours"
 	"io"
 	"io/fs"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // flows name time zones; do not depend on the host's zoneinfo
@@ -311,7 +311,7 @@ type Flow struct {
 	vip      map[string]bool
 }
 
-type span struct{ from, to int } // minutes since midnight, [from, to)
+type span = hours.Span // minutes since midnight, [From, To)
 
 // FlowEnv is what a flow may refer to; names outside it are errors.
 type FlowEnv struct {
@@ -368,8 +368,6 @@ func ParseFlow(file string, data []byte, env FlowEnv) (*Flow, error) {
 	}
 	return &f, nil
 }
-
-var weekdays = map[string]time.Weekday{"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 
 // compile fills defaults, checks everything and builds the lookup tables.
 func (f *Flow) compile(env FlowEnv) error {
@@ -437,12 +435,12 @@ func (f *Flow) compile(env FlowEnv) error {
 	}
 	f.hours = map[time.Weekday][]span{}
 	for _, key := range sortedKeys(f.Hours) {
-		days, err := parseDays(key)
+		days, err := hours.ParseDays(key)
 		if err != nil {
 			top("hours."+key, "%v", err)
 			continue
 		}
-		spans, err := parseSpans(f.Hours[key])
+		spans, err := hours.ParseSpans(f.Hours[key])
 		if err != nil {
 			top("hours."+key, "%v", err)
 			continue
@@ -742,57 +740,6 @@ func (f *Flow) checkReachable() []error {
 	return errs
 }
 
-func parseDays(key string) ([]time.Weekday, error) {
-	var out []time.Weekday
-	for _, part := range strings.Split(key, ",") {
-		part = strings.TrimSpace(strings.ToLower(part))
-		a, b, isRange := strings.Cut(part, "-")
-		from, ok1 := weekdays[a]
-		to, ok2 := from, true
-		if isRange {
-			to, ok2 = weekdays[b]
-		}
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("want days like mon, mon-fri or sat,sun, got %q", key)
-		}
-		for d := from; ; d = (d + 1) % 7 {
-			out = append(out, d)
-			if d == to {
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-func parseSpans(v string) ([]span, error) {
-	v = strings.TrimSpace(v)
-	if v == "closed" {
-		return []span{}, nil
-	}
-	var out []span
-	for _, part := range strings.Split(v, ",") {
-		a, b, ok := strings.Cut(strings.TrimSpace(part), "-")
-		from, err1 := clock(a)
-		to, err2 := clock(b)
-		if !ok || err1 != nil || err2 != nil || from >= to {
-			return nil, fmt.Errorf("want times like \"08:00-20:00\" (comma-separated, or closed), got %q", v)
-		}
-		out = append(out, span{from, to})
-	}
-	return out, nil
-}
-
-func clock(s string) (int, error) {
-	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
-	hh, err1 := strconv.Atoi(h)
-	mm, err2 := strconv.Atoi(m)
-	if !ok || err1 != nil || err2 != nil || hh < 0 || hh > 24 || mm < 0 || mm > 59 || hh*60+mm > 24*60 {
-		return 0, fmt.Errorf("bad time %q", s)
-	}
-	return hh*60 + mm, nil
-}
-
 // Open reports whether t is within business hours and not a holiday. A
 // flow without hours is always open.
 func (f *Flow) Open(t time.Time) bool {
@@ -805,7 +752,7 @@ func (f *Flow) Open(t time.Time) bool {
 	lt := t.In(f.loc)
 	min := lt.Hour()*60 + lt.Minute()
 	for _, s := range f.hours[lt.Weekday()] {
-		if min >= s.from && min < s.to {
+		if min >= s.From && min < s.To {
 			return true
 		}
 	}

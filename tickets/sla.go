@@ -2,9 +2,8 @@ package tickets
 
 import (
 	"fmt"
+	opening "github.com/contactd/contactd/hours"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -18,7 +17,7 @@ type Calendar struct {
 	holidays map[string]bool
 }
 
-type span struct{ from, to int } // minutes since midnight, [from, to)
+type span = opening.Span // minutes since midnight, [From, To)
 
 // NewCalendar parses business hours; errors name the bad key.
 func NewCalendar(timezone string, hours map[string]string, holidays []string) (*Calendar, error) {
@@ -36,11 +35,11 @@ func NewCalendar(timezone string, hours map[string]string, holidays []string) (*
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		days, err := parseDays(k)
+		days, err := opening.ParseDays(k)
 		if err != nil {
 			return nil, fmt.Errorf("hours.%s: %w", k, err)
 		}
-		spans, err := parseSpans(hours[k])
+		spans, err := opening.ParseSpans(hours[k])
 		if err != nil {
 			return nil, fmt.Errorf("hours.%s: %w", k, err)
 		}
@@ -60,58 +59,6 @@ func NewCalendar(timezone string, hours map[string]string, holidays []string) (*
 	return c, nil
 }
 
-var weekdays = map[string]time.Weekday{"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
-
-func parseDays(key string) ([]time.Weekday, error) {
-	var out []time.Weekday
-	for _, part := range strings.Split(key, ",") {
-		a, b, isRange := strings.Cut(strings.TrimSpace(strings.ToLower(part)), "-")
-		from, ok1 := weekdays[a]
-		to, ok2 := from, true
-		if isRange {
-			to, ok2 = weekdays[b]
-		}
-		if !ok1 || !ok2 {
-			return nil, fmt.Errorf("want days like mon, mon-fri or sat,sun, got %q", key)
-		}
-		for d := from; ; d = (d + 1) % 7 {
-			out = append(out, d)
-			if d == to {
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-func parseSpans(v string) ([]span, error) {
-	v = strings.TrimSpace(v)
-	if v == "closed" {
-		return []span{}, nil
-	}
-	var out []span
-	for _, part := range strings.Split(v, ",") {
-		a, b, ok := strings.Cut(strings.TrimSpace(part), "-")
-		from, err1 := clock(a)
-		to, err2 := clock(b)
-		if !ok || err1 != nil || err2 != nil || from >= to {
-			return nil, fmt.Errorf("want times like \"08:00-20:00\" (comma-separated, or closed), got %q", v)
-		}
-		out = append(out, span{from, to})
-	}
-	return out, nil
-}
-
-func clock(s string) (int, error) {
-	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
-	hh, err1 := strconv.Atoi(h)
-	mm, err2 := strconv.Atoi(m)
-	if !ok || err1 != nil || err2 != nil || hh < 0 || hh > 24 || mm < 0 || mm > 59 || hh*60+mm > 24*60 {
-		return 0, fmt.Errorf("bad time %q", s)
-	}
-	return hh*60 + mm, nil
-}
-
 // Add returns the instant d of business time after from. Without hours it
 // is from.Add(d).
 func (c *Calendar) Add(from time.Time, d time.Duration) time.Time {
@@ -124,8 +71,8 @@ func (c *Calendar) Add(from time.Time, d time.Duration) time.Time {
 		day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, c.loc)
 		if !c.holidays[day.Format("2006-01-02")] {
 			for _, s := range c.hours[day.Weekday()] {
-				start := day.Add(time.Duration(s.from) * time.Minute)
-				end := day.Add(time.Duration(s.to) * time.Minute)
+				start := day.Add(time.Duration(s.From) * time.Minute)
+				end := day.Add(time.Duration(s.To) * time.Minute)
 				if t.After(start) {
 					start = t
 				}
