@@ -5,9 +5,8 @@ package asr
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"sync"
+
+	"github.com/contactd/contactd/registry"
 )
 
 // SampleRate is the only rate a Stream accepts: 16 kHz mono signed 16-bit PCM.
@@ -89,44 +88,20 @@ type Config struct {
 // Factory builds a Recognizer.
 type Factory func(ctx context.Context, cfg Config) (Recognizer, error)
 
-var (
-	mu        sync.Mutex
-	factories = map[string]Factory{}
-)
+var providers = registry.New[Factory]("asr")
 
-// Register makes a provider available by name. It panics on a nil factory or
-// a duplicate name, as database/sql.Register does.
-func Register(name string, f Factory) {
-	mu.Lock()
-	defer mu.Unlock()
-	if f == nil {
-		panic("asr: Register factory is nil")
-	}
-	if _, dup := factories[name]; dup {
-		panic("asr: Register called twice for " + name)
-	}
-	factories[name] = f
-}
+// Register makes a provider available by name. It panics on a nil factory
+// or a duplicate name, as database/sql.Register does.
+func Register(name string, f Factory) { providers.Register(name, f) }
 
 // Providers lists the registered provider names.
-func Providers() []string {
-	mu.Lock()
-	defer mu.Unlock()
-	names := make([]string, 0, len(factories))
-	for n := range factories {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Providers() []string { return providers.Names() }
 
 // New builds the named provider.
 func New(ctx context.Context, name string, cfg Config) (Recognizer, error) {
-	mu.Lock()
-	f := factories[name]
-	mu.Unlock()
-	if f == nil {
-		return nil, fmt.Errorf("asr: unknown provider %q (have %v)", name, Providers())
+	f, err := providers.Get(name)
+	if err != nil {
+		return nil, err
 	}
 	return f(ctx, cfg)
 }

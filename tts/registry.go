@@ -2,9 +2,8 @@ package tts
 
 import (
 	"context"
-	"fmt"
-	"sort"
-	"sync"
+
+	"github.com/contactd/contactd/registry"
 )
 
 // Voicer is implemented by synthesizers that can name the voice they speak
@@ -33,44 +32,20 @@ type Config struct {
 // Factory builds a Synthesizer.
 type Factory func(ctx context.Context, cfg Config) (Synthesizer, error)
 
-var (
-	mu        sync.Mutex
-	factories = map[string]Factory{}
-)
+var providers = registry.New[Factory]("tts")
 
 // Register makes a provider available by name. It panics on a nil factory
 // or a duplicate name, as database/sql.Register does.
-func Register(name string, f Factory) {
-	mu.Lock()
-	defer mu.Unlock()
-	if f == nil {
-		panic("tts: Register factory is nil")
-	}
-	if _, dup := factories[name]; dup {
-		panic("tts: Register called twice for " + name)
-	}
-	factories[name] = f
-}
+func Register(name string, f Factory) { providers.Register(name, f) }
 
 // Providers lists the registered provider names.
-func Providers() []string {
-	mu.Lock()
-	defer mu.Unlock()
-	names := make([]string, 0, len(factories))
-	for n := range factories {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func Providers() []string { return providers.Names() }
 
 // New builds the named provider.
 func New(ctx context.Context, name string, cfg Config) (Synthesizer, error) {
-	mu.Lock()
-	f := factories[name]
-	mu.Unlock()
-	if f == nil {
-		return nil, fmt.Errorf("tts: unknown provider %q (have %v)", name, Providers())
+	f, err := providers.Get(name)
+	if err != nil {
+		return nil, err
 	}
 	return f(ctx, cfg)
 }
