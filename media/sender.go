@@ -80,17 +80,10 @@ func (s *sender) configure(c Codec, enc encoder, dtmfPT uint8, hasDTMF bool, wri
 // frame is dropped (and counted), so a bridge adds at most the queue's
 // length of delay and never stalls on a peer whose clock runs slow.
 func (s *sender) forward(pcm []int16) error {
-	if len(pcm) > FrameSamples {
-		return fmt.Errorf("%w: %d samples", ErrFrameSize, len(pcm))
+	buf, err := s.copyFrame(pcm)
+	if err != nil {
+		return err
 	}
-	select {
-	case <-s.stopped:
-		return ErrClosed
-	default:
-	}
-	buf := s.getBuf()
-	n := copy(buf, pcm)
-	clear(buf[n:])
 	for {
 		select {
 		case s.queue <- buf:
@@ -108,17 +101,10 @@ func (s *sender) forward(pcm []int16) error {
 
 // writeFrame copies pcm into the queue, waiting while it is full.
 func (s *sender) writeFrame(ctx context.Context, pcm []int16) error {
-	if len(pcm) > FrameSamples {
-		return fmt.Errorf("%w: %d samples", ErrFrameSize, len(pcm))
+	buf, err := s.copyFrame(pcm)
+	if err != nil {
+		return err
 	}
-	select {
-	case <-s.stopped:
-		return ErrClosed
-	default:
-	}
-	buf := s.getBuf()
-	n := copy(buf, pcm)
-	clear(buf[n:])
 	select {
 	case s.queue <- buf:
 		return nil
@@ -129,6 +115,23 @@ func (s *sender) writeFrame(ctx context.Context, pcm []int16) error {
 		s.putBuf(buf)
 		return ctx.Err()
 	}
+}
+
+// copyFrame checks pcm and copies it into a queue buffer padded to a
+// whole frame, so callers may reuse their slice.
+func (s *sender) copyFrame(pcm []int16) ([]int16, error) {
+	if len(pcm) > FrameSamples {
+		return nil, fmt.Errorf("%w: %d samples", ErrFrameSize, len(pcm))
+	}
+	select {
+	case <-s.stopped:
+		return nil, ErrClosed
+	default:
+	}
+	buf := s.getBuf()
+	n := copy(buf, pcm)
+	clear(buf[n:])
+	return buf, nil
 }
 
 func (s *sender) getBuf() []int16 {
