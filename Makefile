@@ -6,7 +6,7 @@ BIN      := bin/contactd
 GOFLAGS  ?=
 export CGO_ENABLED := 1
 
-.PHONY: all build run test deps test-deps vet fmt clean bench
+.PHONY: all build run test deps test-deps vet fmt clean bench bench-relay
 
 all: build
 
@@ -31,10 +31,20 @@ test: test-deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	CONTACTD_TEST_DATABASE_URL="$${CONTACTD_TEST_DATABASE_URL:-$$(deploy/test-postgres.sh)}" \
-	  $(GO) test -race -count=1 -timeout 15m ./...
+	CONTACTD_TEST_ADMIN_DATABASE_URL="$${CONTACTD_TEST_ADMIN_DATABASE_URL:-$$(deploy/test-postgres.sh --admin)}" \
+	  $(GO) test -race -count=1 -timeout 18m ./...
 
+# Speed against peers measured in the same run (bench/README.md): SIP
+# set-up and ASR (run.sh), then bridged calls with recording against
+# rtpengine (relay.sh, about 12 minutes).
 bench: build
+	@deploy/deps.sh bench
 	bench/run.sh
+	bench/relay.sh
+
+bench-relay: build
+	@deploy/deps.sh bench
+	bench/relay.sh
 
 clean:
 	rm -rf bin

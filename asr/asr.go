@@ -41,6 +41,9 @@ type Result struct {
 	EndMS      int64
 	Confidence float64
 	Words      []Word
+	// Language is the ISO 639-1 code of the language the recogniser heard,
+	// when it says (multilingual models such as Whisper); "" otherwise.
+	Language string
 }
 
 // Stream takes one channel's audio and reports what was said.

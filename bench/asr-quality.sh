@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # bench/asr-quality.sh — the embedded recogniser's accuracy and latency on
-# the sets of deploy/asr (see "3. Speech recognition quality" in
-# bench/README.md). Needs bin/contactd, asterisk-core-sounds-en-wav,
-# espeak-ng, sox. About 10 minutes on 2 cores (the latency passes run in
-# real time; ASRQ_GENERAL=1 adds the general-LM rows, 7 more minutes).
+# the sets of deploy/asr (see "Speech recognition quality" in
+# bench/README.md). Needs bin/contactd, asterisk-core-sounds-en-wav and
+# asterisk-core-sounds-en, espeak-ng, flite, sox (deploy/deps.sh bench).
+# About 25 minutes on 2 shared cores: the latency passes run in real time
+# (ASRQ_LATENCY=0 skips them: 8 minutes; ASRQ_GENERAL=1 adds the
+# general-LM-only rows).
 # BENCH_KEEP=1 keeps the temp dir; CONTACTD_BIN picks another binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,44 +13,48 @@ ROOT=$PWD
 BIN=${CONTACTD_BIN:-$ROOT/bin/contactd}
 log() { printf '[asr-quality %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 [[ -x $BIN ]] || { log "FAIL: $BIN missing: make build"; exit 1; }
-{ "$BIN" asr-eval -h 2>&1 || true; } | grep -q -- -narrowband || { log "FAIL: this contactd's asr-eval has no --narrowband"; exit 1; }
+{ "$BIN" asr-eval -h 2>&1 || true; } | grep -q -- -set || { log "FAIL: this contactd's asr-eval has no --set"; exit 1; }
+command -v flite >/dev/null || { log "FAIL: flite missing (deploy/deps.sh bench)"; exit 1; }
 W=$(mktemp -d /tmp/contactd-asrq.XXXXXX)
 trap '[[ ${BENCH_KEEP:-} == 1 ]] && log "kept $W" || rm -rf "$W"' EXIT
+VOICES=(espeak flite:kal16 flite:rms flite:awb flite:slt)
 deploy/asr/make-lists.sh "$W/nb"
-deploy/asr/make-indomain.sh "$W/wb"
+for v in "${VOICES[@]}"; do
+	deploy/asr/make-indomain.sh "$W/wb-${v#flite:}" "$v"
+done
 cut -f2 "$W/nb/adapt.list" >"$W/adapt-phrases.txt"
-# cfg OPTS...: the demo config with these sphinx options, one decoder each.
-cfg() {
-	local f=$W/cfg-$1.yaml
-	shift
-	python3 - "$ROOT/config/demo.yaml" "$@" >"$f" <<'PY'
-import sys
-s = open(sys.argv[1]).read()
-opts = dict(a.split("=", 1) for a in sys.argv[2:])
-opts.setdefault("decoders", "1"); opts.setdefault("narrowband_decoders", "1")
-block = "asr:\n  provider: sphinx\n  options:\n" + "".join('    "%s": "%s"\n' % kv for kv in opts.items())
-print(s.replace("asr:\n  provider: sphinx\n", block), end="")
-PY
-	echo "$f"
-}
-# run NAME CONFIG LIST ARGS...: asr-eval; prints NAME and its summary lines.
+LAT=(--latency)
+[[ ${ASRQ_LATENCY:-1} == 0 ]] && LAT=()
+# run NAME LIST ARGS...: asr-eval on the demo config with one decoder per
+# pool; prints NAME and its summary lines.
 run() {
-	local name=$1 c=$2 list=$3
-	shift 3
-	nice -n 10 timeout 1800 "$BIN" asr-eval --config "$c" --data-dir "$W/data" --list "$list" "$@" >"$W/$name.out" 2>"$W/$name.err" ||
-		{ log "FAIL: $name: $(tail -3 "$W/$name.err")"; exit 1; }
-	printf '%-34s %s\n' "$name" "$(grep -E '^(OOV|LAT_P50|WER)=' "$W/$name.out" | sed 's/ (.*)//' | paste -sd' ')"
+	local name=$1 list=$2
+	shift 2
+	local out=$W/$(printf '%s' "$name" | tr -c 'A-Za-z0-9' _)
+	nice -n 10 timeout 3600 "$BIN" asr-eval --data-dir "$W/data" --set decoders=1 --set narrowband_decoders=1 \
+		--list "$list" "$@" >"$out.out" 2>"$out.err" ||
+		{ log "FAIL: $name: $(tail -3 "$out.err")"; exit 1; }
+	printf '%-40s %s\n' "$name" "$(grep -E '^(OOV|CPU_RTF|LAT_P50|WER)=' "$out.out" | sed 's/ (.*)//' | paste -sd' ')"
 }
-STOCK=$(cfg stock narrowband_mllr=none)
-SHIP=$(cfg shipped)
 log "narrowband: held-out Asterisk prompts through G.711 µ-law"
-echo "== narrowband held-out ($(wc -l <"$W/nb/heldout.list") prompts; LM: IVR phrases + adaptation texts)"
-run "stock model" "$STOCK" "$W/nb/heldout.list" --narrowband --phrases "$W/adapt-phrases.txt"
-run "MLLR (shipped)" "$SHIP" "$W/nb/heldout.list" --narrowband --phrases "$W/adapt-phrases.txt" --latency
+echo "== narrowband held-out ($(wc -l <"$W/nb/heldout.list") prompts; LM: IVR phrases + KB + adaptation texts)"
+NB=("$W/nb/heldout.list" --narrowband --phrases "$W/adapt-phrases.txt")
+run "stock model, domain LM" "${NB[@]}" --set narrowband_mllr=none --set general_words=0
+run "MLLR, domain LM" "${NB[@]}" --set general_words=0
+run "stock model, blend" "${NB[@]}" --set narrowband_mllr=none
+run "MLLR, blend (shipped)" "${NB[@]}" "${LAT[@]}"
 if [[ ${ASRQ_GENERAL:-} == 1 ]]; then
-	run "stock model, general LM" "$STOCK" "$W/nb/heldout.list" --narrowband --lm general
-	run "MLLR (shipped), general LM" "$SHIP" "$W/nb/heldout.list" --narrowband --lm general
+	run "stock model, general LM" "$W/nb/heldout.list" --narrowband --lm general --set narrowband_mllr=none
+	run "MLLR, general LM" "$W/nb/heldout.list" --narrowband --lm general
 fi
-log "wideband: espeak-ng renderings of ivr/testdata/eval.tsv"
-echo "== wideband in-domain test ($(wc -l <"$W/wb/test.list") utterances; LM: IVR phrases)"
-run "domain LM" "$SHIP" "$W/wb/test.list" --latency
+log "wideband: ivr/testdata/eval.tsv in espeak-ng and flite voices"
+echo "== wideband in-domain test ($(wc -l <"$W/wb-espeak/test.list") utterances per voice; LM: IVR phrases + KB)"
+for v in "${VOICES[@]}"; do
+	v=${v#flite:}
+	run "$v, domain LM" "$W/wb-$v/test.list" --set general_words=0
+	if [[ $v == slt || $v == espeak ]]; then
+		run "$v, blend (shipped)" "$W/wb-$v/test.list" "${LAT[@]}"
+	else
+		run "$v, blend (shipped)" "$W/wb-$v/test.list"
+	fi
+done

@@ -13,9 +13,11 @@ import (
 	"github.com/contactd/contactd/asr"
 	"github.com/contactd/contactd/ivr"
 	"github.com/contactd/contactd/media"
+	"github.com/contactd/contactd/outbox"
 	"github.com/contactd/contactd/routing"
 	"github.com/contactd/contactd/sip"
 	"github.com/contactd/contactd/store"
+	"github.com/contactd/contactd/tickets"
 	"github.com/contactd/contactd/tts"
 )
 
@@ -35,6 +37,18 @@ type Inbound struct {
 	// Events are in-dialog signals from the caller's phone (INFO digits,
 	// hold); may be nil.
 	Events <-chan sip.CallEvent
+	// Entry is the IVR node to start in (the trunk's DID table); empty:
+	// the flow's start.
+	Entry string
+	// Answer, when set, answers a call that is still in early media (183):
+	// the IVR runs before the answer, and the owner answers when the call
+	// leaves the IVR for a queue. nil: the call is already answered.
+	Answer func(ctx context.Context) error
+	// Refer, when set, asks the caller's side to call number instead of
+	// us (a transfer out, REFER), for requester, who must be allowed to
+	// call that number out. It returns once the number answered, or why
+	// not.
+	Refer func(ctx context.Context, requester, number string) error
 }
 
 // Event is something an agent's desktop should see.
@@ -46,6 +60,12 @@ type Event struct {
 	StartMS  int64  `json:"start_ms,omitempty"`
 	EndMS    int64  `json:"end_ms,omitempty"`
 	TicketID string `json:"ticket_id,omitempty"`
+	// Live call control: the other party (consulted agent, supervisor),
+	// a supervisor's mode, the caller's number, how long a hold lasted.
+	Peer   string `json:"peer,omitempty"`
+	Mode   string `json:"mode,omitempty"`
+	From   string `json:"from,omitempty"`
+	HoldMS int64  `json:"hold_ms,omitempty"`
 }
 
 // Events delivers events to an agent (and whoever watches them).
@@ -56,19 +76,39 @@ type Events interface {
 // AgentLegFactory makes the agent's media leg from the browser's SDP offer.
 type AgentLegFactory func(ctx context.Context, offerSDP string) (media.Leg, string, error)
 
+// ACD is what calls need from the routing engine: the *routing.Router on
+// one node, the cluster's shared ACD (package cluster) on several.
+type ACD interface {
+	Agent(username string) (routing.AgentView, bool)
+	Enqueue(c routing.Contact) error
+	Cancel(callID string)
+	Accept(username, callID string) error
+	Reject(username, callID string) error
+	Claim(username string) error
+	Release(username string)
+	SetSentiment(callID string, sentiment float64) error
+	Position(callID string) (routing.Position, error)
+	Handoff(oldID, newID string) (routing.Contact, error)
+	HasQueue(name string) bool
+}
+
 // Options are a Manager's parts.
 type Options struct {
-	Store     store.Store
-	Router    *routing.Router
-	ASR       asr.Recognizer
-	TTS       tts.Synthesizer
-	Voices    map[string]tts.Synthesizer // per IVR language; TTS otherwise
-	NLU       ivr.IntentClassifier
-	Flow      ivr.FlowConfig
-	HoldText  string // said once before music on hold
-	DataDir   string
-	Record    bool
-	NewLeg    AgentLegFactory
+	Store    store.Store
+	Router   ACD
+	ASR      asr.Recognizer
+	TTS      tts.Synthesizer
+	Voices   map[string]tts.Synthesizer // per IVR language; TTS otherwise
+	NLU      ivr.IntentClassifier
+	Flow     ivr.FlowConfig
+	HoldText string // said once before music on hold
+	DataDir  string
+	Record   bool
+	NewLeg   AgentLegFactory
+	// Dialer places outside calls (click-to-call); nil: none.
+	Dialer Dialer
+	// Queues are the queues' policies for waiting callers, by name.
+	Queues    map[string]QueuePolicy
 	Events    Events
 	Post      *PostCall
 	Log       *slog.Logger
@@ -76,6 +116,21 @@ type Options struct {
 	// StickyDays: a caller's last agent within this many days gets the
 	// first offer (routing's sticky agent); 0 turns it off.
 	StickyDays int
+	// Outbox, when set, keeps each ended call's post-call work on disk
+	// until it is done (postjob.go); RunOutbox retries it.
+	Outbox *outbox.Box
+	// Live, when set, keeps a marker per call in progress (live.go), so
+	// that the next start closes the calls a crash cut short
+	// (RecoverInterrupted).
+	Live *outbox.Box
+	// SealRecording, when set, is called with a finished recording's
+	// path (relative to DataDir), to encrypt it at rest.
+	SealRecording func(rel string) error
+	// Observer is told about queue waits and ended calls (metrics).
+	Observer Observer
+	// Redaction is what is masked in transcripts beyond card data, CVV
+	// codes and national IDs (always masked), live and stored.
+	Redaction tickets.Redaction
 }
 
 // Manager runs every call of this node.
@@ -84,7 +139,8 @@ type Manager struct {
 	mu       sync.Mutex
 	calls    map[string]*Call
 	wg       sync.WaitGroup
-	draining bool // guarded by mu
+	draining bool          // guarded by mu
+	stop     chan struct{} // closed by Drain: pending callbacks stop waiting
 	phones   *phoneOffers
 }
 
@@ -99,7 +155,7 @@ func NewManager(opts Options) *Manager {
 	if opts.DrainWait == 0 {
 		opts.DrainWait = 3 * time.Second
 	}
-	m := &Manager{opts: opts, calls: map[string]*Call{}}
+	m := &Manager{opts: opts, calls: map[string]*Call{}, stop: make(chan struct{})}
 	if m.opts.Flow.Observer == nil {
 		m.opts.Flow.Observer = m // IVR analytics go with the call's record
 	}
@@ -116,9 +172,13 @@ func (m *Manager) Active() int {
 	return len(m.calls)
 }
 
-// Drain makes the manager refuse new calls.
+// Drain makes the manager refuse new calls. Pending callbacks stop
+// waiting (they stay stored, for RearmCallbacks at the next start).
 func (m *Manager) Drain() {
 	m.mu.Lock()
+	if !m.draining {
+		close(m.stop)
+	}
 	m.draining = true
 	m.mu.Unlock()
 }
@@ -148,16 +208,7 @@ func (m *Manager) Serve(ctx context.Context, in Inbound) {
 	m.wg.Add(1)
 	m.mu.Unlock()
 	defer m.wg.Done()
-	c := &Call{
-		m:        m,
-		in:       in,
-		log:      m.opts.Log.With("call_id", in.ID),
-		start:    time.Now(),
-		joinCh:   make(chan agentJoin), // unbuffered: a join is taken by the owner or refused
-		hangCh:   make(chan string, 1),
-		reconnCh: make(chan reconnect),
-		done:     make(chan struct{}),
-	}
+	c := m.newCall(in)
 	m.mu.Lock()
 	m.calls[in.ID] = c
 	m.mu.Unlock()
@@ -167,6 +218,22 @@ func (m *Manager) Serve(ctx context.Context, in Inbound) {
 		m.mu.Unlock()
 	}()
 	c.run(ctx)
+}
+
+func (m *Manager) newCall(in Inbound) *Call {
+	return &Call{
+		m:         m,
+		in:        in,
+		log:       m.opts.Log.With("call_id", in.ID),
+		start:     time.Now(),
+		joinCh:    make(chan agentJoin), // unbuffered: a join is taken by the owner or refused
+		hangCh:    make(chan string, 1),
+		reconnCh:  make(chan reconnect),
+		xferCh:    make(chan xfer),
+		referDone: make(chan referOut, 1),
+		ctlCh:     make(chan ctlOp),
+		done:      make(chan struct{}),
+	}
 }
 
 func (m *Manager) call(id string) (*Call, error) {

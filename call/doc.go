@@ -10,4 +10,11 @@
 // Audio flows through a per-call mixer goroutine, started and stopped by the
 // owner: it reads both legs' frames, writes the stereo recording, feeds one
 // ASR stream per channel, and forwards audio across the bridge.
+//
+// Live call control (control.go) reaches the owner the same way: hold
+// (hold.go), keys to the caller's line (dtmf.go), consultative transfer
+// (consult.go) and supervisors listening, whispering or barging
+// (supervise.go) are ops the bridge loop runs. What they change in the
+// audio lives in the mixer's extension (mixbus.go), which exists only
+// while one of them is on: a plain call keeps the direct two-party path.
 package call

@@ -11,14 +11,86 @@ import (
 // mixer moves a call's audio: both legs' frames to the recording and to
 // their ASR streams, and across the bridge once the agent has joined. It runs
 // on its own goroutine, started and stopped by the call's owner.
+//
+// A plain two-party bridge whose legs speak the same codec over RTP (the
+// SIP phone to SIP phone G.711 case) is relayed: each leg forwards every
+// packet to the other as it arrives (media.RTPLeg.RelayTo), with no
+// jitter buffer, decoding or clock in the way, and the mixer only records
+// and transcribes the frames the legs still play out. Anything else (a
+// WebRTC leg, different codecs, hold, tones, a consultation, a supervisor)
+// goes through the mixer, decoded: it turns the relay off while it lasts.
 type mixer struct {
 	caller    media.Leg
 	rec       *media.Recorder
 	callerASR asr.Stream
 	join      chan mixJoin
+	// Live call control (mixbus.go): ctl runs the owner's changes on this
+	// goroutine; x is nil unless hold, a consultation or a monitor is on.
+	ctl chan func(context.Context)
+	x   *mixExt
+	// recPaused: the recording is paused (recpause.go); the recording and
+	// both recognisers get silence in place of the audio, which the
+	// parties still hear.
+	recPaused bool
+
+	// relayed is the agent leg the caller's relay is on with (nil: the
+	// mixer forwards).
+	relayed media.Leg
 
 	// Counters, read by the owner after run has returned.
 	callerFrames, agentFrames int
+	relays                    int // bridges relayed
+}
+
+// relayer is a leg that can forward its packets to another leg without
+// decoding them (media.RTPLeg).
+type relayer interface {
+	RelayTo(dst media.Leg) error
+}
+
+// setRelay turns the relay on between the caller and agent when nothing
+// else needs the mixer and their codecs allow it, and off otherwise.
+func (m *mixer) setRelay(agent media.Leg) {
+	want := agent != nil && m.x == nil
+	if want && m.relayed == agent {
+		return
+	}
+	if m.relayed != nil {
+		m.stopRelay()
+	}
+	if !want {
+		return
+	}
+	a, ok1 := m.caller.(relayer)
+	b, ok2 := agent.(relayer)
+	if !ok1 || !ok2 {
+		return
+	}
+	if a.RelayTo(agent) != nil {
+		return
+	}
+	if b.RelayTo(m.caller) != nil {
+		_ = a.RelayTo(nil)
+		return
+	}
+	m.relayed = agent
+	m.relays++
+	// Decoded frames still queued would go out after relayed packets.
+	m.caller.Flush()
+	agent.Flush()
+}
+
+func (m *mixer) stopRelay() {
+	if m.relayed == nil {
+		return
+	}
+	if a, ok := m.caller.(relayer); ok {
+		_ = a.RelayTo(nil)
+	}
+	if b, ok := m.relayed.(relayer); ok {
+		_ = b.RelayTo(nil)
+	}
+	m.relayed = nil
 }
 
 type mixJoin struct {
@@ -27,9 +99,12 @@ type mixJoin struct {
 }
 
 func newMixer(caller media.Leg, rec *media.Recorder, callerASR asr.Stream) *mixer {
-	return &mixer{caller: caller, rec: rec, callerASR: callerASR, join: make(chan mixJoin, 1)}
+	return &mixer{caller: caller, rec: rec, callerASR: callerASR, join: make(chan mixJoin, 1), ctl: make(chan func(context.Context))}
 }
 
+// setAgent bridges leg to the caller; a nil leg ends the bridge, and the
+// agent channel's recogniser s goes on getting silence so that its
+// timeline stays the call's.
 func (m *mixer) setAgent(leg media.Leg, s asr.Stream) { m.join <- mixJoin{leg: leg, asr: s} }
 
 // gapFill is how long a leg may send nothing (silence suppression / DTX, a
@@ -53,13 +128,23 @@ func (m *mixer) run(ctx context.Context) {
 	var agent media.Leg
 	var agentASR asr.Stream
 	var agentFrames <-chan []int16
+	defer m.stopRelay()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case j := <-m.join:
-			agent, agentASR, agentFrames = j.leg, j.asr, j.leg.Frames()
+		case j := <-m.join: // a nil leg detaches the agent (a transfer)
+			agent, agentASR, agentFrames = j.leg, j.asr, nil
+			if j.leg != nil {
+				agentFrames = j.leg.Frames()
+			}
 			lastAgent = time.Now()
+			m.setRelay(agent)
+		case fn := <-m.ctl:
+			fn(ctx)
+			m.setRelay(agent) // off while hold, tones, a consultation or a monitor is on
+		case ef := <-m.extIn():
+			m.x.fromExtra(ef, agent)
 		case now := <-tick.C:
 			fill(m.callerASR, lastCaller, now)
 			fill(agentASR, lastAgent, now)
@@ -70,13 +155,16 @@ func (m *mixer) run(ctx context.Context) {
 			}
 			lastCaller = time.Now()
 			m.callerFrames++
+			kept := m.kept(f)
 			if m.rec != nil {
-				m.rec.WriteCaller(f)
+				m.rec.WriteCaller(kept)
 			}
 			if m.callerASR != nil {
-				m.callerASR.Write(f)
+				m.callerASR.Write(kept)
 			}
-			if agent != nil {
+			if m.x != nil {
+				m.x.fromCaller(f, agent)
+			} else if agent != nil && m.relayed == nil {
 				_ = agent.Forward(f)
 			}
 		case f, ok := <-agentFrames:
@@ -86,13 +174,18 @@ func (m *mixer) run(ctx context.Context) {
 			}
 			lastAgent = time.Now()
 			m.agentFrames++
+			if m.x != nil {
+				f = m.x.fromAgent(f, agent) // routed; silence on hold
+			} else if m.relayed == nil {
+				_ = m.caller.Forward(f)
+			}
+			f = m.kept(f)
 			if m.rec != nil {
 				m.rec.WriteAgent(f)
 			}
 			if agentASR != nil {
 				agentASR.Write(f)
 			}
-			_ = m.caller.Forward(f)
 		}
 	}
 }

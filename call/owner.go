@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/contactd/contactd/asr"
@@ -27,10 +28,14 @@ type Call struct {
 	log   *slog.Logger
 	start time.Time
 
-	joinCh   chan agentJoin
-	hangCh   chan string
-	reconnCh chan reconnect
-	done     chan struct{}
+	joinCh    chan agentJoin
+	hangCh    chan string
+	reconnCh  chan reconnect
+	xferCh    chan xfer
+	referDone chan referOut
+	ctlCh     chan ctlOp // live call control (control.go)
+	done      chan struct{}
+	bridged   atomic.Bool // the owner takes ctlCh
 
 	ctxMu   sync.Mutex
 	callCtx context.Context
@@ -50,6 +55,16 @@ type Call struct {
 	decision  ivr.Decision
 	lang      string
 	visits    []store.IVRVisit
+	referring bool       // a transfer to a number is under way
+	outbound  *agentJoin // click-to-call: the agent who placed it
+	// Live call control (control.go): owner-only.
+	hold     *holdState
+	dtmf     *dtmfSender
+	consult  *consultState
+	monitors map[string]*monitor
+	handover *agentJoin // a completed consultation's new agent
+	recPause *recPause  // the recording is paused (recpause.go)
+	view     liveView   // what LiveCalls shows; the owner writes it
 }
 
 func (c *Call) ctx() context.Context {
@@ -89,6 +104,7 @@ func (c *Call) run(parent context.Context) {
 			}
 		}
 	}
+	c.m.markLive(c.rec, c.log) // removed once the post-call work is queued
 	// Recognisers outlive the caller's hang-up long enough to finish the
 	// last utterance (flushASR), so they get their own context.
 	asrCtx, cancelASR := context.WithCancel(context.WithoutCancel(ctx))
@@ -125,6 +141,11 @@ func (c *Call) run(parent context.Context) {
 		if err := rec.Close(); err != nil {
 			c.log.Warn("recording close", "err", err)
 		}
+		if o.SealRecording != nil {
+			if err := o.SealRecording(c.rec.RecordingPath); err != nil {
+				c.log.Error("recording not encrypted yet (retried at the next start)", "err", err)
+			}
+		}
 	}
 	c.flushASR()
 	c.finish(disposition)
@@ -133,6 +154,16 @@ func (c *Call) run(parent context.Context) {
 // serve runs IVR → queue → bridge and returns the disposition.
 func (c *Call) serve(ctx context.Context) string {
 	o := c.m.opts
+	if j := c.outbound; j != nil { // click-to-call: no IVR, no queue
+		c.log.Info("outbound call answered", "agent", j.agent)
+		disposition, next := c.bridge(ctx, *j)
+		o.Router.Release(j.agent)
+		if next == nil {
+			return disposition
+		}
+		c.rec.Queue = next.Queue
+		return c.queued(ctx, transferPrompt)
+	}
 	d, err := ivr.Run(ctx, c, o.Flow, o.NLU)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -153,7 +184,7 @@ func (c *Call) serve(ctx context.Context) string {
 		c.rec.IVROutcome = store.IVRTransferred
 	}
 	c.log.Info("ivr decision", "intent", d.Intent, "queue", d.Queue, "confidence", d.Confidence,
-		"dtmf", d.ViaDTMF, "misses", d.Misses, "utterance", d.Utterance)
+		"dtmf", d.ViaDTMF, "misses", d.Misses, "utterance", c.m.opts.Redaction.Text(d.Utterance))
 	if err := o.Store.UpdateCall(ctx, c.rec); err != nil {
 		c.log.Warn("store call", "err", err)
 	}
@@ -163,100 +194,83 @@ func (c *Call) serve(ctx context.Context) string {
 		}
 		return "ended by IVR"
 	}
+	// A call in early media is answered when it leaves the IVR: queueing
+	// and talking to an agent are billed time.
+	if c.in.Answer != nil {
+		if err := c.in.Answer(ctx); err != nil {
+			c.log.Info("answer after early media failed", "err", err)
+			c.rec.IVROutcome = store.IVRAbandoned
+			return "caller hung up before the answer"
+		}
+	}
 	// Queue first, so agents are offered the call while the caller hears
 	// the confirmation.
-	if err := o.Router.Enqueue(routing.Contact{CallID: c.in.ID, Queue: d.Queue,
+	contact := routing.Contact{CallID: c.in.ID, Queue: d.Queue,
 		Priority: routing.PriorityOf(d.Priority), From: c.in.From, Intent: d.Intent,
-		PreferredAgent: c.lastAgent(ctx), Sentiment: c.mood()}); err != nil {
+		PreferredAgent: c.lastAgent(ctx), Sentiment: c.mood()}
+	if err := o.Router.Enqueue(contact); err != nil {
 		c.log.Error("enqueue", "err", err)
 		return "routing error"
 	}
 	c.log.Info("queued", "queue", d.Queue, "since_start", time.Since(c.start).Round(time.Millisecond))
-	join, ok := c.waitForAgent(ctx, strings.TrimSpace(o.Flow.ConfirmText(d)+" "+o.HoldText))
-	if !ok {
-		o.Router.Cancel(c.in.ID)
-		return "caller hung up in queue"
-	}
-	defer o.Router.Release(join.agent)
-	return c.bridge(ctx, join)
+	return c.queued(ctx, strings.TrimSpace(o.Flow.ConfirmText(d)+" "+o.HoldText))
 }
 
-// waitForAgent says prompt, then plays music, until an agent joins or the
-// caller hangs up.
-func (c *Call) waitForAgent(ctx context.Context, prompt string) (agentJoin, bool) {
-	var audio []int16
-	if prompt != "" {
-		if pcm, err := c.voice().Synthesize(ctx, prompt); err == nil {
-			c.addSegment(transcript.Segment{Speaker: transcript.System, StartMS: time.Since(c.start).Milliseconds(),
-				EndMS: time.Since(c.start).Milliseconds() + int64(len(pcm))*1000/media.SampleRate, Text: prompt})
-			audio = pcm
-		} else {
-			c.log.Warn("tts failed; prompt skipped", "err", err)
-		}
-	}
-	music := media.MusicOnHold()
-	pos := 0
-	leg := c.in.Leg
+// queued waits for an agent (the call is in a queue), bridges, and
+// waits again after each transfer; it returns the disposition.
+func (c *Call) queued(ctx context.Context, prompt string) string {
+	o := c.m.opts
 	for {
-		select {
-		case <-ctx.Done():
-			return agentJoin{}, false
-		case j := <-c.joinCh:
-			leg.Flush()
-			return j, true
-		case r, ok := <-c.callerResults():
-			c.onCallerResult(r, ok)
-			if ok && r.Kind == asr.Final {
-				// An angry caller waiting moves up the queue.
-				_ = c.m.opts.Router.SetSentiment(c.in.ID, c.mood())
-			}
-		case <-leg.DTMF():
-		case ev := <-c.in.Events:
-			c.onSignal(ev)
-		default:
-			if len(music) == 0 {
-				select {
-				case <-ctx.Done():
-				case <-time.After(media.FrameDuration):
-				}
-				continue
-			}
-			if len(audio) > 0 { // the prompt first
-				n := min(media.FrameSamples, len(audio))
-				if err := leg.WriteFrame(audio[:n]); err != nil {
-					return agentJoin{}, false
-				}
-				audio = audio[n:]
-				continue
-			}
-			end := pos + media.FrameSamples
-			if end > len(music) {
-				pos, end = 0, media.FrameSamples
-			}
-			if err := leg.WriteFrame(music[pos:end]); err != nil {
-				return agentJoin{}, false
-			}
-			pos = end
+		queued := time.Now()
+		join, w := c.waitForAgent(ctx, prompt)
+		c.m.observer().QueueWait(c.rec.Queue, time.Since(queued), w == waitJoined)
+		switch w {
+		case waitHungUp:
+			o.Router.Cancel(c.in.ID)
+			return "caller hung up in queue"
+		case waitCallback:
+			return "callback requested"
+		case waitMaxWait:
+			return c.maxWait(ctx)
 		}
+		disposition, next := c.bridge(ctx, join)
+		o.Router.Release(join.agent)
+		if next == nil {
+			return disposition
+		}
+		// Transferred: the call is queued again; the caller waits.
+		c.rec.Queue = next.Queue
+		prompt = transferPrompt
 	}
 }
 
-// bridge connects caller and agent until either hangs up.
-func (c *Call) bridge(ctx context.Context, j agentJoin) string {
+// bridge connects caller and agent until either hangs up, or the agent
+// transfers the call to a queue or another agent (next, queued again).
+func (c *Call) bridge(ctx context.Context, j agentJoin) (disposition string, next *routing.Contact) {
 	o := c.m.opts
 	c.agent, c.agentLeg = j.agent, j.leg
-	c.agentAt = time.Since(c.start)
-	c.rec.Agent, c.rec.AnsweredAt = j.agent, time.Now()
+	if c.agentASR == nil { // the agent channel's timeline starts with the first agent
+		c.agentAt = time.Since(c.start)
+	}
+	c.rec.Agent = j.agent
+	if c.rec.AnsweredAt.IsZero() { // a transferred call keeps its first answer
+		c.rec.AnsweredAt = time.Now()
+	}
 	if err := o.Store.UpdateCall(ctx, c.rec); err != nil {
 		c.log.Warn("store call", "err", err)
 	}
-	if s, err := o.ASR.NewStream(c.asrCtx, asr.StreamOptions{Label: c.in.ID + "/agent", Narrowband: narrowband(j.leg)}); err == nil {
-		c.agentASR = s
-	} else {
-		c.log.Warn("agent ASR unavailable", "err", err)
-		c.asrFailed = true
+	if c.agentASR == nil && !c.asrFailed { // the first agent; transfers keep the stream
+		if s, err := o.ASR.NewStream(c.asrCtx, asr.StreamOptions{Label: c.in.ID + "/agent", Narrowband: narrowband(j.leg)}); err == nil {
+			c.agentASR = s
+		} else {
+			c.log.Warn("agent ASR unavailable", "err", err)
+			c.asrFailed = true
+		}
 	}
 	c.mix.setAgent(j.leg, c.agentASR)
+	c.view.set(func(v *LiveCall) {
+		v.Agent, v.From, v.Queue, v.Intent, v.AnsweredAt = j.agent, c.in.From, c.rec.Queue, c.rec.Intent, c.rec.AnsweredAt
+	})
 	c.log.Info("agent joined", "agent", j.agent)
 	o.Events.Publish(j.agent, Event{Type: "call_answered", CallID: c.in.ID})
 	// The agent sees what was said before they joined.
@@ -268,19 +282,34 @@ func (c *Call) bridge(ctx context.Context, j agentJoin) string {
 	if d, ok := j.leg.(interface{ Done() <-chan struct{} }); ok {
 		legDone = d.Done()
 	}
+	phone := agentEvents(j.leg)
+	defer c.bridgeOpened()() // hold, keys and consultations end with the bridge
+	// handOff ends the agent's part after a transfer: the agent's desktop
+	// and phone let go, the caller waits for the target.
+	handOff := func(to string) {
+		o.Events.Publish(c.agent, Event{Type: "call_transferred", CallID: c.in.ID, Text: to})
+		c.mix.setAgent(nil, c.agentASR)
+		c.agentLeg.Close()
+		c.agentLeg = nil
+		c.agent = ""
+		c.view.set(func(v *LiveCall) { v.Agent = "" })
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			return "caller hung up"
+			return "caller hung up", nil
 		case who := <-c.hangCh:
-			return "agent " + who + " hung up"
+			if who != c.agent {
+				continue // a late hang-up from an agent who transferred the call
+			}
+			return "agent " + who + " hung up", nil
 		case <-legDone:
 			// A reloaded agent page reconnects with a new leg; the caller
 			// hears nothing meanwhile but stays on the line.
 			c.log.Info("agent connection lost; waiting for a reconnect", "grace", reconnectGrace)
 			legDone, lost = nil, time.After(reconnectGrace)
 		case <-lost:
-			return "agent connection lost"
+			return "agent connection lost", nil
 		case rc := <-c.reconnCh:
 			if rc.agent != c.agent {
 				rc.reply <- fmt.Errorf("%w: %s is not on this call", ErrNotYours, rc.agent)
@@ -296,6 +325,46 @@ func (c *Call) bridge(ctx context.Context, j agentJoin) string {
 			}
 			c.log.Info("agent reconnected", "agent", rc.agent)
 			rc.reply <- nil
+		case x := <-c.xferCh:
+			ct, err := c.startTransfer(ctx, x)
+			if err != nil {
+				x.done(err)
+				continue
+			}
+			if ct == nil { // a number: the answer comes with c.referDone
+				continue
+			}
+			x.done(nil)
+			handOff(ct.Queue)
+			return "transferred", ct
+		case ev := <-phone:
+			if x, ok := c.referXfer(ev); ok {
+				ct, err := c.startTransfer(ctx, x)
+				if err != nil {
+					x.done(err)
+					continue
+				}
+				if ct != nil {
+					x.done(nil)
+					handOff(ct.Queue)
+					return "transferred", ct
+				}
+			}
+		case r := <-c.referDone:
+			c.referring = false
+			r.x.done(r.err)
+			if r.err != nil {
+				c.log.Info("transfer to a number failed", "number", r.t.number, "err", r.err)
+				o.Events.Publish(c.agent, Event{Type: "transfer_failed", CallID: c.in.ID, Text: r.err.Error()})
+				continue
+			}
+			handOff(r.t.number)
+			return "transferred to " + r.t.number, nil
+		case op := <-c.ctlCh:
+			if ct, to := c.runControl(ctx, op); ct != nil { // a completed consultation
+				handOff(to)
+				return "transferred", ct
+			}
 		case r, ok := <-c.callerResults():
 			c.onCallerResult(r, ok)
 		case r, ok := <-c.agentResults():
@@ -328,8 +397,7 @@ func (c *Call) onCallerResult(r asr.Result, ok bool) {
 		return
 	}
 	if r.Kind == asr.Final && strings.TrimSpace(r.Text) != "" {
-		c.addSegment(transcript.Segment{Speaker: transcript.Caller, StartMS: r.StartMS, EndMS: r.EndMS,
-			Text: r.Text, Confidence: r.Confidence})
+		c.addSegment(segmentOf(transcript.Caller, r, 0))
 	}
 }
 
@@ -339,18 +407,82 @@ func (c *Call) onAgentResult(r asr.Result, ok bool) {
 		return
 	}
 	if r.Kind == asr.Final && strings.TrimSpace(r.Text) != "" {
-		off := c.agentAt.Milliseconds()
-		c.addSegment(transcript.Segment{Speaker: transcript.Agent, StartMS: r.StartMS + off, EndMS: r.EndMS + off,
-			Text: r.Text, Confidence: r.Confidence})
+		c.addSegment(segmentOf(transcript.Agent, r, c.agentAt.Milliseconds()))
 	}
 }
 
+// segmentOf is a final result as a transcript line of speaker, its times
+// (and its words' times, when the recogniser gave them) shifted by off ms
+// from the stream's start to the call's.
+func segmentOf(speaker transcript.Speaker, r asr.Result, off int64) transcript.Segment {
+	s := transcript.Segment{Speaker: speaker, StartMS: r.StartMS + off, EndMS: r.EndMS + off,
+		Text: r.Text, Confidence: r.Confidence}
+	for _, w := range r.Words {
+		if strings.TrimSpace(w.Text) == "" {
+			continue
+		}
+		s.Words = append(s.Words, transcript.Word{Text: w.Text, StartMS: w.StartMS + off, EndMS: w.EndMS + off})
+	}
+	return s
+}
+
+// addSegment adds a line to the transcript and shows it to the agent.
+// What people said is redacted first (card data, CVV codes, national
+// IDs; e-mails as configured), with the lines said just before as
+// context, so no such number reaches an agent's or supervisor's page or
+// the store.
 func (c *Call) addSegment(s transcript.Segment) {
+	if s.Speaker != transcript.System {
+		var ok bool
+		if s, ok = c.unpaused(s); !ok {
+			return
+		}
+		s = c.m.opts.Redaction.Segment(c.redactContext(s), s)
+	}
 	c.segs = append(c.segs, s)
 	if c.agent != "" {
 		c.publish(s)
 	}
 }
+
+// redactContext is what was said in the redactContextSpan before s (at
+// most redactContextLines lines, in time order), for Redaction.After: a
+// line of s's speaker runs on into s, another speaker's ends with a line
+// break so that numbers of two people do not join.
+func (c *Call) redactContext(s transcript.Segment) string {
+	var prev []transcript.Segment
+	for i := len(c.segs) - 1; i >= 0 && len(c.segs)-i <= 2*redactContextLines; i-- {
+		p := c.segs[i]
+		if p.Speaker != transcript.System && p.StartMS <= s.StartMS && p.EndMS >= s.StartMS-redactContextSpan.Milliseconds() {
+			prev = append(prev, p)
+		}
+	}
+	sort.SliceStable(prev, func(i, j int) bool { return prev[i].StartMS < prev[j].StartMS })
+	if len(prev) > redactContextLines {
+		prev = prev[len(prev)-redactContextLines:]
+	}
+	var b strings.Builder
+	for i, p := range prev {
+		b.WriteString(p.Text)
+		next := s.Speaker
+		if i+1 < len(prev) {
+			next = prev[i+1].Speaker
+		}
+		if next == p.Speaker {
+			b.WriteByte(' ')
+		} else {
+			b.WriteByte('\n')
+		}
+	}
+	return strings.TrimSuffix(b.String(), " ")
+}
+
+// How far back redaction looks for context: a security code is said soon
+// after it is asked for.
+const (
+	redactContextSpan  = 15 * time.Second
+	redactContextLines = 3
+)
 
 func (c *Call) publish(s transcript.Segment) {
 	if s.Speaker == transcript.System {
@@ -400,27 +532,19 @@ func (c *Call) finish(disposition string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c.rec.EndedAt, c.rec.Disposition = time.Now(), disposition
-	if err := o.Store.UpdateCall(ctx, c.rec); err != nil {
-		c.log.Error("store call", "err", err)
-	}
 	sort.SliceStable(c.segs, func(i, j int) bool { return c.segs[i].StartMS < c.segs[j].StartMS })
-	tickets.RedactSegments(c.segs) // no card number, CVV or national ID is stored
-	if err := o.Store.AddSegments(ctx, c.in.ID, c.segs); err != nil {
-		c.log.Error("store transcript", "err", err)
-	}
-	if err := o.Store.AddIVRVisits(ctx, c.visits); err != nil {
-		c.log.Error("store ivr visits", "err", err)
-	}
-	tr := transcript.Transcript{CallID: c.in.ID, CallerNumber: c.in.From, Intent: c.rec.Intent, Agent: c.agent,
+	o.Redaction.Segments(c.segs) // the IVR's prompts; people's lines were redacted as they came
+	tr := transcript.Transcript{CallID: c.in.ID, CallerNumber: c.in.From, Intent: c.rec.Intent, Agent: c.rec.Agent,
 		Segments: c.segs, Incomplete: c.asrFailed}
-	var ticketID string
-	if o.Post != nil {
-		res, err := o.Post.Process(ctx, tr)
-		if err != nil {
-			c.log.Error("post-call", "err", err)
-		}
-		ticketID = res.TicketID
+	// The record, transcript, IVR visits, ticket and evaluation, kept in
+	// the outbox until stored (postjob.go).
+	res, err := c.m.postCallWork(ctx, &PostJob{Call: c.rec, Visits: c.visits, Transcript: tr}, c.log)
+	if err != nil {
+		c.log.Error("post-call", "err", err)
 	}
+	c.m.unmarkLive(c.in.ID, c.log)
+	ticketID := res.TicketID
+	c.m.observer().CallEnded(c.rec)
 	c.log.Info("call ended", "disposition", disposition, "segments", len(c.segs), "ticket", ticketID)
 	if c.agent != "" && ticketID != "" {
 		o.Events.Publish(c.agent, Event{Type: "call_ended", CallID: c.in.ID, TicketID: ticketID})
@@ -454,7 +578,7 @@ func (c *Call) quality() map[string]store.MediaQuality {
 // counters where they have them.
 func (c *Call) logMedia() {
 	type statser interface{ Stats() media.Stats }
-	args := []any{"caller_frames", c.mix.callerFrames, "agent_frames", c.mix.agentFrames}
+	args := []any{"caller_frames", c.mix.callerFrames, "agent_frames", c.mix.agentFrames, "relayed_bridges", c.mix.relays}
 	if s, ok := c.in.Leg.(statser); ok {
 		args = append(args, "caller_leg", s.Stats())
 	}

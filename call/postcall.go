@@ -45,6 +45,9 @@ type PostCall struct {
 	// Judge scores the call; nil: the scorecard's rules.
 	Judge qa.Scorer
 	Log   *slog.Logger
+	// Redaction is what is masked beyond card data, CVV codes and
+	// national IDs (always masked).
+	Redaction tickets.Redaction
 }
 
 // Result names what PostCall wrote.
@@ -63,7 +66,7 @@ type Result struct {
 // note and its ID is returned instead of a new ticket's.
 func (p *PostCall) Process(ctx context.Context, tr transcript.Transcript) (Result, error) {
 	now := p.now()
-	tr = tickets.RedactTranscript(tr)
+	tr = p.Redaction.Transcript(tr)
 	ctx = tickets.WithActor(ctx, tickets.ActorSystem)
 	opts := tickets.DraftOptions{Now: now, BasePriority: p.BasePriority[tr.Intent]}
 	if p.VIP != nil && tr.CallerNumber != "" {
@@ -100,6 +103,12 @@ func (p *PostCall) Process(ctx context.Context, tr transcript.Transcript) (Resul
 	default:
 		return res, fmt.Errorf("call: find open ticket: %w", err)
 	}
+	res.EvaluationID, err = p.evaluate(ctx, tr, now)
+	return res, err
+}
+
+// evaluate scores the (redacted) transcript and stores the evaluation.
+func (p *PostCall) evaluate(ctx context.Context, tr transcript.Transcript, now time.Time) (string, error) {
 	var e qa.Evaluation
 	if p.Judge != nil {
 		e = p.Judge.Score(ctx, p.Scorecard, tr, tr.Agent)
@@ -108,10 +117,35 @@ func (p *PostCall) Process(ctx context.Context, tr transcript.Transcript) (Resul
 	}
 	e.ID, e.CallID, e.CreatedAt = NewID("qa"), tr.CallID, now
 	if err := p.Store.CreateEvaluation(ctx, e); err != nil {
-		return res, fmt.Errorf("call: store evaluation: %w", err)
+		return "", fmt.Errorf("call: store evaluation: %w", err)
 	}
-	res.EvaluationID = e.ID
-	return res, nil
+	return e.ID, nil
+}
+
+// ProcessOnce is Process for work that may have been done in part (an
+// outbox job retried after a failure or a crash): a call that already
+// has its ticket (or was linked to one) gets no second one, and one that
+// has its evaluation gets no second one either.
+func (p *PostCall) ProcessOnce(ctx context.Context, tr transcript.Transcript) (Result, error) {
+	res := Result{CallID: tr.CallID}
+	ts, err := p.Store.TicketsByCall(ctx, tr.CallID)
+	if err != nil {
+		return res, fmt.Errorf("call: tickets of %s: %w", tr.CallID, err)
+	}
+	if len(ts) == 0 {
+		return p.Process(ctx, tr)
+	}
+	res.TicketID, res.Repeat = ts[0].ID, ts[0].CallID != tr.CallID
+	es, err := p.Store.EvaluationsByCall(ctx, tr.CallID)
+	if err != nil {
+		return res, fmt.Errorf("call: evaluations of %s: %w", tr.CallID, err)
+	}
+	if len(es) > 0 {
+		res.EvaluationID = es[0].ID
+		return res, nil
+	}
+	res.EvaluationID, err = p.evaluate(tickets.WithActor(ctx, tickets.ActorSystem), p.Redaction.Transcript(tr), p.now())
+	return res, err
 }
 
 // openTicket finds the customer's open ticket of t's category within the
@@ -202,7 +236,7 @@ func (p *PostCall) Import(ctx context.Context, tr transcript.Transcript, intent 
 		tr.CallID = NewID("call")
 	}
 	tr.Intent = intent
-	tr = tickets.RedactTranscript(tr)
+	tr = p.Redaction.Transcript(tr)
 	start := p.now()
 	var endMS int64
 	for _, s := range tr.Segments {

@@ -22,7 +22,7 @@ var (
 // CallInfo tells the flow who called which number (VIP, known-customer and
 // dialled-number conditions; analytics).
 func (c *Call) CallInfo() ivr.CallInfo {
-	return ivr.CallInfo{ID: c.in.ID, From: c.in.From, To: c.in.To}
+	return ivr.CallInfo{ID: c.in.ID, From: c.in.From, To: c.in.To, Entry: c.in.Entry}
 }
 
 // Say speaks text to the caller, stopping at the caller's first speech or key.
@@ -48,9 +48,10 @@ func (c *Call) Say(ctx context.Context, text string) (bool, error) {
 			c.onCallerResult(r, ok)
 			if ok && (r.Kind == asr.SpeechStart || r.Kind == asr.Final) {
 				if r.Kind == asr.Final && r.Text != "" {
-					c.pending = append(c.pending, ivr.Input{Text: r.Text, Confidence: r.Confidence})
+					c.pending = append(c.pending, ivr.Input{Text: r.Text, Confidence: r.Confidence, Language: r.Language})
 				}
 				leg.Flush()
+				c.log.Debug("barge-in: prompt stopped", "cue", r.Kind, "speech_start_ms", r.StartMS)
 				return true, nil
 			}
 		case d := <-leg.DTMF():
@@ -105,7 +106,7 @@ func (c *Call) Listen(ctx context.Context, timeout time.Duration) (ivr.Input, er
 			case asr.SpeechStart:
 				timer.Reset(maxUtterance)
 			case asr.Final:
-				return ivr.Input{Text: r.Text, Confidence: r.Confidence}, nil
+				return ivr.Input{Text: r.Text, Confidence: r.Confidence, Language: r.Language}, nil
 			}
 		case <-timer.C:
 			return ivr.Input{Timeout: true}, nil

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -70,6 +71,11 @@ type Config struct {
 	Webhooks []Webhook `yaml:"webhooks"`
 	// QA configures call scoring: the scorecard, company names, the LLM judge.
 	QA QA `yaml:"qa"`
+	// Recordings, Retention and Metrics: data protection and operations
+	// (privacy.go).
+	Recordings Recordings `yaml:"recordings"`
+	Retention  Retention  `yaml:"retention"`
+	Metrics    Metrics    `yaml:"metrics"`
 
 	// Dir is the config file's directory (the built-in demo's for the demo);
 	// ivr.flow and ivr.kb are paths in it.
@@ -82,6 +88,18 @@ type Config struct {
 // HTTP settings.
 type HTTP struct {
 	Addr string `yaml:"addr"`
+	// TLSCert and TLSKey are PEM files; with both set the server speaks
+	// only HTTPS (and sends HSTS).
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// SessionTTL is a login's absolute lifetime (12h); SessionIdle ends it
+	// sooner when unused that long (1h).
+	SessionTTL  Duration `yaml:"session_ttl"`
+	SessionIdle Duration `yaml:"session_idle"`
+	// AllowedOrigins are other origins whose pages may open the events
+	// WebSocket ("desk.example.com", "https://*.example.com"); the
+	// server's own is always allowed.
+	AllowedOrigins []string `yaml:"allowed_origins"`
 }
 
 // SIP settings.
@@ -105,6 +123,18 @@ type SIP struct {
 	OpenInbound *bool `yaml:"open_inbound"`
 	// EarlyMedia plays the IVR in early media (183) before answering.
 	EarlyMedia bool `yaml:"early_media"`
+	// TLSAddr, when set, also listens for SIP over TLS (sips) with the PEM
+	// files TLSCert and TLSKey.
+	TLSAddr string `yaml:"tls_addr"`
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// SRTP with SDES keys (RFC 4568): RTP/SAVP offers that arrive over TLS
+	// get encrypted media. AllowSDESWithoutTLS also takes them over UDP and
+	// TCP, where the keys travel in clear text (default: 488).
+	// RequireSRTPOnTLS refuses plain RTP/AVP offers over TLS (default:
+	// taken).
+	AllowSDESWithoutTLS bool `yaml:"allow_sdes_without_tls"`
+	RequireSRTPOnTLS    bool `yaml:"require_srtp_on_tls"`
 	// Trunks are the carriers/PBXs we take calls from and call out through.
 	Trunks []Trunk `yaml:"trunks"`
 }
@@ -191,6 +221,8 @@ type Intent struct {
 type Queue struct {
 	Name  string `yaml:"name"`
 	Skill string `yaml:"skill"`
+	// Retention overrides the top-level retention for this queue's calls.
+	Retention *Retention `yaml:"retention"`
 	// Strategy picks among free agents: longest_idle (default),
 	// least_occupied, most_skilled or round_robin.
 	Strategy string `yaml:"strategy"`
@@ -204,6 +236,19 @@ type Queue struct {
 	// StickySeconds: the caller's last agent (within routing.sticky_days)
 	// gets the first offer exclusively for this long. 0 = off.
 	StickySeconds int `yaml:"sticky_seconds"`
+	// AnnounceEvery tells a waiting caller their place in line and the
+	// estimated wait this often (the first time after the hold message);
+	// 0 = never.
+	AnnounceEvery Duration `yaml:"announce_every"`
+	// Callback offers waiting callers, with each announcement, to hang up
+	// and be called back through a trunk keeping their place in line
+	// (needs a trunk with an outbound uri).
+	Callback bool `yaml:"callback"`
+	// MaxWait ends the wait: the caller may leave a voicemail, which
+	// becomes a ticket (OnMaxWait "voicemail", the default), or is told to
+	// call later ("hangup"). 0 = wait for ever (overflow with steps).
+	MaxWait   Duration `yaml:"max_wait"`
+	OnMaxWait string   `yaml:"on_max_wait"`
 }
 
 // QueueStep is one stage of a queue's requirements: from After on, agents
@@ -230,6 +275,8 @@ type Agent struct {
 	Password string         `yaml:"password"`
 	Skills   map[string]int `yaml:"skills"`
 	MaxCalls int            `yaml:"max_calls"`
+	// Team groups agents for QA reports and supervisors ("" for none).
+	Team string `yaml:"team"`
 }
 
 // Duration is a time.Duration written as "20s" in YAML.
@@ -312,6 +359,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.DataDir, "CONTACTD_DATA_DIR")
 	set(&c.Database, "CONTACTD_DATABASE_URL")
 	set(&c.AdminPassword, "CONTACTD_ADMIN_PASSWORD")
+	c.applyPrivacyEnv(getenv)
 }
 
 // defaults fills every unset field; the only place defaults live.
@@ -364,6 +412,12 @@ func (c *Config) defaults() {
 	if c.Shutdown == 0 {
 		c.Shutdown = Duration(10 * time.Second)
 	}
+	if c.HTTP.SessionTTL == 0 {
+		c.HTTP.SessionTTL = Duration(12 * time.Hour)
+	}
+	if c.HTTP.SessionIdle == 0 {
+		c.HTTP.SessionIdle = Duration(time.Hour)
+	}
 	if c.Record == nil {
 		t := true
 		c.Record = &t
@@ -388,6 +442,17 @@ func (c *Config) Validate() error {
 	if !strings.Contains(c.HTTP.Addr, ":") {
 		bad("http.addr", "want host:port, got %q", c.HTTP.Addr)
 	}
+	if (c.HTTP.TLSCert == "") != (c.HTTP.TLSKey == "") {
+		bad("http.tls_cert", "set both tls_cert and tls_key for HTTPS, or neither")
+	}
+	if c.HTTP.SessionTTL < 0 || c.HTTP.SessionIdle < 0 || c.HTTP.SessionIdle > c.HTTP.SessionTTL {
+		bad("http.session_idle", "want 0 < session_idle <= session_ttl, got %v and %v", c.HTTP.SessionIdle.D(), c.HTTP.SessionTTL.D())
+	}
+	for i, o := range c.HTTP.AllowedOrigins {
+		if _, err := path.Match(o, ""); err != nil || o == "" || o == "*" {
+			bad(fmt.Sprintf("http.allowed_origins[%d]", i), "want a host pattern like desk.example.com, got %q", o)
+		}
+	}
 	if !strings.Contains(c.SIP.Addr, ":") {
 		bad("sip.addr", "want host:port, got %q", c.SIP.Addr)
 	}
@@ -396,6 +461,15 @@ func (c *Config) Validate() error {
 	}
 	if c.SIP.MaxCalls < 0 {
 		bad("sip.max_calls", "must not be negative")
+	}
+	if c.SIP.TLSAddr != "" && !strings.Contains(c.SIP.TLSAddr, ":") {
+		bad("sip.tls_addr", "want host:port, got %q", c.SIP.TLSAddr)
+	}
+	if c.SIP.TLSAddr != "" && (c.SIP.TLSCert == "" || c.SIP.TLSKey == "") {
+		bad("sip.tls_cert", "tls_addr needs both tls_cert and tls_key")
+	}
+	if c.SIP.RequireSRTPOnTLS && c.SIP.TLSAddr == "" {
+		bad("sip.require_srtp_on_tls", "needs sip.tls_addr (SRTP keys are only taken over TLS)")
 	}
 	trunkNames := map[string]bool{}
 	for i, t := range c.SIP.Trunks {
@@ -433,6 +507,17 @@ func (c *Config) Validate() error {
 	queues := map[string]bool{}
 	for i, q := range c.Queues {
 		f := fmt.Sprintf("queues[%d]", i)
+		if q.AnnounceEvery.D() != 0 && q.AnnounceEvery.D() < 10*time.Second {
+			bad(f+".announce_every", "want 0 (never) or at least 10s, got %s", q.AnnounceEvery.D())
+		}
+		if q.MaxWait.D() < 0 {
+			bad(f+".max_wait", "must not be negative")
+		}
+		switch q.OnMaxWait {
+		case "", "voicemail", "hangup":
+		default:
+			bad(f+".on_max_wait", "want voicemail or hangup, got %q", q.OnMaxWait)
+		}
 		switch {
 		case q.Name == "":
 			bad(f+".name", "must not be empty")
@@ -570,6 +655,9 @@ func (c *Config) Validate() error {
 		if len(a.Password) < 4 {
 			bad(f+".password", "must be at least 4 characters")
 		}
+		if a.Team != "" && !ValidTeam(a.Team) {
+			bad(f+".team", "want a lower-case name (a-z, 0-9, '_', '.', '-'), got %q", a.Team)
+		}
 		skills := make([]string, 0, len(a.Skills))
 		for s := range a.Skills {
 			skills = append(skills, s)
@@ -586,6 +674,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateTickets(bad, names)
 	c.validateQA(bad)
+	c.validatePrivacy(bad)
 	return errors.Join(errs...)
 }
 
@@ -649,6 +738,17 @@ type Tickets struct {
 	// endpoint: provider embedded (default) or openai {url, model,
 	// api_key, timeout}.
 	LLM Provider `yaml:"llm"`
+	// Redact is what transcripts (live and stored) and tickets have
+	// masked beyond card numbers, CVV codes and national IDs, which
+	// always are.
+	Redact TicketRedact `yaml:"redact"`
+}
+
+// TicketRedact turns on optional redaction.
+type TicketRedact struct {
+	// Emails masks e-mail addresses, typed or spoken; the ticket then has
+	// no e-mail entity.
+	Emails bool `yaml:"emails"`
 }
 
 // PriorityRule is {if: {sentiment, keywords, categories, vip, repeat}, set: priority}.
@@ -682,8 +782,26 @@ type SLATarget struct {
 	Resolution    Duration `yaml:"resolution"`
 }
 
+// ValidTeam reports whether name is a team name: lower case letters,
+// digits, '_', '.' and '-', at most 64, starting with a letter or digit.
+func ValidTeam(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for i, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		case i > 0 && (r == '_' || r == '.' || r == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Webhook is an endpoint told about ticket events, signed with Secret
-// (HMAC-SHA256). Events empty: all (ticket.created, ticket.updated).
+// (HMAC-SHA256). Events empty: all (ticket.created, ticket.updated,
+// ticket.sla_breached).
 type Webhook struct {
 	URL    string   `yaml:"url"`
 	Secret string   `yaml:"secret"`
@@ -767,8 +885,8 @@ func (c *Config) validateTickets(bad func(field, why string, args ...any), inten
 			bad(f+".secret", "want at least 16 characters (it signs the payloads)")
 		}
 		for j, e := range w.Events {
-			if e != "ticket.created" && e != "ticket.updated" {
-				bad(fmt.Sprintf("%s.events[%d]", f, j), "want ticket.created or ticket.updated, got %q", e)
+			if e != "ticket.created" && e != "ticket.updated" && e != "ticket.sla_breached" {
+				bad(fmt.Sprintf("%s.events[%d]", f, j), "want ticket.created, ticket.updated or ticket.sla_breached, got %q", e)
 			}
 		}
 	}

@@ -39,7 +39,8 @@ func TestDemoIsValid(t *testing.T) {
 			t.Errorf("no demo agent has skill %s for intent %s", q.Skill, name)
 		}
 	}
-	if c.IVR.NoInputTimeout.D() != 8*time.Second || c.HTTP.Addr != "127.0.0.1:8080" || c.SIP.Addr != "0.0.0.0:5060" {
+	if c.IVR.NoInputTimeout.D() != 8*time.Second || c.HTTP.Addr != "127.0.0.1:8080" || c.SIP.Addr != "0.0.0.0:5060" ||
+		c.HTTP.SessionTTL.D() != 12*time.Hour || c.HTTP.SessionIdle.D() != time.Hour || c.HTTP.TLSCert != "" {
 		t.Errorf("defaults changed: %+v %+v %+v", c.IVR, c.HTTP, c.SIP)
 	}
 }
@@ -78,6 +79,15 @@ func TestBadConfigNamesFieldAndWhy(t *testing.T) {
 		{"openai without model", func(s string) string {
 			return strings.Replace(s, "nlu:\n  provider: embedded", "nlu:\n  provider: openai\n  options: {url: \"http://x\"}", 1)
 		}, "nlu.options: provider openai needs url and model", true},
+		{"tls cert without key", func(s string) string {
+			return strings.Replace(s, "  addr: 127.0.0.1:8080\n", "  addr: 127.0.0.1:8080\n  tls_cert: cert.pem\n", 1)
+		}, "http.tls_cert: set both tls_cert and tls_key", true},
+		{"idle beyond the lifetime", func(s string) string {
+			return strings.Replace(s, "  addr: 127.0.0.1:8080\n", "  addr: 127.0.0.1:8080\n  session_ttl: 1h\n  session_idle: 2h\n", 1)
+		}, "http.session_idle: want 0 < session_idle <= session_ttl", true},
+		{"bad origin pattern", func(s string) string {
+			return strings.Replace(s, "  addr: 127.0.0.1:8080\n", "  addr: 127.0.0.1:8080\n  allowed_origins: [\"*\"]\n", 1)
+		}, "http.allowed_origins[0]", true},
 		{"language names a missing intent", func(s string) string {
 			return strings.Replace(s, "        billing: [", "        bills: [", 1)
 		}, `ivr.languages.es.intents.bills: intent "bills" is not in intents`, true},

@@ -41,6 +41,9 @@ func TestBadQueueRoutingNamesField(t *testing.T) {
 		{"empty step", "    steps: [{after: 90s}]\n", "queues[0].steps[0]: sets neither"},
 		{"sticky", "    sticky_seconds: -1\n", "queues[0].sticky_seconds: must be 0-3600"},
 		{"wrap", "    wrap_up: -5s\n", "queues[0].wrap_up: must not be negative"},
+		{"announce", "    announce_every: 5s\n", "queues[0].announce_every: want 0 (never) or at least 10s, got 5s"},
+		{"max wait", "    max_wait: -1m\n", "queues[0].max_wait: must not be negative"},
+		{"on max wait", "    on_max_wait: music\n", `queues[0].on_max_wait: want voicemail or hangup, got "music"`},
 		{"sla", "    sla_target: -5s\n", "queues[0].sla_target: must not be negative"},
 	}
 	base := string(Demo())

@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# deps.sh run|test — make sure the Debian packages contactd needs are
+# deps.sh run|test|bench|cluster — make sure the Debian packages contactd needs are
 # installed. As root it installs what is missing with apt-get; otherwise it
 # prints the command to run and fails.
 set -euo pipefail
 run_pkgs=(gcc pkg-config libopus-dev libopusfile-dev libspandsp-dev libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us espeak-ng)
-test_pkgs=("${run_pkgs[@]}" postgresql postgresql-client chromium sip-tester sox)
+# baresip-core: the desk-phone tests register a real SIP phone.
+# asterisk-core-sounds-en-wav: real recorded telephone prompts for the
+# narrowband recogniser tests. sipvicious: the scanner tests (svwar, svcrack).
+# firefox-esr: the softphone smoke test in Firefox (e2e/firefox_test.go).
+# flite: the recogniser tests speak in voices closer to human callers than
+# espeak; asterisk-core-sounds-en has the prompts' transcripts, without
+# which the narrowband recogniser tests skip.
+test_pkgs=("${run_pkgs[@]}" postgresql postgresql-client chromium sip-tester sox baresip-core asterisk-core-sounds-en-wav asterisk-core-sounds-en sipvicious firefox-esr flite)
+# bench: the peers measured beside contactd (raw decoder, rtpengine).
+bench_pkgs=("${test_pkgs[@]}" pocketsphinx rtpengine-daemon)
 case "${1:-run}" in
   run) want=("${run_pkgs[@]}") ;;
   test) want=("${test_pkgs[@]}") ;;
-  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+  bench) want=("${bench_pkgs[@]}") ;;
+  cluster) want=("${cluster_pkgs[@]}") ;;
+  *) echo "usage: $0 run|test|bench|cluster" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${want[@]}"; do

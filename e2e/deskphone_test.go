@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/contactd/contactd/internal/baresiptest"
 	"github.com/contactd/contactd/media"
 	"github.com/contactd/contactd/sip"
 )
@@ -33,55 +32,32 @@ func TestDeskPhone(t *testing.T) {
 	defer cancel()
 
 	// The phone: a 30 s 700 Hz tone as its microphone, what it hears to a file.
-	dir := t.TempDir()
-	toneWAV := filepath.Join(dir, "phone-mic.wav")
-	writeWAV(t, toneWAV, media.Tone(700, 30*time.Second, 8000, 0.3), 8000)
-	heard := filepath.Join(dir, "phone-heard.wav")
-	phonePort := freePort(t, "udp")
-	conf := fmt.Sprintf(`sip_listen 127.0.0.1:%d
-audio_source aufile,%s
-audio_player aufile,%s
-module_path /usr/lib/baresip/modules
-module stdio.so
-module aufile.so
-module g711.so
-module_app menu.so
-module_app account.so
-answermode auto
-`, phonePort, toneWAV, heard)
-	must(t, os.WriteFile(filepath.Join(dir, "config"), []byte(conf), 0o600))
-	account := fmt.Sprintf("<sip:bob@%s>;auth_pass=bob-demo;regint=600;answermode=auto\n", s.sipAddr)
-	must(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o600))
-	phone := exec.CommandContext(ctx, "baresip", "-f", dir)
-	phoneLog := &lockedBuffer{}
-	phone.Stdout, phone.Stderr = phoneLog, phoneLog
-	phone.Stdin = strings.NewReader("")
-	must(t, phone.Start())
-	defer func() {
-		_ = phone.Process.Kill()
-		_ = phone.Wait()
-		if t.Failed() {
-			t.Logf("baresip:\n%s", tail(phoneLog.String(), 60))
-		}
-	}()
-	waitUntil(t, "bob's phone to register", 15*time.Second, func() bool {
-		return strings.Contains(s.logs.String(), "registered") && strings.Contains(s.logs.String(), "bob") ||
-			strings.Contains(phoneLog.String(), "200 OK")
+	phone := baresiptest.Start(ctx, t, baresiptest.Options{
+		Modules: []string{"g711.so"},
+		Mic:     media.Tone(700, 30*time.Second, 8000, 0.3), MicRate: 8000,
+		Config:  "answermode auto\n",
+		Account: fmt.Sprintf("<sip:bob@%s>;auth_pass=bob-demo;regint=600;answermode=auto", s.sipAddr),
 	})
+	phone.WaitOutput(t, "200 OK", 15*time.Second) // registered
 
 	bob := s.login(t, "bob", "bob-demo")
 	if st := s.api(t, bob, "POST", "/api/v1/agents/bob/state", map[string]string{"state": "available"}, nil); st != 200 {
 		t.Fatalf("bob available: %d", st)
 	}
 
-	c, err := sip.Dial(ctx, sip.DialConfig{Target: "sip:support@" + s.sipAddr, From: "+15550104", Codecs: []string{"PCMU"}})
+	// The DID +15550155 enters the IVR at its keypad menu; 3 is billing.
+	c, err := sip.Dial(ctx, sip.DialConfig{Target: "sip:+15550155@" + s.sipAddr, From: "+15550104", Codecs: []string{"PCMU"}})
 	must(t, err)
 	defer c.Hangup(context.Background())
 	e := &ear{}
 	go e.run(c.Leg())
-	waitUntil(t, "the keypad menu", 45*time.Second, func() bool { return len(e.bursts(2*time.Second)) >= 3 })
-	time.Sleep(time.Second)
+	quiet := sendSilence(ctx, c.Leg())
+	waitUntil(t, "the keypad menu", 45*time.Second, func() bool {
+		b := e.bursts(time.Second)
+		return len(b) >= 1 && time.Since(b[0]) > 2*time.Second
+	})
 	must(t, c.SendDTMF('3'))
+	quiet()
 
 	// The phone answers by itself; the caller then hears its 700 Hz tone.
 	var answeredAt time.Time

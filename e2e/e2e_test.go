@@ -315,9 +315,11 @@ func pcmuKeypadCall(ctx context.Context, t *testing.T, s *server, b *webtest.Bro
 	go e.run(c.Leg())
 	// Say nothing: greeting, (no input) reprompt, (no input) menu. Press 1
 	// for order status once the menu has started.
-	waitUntil(t, "the keypad menu", 45*time.Second, func() bool { return len(e.bursts(2*time.Second)) >= 3 })
+	quiet := sendSilence(ctx, c.Leg())
+	waitUntil(t, "the keypad menu", 90*time.Second, func() bool { return len(e.bursts(2*time.Second)) >= 3 })
 	time.Sleep(time.Second)
 	must(t, c.SendDTMF('1'))
+	quiet()
 	must(t, b.WaitJS(ctx, "!!(window.contactd.offer && window.contactd.offer.call_id)", 20*time.Second))
 	var o offer
 	must(t, b.Eval("window.contactd.offer", &o))

@@ -78,13 +78,39 @@ func freePort(t *testing.T, network string) int {
 // buildBinary compiles contactd once per test run.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "contactd")
-	cmd := exec.Command("go", "build", "-race", "-o", bin, "github.com/contactd/contactd/cmd/contactd")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build contactd: %v\n%s", err, out)
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "contactd-e2e-bin-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.dir = dir
+		built.bin = filepath.Join(dir, "contactd")
+		cmd := exec.Command("go", "build", "-race", "-o", built.bin, "github.com/contactd/contactd/cmd/contactd")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("%v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatalf("build contactd: %v", built.err)
 	}
-	return bin
+	return built.bin
+}
+
+// built is the contactd binary, built once for all the tests of a run.
+var built struct {
+	once     sync.Once
+	dir, bin string
+	err      error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // freshDatabase creates a Postgres database for this run and drops it after.
@@ -148,14 +174,26 @@ func testConfig(t *testing.T, dir string) string {
 
 func startServer(t *testing.T, bin string) *server {
 	t.Helper()
+	return startServerWith(t, bin, nil)
+}
+
+// startServerWith starts contactd on the test config after edit (when
+// set) has changed its YAML.
+func startServerWith(t *testing.T, bin string, edit func(yaml string) string) *server {
+	t.Helper()
+	return startServerOn(t, bin, freshDatabase(t), edit)
+}
+
+// startServerOn is startServerWith on the database at dbURL.
+func startServerOn(t *testing.T, bin, dbURL string, edit func(yaml string) string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	s := &server{
 		httpURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t, "tcp")),
 		sipAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t, "udp")),
-		dbURL:   freshDatabase(t),
+		dbURL:   dbURL,
 		dataDir: filepath.Join(dir, "data"),
 		logs:    &lockedBuffer{},
-		exited:  make(chan struct{}),
 	}
 	rtp := 30000 + 2*(os.Getpid()%5000)
 	cfg := testConfig(t, dir)
@@ -163,10 +201,17 @@ func startServer(t *testing.T, bin string) *server {
 	b, _ := os.ReadFile(cfg)
 	b = bytes.Replace(b, []byte("rtp_port_min: 20000"), []byte(fmt.Sprintf("rtp_port_min: %d", rtp)), 1)
 	b = bytes.Replace(b, []byte("rtp_port_max: 29999"), []byte(fmt.Sprintf("rtp_port_max: %d", rtp+400)), 1)
+	if edit != nil {
+		b = []byte(edit(string(b)))
+	}
 	_ = os.WriteFile(cfg, b, 0o600)
 
-	s.cmd = exec.Command(bin, "serve")
-	s.cmd.Env = append(os.Environ(),
+	t.Cleanup(func() { // after the process is stopped (cleanups run last first)
+		if t.Failed() || os.Getenv("CONTACTD_E2E_VERBOSE") != "" {
+			t.Logf("contactd log:\n%s", tail(s.logs.String(), 300))
+		}
+	})
+	s.launch(t, bin, append(os.Environ(),
 		"CONTACTD_HTTP_ADDR="+strings.TrimPrefix(s.httpURL, "http://"),
 		"CONTACTD_SIP_ADDR="+s.sipAddr,
 		"CONTACTD_DATA_DIR="+s.dataDir,
@@ -174,19 +219,30 @@ func startServer(t *testing.T, bin string) *server {
 		"CONTACTD_CONFIG="+cfg,
 		"CONTACTD_ADMIN_PASSWORD=admin-e2e-pass",
 		"CONTACTD_LOG_LEVEL=debug",
-	)
+	))
+	return s
+}
+
+// launch starts `bin serve` with env, waits until it is healthy and logs
+// the admin in. Called again after the process ended, it starts it anew
+// on the same addresses, data dir and database (a restart).
+func (s *server) launch(t *testing.T, bin string, env []string) {
+	t.Helper()
+	s.cmd = exec.Command(bin, "serve")
+	s.cmd.Env = env
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { s.exitErr = s.cmd.Wait(); close(s.exited) }()
+	cmd, exited := s.cmd, make(chan struct{})
+	s.exited = exited
+	go func() { s.exitErr = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
-		if s.cmd.ProcessState == nil {
-			_ = s.cmd.Process.Kill()
-			<-s.exited
-		}
-		if t.Failed() || os.Getenv("CONTACTD_E2E_VERBOSE") != "" {
-			t.Logf("contactd log:\n%s", tail(s.logs.String(), 300))
+		select {
+		case <-exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-exited
 		}
 	})
 	deadline := time.Now().Add(90 * time.Second)
@@ -209,7 +265,6 @@ func startServer(t *testing.T, bin string) *server {
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.adminTok = s.login(t, "admin", "admin-e2e-pass")
-	return s
 }
 
 func tail(s string, n int) string {
@@ -348,6 +403,19 @@ func (e *ear) bursts(gap time.Duration) []time.Time {
 	return starts
 }
 
+// sinceEach is the frames heard since t, one slice per frame.
+func (e *ear) sinceEach(t time.Time) [][]int16 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out [][]int16
+	for _, f := range e.frames {
+		if !f.at.Before(t) {
+			out = append(out, f.pcm)
+		}
+	}
+	return out
+}
+
 // quietSince reports whether nothing loud was heard for d, after something was.
 func (e *ear) quietFor(d time.Duration) bool {
 	e.mu.Lock()
@@ -370,4 +438,17 @@ func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() boo
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// sendSilence makes a SIP caller's phone send silent RTP, as a real phone
+// does while its user says nothing (contactd hangs up on a caller that
+// sends no media for 30 s). stop ends it before the caller plays audio.
+func sendSilence(ctx context.Context, leg media.Leg) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = media.Play(ctx, leg, make([]int16, 3*60*media.SampleRate))
+	}()
+	return func() { cancel(); <-done }
 }

@@ -18,6 +18,10 @@ type Input struct {
 	Confidence float64
 	Digit      rune // 0 when none
 	Timeout    bool
+	// Language is the language the recogniser heard (ISO 639-1), when it
+	// says; the flow's first-utterance detection prefers it to guessing
+	// from the words.
+	Language string
 }
 
 // Session is what a flow needs from the call that runs it. The call's owner
@@ -38,6 +42,10 @@ type CallInfo struct {
 	ID   string
 	From string // the caller's number
 	To   string // the dialled number (DID) or user
+	// Entry is the node to start in instead of the flow's start (a
+	// trunk's DID table maps dialled numbers to entries); empty or
+	// unknown: the flow's start.
+	Entry string
 }
 
 // CallInformer is a Session that knows its call.

@@ -318,6 +318,10 @@ type FlowEnv struct {
 	Intents   []string // configured intent names
 	Queues    []string // configured queue names
 	Languages []string // languages with prompts and a classifier; empty: only the flow's default
+	// Entries are nodes calls may start in besides start (the trunks' DID
+	// tables name them); each must exist, and what they reach counts as
+	// reachable.
+	Entries []string
 }
 
 // LoadFlow reads and validates the flow file at path in fsys.
@@ -498,8 +502,13 @@ func (f *Flow) compile(env FlowEnv) error {
 		n.ID = id
 		errs = append(errs, f.checkNode(n, intents, queues, langs, checkWait)...)
 	}
+	for _, e := range env.Entries {
+		if f.Nodes[e] == nil {
+			top("entries", "DID entry %q is not a node of this flow", e)
+		}
+	}
 	if len(errs) == 0 {
-		errs = append(errs, f.checkReachable()...)
+		errs = append(errs, f.checkReachable(env.Entries)...)
 	}
 	return errors.Join(errs...)
 }
@@ -709,8 +718,8 @@ func optionsLabelled(opts map[string]Option) bool {
 	return true
 }
 
-// checkReachable reports nodes no path from start reaches.
-func (f *Flow) checkReachable() []error {
+// checkReachable reports nodes no path from start (or an entry) reaches.
+func (f *Flow) checkReachable(entries []string) []error {
 	seen := map[string]bool{}
 	var walk func(id string)
 	walk = func(id string) {
@@ -731,6 +740,9 @@ func (f *Flow) checkReachable() []error {
 	}
 	walk(f.Start)
 	walk(f.Human)
+	for _, e := range entries {
+		walk(e)
+	}
 	var errs []error
 	for _, id := range sortedKeys(f.Nodes) {
 		if !seen[id] {

@@ -94,6 +94,13 @@ type step struct {
 
 func (r *runner) run() (Decision, error) {
 	id := r.f.Start
+	if e := r.info.Entry; e != "" {
+		if r.f.Nodes[e] != nil {
+			id = e
+		} else {
+			r.log.Warn("ivr: unknown entry node; starting at the flow's start", "entry", e, "start", id)
+		}
+	}
 	for i := 0; i < maxSteps; i++ {
 		n := r.f.Nodes[id]
 		if n == nil {
@@ -206,7 +213,12 @@ func (r *runner) listen(n *Node) (Input, error) {
 		in.Text = t
 		r.lastText = t
 		if !r.heardText && r.f.Languages.Detect {
-			if l := detectLanguage(t, r.languages()); l != "" {
+			langs := r.languages()
+			l := detectLanguage(t, langs)
+			if in.Language != "" && contains(langs, in.Language) {
+				l = in.Language // the recogniser knows better than function words
+			}
+			if l != "" {
 				r.setLang(l)
 			}
 		}

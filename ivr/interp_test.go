@@ -156,6 +156,10 @@ func TestDemoFlowCalls(t *testing.T) {
 			want: want{lang: "es", outcome: OutcomeHangup, said: []string{"Nuestras líneas están cerradas."}}},
 		{name: "Spanish detected from speech", inputs: []Input{{Text: "hola quiero hablar con una persona"}},
 			want: want{intent: "human", queue: "general", prio: "normal", lang: "es", outcome: OutcomeTransfer}},
+		{name: "Spanish as the recogniser heard it", inputs: []Input{{Text: "agente", Language: "es"}},
+			want: want{intent: "human", queue: "general", prio: "normal", lang: "es", outcome: OutcomeTransfer}},
+		{name: "a language the flow lacks falls back to the words", inputs: []Input{{Text: "hola quiero hablar con una persona", Language: "fr"}},
+			want: want{intent: "human", queue: "general", prio: "normal", lang: "es", outcome: OutcomeTransfer}},
 		{name: "Spanish menu", to: "+34910000000", inputs: []Input{{Text: "eh"}, {Timeout: true}, {Digit: '3'}},
 			want: want{intent: "billing", queue: "billing", prio: "normal", lang: "es", outcome: OutcomeTransfer, dtmf: true,
 				said: []string{"Usemos el teclado. Para order status, pulse 1.", "Para hablar con un agente, pulse 0."}}},
@@ -330,5 +334,34 @@ func TestHangupMidFlowIsReported(t *testing.T) {
 	_, err := Run(ctx, cancelSession{}, FlowConfig{HumanIntent: "human", Routes: demoRoutes, Observer: obs}, demoNLU)
 	if !errors.Is(err, context.Canceled) || obs.to["ask"] != ExitCallerHangup {
 		t.Fatalf("err = %v, exits %v", err, obs.to)
+	}
+}
+
+// TestDIDEntry: a trunk's DID table starts a call in another node than
+// start; entries must name nodes, and count as roots for reachability.
+func TestDIDEntry(t *testing.T) {
+	env := demoEnv(t)
+	env.Entries = []string{"menu"}
+	flow, err := LoadFlow(os.DirFS("../config"), "flows/northwind.yaml", env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ny, _ := time.LoadLocation("America/New_York")
+	cfg := FlowConfig{Confirm: "Thanks. Connecting you to %s.", NoInput: time.Second, HumanIntent: "human", Routes: demoRoutes,
+		Graph: flow, Now: func() time.Time { return time.Date(2026, 3, 10, 10, 0, 0, 0, ny) }}
+	s := &caller{scripted: scripted{inputs: []Input{{Digit: '3'}}}, info: CallInfo{From: "+15550104", To: "+15550155", Entry: "menu"}}
+	d, err := Run(context.Background(), s, cfg, demoNLU)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Queue != "billing" || !d.ViaDTMF || len(d.Path) == 0 || d.Path[0] != "menu" {
+		t.Fatalf("decision %+v, want billing by keypad from the menu node", d)
+	}
+	if len(s.said) == 0 || !strings.Contains(s.said[0], "keypad") {
+		t.Fatalf("first prompt %q, want the menu", s.said)
+	}
+	env.Entries = []string{"nowhere"}
+	if _, err := LoadFlow(os.DirFS("../config"), "flows/northwind.yaml", env); err == nil || !strings.Contains(err.Error(), `DID entry "nowhere" is not a node`) {
+		t.Fatalf("unknown entry: %v", err)
 	}
 }

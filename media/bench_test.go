@@ -1,6 +1,8 @@
 package media
 
 import (
+	"encoding/binary"
+	"net"
 	"testing"
 	"time"
 
@@ -75,11 +77,58 @@ func BenchmarkSend(b *testing.B) {
 				if err := s.forward(frame); err != nil {
 					b.Fatal(err)
 				}
-				s.tick()
+				s.tick(time.Now())
 			}
 			if st.packetsOut.Load() == 0 {
 				b.Fatal("nothing sent")
 			}
 		})
+	}
+}
+
+// BenchmarkRelayForward is one received packet through a relayed bridge:
+// parse, receive accounting and jitter buffer (for the recording), then
+// rewritten onto the other leg's stream and sent (a real sendto on
+// loopback; nobody reads it).
+func BenchmarkRelayForward(b *testing.B) {
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sink.Close()
+	cfg := RTPConfig{IP: net.IPv4(127, 0, 0, 1)}
+	src, err := NewRTPLeg(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := NewRTPLeg(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dst.Close()
+	for _, l := range []*RTPLeg{src, dst} {
+		if err := l.Start(sink.LocalAddr().(*net.UDPAddr), PCMU, 101); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := src.RelayTo(dst); err != nil {
+		b.Fatal(err)
+	}
+	payload := make([]byte, 160)
+	raw, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 7}, Payload: payload}).Marshal()
+	var pkt rtp.Packet
+	now := time.Now()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		binary.BigEndian.PutUint16(raw[2:], uint16(i))
+		binary.BigEndian.PutUint32(raw[4:], uint32(i)*160)
+		src.handleDatagram(&pkt, raw, now)
+		now = now.Add(FrameDuration)
+		i++
+	}
+	if st := dst.Stats(); st.Relayed == 0 {
+		b.Fatalf("nothing relayed: %+v", st)
 	}
 }

@@ -25,6 +25,12 @@
 // its view of our stream. Quality folds it all into loss, jitter, RTT and a
 // G.107 E-model MOS.
 //
+// SRTP (RTPLeg, srtp.go): with SDES keys from SIP (StartOptions.SRTP,
+// SetSRTP for a rekey) the leg encrypts RTP and RTCP in place with
+// pion/srtp and authenticates what it receives (128-packet replay window);
+// what fails is dropped and counted in Stats.SRTPDropped. WebRTC legs get
+// theirs from DTLS-SRTP inside pion/webrtc.
+//
 // Codecs: G.711 µ-law/A-law (sub-package g711) with a 63-tap FIR for the
 // 16k↔8k conversion, G.722 via libspandsp (sub-package g722; 16 kHz audio on
 // an 8 kHz RTP clock), and Opus via libopus (hraban/opus) run at 16 kHz with

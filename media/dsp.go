@@ -2,6 +2,8 @@ package media
 
 import (
 	"math"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -51,8 +53,14 @@ func Goertzel(pcm []int16, rate int, freq float64) float64 {
 }
 
 // MusicOnHold returns about 6.4 s of soft chimes (a slow arpeggio, each note
-// fading in and out to silence) at SampleRate; it loops without clicks.
-func MusicOnHold() []int16 {
+// fading in and out to silence) at SampleRate; it loops without clicks. The
+// audio is made once (300,000 sines: milliseconds of CPU that every queued
+// call paid); each call gets its own copy.
+func MusicOnHold() []int16 { return slices.Clone(musicOnHold()) }
+
+var musicOnHold = sync.OnceValue(makeMusicOnHold)
+
+func makeMusicOnHold() []int16 {
 	notes := []float64{261.63, 329.63, 392.00, 523.25, 392.00, 329.63, 293.66, 349.23}
 	const noteDur = 800 * time.Millisecond
 	per := int(noteDur.Seconds() * SampleRate)

@@ -61,30 +61,37 @@ func (in *inbound) configure(c Codec, pt uint8, dec decoder, dtmfPT uint8, hasDT
 }
 
 // handle takes one parsed packet that arrived at now. It never blocks on
-// the consumer and does not decode (tick does).
-func (in *inbound) handle(p *rtp.Packet, now time.Time) {
+// the consumer and does not decode (tick does). It reports the packet's
+// kind: pktAudio or pktEvent when its payload type was negotiated and its
+// payload is sound (even if the jitter buffer had no use for it, late or
+// duplicate), pktBad otherwise.
+func (in *inbound) handle(p *rtp.Packet, now time.Time) pktKind {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if !in.configured {
 		in.stats.ignored.Add(1)
-		return
+		return pktBad
 	}
 	isDTMF := in.hasDTMF && p.PayloadType == in.dtmfPT
 	if p.PayloadType != in.pt && !isDTMF {
 		in.stats.ignored.Add(1)
-		return
+		return pktBad
 	}
 	if isDTMF && (len(p.Payload) < 4 || int(p.Payload[0]) >= len(dtmfEvents)) ||
 		!isDTMF && len(p.Payload) == 0 {
 		in.stats.ignored.Add(1)
-		return
+		return pktBad
+	}
+	kind := pktAudio
+	if isDTMF {
+		kind = pktEvent
 	}
 	ns := now.UnixNano()
 	if in.rx.update(p.SSRC, p.SequenceNumber, p.Timestamp, ns, isDTMF) {
 		in.jb.reset() // a new source
 	}
 	if !in.jb.put(p.SequenceNumber, p.Timestamp, ns, p.Payload, isDTMF) {
-		return
+		return kind
 	}
 	in.lastPacket.Store(ns)
 	in.stats.packetsIn.Add(1)
@@ -92,7 +99,17 @@ func (in *inbound) handle(p *rtp.Packet, now time.Time) {
 	if isDTMF {
 		in.handleEvent(p)
 	}
+	return kind
 }
+
+// pktKind is what inbound.handle made of a packet.
+type pktKind uint8
+
+const (
+	pktBad pktKind = iota
+	pktAudio
+	pktEvent
+)
 
 // dtmfEvents maps RFC 4733 event codes 0-15 to digits.
 const dtmfEvents = "0123456789*#ABCD"
@@ -139,6 +156,18 @@ func (in *inbound) tick(now time.Time) {
 	case in.frames <- f:
 	default:
 		in.stats.framesDropped.Add(1)
+	}
+}
+
+// setBatched prepares the jitter buffer for playout in batches of
+// relayBatch (on) or for the 20 ms clock (off).
+func (in *inbound) setBatched(on bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if on {
+		in.jb.setMinDelay(relayBatch + FrameDuration)
+	} else {
+		in.jb.setMinDelay(jbMinDelay)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 // network jitter between these.
 const (
 	jbSlots        = 64 // packets buffered at most: 200 ms at 10 ms ptime plus reordering
-	jbMinDelay     = 20 * time.Millisecond
+	jbMinDelay     = 10 * time.Millisecond
 	jbMaxDelay     = 200 * time.Millisecond
 	jbInitialDelay = 40 * time.Millisecond
 	jbMaxUnderrun  = 5    // concealed ticks with nothing buffered before the stream counts as stopped
@@ -44,6 +44,9 @@ type jitterBuffer struct {
 	clock int64 // RTP clock rate
 	dec   decoder
 	stats *counters
+	// minDelay is the smallest target delay: jbMinDelay, more while the
+	// leg plays out in batches (setMinDelay).
+	minDelay int64
 
 	slots    [jbSlots]jbSlot
 	n        int // full slots
@@ -75,10 +78,11 @@ type jitterBuffer struct {
 
 func newJitterBuffer(stats *counters) *jitterBuffer {
 	return &jitterBuffer{
-		stats:   stats,
-		target:  int64(jbInitialDelay),
-		pending: make([]int16, 0, 8*FrameSamples),
-		lastDur: FrameSamples,
+		stats:    stats,
+		minDelay: int64(jbMinDelay),
+		target:   int64(jbInitialDelay),
+		pending:  make([]int16, 0, 8*FrameSamples),
+		lastDur:  FrameSamples,
 	}
 }
 
@@ -97,6 +101,14 @@ func (j *jitterBuffer) reset() {
 	j.haveNext = false
 	j.haveRef = false
 	j.pending = j.pending[:0]
+}
+
+// setMinDelay sets the smallest target delay. Played out in batches of
+// up to d' each at its own tick time, a buffer that holds at least that
+// much has each frame's packet in hand when its tick is played.
+func (j *jitterBuffer) setMinDelay(d time.Duration) {
+	j.minDelay = min(int64(d), int64(jbMaxDelay))
+	j.target = min(max(j.target, j.minDelay), int64(jbMaxDelay))
 }
 
 // Target is the current target playout delay.
@@ -177,7 +189,7 @@ func (j *jitterBuffer) measure(ts uint32, arrival int64) int64 {
 		j.peak -= j.peak / 64
 		j.peak = max(j.peak, excess)
 	}
-	j.target = min(max(j.peak+int64(5*time.Millisecond), int64(jbMinDelay)), int64(jbMaxDelay))
+	j.target = min(max(j.peak+int64(5*time.Millisecond), j.minDelay), int64(jbMaxDelay))
 	return excess
 }
 

@@ -13,18 +13,22 @@ const (
 	// recorderHeaderEvery is how much audio (1 s) is written between header
 	// rewrites: a crash loses at most that much.
 	recorderHeaderEvery = SampleRate * 2 * 2
+	// recorderWriteBytes is how much paired audio (256 ms) is gathered
+	// before a write: one write(2) per quarter second, not one per frame,
+	// which counts with a thousand calls recording at once.
+	recorderWriteBytes = 16 << 10
 )
 
 // Recorder writes a call to a stereo 16 kHz WAV, caller left and agent
-// right. The file is a valid WAV from creation on: samples are written as
-// they are paired and the header's sizes are rewritten every second, so a
-// crash loses at most the last second. Its methods are for one goroutine
-// (the call's owner).
+// right. The file is a valid WAV from creation on: paired samples are
+// written every quarter second and the header's sizes are rewritten every
+// second, so a crash loses at most the last second or so. Its methods are
+// for one goroutine (the call's owner).
 type Recorder struct {
 	f           *os.File
 	caller      []int16
 	agent       []int16
-	buf         []byte
+	buf         []byte // paired samples not yet written
 	written     uint32 // data bytes in the file
 	sinceHeader uint32
 	err         error // first write error, reported by Close
@@ -63,8 +67,9 @@ func (r *Recorder) WriteAgent(frame []int16) {
 	r.drain(false)
 }
 
-// drain writes paired samples; a channel more than recorderMaxLag behind (or
-// either, when final) is padded with silence first.
+// drain pairs samples and writes them once a quarter second is gathered (or
+// when final); a channel more than recorderMaxLag behind (or either, when
+// final) is padded with silence first.
 func (r *Recorder) drain(final bool) {
 	lc, la := len(r.caller), len(r.agent)
 	if final || lc-la > recorderMaxLag {
@@ -73,30 +78,40 @@ func (r *Recorder) drain(final bool) {
 	if final || la-lc > recorderMaxLag {
 		r.caller = append(r.caller, make([]int16, max(0, la-lc))...)
 	}
-	n := min(len(r.caller), len(r.agent))
-	if n == 0 {
-		return
+	if n := min(len(r.caller), len(r.agent)); n > 0 {
+		at := len(r.buf)
+		r.buf = append(r.buf, make([]byte, 4*n)...)
+		b := r.buf[at:]
+		for i := 0; i < n; i++ {
+			binary.LittleEndian.PutUint16(b[4*i:], uint16(r.caller[i]))
+			binary.LittleEndian.PutUint16(b[4*i+2:], uint16(r.agent[i]))
+		}
+		r.caller = r.caller[:copy(r.caller, r.caller[n:])]
+		r.agent = r.agent[:copy(r.agent, r.agent[n:])]
 	}
+	if final || len(r.buf) >= recorderWriteBytes {
+		r.flush()
+	}
+}
+
+// flush writes the gathered samples and, every second of audio, the
+// header's sizes.
+func (r *Recorder) flush() {
+	b := r.buf
 	r.buf = r.buf[:0]
-	for i := 0; i < n; i++ {
-		r.buf = binary.LittleEndian.AppendUint16(r.buf, uint16(r.caller[i]))
-		r.buf = binary.LittleEndian.AppendUint16(r.buf, uint16(r.agent[i]))
-	}
-	r.caller = r.caller[:copy(r.caller, r.caller[n:])]
-	r.agent = r.agent[:copy(r.agent, r.agent[n:])]
-	if r.err != nil {
+	if r.err != nil || len(b) == 0 {
 		return
 	}
-	if uint64(r.written)+uint64(len(r.buf)) > 0xFFFFFFFF-36 {
+	if uint64(r.written)+uint64(len(b)) > 0xFFFFFFFF-36 {
 		r.err = fmt.Errorf("media: recording exceeds the wav size limit")
 		return
 	}
-	if _, err := r.f.Write(r.buf); err != nil {
+	if _, err := r.f.Write(b); err != nil {
 		r.err = fmt.Errorf("media: write recording: %w", err)
 		return
 	}
-	r.written += uint32(len(r.buf))
-	r.sinceHeader += uint32(len(r.buf))
+	r.written += uint32(len(b))
+	r.sinceHeader += uint32(len(b))
 	if r.sinceHeader >= recorderHeaderEvery {
 		r.writeSizes()
 	}
@@ -116,8 +131,9 @@ func (r *Recorder) writeSizes() {
 	}
 }
 
-// Samples is how many samples per channel are in the file so far.
-func (r *Recorder) Samples() int { return int(r.written / 4) }
+// Samples is how many samples per channel are recorded so far (the last
+// quarter second of them may not be in the file yet).
+func (r *Recorder) Samples() int { return int((uint64(r.written) + uint64(len(r.buf))) / 4) }
 
 // Close writes what is buffered (padding the shorter channel), finalises the
 // header, syncs and closes the file. It returns the first error met while

@@ -31,8 +31,11 @@ type RTPConfig struct {
 	Logger *slog.Logger
 }
 
-// RTPLeg is a Leg over plain RTP/UDP, used for SIP peers and by contactd's
-// own SIP test caller. Packets are accepted from any source address as long
+// RTPLeg is a Leg over RTP/UDP, used for SIP peers and by contactd's own
+// SIP test caller. With SRTP keys (StartOptions.SRTP, SetSRTP) it sends
+// and accepts only SRTP/SRTCP (RFC 3711); packets that fail
+// authentication or replay checks are dropped and counted
+// (Stats.SRTPDropped). Packets are accepted from any source address as long
 // as their payload type was negotiated. Received audio goes through an
 // adaptive jitter buffer with loss concealment before Frames(). RTCP is
 // read on the RTP port (rtcp-mux) and on the port above it, and sent on
@@ -41,15 +44,21 @@ type RTPLeg struct {
 	conn   *net.UDPConn
 	rtcpc  *net.UDPConn // RTP port + 1
 	rtcp   rtcpState
+	srtp   srtpSession // SDES-SRTP, when StartOptions.SRTP or SetSRTP set keys
 	remote atomic.Pointer[net.UDPAddr]
 	stats  counters
 	log    rateLimitedLog
 	in     *inbound
 	out    *sender
+	// relay, when set, is where each received RTP packet is forwarded as
+	// it arrives (relay.go); the mixer then only records and transcribes.
+	relay  atomic.Pointer[relayLink]
+	closed atomic.Bool
 
 	mu      sync.Mutex
 	started bool
 	codec   Codec
+	ssrc    uint32 // ours, fixed by StartWith
 
 	stop      chan struct{}
 	closeOnce sync.Once
@@ -65,7 +74,7 @@ func NewRTPLeg(cfg RTPConfig) (*RTPLeg, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &RTPLeg{conn: conn, rtcpc: rtcpc, stop: make(chan struct{}), wbuf: make([]byte, 1500)}
+	l := &RTPLeg{conn: conn, rtcpc: rtcpc, stop: make(chan struct{}), wbuf: make([]byte, 1500, 1500+srtpOverhead)}
 	l.rtcp.interval = cfg.RTCPInterval
 	if l.rtcp.interval <= 0 {
 		l.rtcp.interval = DefaultRTCPInterval
@@ -146,6 +155,9 @@ type StartOptions struct {
 	// InbandDTMF detects DTMF tones in the received audio and delivers
 	// them on DTMF(). Start turns it on when DTMFPT is 0.
 	InbandDTMF bool
+	// SRTP, when set, encrypts and authenticates RTP and RTCP both ways
+	// with these SDES keys (RFC 4568).
+	SRTP *SRTPKeys
 }
 
 // Start starts the leg with RTCP on port+1 and in-band DTMF detection when
@@ -179,6 +191,11 @@ func (l *RTPLeg) StartWith(o StartOptions) error {
 	if l.started {
 		return ErrStarted
 	}
+	if o.SRTP != nil {
+		if err := l.srtp.set(*o.SRTP, 0); err != nil {
+			return err
+		}
+	}
 	l.started = true
 	l.codec = codec
 	l.remote.Store(o.Remote)
@@ -189,6 +206,7 @@ func (l *RTPLeg) StartWith(o StartOptions) error {
 	hasDTMF := o.DTMFPT != 0
 	l.in.configure(codec, codec.PayloadType, dec, o.DTMFPT, hasDTMF, o.InbandDTMF)
 	l.out.configure(codec, enc, o.DTMFPT, hasDTMF, l.writePacket)
+	l.ssrc = l.out.pkt.SSRC
 	l.wg.Add(3)
 	go func() { defer l.wg.Done(); l.readLoop(l.conn, true) }()
 	go func() { defer l.wg.Done(); l.readLoop(l.rtcpc, false) }()
@@ -203,10 +221,18 @@ func (l *RTPLeg) onTick(now time.Time, ts uint32) {
 		return
 	}
 	rx, fraction := l.in.reportBlock()
+	// The stream's RTP time, which a relay may be driving, not the clock's.
+	ts = l.out.rtpTime(now)
 	b, err := l.rtcp.build(now, l.out.pkt.SSRC, ts, l.stats.packetsOut.Load(), l.stats.bytesOut.Load(), rx, fraction)
 	if err != nil {
 		l.log.warn("media: rtcp marshal failed", "err", err)
 		return
+	}
+	if l.srtp.on.Load() {
+		if b, err = l.srtp.encryptRTCP(b); err != nil {
+			l.log.warn("media: srtcp encrypt failed", "err", err)
+			return
+		}
 	}
 	conn, dst := l.rtcpDest()
 	if _, err := conn.WriteToUDP(b, dst); err != nil {
@@ -241,7 +267,14 @@ func (l *RTPLeg) writePacket(p *rtp.Packet) error {
 	if err != nil {
 		return fmt.Errorf("media: marshal rtp: %w", err)
 	}
-	_, err = l.conn.WriteToUDP(l.wbuf[:n], l.remote.Load())
+	b := l.wbuf[:n]
+	if l.srtp.on.Load() {
+		// In place: wbuf has room for the auth tag and MKI.
+		if b, err = l.srtp.encryptRTP(l.wbuf, n); err != nil {
+			return fmt.Errorf("media: srtp encrypt: %w", err)
+		}
+	}
+	_, err = l.conn.WriteToUDP(b, l.remote.Load())
 	return err
 }
 
@@ -251,7 +284,7 @@ func (l *RTPLeg) readLoop(conn *net.UDPConn, rtpPort bool) {
 	buf := make([]byte, 2048)
 	var pkt rtp.Packet
 	for {
-		n, _, err := conn.ReadFromUDP(buf)
+		n, err := conn.Read(buf) // the source is not needed: no allocation for it
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
@@ -265,13 +298,27 @@ func (l *RTPLeg) readLoop(conn *net.UDPConn, rtpPort bool) {
 			continue
 		}
 		now := time.Now()
-		if !rtpPort || isRTCP(buf[:n]) {
-			if !l.rtcp.handle(buf[:n], now, l.out.pkt.SSRC) {
+		b := buf[:n]
+		rtcpPkt := !rtpPort || isRTCP(b)
+		if l.srtp.on.Load() {
+			if rtcpPkt {
+				b, err = l.srtp.decryptRTCP(b)
+			} else {
+				b, err = l.srtp.decryptRTP(b)
+			}
+			if err != nil {
+				l.stats.srtpDropped.Add(1)
+				l.log.warn("media: srtp packet dropped", "rtcp", rtcpPkt, "err", err)
+				continue
+			}
+		}
+		if rtcpPkt {
+			if !l.rtcp.handle(b, now, l.out.pkt.SSRC) {
 				l.stats.ignored.Add(1)
 			}
 			continue
 		}
-		l.handleDatagram(&pkt, buf[:n], now)
+		l.handleDatagram(&pkt, b, now)
 	}
 }
 
@@ -286,7 +333,13 @@ func (l *RTPLeg) handleDatagram(pkt *rtp.Packet, b []byte, now time.Time) {
 		l.log.warn("media: malformed rtp", "err", err)
 		return
 	}
-	l.in.handle(pkt, now)
+	kind := l.in.handle(pkt, now)
+	if kind == pktBad {
+		return
+	}
+	if link := l.relay.Load(); link != nil {
+		link.dst.relayIn(link, pkt, kind == pktEvent, now)
+	}
 }
 
 // LastPacket is when the last RTP packet was accepted (zero before the
@@ -361,6 +414,8 @@ func (l *RTPLeg) Stats() Stats { return l.stats.snapshot() }
 func (l *RTPLeg) Close() error {
 	var err error
 	l.closeOnce.Do(func() {
+		l.closed.Store(true)
+		l.relay.Store(nil)
 		l.mu.Lock()
 		close(l.stop)
 		l.mu.Unlock()

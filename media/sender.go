@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,11 +39,63 @@ type sender struct {
 	hasDTMF bool
 	write   func(*rtp.Packet) error
 
-	pkt     rtp.Packet
+	pkt     rtp.Packet // SequenceNumber is the last sent: guarded by wmu
 	payload []byte
 	ts      uint32 // RTP timestamp of the current tick
 	idle    bool   // nothing was sent on the previous tick
 	job     *dtmfJob
+	// tail is how many frames of silence the clock still sends after the
+	// last queued frame, so the far end's decoder plays silence instead of
+	// concealing (continuing) a prompt that was just cut off.
+	tail    int
+	silence []int16
+
+	// wmu orders everything sent on the leg's RTP stream: the clock's
+	// packets and those a bridge relays into it (relay.go), which share
+	// one SSRC, one sequence and one timeline.
+	wmu sync.Mutex
+	st  streamState // guarded by wmu
+	// dtmfBusy is set while an RFC 4733 event of ours is on the wire:
+	// relayed packets give way to it.
+	dtmfBusy atomic.Bool
+	// batch is set while the leg's packets are relayed: the clock may then
+	// wake less often (run). kick wakes it when there is something to send.
+	batch atomic.Bool
+	kick  chan struct{}
+}
+
+// streamState is where the leg's outgoing stream stands, so that whoever
+// sends next (the clock or a relay) continues it: the far end sees one
+// stream, whatever was bridged to it and however often that changed.
+type streamState struct {
+	clock   int64  // RTP clock rate
+	frame   uint32 // RTP ticks of one 20 ms frame
+	relayed bool   // a relay sent last: the clock resyncs before it sends
+	sent    bool
+	lastTS  uint32 // RTP timestamp of the last packet sent
+	// refTS is the stream's RTP time at refAt (unix ns): the clock's tick,
+	// or the last relayed packet.
+	refTS uint32
+	refAt int64
+	// The relay's mapping of its source's sequence and timestamps onto
+	// this stream (relay.go).
+	link   *relayLink
+	inSSRC uint32
+	maxIn  uint16 // highest source sequence number forwarded
+	seqOff uint16
+	tsOff  uint32
+}
+
+// nextTS is the timestamp for a packet sent at now that continues the
+// stream: its RTP time by the wall clock, and at least one frame after the
+// last packet.
+func (st *streamState) nextTS(now int64) uint32 {
+	d := max(now-st.refAt, 0) / 10_000 // 10 µs units: no overflow for years
+	ts := st.refTS + uint32(d*st.clock/100_000)
+	if st.sent && int32(ts-(st.lastTS+st.frame)) < 0 {
+		ts = st.lastTS + st.frame
+	}
+	return ts
 }
 
 type dtmfJob struct {
@@ -56,7 +109,8 @@ type dtmfJob struct {
 func newSender(stopped <-chan struct{}, stats *counters, log *rateLimitedLog) *sender {
 	s := &sender{
 		queue:   make(chan []int16, senderQueue),
-		dtmfReq: make(chan *dtmfJob),
+		dtmfReq: make(chan *dtmfJob, 1),
+		kick:    make(chan struct{}, 1),
 		stopped: stopped,
 		stats:   stats,
 		log:     log,
@@ -74,6 +128,42 @@ func (s *sender) configure(c Codec, enc encoder, dtmfPT uint8, hasDTMF bool, wri
 	s.pkt.SSRC = rand.Uint32()
 	s.pkt.SequenceNumber = uint16(rand.Uint32())
 	s.ts = rand.Uint32()
+	s.wmu.Lock()
+	s.st = streamState{clock: int64(c.ClockRate), frame: c.frameTicks(), refTS: s.ts, refAt: time.Now().UnixNano()}
+	s.wmu.Unlock()
+}
+
+// resync continues the stream after relayed packets: the clock's
+// timestamp jumps to where the relay left it plus the time since. It
+// reports whether it did (the next packet starts a talkspurt).
+func (s *sender) resync(now time.Time) bool {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if !s.st.relayed {
+		return false
+	}
+	s.ts = s.st.nextTS(now.UnixNano())
+	s.st.relayed, s.st.link = false, nil
+	s.st.refTS, s.st.refAt = s.ts, now.UnixNano()
+	return true
+}
+
+// clockAt notes the clock's tick: while the clock owns the stream its
+// RTP time is the tick's.
+func (s *sender) clockAt(now time.Time) {
+	s.wmu.Lock()
+	if !s.st.relayed {
+		s.st.refTS, s.st.refAt = s.ts, now.UnixNano()
+	}
+	s.wmu.Unlock()
+}
+
+// rtpTime is the stream's RTP timestamp at now, for RTCP sender reports.
+func (s *sender) rtpTime(now time.Time) uint32 {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	d := max(now.UnixNano()-s.st.refAt, 0) / 10_000
+	return s.st.refTS + uint32(d*s.st.clock/100_000)
 }
 
 // forward queues pcm without waiting: when the queue is full its oldest
@@ -83,6 +173,9 @@ func (s *sender) forward(pcm []int16) error {
 	buf, err := s.copyFrame(pcm)
 	if err != nil {
 		return err
+	}
+	if s.batch.Load() {
+		defer s.kickNow()
 	}
 	for {
 		select {
@@ -104,6 +197,9 @@ func (s *sender) writeFrame(ctx context.Context, pcm []int16) error {
 	buf, err := s.copyFrame(pcm)
 	if err != nil {
 		return err
+	}
+	if s.batch.Load() {
+		defer s.kickNow()
 	}
 	select {
 	case s.queue <- buf:
@@ -176,6 +272,7 @@ func (s *sender) sendDTMF(ctx context.Context, digit rune, d time.Duration) erro
 		ticks = maxTicks
 	}
 	job := &dtmfJob{event: uint8(i), ticks: ticks, done: make(chan error, 1)}
+	defer s.kickNow()
 	select {
 	case s.dtmfReq <- job:
 	case <-s.stopped:
@@ -192,31 +289,94 @@ func (s *sender) sendDTMF(ctx context.Context, digit rune, d time.Duration) erro
 }
 
 // run is the 20 ms clock; it returns when stop is closed. onTick (may be
-// nil) runs on every tick after the send, with the RTP timestamp of the
-// tick: the leg's playout and RTCP ride on the same clock.
+// nil) runs on every tick after the send, with the tick's time and RTP
+// timestamp: the leg's playout and RTCP ride on the same clock.
+//
+// A ticker drops the ticks its receiver is too late for (the process
+// starved of CPU, a GC pause). Those are run on the next wake-up instead
+// (up to maxCatchUp of them), so a leg still sends and plays out 50 frames
+// a second: otherwise every stall loses a frame and leaves the queues of a
+// bridge one frame (20 ms) longer for the rest of the call.
+//
+// While the leg's packets are relayed (batch) and it has nothing of its
+// own to send, the clock wakes every relayBatch instead and plays out the
+// frames due since, each at its own tick time: the recording and the
+// recogniser get them in small bursts, for a quarter of the wake-ups. A
+// frame or key to send (kick) brings the 20 ms clock back at once.
 func (s *sender) run(stop <-chan struct{}, onTick func(now time.Time, ts uint32)) {
-	t := time.NewTicker(FrameDuration)
+	period := FrameDuration
+	t := time.NewTicker(period)
 	defer t.Stop()
+	next := time.Now().Add(FrameDuration) // when the next tick to run is due
 	for {
+		var now time.Time
 		select {
 		case <-stop:
 			if s.job != nil {
 				s.job.done <- ErrClosed
 			}
 			return
-		case now := <-t.C:
-			s.tick()
-			if onTick != nil {
-				onTick(now, s.ts)
+		case now = <-t.C:
+		case <-s.kick:
+			now = time.Now()
+		}
+		batched := period != FrameDuration
+		for n := 0; n < maxCatchUp && !next.After(now.Add(FrameDuration/2)); n++ {
+			at := now
+			if batched {
+				at = next // played out as if at its own tick
 			}
-			// The RTP clock runs on through silence so the receiver sees
-			// the real gap.
+			s.clockAt(at)
+			// A batch of playout sends at most once, on its last tick:
+			// audio or a key that turned up meanwhile goes out paced.
+			if last := n == maxCatchUp-1 || next.Add(FrameDuration).After(now.Add(FrameDuration/2)); !batched || last {
+				s.tick(at)
+			}
+			if onTick != nil {
+				onTick(at, s.ts)
+			}
+			// The RTP clock runs on through silence so the receiver
+			// sees the real gap.
 			s.ts += s.codec.frameTicks()
+			next = next.Add(FrameDuration)
+		}
+		if now.Sub(next) > FrameDuration { // too far behind: start afresh
+			next = now.Add(FrameDuration)
+		}
+		want := FrameDuration
+		if s.batch.Load() && s.job == nil && len(s.queue) == 0 && len(s.dtmfReq) == 0 {
+			want = relayBatch
+		}
+		if want != period {
+			period = want
+			t.Reset(period)
 		}
 	}
 }
 
-func (s *sender) tick() {
+// relayBatch is how often a relaying leg's clock wakes to play out the
+// frames due since (four frames).
+const relayBatch = 4 * FrameDuration
+
+// setBatch turns the batched playout clock on or off (see run).
+func (s *sender) setBatch(on bool) {
+	if s.batch.Swap(on) != on {
+		s.kickNow()
+	}
+}
+
+// kickNow wakes the clock to look at its period again.
+func (s *sender) kickNow() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// maxCatchUp is how many missed ticks (200 ms) run at once after a stall.
+const maxCatchUp = 10
+
+func (s *sender) tick(now time.Time) {
 	if s.held.Load() {
 		s.idle = true
 		return
@@ -224,36 +384,61 @@ func (s *sender) tick() {
 	if s.job == nil {
 		select {
 		case j := <-s.dtmfReq:
+			s.dtmfBusy.Store(true)
+			if s.resync(now) {
+				s.idle = true
+			}
 			j.startTS = s.ts
 			s.job = j
 		default:
 		}
 	}
 	if s.job != nil {
-		s.sendEvent()
+		s.sendEvent(now)
 		return
 	}
 	var frame []int16
+	silent := false
 	select {
 	case frame = <-s.queue:
+		s.tail = silenceTail
 	default:
-		s.idle = true
-		return
+		if s.tail == 0 || s.batch.Load() { // a relay carries the stream now
+			s.tail = 0
+			s.idle = true
+			return
+		}
+		s.tail--
+		if s.silence == nil {
+			s.silence = make([]int16, FrameSamples)
+		}
+		frame, silent = s.silence, true
+	}
+	if s.resync(now) {
+		s.idle = true // a new timeline: the far end's playout resyncs
 	}
 	var err error
 	s.payload, err = s.enc.encode(s.payload[:0], frame)
-	s.putBuf(frame)
+	if !silent {
+		s.putBuf(frame)
+	}
 	if err != nil {
 		s.log.warn("media: encode failed", "codec", s.codec.Name, "err", err)
 		return
 	}
-	s.send(s.codec.PayloadType, s.ts, s.idle)
+	s.send(s.codec.PayloadType, s.ts, s.idle, now)
 	s.idle = false
 }
 
+// silenceTail is how many silent frames follow the end of queued audio
+// (or a Flush, at barge-in): 60 ms, enough for a receiver's jitter buffer
+// to play silence rather than conceal the cut-off prompt for 100 ms or
+// more with its loss concealment.
+const silenceTail = 3
+
 // sendEvent sends the next packet of the current DTMF event: updates with a
 // growing duration, then the end packet three times (RFC 4733 §2.5.1.4).
-func (s *sender) sendEvent() {
+func (s *sender) sendEvent(now time.Time) {
 	j := s.job
 	n := j.sent + 1
 	end := n >= j.ticks
@@ -263,21 +448,27 @@ func (s *sender) sendEvent() {
 		flags |= 0x80
 	}
 	s.payload = append(s.payload[:0], j.event, flags, byte(dur>>8), byte(dur))
-	s.send(s.dtmfPT, j.startTS, j.sent == 0)
+	s.send(s.dtmfPT, j.startTS, j.sent == 0, now)
 	j.sent++
 	if j.sent >= j.ticks+2 {
 		j.done <- nil
 		s.job = nil
+		s.dtmfBusy.Store(false)
 		s.idle = true // next audio starts a new talkspurt
 	}
 }
 
-func (s *sender) send(pt uint8, ts uint32, marker bool) {
+func (s *sender) send(pt uint8, ts uint32, marker bool, now time.Time) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	s.pkt.PayloadType = pt
 	s.pkt.Timestamp = ts
 	s.pkt.Marker = marker
 	s.pkt.Payload = s.payload
 	s.pkt.SequenceNumber++
+	s.st.sent, s.st.lastTS = true, ts
+	s.st.refTS, s.st.refAt = s.ts, now.UnixNano()
+	s.st.relayed, s.st.link = false, nil // a relay maps afresh after this
 	if err := s.write(&s.pkt); err != nil {
 		s.log.warn("media: rtp write failed", "err", err)
 		return

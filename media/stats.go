@@ -22,6 +22,16 @@ type Stats struct {
 	// and frames added to grow the playout delay.
 	FramesConcealed uint64
 	FramesSkipped   uint64 // frames dropped to shrink the playout delay
+	// SRTPDropped counts SRTP and SRTCP packets dropped because they
+	// failed authentication, were replayed or could not be decrypted.
+	SRTPDropped uint64
+	// Relayed counts packets a relayed bridge forwarded out of this leg
+	// (RelayTo on the other leg); they are in PacketsOut too.
+	Relayed uint64
+	// RelayDropped counts packets a relayed bridge did not forward here:
+	// telephone-events this far end did not negotiate, packets while our
+	// own RFC 4733 key was being sent, and packets too long to send.
+	RelayDropped uint64
 }
 
 type counters struct {
@@ -29,6 +39,8 @@ type counters struct {
 	ignored, decodeErrors, framesDropped     atomic.Uint64
 	sendDropped                              atomic.Uint64
 	late, concealed, skipped                 atomic.Uint64
+	srtpDropped                              atomic.Uint64
+	relayed, relayDropped                    atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -45,6 +57,9 @@ func (c *counters) snapshot() Stats {
 
 		FramesConcealed: c.concealed.Load(),
 		FramesSkipped:   c.skipped.Load(),
+		SRTPDropped:     c.srtpDropped.Load(),
+		Relayed:         c.relayed.Load(),
+		RelayDropped:    c.relayDropped.Load(),
 	}
 }
 

@@ -161,10 +161,10 @@ func closing(it *Item, c Criterion, segs []transcript.Segment) {
 		}
 	}
 	if offer >= 0 {
-		for _, s := range lines[offer:] {
+		for i, s := range lines[offer:] {
 			if hasPhrase(s.Text, thanksPhrases) {
 				it.Passed = true
-				if s == lines[offer] {
+				if i == 0 {
 					it.Evidence = evidenceOf(s)
 				} else {
 					it.Evidence = evidenceOf(lines[offer], s)

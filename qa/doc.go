@@ -10,7 +10,8 @@
 // and next steps, closing (offer of further help, then thanks), dead air,
 // hold etiquette, over-talk, talk ratio and the caller's sentiment from
 // start to end. Every item carries its evidence: the utterances and times it
-// was judged on.
+// was judged on, and in each the words (Highlights: a phrase said, a name
+// given) that decided it, which the review desk marks (highlight.go).
 //
 // LLM judges the same items with an OpenAI-compatible chat endpoint (JSON
 // schema response format) and falls back to the rules on any error.

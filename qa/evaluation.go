@@ -12,6 +12,13 @@ type Evidence struct {
 	StartMS int64              `json:"start_ms"`
 	EndMS   int64              `json:"end_ms,omitempty"`
 	Text    string             `json:"text"`
+	// Highlights are the words of Text the item was judged on (a phrase
+	// said, a name given), for the review desk to mark.
+	Highlights []Span `json:"highlights,omitempty"`
+	// Words are the highlighted words with their times, when the line
+	// has word timings (live calls, imported recordings): where to seek
+	// to hear what the item was judged on.
+	Words []transcript.Word `json:"words,omitempty"`
 }
 
 // Item is one scorecard line's result. Passed true means the agent did the

@@ -1,17 +1,16 @@
 package qa
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	chatapi "github.com/contactd/contactd/internal/chat"
 	"github.com/contactd/contactd/transcript"
 )
 
@@ -46,8 +45,8 @@ type LLMOptions struct {
 // format. Timing items (dead air, holds, interruptions, talk ratio) are
 // measured by the rules, which also answer whenever the model fails.
 type LLM struct {
-	o        LLMOptions
-	endpoint string
+	o    LLMOptions
+	chat chatapi.Client
 }
 
 var (
@@ -64,8 +63,10 @@ func NewLLM(o LLMOptions) (*LLM, error) {
 		return nil, errors.New("qa: llm: url is required")
 	case o.Model == "":
 		return nil, errors.New("qa: llm: model is required")
-	case !strings.HasPrefix(o.URL, "http://") && !strings.HasPrefix(o.URL, "https://"):
-		return nil, fmt.Errorf("qa: llm: url %q: want http:// or https://", o.URL)
+	}
+	ep, err := chatapi.Endpoint(o.URL)
+	if err != nil {
+		return nil, fmt.Errorf("qa: llm: %w", err)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 60 * time.Second
@@ -76,14 +77,7 @@ func NewLLM(o LLMOptions) (*LLM, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	ep := strings.TrimRight(o.URL, "/")
-	if !strings.HasSuffix(ep, "/chat/completions") {
-		if !strings.HasSuffix(ep, "/v1") {
-			ep += "/v1"
-		}
-		ep += "/chat/completions"
-	}
-	return &LLM{o: o, endpoint: ep}, nil
+	return &LLM{o: o, chat: chatapi.Client{Endpoint: ep, Model: o.Model, APIKey: o.APIKey, HTTP: o.HTTP, MaxReply: 4 << 20}}, nil
 }
 
 // Score implements Scorer: Evaluate, or the rules when it fails.
@@ -164,55 +158,20 @@ func (l *LLM) Evaluate(ctx context.Context, card Scorecard, tr transcript.Transc
 				}},
 		}},
 	}
-	body, err := json.Marshal(map[string]any{
-		"model":       l.o.Model,
-		"temperature": 0,
-		"messages": []map[string]string{
-			{"role": "system", "content": sys},
-			{"role": "user", "content": lines.String()},
-		},
-		"response_format": map[string]any{"type": "json_schema",
-			"json_schema": map[string]any{"name": "qa_evaluation", "strict": true, "schema": schema}},
-	})
-	if err != nil {
-		return rules, fmt.Errorf("qa: llm: encode request: %w", err)
-	}
 	ctx, cancel := context.WithTimeout(ctx, l.o.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.endpoint, bytes.NewReader(body))
+	content, err := l.chat.Complete(ctx, []chatapi.Message{{Role: "system", Content: sys}, {Role: "user", Content: lines.String()}},
+		chatapi.SchemaFormat("qa_evaluation", schema))
+	if errors.Is(err, chatapi.ErrReply) {
+		return rules, fmt.Errorf("%w: %w", errBadReply, err)
+	}
 	if err != nil {
 		return rules, fmt.Errorf("qa: llm: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if l.o.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+l.o.APIKey)
-	}
-	resp, err := l.o.HTTP.Do(req)
-	if err != nil {
-		return rules, fmt.Errorf("qa: llm: %w", err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return rules, fmt.Errorf("qa: llm: read reply: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return rules, fmt.Errorf("qa: llm: status %d: %.200s", resp.StatusCode, raw)
-	}
-	var chat struct {
-		Choices []struct {
-			Message struct {
-				Content string `json:"content"`
-			} `json:"message"`
-		} `json:"choices"`
-	}
-	if err := json.Unmarshal(raw, &chat); err != nil || len(chat.Choices) == 0 {
-		return rules, fmt.Errorf("%w: no choices (%v)", errBadReply, err)
 	}
 	var out struct {
 		Items []llmItem `json:"items"`
 	}
-	dec := json.NewDecoder(strings.NewReader(chat.Choices[0].Message.Content))
+	dec := json.NewDecoder(strings.NewReader(content))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&out); err != nil {
 		return rules, fmt.Errorf("%w: %v", errBadReply, err)
@@ -220,10 +179,6 @@ func (l *LLM) Evaluate(ctx context.Context, card Scorecard, tr transcript.Transc
 	got := map[string]llmItem{}
 	for _, it := range out.Items {
 		got[it.Key] = it
-	}
-	byStart := map[int64][]transcript.Segment{}
-	for _, s := range tr.Segments {
-		byStart[s.StartMS] = append(byStart[s.StartMS], s)
 	}
 	ev := rules
 	ev.Method = "llm"
@@ -243,15 +198,29 @@ func (l *LLM) Evaluate(ctx context.Context, card Scorecard, tr transcript.Transc
 			it.Score = it.Max
 		}
 		it.Evidence = []Evidence{}
+		seen := map[string]bool{}
 		for _, e := range li.Evidence {
-			// Only lines that exist: a model may paraphrase or invent.
-			for _, s := range byStart[e.StartMS] {
-				if string(s.Speaker) == e.Speaker {
-					it.Evidence = append(it.Evidence, evidence(s))
-					break
-				}
+			// Only lines that exist: a model may paraphrase or invent. The
+			// quote's words are marked, as the rules mark theirs.
+			s, sp, ok := quoted(tr.Segments, transcript.Speaker(e.Speaker), e.StartMS, e.Text)
+			if !ok {
+				continue
 			}
+			k := fmt.Sprint(s.Speaker, s.StartMS)
+			if seen[k] {
+				for j := range it.Evidence { // a second quote from the same line
+					if d := &it.Evidence[j]; d.Speaker == s.Speaker && d.StartMS == s.StartMS {
+						d.Highlights = merge(append(d.Highlights, sp...))
+					}
+				}
+				continue
+			}
+			seen[k] = true
+			x := evidence(s)
+			x.Highlights = sp
+			it.Evidence = append(it.Evidence, x)
 		}
+		timeWords(&it, tr.Segments)
 		ev.Items[i] = it
 	}
 	ev.Recompute()

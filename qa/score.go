@@ -93,6 +93,8 @@ func ScoreCall(card Scorecard, tr transcript.Transcript, agent string) Evaluatio
 			continue
 		}
 		judge(&it, c, segs, names)
+		highlight(&it, c, names)
+		timeWords(&it, segs)
 		if it.Evidence == nil {
 			it.Evidence = []Evidence{}
 		}

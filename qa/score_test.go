@@ -233,3 +233,44 @@ func FuzzScore(f *testing.F) {
 		}
 	})
 }
+
+// TestEvidenceHighlights: each evidence line marks the words its item was
+// judged on, as indices of the line's space-separated words.
+func TestEvidenceHighlights(t *testing.T) {
+	ev := Score(DefaultScorecard(), goodCall)
+	marked := func(e Evidence) []string {
+		f := strings.Fields(e.Text)
+		var out []string
+		for _, sp := range e.Highlights {
+			out = append(out, strings.Join(f[sp.From:sp.To], " "))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		key  string
+		line int // which evidence line
+		want []string
+	}{
+		{"greeting", 0, []string{"thank you for calling acme my name is sam"}}, // a greeting phrase, the company and a name, merged
+		{"empathy", 0, []string{"hasn't arrived", "annoyed"}},                  // the caller's negative line
+		{"empathy", 1, []string{"sorry"}},                                      // the agent's answer
+		{"closing", 0, []string{"anything else i can help"}},
+	} {
+		it := item(t, ev, tc.key)
+		if len(it.Evidence) <= tc.line {
+			t.Errorf("%s: evidence %+v", tc.key, it.Evidence)
+			continue
+		}
+		if got := marked(it.Evidence[tc.line]); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s evidence %d %q: marked %q, want %q", tc.key, tc.line, it.Evidence[tc.line].Text, got, tc.want)
+		}
+	}
+	if e := item(t, ev, "dead_air").Evidence; len(e) > 0 && e[0].Highlights != nil {
+		t.Errorf("dead air is judged on times, not words: %+v", e)
+	}
+	// Punctuation and apostrophes stay with their word.
+	lw := splitLine("Sorry, I'm so sorry to hear that!")
+	if got := merge(lw.phraseSpans([]string{"sorry to hear that"})); !reflect.DeepEqual(got, []Span{{3, 7}}) {
+		t.Errorf("spans %v", got)
+	}
+}

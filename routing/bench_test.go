@@ -232,3 +232,60 @@ func BenchmarkDispatch10kAgents1kWaiting(b *testing.B) {
 		lat.report(b, 2)
 	})
 }
+
+// BenchmarkPosition is the place-in-line query with 1,000 calls waiting
+// and 1,000 or 10,000 logged-in agents, half of them with the queue's
+// skill (too little of it to be offered the calls, so they wait). "kept"
+// is Router.Position (an order-statistic tree of the queue, a count per
+// skill); "scan" is the same answer by a pass over the queue and every
+// agent, the way it was done before, as the peer in the same run.
+func BenchmarkPosition(b *testing.B) {
+	for _, nAgents := range []int{1_000, benchAgents} {
+		setup := func(b *testing.B) (*Router, []string, *rand.Rand) {
+			rng := rand.New(rand.NewPCG(5, 8))
+			r := New(nil, Options{OfferTimeout: time.Hour})
+			b.Cleanup(r.Close)
+			if err := r.SetQueue(QueueConfig{Name: "rare", Skill: "rare", Steps: []Step{{MinProficiency: 10}}}); err != nil {
+				b.Fatal(err)
+			}
+			for i := range nAgents {
+				sk := map[string]int{fmt.Sprintf("s%d", rng.IntN(benchQueues)): 1 + rng.IntN(10)}
+				if i%2 == 0 {
+					sk["rare"] = 1 + rng.IntN(9)
+				}
+				u := fmt.Sprintf("a%05d", i)
+				r.SetAgent(u, sk, 1)
+				if err := r.SetState(u, Available, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ids := make([]string, benchWaiting)
+			for i := range ids {
+				ids[i] = fmt.Sprintf("c%d", i)
+				if err := r.Enqueue(Contact{CallID: ids[i], Queue: "rare", Priority: Priority(rng.IntN(4)), Value: rng.IntN(100)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return r, ids, rng
+		}
+		b.Run(fmt.Sprintf("kept/agents=%d", nAgents), func(b *testing.B) {
+			r, ids, rng := setup(b)
+			b.ResetTimer()
+			for range b.N {
+				p, err := r.Position(ids[rng.IntN(len(ids))])
+				if err != nil || p.Agents != nAgents/2 {
+					b.Fatalf("%+v %v", p, err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("scan/agents=%d", nAgents), func(b *testing.B) {
+			r, ids, rng := setup(b)
+			b.ResetTimer()
+			for range b.N {
+				if _, n, ok := r.positionScan(ids[rng.IntN(len(ids))]); !ok || n != nAgents/2 {
+					b.Fatal(n, ok)
+				}
+			}
+		})
+	}
+}

@@ -115,9 +115,15 @@ type queue struct {
 	steps []qstep
 	heaps []*iheap[*entry] // per step: parked, unoffered contacts by key
 	all   map[*entry]struct{}
+	// order holds all of them by entryBefore, for places in line
+	// (Position) in O(log n).
+	order *ostree[*entry]
 
 	// today's counters
 	answered, answeredInSLA, abandoned int
+	// handled calls and their talk time, for the estimated wait
+	handled int
+	talk    time.Duration
 }
 
 func (r *Router) compileQueue(qc QueueConfig) (*queue, error) {
@@ -136,7 +142,7 @@ func (r *Router) compileQueue(qc QueueConfig) (*queue, error) {
 	if len(steps) == 0 || steps[0].After > 0 {
 		steps = append([]Step{{After: 0, MinProficiency: 1}}, steps...)
 	}
-	q := &queue{QueueConfig: qc, all: map[*entry]struct{}{}}
+	q := &queue{QueueConfig: qc, all: map[*entry]struct{}{}, order: newOSTree(entryBefore)}
 	q.Steps = steps
 	prev := qstep{minProf: 1}
 	for i, s := range steps {

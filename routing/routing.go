@@ -30,6 +30,7 @@ var (
 	ErrNoOffer      = errors.New("routing: no such offer for this agent")
 	ErrBadState     = errors.New("routing: agents can only set available, break or offline")
 	ErrInCall       = errors.New("routing: agent is on a call")
+	ErrAgentAway    = errors.New("routing: agent is not taking calls")
 	ErrBadStrategy  = errors.New("routing: unknown strategy")
 )
 
@@ -68,6 +69,16 @@ type Contact struct {
 	// queue's Sticky time, if that agent has the queue's skill and is logged
 	// in (not offline or on break).
 	PreferredAgent string
+	// Direct offers the contact to PreferredAgent alone, with no time
+	// limit and whether or not they have the queue's skill: a transfer to
+	// a named agent. If that agent declines, misses the offer or leaves,
+	// the contact waits for anyone in the queue.
+	Direct bool
+	// Since, when set and past, is when the contact began to wait: a
+	// callback re-armed after a restart, or a router rebuilt on another
+	// node, keeps its place in line (aging, relaxation step, SLA risk).
+	// Zero: now.
+	Since time.Time `json:",omitzero"`
 }
 
 // Offer is a contact offered to one agent.
@@ -168,6 +179,7 @@ type Router struct {
 	queues  map[string]*queue
 	entries map[string]*entry              // by call ID
 	sticky  map[string]map[*entry]struct{} // by preferred agent: contacts held for them
+	present map[string]int                 // skill → agents logged in (not offline, not on break) with it
 	wakes   *iheap[*entry]                 // by wake
 	wraps   *iheap[*agent]                 // agents in wrap-up, by wrapUntil
 	dirtyE  []*entry                       // contacts to try to offer
@@ -206,6 +218,7 @@ func New(n Notifier, opts Options) *Router {
 		opts: opts, notifier: n,
 		agents: map[string]*agent{}, avail: map[string]*[11]*bucket{},
 		queues: map[string]*queue{}, entries: map[string]*entry{}, sticky: map[string]map[*entry]struct{}{},
+		present: map[string]int{},
 		wakes: newHeap(func(a, b *entry) bool {
 			if !a.wake.Equal(b.wake) {
 				return a.wake.Before(b.wake)
@@ -272,6 +285,7 @@ func (r *Router) SetQueue(qc QueueConfig) error {
 	r.queues[qc.Name] = q
 	for _, e := range moved {
 		q.all[e] = struct{}{}
+		q.order.insert(e)
 		e.step = q.stepAt(r.now.Sub(e.enqueued))
 		if e.sticky && q.Sticky == 0 {
 			e.sticky = false
@@ -303,10 +317,12 @@ func (r *Router) SetAgent(username string, skills map[string]int, maxCalls int) 
 		r.agents[username] = a
 	}
 	r.unindex(a)
+	r.count(a, -1)
 	a.skills = make(map[string]int, len(skills))
 	for s, p := range skills {
 		a.skills[s] = p
 	}
+	r.count(a, 1)
 	a.maxCalls = maxCalls
 	r.index(a)
 	r.finish(&out)
@@ -360,14 +376,32 @@ func (r *Router) Enqueue(c Contact) error {
 		r.mu.Unlock()
 		return fmt.Errorf("routing: call %s is already queued", c.CallID)
 	}
+	if c.Direct {
+		a := r.agents[c.PreferredAgent]
+		if a == nil {
+			r.mu.Unlock()
+			return fmt.Errorf("%w: %q", ErrUnknownAgent, c.PreferredAgent)
+		}
+		if a.state == Offline || a.state == Break {
+			r.mu.Unlock()
+			return fmt.Errorf("%w: %s is %s", ErrAgentAway, a.username, a.state)
+		}
+	}
 	r.begin()
 	r.seq++
 	e := &entry{Contact: c, enqueued: r.now, seq: r.seq, heap: -1, declined: map[string]bool{}}
+	if !c.Since.IsZero() && c.Since.Before(r.now) {
+		e.enqueued = c.Since
+	}
+	e.Since = e.enqueued
 	r.rekey(e)
 	r.entries[c.CallID] = e
 	q.all[e] = struct{}{}
-	e.step = q.stepAt(0)
-	if q.Sticky > 0 && c.PreferredAgent != "" {
+	q.order.insert(e)
+	e.step = q.stepAt(r.now.Sub(e.enqueued))
+	if c.Direct {
+		e.sticky = true
+	} else if q.Sticky > 0 && c.PreferredAgent != "" {
 		if a := r.agents[c.PreferredAgent]; a != nil && a.skills[q.Skill] >= 1 && a.state != Offline && a.state != Break {
 			e.sticky, e.stickyUntil = true, r.now.Add(q.Sticky)
 		}
@@ -484,6 +518,30 @@ func (r *Router) Reject(username, callID string) error {
 	return nil
 }
 
+// Claim makes an available agent busy with a call the router did not
+// route (an outbound call the agent placed). Release ends it as usual.
+func (r *Router) Claim(username string) error {
+	var out outbox
+	r.mu.Lock()
+	defer func() { r.mu.Unlock(); out.deliver(r) }()
+	a, ok := r.agents[username]
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownAgent, username)
+	}
+	if a.state != Available || a.offering != "" || a.calls >= a.maxCalls {
+		return fmt.Errorf("%w: %s is %s", ErrAgentAway, username, a.state)
+	}
+	r.begin()
+	a.calls++
+	a.handledToday++
+	if a.talkStart.IsZero() {
+		a.talkStart = r.now
+	}
+	r.setState(a, Busy, "outbound call", &out)
+	r.finish(&out)
+	return nil
+}
+
 // Release ends the agent's part in a call: wrap-up (the queue's, else the
 // default), then available.
 func (r *Router) Release(username string) {
@@ -499,8 +557,13 @@ func (r *Router) Release(username string) {
 		a.calls--
 	}
 	if a.calls == 0 && !a.talkStart.IsZero() {
-		a.talkToday += r.now.Sub(a.talkStart)
+		d := r.now.Sub(a.talkStart)
+		a.talkToday += d
 		a.talkStart = time.Time{}
+		if q := r.queues[a.lastQueue]; q != nil {
+			q.handled++
+			q.talk += d
+		}
 	}
 	if a.state == Busy && a.calls == 0 {
 		wrap := r.opts.WrapUp
@@ -607,9 +670,32 @@ func (r *Router) finish(out *outbox) {
 	r.arm()
 }
 
+// present reports whether an agent in state s counts as logged in (for
+// places in line and sticky routing).
+func present(s State) bool { return s != Offline && s != Break }
+
+// count adds d to the logged-in counts of a's skills, when a is logged in.
+func (r *Router) count(a *agent, d int) {
+	if !present(a.state) {
+		return
+	}
+	for s, p := range a.skills {
+		if p >= 1 {
+			r.present[s] += d
+			if r.present[s] == 0 {
+				delete(r.present, s)
+			}
+		}
+	}
+}
+
 func (r *Router) setState(a *agent, s State, reason string, out *outbox) {
 	if a.state == s {
 		return
+	}
+	if present(a.state) != present(s) {
+		r.count(a, -1)
+		defer r.count(a, 1) // with the new state
 	}
 	a.state, a.since, a.reason = s, r.now, reason
 	if s == Available {
@@ -671,7 +757,7 @@ func (r *Router) advance(e *entry, out *outbox) {
 	if parked {
 		r.unpark(e)
 	}
-	if e.sticky && !r.now.Before(e.stickyUntil) {
+	if e.sticky && !e.Direct && !r.now.Before(e.stickyUntil) {
 		e.sticky = false
 	}
 	e.step = q.stepAt(r.now.Sub(e.enqueued))
@@ -706,9 +792,14 @@ func (r *Router) updateRisk(e *entry, q *queue) {
 }
 
 func (r *Router) rekey(e *entry) {
+	q := r.queues[e.Queue]
+	ordered := q != nil && q.order.delete(e) // its place changes with its key
 	e.key = baseScore(e.Contact) - AgingPerSecond*e.enqueued.Sub(r.epoch).Seconds()
 	if e.atRisk {
 		e.key += SLARiskBonus
+	}
+	if ordered {
+		q.order.insert(e)
 	}
 }
 
@@ -729,7 +820,7 @@ func (r *Router) rewake(e *entry) {
 	if e.offeredTo != "" {
 		consider(e.offerDeadline)
 	}
-	if e.sticky {
+	if e.sticky && !e.Direct {
 		consider(e.stickyUntil)
 	}
 	if e.step+1 < len(q.steps) {
@@ -782,6 +873,7 @@ func (r *Router) remove(e *entry) {
 	delete(r.entries, e.CallID)
 	if q := r.queues[e.Queue]; q != nil {
 		delete(q.all, e)
+		q.order.delete(e)
 	}
 }
 

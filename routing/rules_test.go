@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -412,5 +413,154 @@ func TestSetQueueValidation(t *testing.T) {
 				t.Fatal("accepted")
 			}
 		})
+	}
+}
+
+func TestDirectTransferAndClaim(t *testing.T) {
+	queues := []QueueConfig{{Name: "orders", Skill: "orders", WrapUp: NoWrapUp}, {Name: "billing", Skill: "billing", WrapUp: NoWrapUp}}
+	agents := []agentSpec{
+		{"ann", map[string]int{"orders": 5}},
+		{"ben", map[string]int{"orders": 5}},
+		{"cat", map[string]int{"billing": 5}},
+	}
+	direct := func(id, to string) act {
+		return enq(Contact{CallID: id, Queue: "orders", Priority: 1, PreferredAgent: to, Direct: true})
+	}
+	busyCat := []act{avail("cat"), enq(Contact{CallID: "b", Queue: "billing"}), offers("cat/b"), accept("cat", "b")}
+	runScenarios(t, []scenario{
+		{name: "to an agent without the queue's skill, over the longest idle", queues: queues, agents: agents, steps: []act{
+			avail("ann"), avail("cat"), direct("x", "cat"), offers("cat/x"),
+		}},
+		{name: "held for a busy agent with no time limit", queues: queues, agents: agents, steps: append(busyCat,
+			avail("ann"), direct("x", "cat"), offers(), wait(time.Hour), offers(), release("cat"), offers("cat/x"),
+		)},
+		{name: "declined: the queue takes it", queues: queues, agents: agents, steps: []act{
+			avail("ann"), avail("cat"), direct("x", "cat"), offers("cat/x"), reject("cat", "x"), offers("ann/x"),
+		}},
+		{name: "agent goes on break: the queue takes it", queues: queues, agents: agents, steps: []act{
+			avail("cat"), enq(Contact{CallID: "b", Queue: "billing"}), offers("cat/b"), avail("ben"),
+			direct("x", "cat"), offers(), func(h *harness) { h.must(h.r.SetState("cat", Break, "")) }, offers("ben/x"),
+		}},
+		{name: "claim: busy, no offers, release frees", queues: queues, agents: agents, steps: []act{
+			avail("ann"), func(h *harness) { h.must(h.r.Claim("ann")) }, state("ann", Busy),
+			call("y", "orders"), offers(), release("ann"), offers("ann/y"),
+		}},
+	})
+	r := New(&recorder{}, Options{})
+	t.Cleanup(r.Close)
+	if err := r.SetQueue(QueueConfig{Name: "orders", Skill: "orders"}); err != nil {
+		t.Fatal(err)
+	}
+	r.SetAgent("ann", map[string]int{"orders": 5}, 1)
+	if err := r.Enqueue(Contact{CallID: "x", Queue: "orders", PreferredAgent: "ann", Direct: true}); !errors.Is(err, ErrAgentAway) {
+		t.Fatalf("direct to an offline agent: %v, want ErrAgentAway", err)
+	}
+	if err := r.Enqueue(Contact{CallID: "x", Queue: "orders", PreferredAgent: "nobody", Direct: true}); !errors.Is(err, ErrUnknownAgent) {
+		t.Fatalf("direct to nobody: %v, want ErrUnknownAgent", err)
+	}
+	if err := r.Claim("ann"); !errors.Is(err, ErrAgentAway) {
+		t.Fatalf("claim offline agent: %v, want ErrAgentAway", err)
+	}
+	if len(r.Queues()[0].Waiting) != 0 {
+		t.Fatal("a refused direct contact stayed queued")
+	}
+}
+
+func TestPositionAndHandoff(t *testing.T) {
+	clock := &manualClock{t: time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)}
+	rec := &recorder{}
+	r := New(rec, Options{OfferTimeout: time.Hour, Now: clock.now})
+	t.Cleanup(r.Close)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(r.SetQueue(QueueConfig{Name: "orders", Skill: "orders", WrapUp: NoWrapUp}))
+	for _, a := range []string{"ann", "ben"} {
+		r.SetAgent(a, map[string]int{"orders": 5}, 1)
+	}
+	// No history: 3 min per call. Ann busy with c0 for 2 minutes, ben on a
+	// break: one agent, so the third caller waits 3 × 3 min.
+	must(r.SetState("ann", Available, ""))
+	must(r.Enqueue(Contact{CallID: "c0", Queue: "orders"}))
+	must(r.Accept("ann", "c0"))
+	for _, id := range []string{"c1", "c2", "c3"} {
+		clock.add(time.Second)
+		must(r.Enqueue(Contact{CallID: id, Queue: "orders"}))
+	}
+	p, err := r.Position("c3")
+	must(err)
+	if p.Ahead != 2 || p.Agents != 1 || p.EstimatedWait != 9*time.Minute {
+		t.Fatalf("c3 position %+v, want 2 ahead, 1 agent, 9m", p)
+	}
+	clock.add(2 * time.Minute)
+	r.Release("ann") // c0 took 2 min 3 s: the queue's handle time now
+	must(r.SetState("ben", Available, ""))
+	// ann and ben were offered c1 and c2, still ahead of c3 until answered:
+	// (2+1) × 123 s ÷ 2 agents = 184.5 s, rounded up.
+	if p, _ = r.Position("c3"); p.Ahead != 2 || p.Agents != 2 || p.EstimatedWait != 185*time.Second {
+		t.Fatalf("after two offers c3 = %+v, want 2 ahead, 2 agents, 3m5s", p)
+	}
+	// Handoff keeps c1's place: the offer is withdrawn and the renamed
+	// contact, first in line, is offered again.
+	var offered string
+	if v, _ := r.Agent("ann"); v.Offering != "" {
+		offered = v.Offering
+	}
+	handed, err := r.Handoff(offered, "cb-"+offered)
+	must(err)
+	if handed.CallID != "cb-"+offered || handed.Queue != "orders" || !handed.Since.Equal(time.Date(2025, 3, 4, 9, 0, 1, 0, time.UTC)) {
+		t.Fatalf("handed-off contact %+v, want the new id and c1's arrival", handed)
+	}
+	if _, err := r.Position(offered); !errors.Is(err, ErrUnknownCall) {
+		t.Fatalf("old id still queued: %v", err)
+	}
+	if v, _ := r.Agent("ann"); v.Offering != "cb-"+offered {
+		t.Fatalf("ann offering %q after the handoff, want the renamed contact", v.Offering)
+	}
+	if !r.HasQueue("orders") || r.HasQueue("nowhere") {
+		t.Fatal("HasQueue")
+	}
+	if _, err := r.Handoff("nope", "x"); !errors.Is(err, ErrUnknownCall) {
+		t.Fatalf("handoff of nothing: %v", err)
+	}
+}
+
+// TestEnqueueSince: a contact that began to wait before (a callback
+// re-armed after a restart) is queued in that place — ahead of one that
+// arrived since with the same score — and at the relaxation step and SLA
+// risk its wait has reached.
+func TestEnqueueSince(t *testing.T) {
+	clock := &manualClock{t: time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)}
+	r := New(&recorder{}, Options{OfferTimeout: time.Hour, Now: clock.now})
+	t.Cleanup(r.Close)
+	if err := r.SetQueue(QueueConfig{Name: "sales", Skill: "sales", SLATarget: 20 * time.Second,
+		Steps: []Step{{MinProficiency: 8}, {After: 30 * time.Second, MinProficiency: 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	r.SetAgent("dan", map[string]int{"sales": 3}, 1)
+	if err := r.Enqueue(Contact{CallID: "new", Queue: "sales"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(time.Second)
+	if err := r.Enqueue(Contact{CallID: "cb", Queue: "sales", Since: clock.now().Add(-5 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Enqueue(Contact{CallID: "future", Queue: "sales", Since: clock.now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]int{"cb": 0, "new": 1, "future": 2} {
+		if p, err := r.Position(id); err != nil || p.Ahead != want {
+			t.Errorf("%s: %+v %v, want %d ahead", id, p, err, want)
+		}
+	}
+	// dan (proficiency 3) qualifies for the callback's relaxed step only.
+	if err := r.SetState("dan", Available, ""); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := r.Agent("dan"); v.Offering != "cb" {
+		t.Fatalf("dan offered %q, want the callback (waiting 5 min: relaxed)", v.Offering)
 	}
 }

@@ -51,8 +51,16 @@ type DialConfig struct {
 	// 183 (or 180) with SDP starts early media, before the answer. It
 	// must not block.
 	OnEarlyMedia func(leg media.Leg)
+	// SRTP offers SDES-SRTP (RFC 4568): RTP/SAVP with one a=crypto line
+	// per suite media supports, each with a fresh key. The callee must
+	// answer with one of them; a plain answer fails the call. Use it over
+	// TLS: on other transports the keys travel in clear text (and our own
+	// server refuses them).
+	SRTP bool
 
 	headers []sipmsg.Header // extra INVITE headers (Replaces, tests)
+	// offerHook rewrites our SDP offer before it is sent (tests).
+	offerHook func([]byte) []byte
 }
 
 // StatusError is a final non-2xx answer to our INVITE. It matches
@@ -84,6 +92,8 @@ type OutboundCall struct {
 	// onRelease, when set, runs once the call is released (Server.Dial
 	// forgets its dialog there).
 	onRelease func()
+	secMu     sync.Mutex
+	sec       *sdesState // SDES-SRTP keying; nil for plain RTP
 	events    chan CallEvent
 	transfers chan *OutboundCall // Dial: calls made for the callee's REFERs
 
@@ -192,10 +202,18 @@ func Dial(ctx context.Context, cfg DialConfig) (*OutboundCall, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rtp leg: %w", err)
 	}
-	offer, err := buildOffer(cfg.LocalIP, leg.LocalAddr().Port, codecs, offerEvents(codecs))
+	offered, err := cfg.srtpOffer(transport, log)
 	if err != nil {
 		leg.Close()
 		return nil, err
+	}
+	offer, err := buildOffer(cfg.LocalIP, leg.LocalAddr().Port, codecs, offerEvents(codecs), offerSec(offered))
+	if err != nil {
+		leg.Close()
+		return nil, err
+	}
+	if cfg.offerHook != nil {
+		offer = cfg.offerHook(offer)
 	}
 	cfg.Logger = log
 
@@ -299,7 +317,7 @@ func Dial(ctx context.Context, cfg DialConfig) (*OutboundCall, error) {
 		mu.Lock()
 		answered, dialogID = d, d.ID
 		mu.Unlock()
-	}, inviteOptions{onEarly: cfg.OnEarlyMedia, auth: sipgo.AnswerOptions{Username: cfg.Username, Password: cfg.Password}}); err != nil {
+	}, inviteOptions{onEarly: cfg.OnEarlyMedia, auth: sipgo.AnswerOptions{Username: cfg.Username, Password: cfg.Password}, srtp: offered}); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -309,6 +327,28 @@ func Dial(ctx context.Context, cfg DialConfig) (*OutboundCall, error) {
 type inviteOptions struct {
 	auth    sipgo.AnswerOptions // digest credentials for 401/407
 	onEarly func(media.Leg)
+	srtp    []cryptoAttr // our offered a=crypto lines; nil for plain RTP
+}
+
+// srtpOffer makes the crypto lines of an offer when cfg.SRTP asks for them.
+func (cfg DialConfig) srtpOffer(transport string, log *slog.Logger) ([]cryptoAttr, error) {
+	if !cfg.SRTP {
+		return nil, nil
+	}
+	if t := strings.ToLower(transport); t != "tls" && t != "wss" {
+		log.Warn("sip dial: SRTP offered without TLS; the SDES keys travel in clear text", "transport", t)
+	}
+	return sdesOffer()
+}
+
+// answerSecurity checks an answer's media security against our offer:
+// SRTP offered (offered lines) must be answered with one of them, plain
+// RTP with plain RTP.
+func answerSecurity(offered []cryptoAttr, m *sdpMedia) (*sdesState, error) {
+	if len(offered) == 0 {
+		return reoffer(nil, m, true)
+	}
+	return takeAnswer(offered, m)
 }
 
 // invite sends req (an INVITE with our SDP offer for codecs) through dua,
@@ -341,6 +381,9 @@ func (c *OutboundCall) invite(ctx context.Context, dua *sipgo.DialogUA, req *sip
 		}
 		neg, err := negotiate(m, codecs)
 		if err == nil {
+			neg.SRTP, err = answerSecurity(o.srtp, m)
+		}
+		if err == nil {
 			err = leg.StartWith(neg.startOptions(m.Remote))
 		}
 		if err != nil {
@@ -349,6 +392,7 @@ func (c *OutboundCall) invite(ctx context.Context, dua *sipgo.DialogUA, req *sip
 		}
 		early = m
 		c.codec, c.dtmf = neg.Codec, neg.dtmfPT() != 0
+		c.setSec(neg.SRTP)
 		log.Info("sip early media", "status", res.StatusCode, "codec", neg.Codec.Name, "remote_rtp", m.Remote.String())
 		if o.onEarly != nil {
 			o.onEarly(leg)
@@ -375,8 +419,15 @@ func (c *OutboundCall) invite(ctx context.Context, dua *sipgo.DialogUA, req *sip
 	if early != nil {
 		// RFC 3261 13.2.1: the 200 repeats the early answer; only a moved
 		// stream matters to us.
-		if ans, err := parseSDP(dlg.InviteResponse.Body()); err == nil && (!ans.Remote.IP.Equal(early.Remote.IP) || ans.Remote.Port != early.Remote.Port) {
-			leg.SetRemote(ans.Remote)
+		if ans, err := parseSDP(dlg.InviteResponse.Body()); err == nil {
+			if !ans.Remote.IP.Equal(early.Remote.IP) || ans.Remote.Port != early.Remote.Port {
+				leg.SetRemote(ans.Remote)
+			}
+			if sec, err := answerSecurity(o.srtp, ans); err == nil && sec != nil {
+				if err := leg.SetSRTP(*sec.keys()); err == nil { // same keys change nothing
+					c.setSec(sec)
+				}
+			}
 		}
 		log.Info("sip call answered", "codec", c.codec.Name, "early_media", true)
 		return nil
@@ -385,6 +436,9 @@ func (c *OutboundCall) invite(ctx context.Context, dua *sipgo.DialogUA, req *sip
 	var neg negotiation
 	if err == nil {
 		neg, err = negotiate(ans, codecs)
+	}
+	if err == nil {
+		neg.SRTP, err = answerSecurity(o.srtp, ans)
 	}
 	if err != nil {
 		c.hangupQuietly()
@@ -395,8 +449,27 @@ func (c *OutboundCall) invite(ctx context.Context, dua *sipgo.DialogUA, req *sip
 		return fail(fmt.Errorf("start rtp: %w", err))
 	}
 	c.codec, c.dtmf = neg.Codec, neg.dtmfPT() != 0
-	log.Info("sip call answered", "codec", neg.Codec.Name, "remote_rtp", ans.Remote.String(), "rtcp_mux", neg.RTCPMux)
+	c.setSec(neg.SRTP)
+	log.Info("sip call answered", "codec", neg.Codec.Name, "remote_rtp", ans.Remote.String(), "rtcp_mux", neg.RTCPMux,
+		"srtp", c.SRTPSuite())
 	return nil
+}
+
+func (c *OutboundCall) setSec(s *sdesState) {
+	c.secMu.Lock()
+	c.sec = s
+	c.secMu.Unlock()
+}
+
+// SRTPSuite is the SDES-SRTP suite protecting the call's media, e.g.
+// AES_CM_128_HMAC_SHA1_80; empty for plain RTP.
+func (c *OutboundCall) SRTPSuite() string {
+	c.secMu.Lock()
+	defer c.secMu.Unlock()
+	if c.sec == nil {
+		return ""
+	}
+	return c.sec.Local.Suite
 }
 
 func (c *OutboundCall) hangupQuietly() {
@@ -488,6 +561,23 @@ func (c *OutboundCall) answerReinvite(d *sipgo.DialogClientSession, req *sipmsg.
 		respond(sipmsg.StatusNotAcceptableHere, "Not Acceptable Here", nil)
 		return
 	}
+	// SRTP stays SRTP (a new key is taken), plain stays plain.
+	c.secMu.Lock()
+	sec := c.sec
+	c.secMu.Unlock()
+	next, err := reoffer(sec, m, false)
+	if err != nil {
+		c.log.Info("sip re-offer refused", "error", err)
+		respond(sipmsg.StatusNotAcceptableHere, "Not Acceptable Here", nil)
+		return
+	}
+	if next != sec {
+		if err := c.leg.SetSRTP(*next.keys()); err != nil {
+			respond(sipmsg.StatusNotAcceptableHere, "Not Acceptable Here", nil)
+			return
+		}
+		c.setSec(next)
+	}
 	if !m.Remote.IP.IsUnspecified() {
 		c.leg.SetRemote(m.Remote)
 	}
@@ -504,7 +594,8 @@ func (c *OutboundCall) answerReinvite(d *sipgo.DialogClientSession, req *sipmsg.
 		return
 	}
 	now := uint64(time.Now().UnixNano())
-	body, err := buildSDPMux(ip, c.leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), sdpOrigin{ID: now, Version: now}, answerDirection(m.Direction, false), neg.RTCPMux)
+	body, err := buildSDPSec(ip, c.leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), sdpOrigin{ID: now, Version: now},
+		answerDirection(m.Direction, false), neg.RTCPMux, next.sdp())
 	if err != nil {
 		respond(sipmsg.StatusInternalServerError, "Server Internal Error", nil)
 		return

@@ -165,12 +165,13 @@ func offerDirection(remoteHold, localHold bool) string {
 }
 
 // applyRemote takes a peer's description of the running stream: it keeps
-// the call's codec (media cannot switch codecs mid-call), moves the stream
-// when the address changed and tracks hold. It returns the direction for
-// our answer.
-func (st *callState) applyRemote(m *sdpMedia) (string, error) {
+// the call's codec (media cannot switch codecs mid-call) and its media
+// security (SRTP stays SRTP, possibly with a new key; plain stays plain),
+// moves the stream when the address changed and tracks hold. isAnswer says
+// m answers our own offer. It returns the direction for our answer.
+func (st *callState) applyRemote(m *sdpMedia, isAnswer bool) (string, error) {
 	st.mu.Lock()
-	codec := st.neg.Codec
+	codec, sec := st.neg.Codec, st.neg.SRTP
 	st.mu.Unlock()
 	found := false
 	for _, f := range m.Formats {
@@ -180,6 +181,19 @@ func (st *callState) applyRemote(m *sdpMedia) (string, error) {
 	}
 	if !found {
 		return "", fmt.Errorf("%w: the new offer drops %s/%d (payload type %d)", ErrNoCommonCodec, codec.Name, codec.ClockRate, codec.PayloadType)
+	}
+	nextSec, err := reoffer(sec, m, isAnswer) // sdes.go
+	if err != nil {
+		return "", err
+	}
+	if nextSec != sec {
+		if err := st.leg.SetSRTP(*nextSec.keys()); err != nil {
+			return "", fmt.Errorf("%w: %w", ErrNoCommonCrypto, err)
+		}
+		st.mu.Lock()
+		st.neg.SRTP = nextSec
+		st.mu.Unlock()
+		st.log.Info("sip srtp rekeyed", "suite", nextSec.Local.Suite)
 	}
 	unspecified := m.Remote.IP.IsUnspecified()
 	hold := unspecified || m.Direction == "sendonly" || m.Direction == "inactive"
@@ -219,7 +233,7 @@ func (st *callState) localSDP(dir string) ([]byte, error) {
 	st.origin.Version++
 	o, neg := st.origin, st.neg
 	st.mu.Unlock()
-	return buildSDPMux(st.ip, st.leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), o, dir, neg.RTCPMux)
+	return buildSDPSec(st.ip, st.leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), o, dir, neg.RTCPMux, neg.SRTP.sdp())
 }
 
 // callFor finds the answered call of a dialog.
@@ -309,7 +323,7 @@ func (s *Server) offerAnswer(c *InboundCall, req *sipmsg.Request, tx sipmsg.Serv
 		m, err := parseSDP(req.Body())
 		var dir string
 		if err == nil {
-			dir, err = st.applyRemote(m)
+			dir, err = st.applyRemote(m, false)
 		}
 		if err != nil {
 			code, reason, w := inviteError(err)
@@ -356,7 +370,7 @@ func (s *Server) onAckBody(req *sipmsg.Request) {
 		return
 	}
 	if m, err := parseSDP(req.Body()); err == nil {
-		if _, err := c.st.applyRemote(m); err != nil {
+		if _, err := c.st.applyRemote(m, true); err != nil {
 			c.st.log.Info("sip ack answer unusable", "error", err)
 		}
 	}
@@ -454,7 +468,7 @@ func (c *InboundCall) Hold(ctx context.Context, on bool) error {
 	st.refreshedAt = time.Now() // a re-INVITE refreshes the session too
 	st.mu.Unlock()
 	if m, err := parseSDP(res.Body()); err == nil {
-		if _, err := st.applyRemote(m); err != nil {
+		if _, err := st.applyRemote(m, true); err != nil {
 			st.log.Info("sip hold answer unusable", "error", err)
 		}
 	}

@@ -29,6 +29,24 @@
 // TLS (Config.TLSAddr with PEM cert and key files) and SIP over WebSocket
 // (Config.WSAddr, RFC 7118) for browser SIP clients (transport.go).
 //
+// Over TLS the media can be encrypted too (sdes.go): an INVITE that
+// arrives over TLS offering RTP/SAVP (or RTP/SAVPF) with a=crypto lines
+// (SDES, RFC 4568) is answered with the first offered suite we run
+// (AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, AEAD_AES_128_GCM)
+// under its tag and a fresh key of our own, and the RTP leg encrypts and
+// authenticates RTP and RTCP (packets that fail are dropped and counted
+// in media.Stats.SRTPDropped). An offer whose crypto lines are all unusable
+// (unknown suites, bad base64, a key of the wrong length, more than one
+// key, session parameters such as UNENCRYPTED_SRTP or a non-zero KDR) gets 488 with
+// Warning 306. The keys are only as secret as the signalling, so RTP/SAVP
+// over UDP, TCP or plain WebSocket gets 488 with Warning 302 unless
+// Config.AllowSDESWithoutTLS; Config.RequireSRTPOnTLS likewise refuses
+// plain RTP/AVP over TLS (taken by default). Re-INVITEs keep the keys
+// (hold, resume), take a new key the peer sends, and may not switch
+// between RTP and SRTP. DialConfig.SRTP makes Dial, Server.Dial and
+// CallOut offer SDES. a=crypto on plain RTP/AVP ("best effort") is
+// ignored; DTLS-SRTP is for the WebRTC legs only.
+//
 // Dial is the other side: a small user agent that places one call with an
 // SDP offer, ACKs the answer, starts its RTP leg and can send DTMF and BYE.
 // contactd's "dial" sub-command and the end-to-end tests use it.

@@ -14,6 +14,14 @@ var (
 	ErrBadSDP = errors.New("bad sdp")
 	// ErrNoCommonCodec means the peer offered no audio codec we speak.
 	ErrNoCommonCodec = errors.New("no common codec")
+	// ErrNoCommonCrypto means an RTP/SAVP offer (or answer) had no
+	// a=crypto line we can use: unknown suites, garbage, a key of the
+	// wrong length, session parameters we do not implement.
+	ErrNoCommonCrypto = errors.New("no usable srtp crypto")
+	// ErrMediaSecurity means the offer's media security breaks policy:
+	// SDES keys over a transport without TLS, plain RTP where SRTP is
+	// required, or a re-INVITE switching between RTP and SRTP.
+	ErrMediaSecurity = errors.New("media security policy")
 	// ErrRejected means the callee answered the INVITE with a final non-2xx
 	// response; the error text carries the status.
 	ErrRejected = errors.New("call rejected")

@@ -10,7 +10,7 @@ import (
 
 // FuzzRequest feeds raw bytes through sipgo's parser and then through the
 // request handling we can reach without a network: the INVITE offer
-// (parseSDP, negotiate), session timer negotiation, the Require/CSeq
+// (parseSDP, negotiate, SRTP policy and a=crypto lines), session timer negotiation, the Require/CSeq
 // checks' inputs and SIP INFO digit parsing. Nothing may panic. The seed
 // corpus (testdata/fuzz/FuzzRequest plus the RFC 4475 messages) runs as
 // part of go test; run longer with
@@ -22,7 +22,7 @@ func FuzzRequest(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	srv, err := NewServer(Config{Addr: "127.0.0.1:0", Logger: testLogger()}, newToneHandler())
+	srv, err := NewServer(Config{Addr: "127.0.0.1:0", Logger: testLogger(), AllowSDESWithoutTLS: true}, newToneHandler())
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -43,6 +43,7 @@ func FuzzRequest(f *testing.F) {
 			if m, err := parseSDP(body); err == nil {
 				_, _ = negotiate(m, supportedCodecs())
 				_ = answerDirection(m.Direction, false)
+				_, _ = srv.mediaSecurity(req, m) // sdes.go: policy and a=crypto
 			}
 		}
 		_, _ = parseDTMFRelay(string(body))

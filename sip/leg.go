@@ -22,6 +22,8 @@ type rtpLeg interface {
 	SetRemote(remote *net.UDPAddr)
 	// Stats gives the packet counters the inactivity watchdog reads.
 	Stats() media.Stats
+	// SetSRTP changes the SRTP keys (a re-INVITE with a new key).
+	SetSRTP(k media.SRTPKeys) error
 }
 
 // legConfig is the part of media.RTPConfig signalling decides.

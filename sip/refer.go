@@ -404,6 +404,7 @@ func (c *OutboundCall) transferee(req *sipmsg.Request, tx sipmsg.ServerTransacti
 		ncfg.Target = target
 		ncfg.OnEarlyMedia = nil
 		ncfg.headers = nil
+		ncfg.offerHook = nil
 		if replaces != "" {
 			ncfg.headers = []sipmsg.Header{sipmsg.NewHeader("Replaces", replaces)}
 		}

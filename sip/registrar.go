@@ -406,10 +406,18 @@ func (s *Server) dial(ctx context.Context, dt dialTarget, cfg DialConfig) (*Outb
 	if err != nil {
 		return nil, fmt.Errorf("rtp leg: %w", err)
 	}
-	offer, err := buildOffer(ip, leg.LocalAddr().Port, codecs, offerEvents(codecs))
+	offered, err := cfg.srtpOffer(transport, log) // sdes.go
 	if err != nil {
 		leg.Close()
 		return nil, err
+	}
+	offer, err := buildOffer(ip, leg.LocalAddr().Port, codecs, offerEvents(codecs), offerSec(offered))
+	if err != nil {
+		leg.Close()
+		return nil, err
+	}
+	if cfg.offerHook != nil {
+		offer = cfg.offerHook(offer)
 	}
 	from := cfg.From
 	if from == "" {
@@ -449,7 +457,7 @@ func (s *Server) dial(ctx context.Context, dt dialTarget, cfg DialConfig) (*Outb
 		id = d.ID
 		s.reg.outbound[id] = &outboundCall{dlg: d, call: c, ip: ip}
 		s.reg.mu.Unlock()
-	}, inviteOptions{auth: dt.auth, onEarly: cfg.OnEarlyMedia})
+	}, inviteOptions{auth: dt.auth, onEarly: cfg.OnEarlyMedia, srtp: offered})
 	if err != nil {
 		var se *StatusError
 		if !errors.As(err, &se) {

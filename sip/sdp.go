@@ -37,7 +37,21 @@ type sdpMedia struct {
 	// Ptime is "a=ptime" in ms, 0 when absent. We always send 20 ms
 	// packets and receive any size, so it is informational only.
 	Ptime int
+	// Profile is the m-line's transport, upper case: RTP/AVP, RTP/AVPF,
+	// RTP/SAVP or RTP/SAVPF.
+	Profile string
+	// Secure: the profile is RTP/SAVP or RTP/SAVPF (SRTP); Crypto are its
+	// a=crypto values (SDES, RFC 4568) in the offered order.
+	Secure bool
+	Crypto []string
 }
+
+// SDP transport profiles.
+const (
+	profileAVP   = "RTP/AVP"
+	profileSAVP  = "RTP/SAVP"
+	profileSAVPF = "RTP/SAVPF"
+)
 
 // directionOf finds the direction attribute of a stream.
 func directionOf(session, media []sdp.Attribute) string {
@@ -84,8 +98,9 @@ func parseSDP(body []byte) (*sdpMedia, error) {
 		if md.MediaName.Port.Value == 0 {
 			continue // rejected or disabled stream
 		}
-		if !plainRTP(md.MediaName.Protos) {
-			continue
+		profile, ok := rtpProfile(md.MediaName.Protos)
+		if !ok {
+			continue // e.g. DTLS-SRTP's UDP/TLS/RTP/SAVP
 		}
 		conn := md.ConnectionInformation
 		if conn == nil {
@@ -104,14 +119,15 @@ func parseSDP(body []byte) (*sdpMedia, error) {
 			return nil, err
 		}
 		m := &sdpMedia{Remote: &net.UDPAddr{IP: ip, Port: port}, Formats: formats,
-			Direction: directionOf(sd.Attributes, md.Attributes)}
+			Direction: directionOf(sd.Attributes, md.Attributes), Profile: profile,
+			Secure: profile == profileSAVP || profile == profileSAVPF}
 		readStreamAttrs(m, md.Attributes, ip)
 		return m, nil
 	}
 	if !sawAudio {
 		return nil, fmt.Errorf("%w: no audio stream", ErrNoCommonCodec)
 	}
-	return nil, fmt.Errorf("%w: no active plain RTP/AVP audio stream", ErrNoCommonCodec)
+	return nil, fmt.Errorf("%w: no active RTP/AVP or RTP/SAVP audio stream", ErrNoCommonCodec)
 }
 
 // readStreamAttrs takes rtcp-mux, rtcp and ptime. Bad values are ignored:
@@ -142,13 +158,23 @@ func readStreamAttrs(m *sdpMedia, attrs []sdp.Attribute, ip net.IP) {
 			if n, err := strconv.Atoi(strings.TrimSpace(a.Value)); err == nil && n > 0 && n <= 1000 {
 				m.Ptime = n
 			}
+		case "crypto":
+			if m.Secure {
+				m.Crypto = append(m.Crypto, a.Value)
+			}
 		}
 	}
 }
 
-func plainRTP(protos []string) bool {
+// rtpProfile is the m-line's profile when it is RTP we speak: RTP/AVP and
+// RTP/AVPF, or their SRTP forms RTP/SAVP and RTP/SAVPF.
+func rtpProfile(protos []string) (string, bool) {
 	p := strings.ToUpper(strings.Join(protos, "/"))
-	return p == "RTP/AVP" || p == "RTP/AVPF"
+	switch p {
+	case profileAVP, "RTP/AVPF", profileSAVP, profileSAVPF:
+		return p, true
+	}
+	return "", false
 }
 
 func connectionIP(c *sdp.ConnectionInformation) (net.IP, error) {
@@ -231,6 +257,9 @@ type negotiation struct {
 	RTCPMux bool
 	// RTCPRemote is the peer's a=rtcp address (nil: RTP port + 1).
 	RTCPRemote *net.UDPAddr
+	// SRTP is the call's SDES keying; nil for plain RTP. It is decided
+	// by the transport policy (sdes.go), not by negotiate.
+	SRTP *sdesState
 }
 
 // startOptions is what media needs to start a leg towards remote.
@@ -238,6 +267,9 @@ func (n negotiation) startOptions(remote *net.UDPAddr) media.StartOptions {
 	o := media.StartOptions{Remote: remote, Codec: n.Codec, DTMFPT: n.dtmfPT(), InbandDTMF: n.dtmfPT() == 0, RTCPMux: n.RTCPMux}
 	if !n.RTCPMux {
 		o.RTCPRemote = n.RTCPRemote
+	}
+	if n.SRTP != nil {
+		o.SRTP = n.SRTP.keys()
 	}
 	return o
 }
@@ -308,9 +340,10 @@ func buildSDP(ip net.IP, port int, codecs, events []media.Codec) ([]byte, error)
 
 // buildOffer is our initial offer: buildSDP plus a=rtcp-mux, which the
 // answer may accept (RFC 5761); RTCP goes to port+1 otherwise.
-func buildOffer(ip net.IP, port int, codecs, events []media.Codec) ([]byte, error) {
+// sec adds RTP/SAVP and our a=crypto lines (DialConfig.SRTP).
+func buildOffer(ip net.IP, port int, codecs, events []media.Codec, sec sdpSec) ([]byte, error) {
 	now := uint64(time.Now().Unix())
-	return buildSDPMux(ip, port, codecs, events, sdpOrigin{ID: now, Version: now}, "sendrecv", true)
+	return buildSDPSec(ip, port, codecs, events, sdpOrigin{ID: now, Version: now}, "sendrecv", true, sec)
 }
 
 // sdpOrigin is the o= line's session id and version: a session keeps its
@@ -324,6 +357,18 @@ func buildSDPVersion(ip net.IP, port int, codecs, events []media.Codec, o sdpOri
 
 // buildSDPMux is buildSDPVersion that also says a=rtcp-mux when mux is set.
 func buildSDPMux(ip net.IP, port int, codecs, events []media.Codec, o sdpOrigin, dir string, mux bool) ([]byte, error) {
+	return buildSDPSec(ip, port, codecs, events, o, dir, mux, sdpSec{})
+}
+
+// sdpSec is the SRTP part of a description: the RTP/SAVP(F) profile and
+// our a=crypto lines. The zero value is plain RTP/AVP.
+type sdpSec struct {
+	profile string
+	crypto  []string
+}
+
+// buildSDPSec is buildSDPMux with SRTP.
+func buildSDPSec(ip net.IP, port int, codecs, events []media.Codec, o sdpOrigin, dir string, mux bool, sec sdpSec) ([]byte, error) {
 	if ip == nil {
 		ip = net.IPv4(127, 0, 0, 1)
 	}
@@ -342,8 +387,12 @@ func buildSDPMux(ip net.IP, port int, codecs, events []media.Codec, o sdpOrigin,
 		},
 		TimeDescriptions: []sdp.TimeDescription{{Timing: sdp.Timing{}}},
 	}
+	protos := []string{"RTP", "AVP"}
+	if sec.profile != "" {
+		protos = strings.Split(sec.profile, "/")
+	}
 	md := &sdp.MediaDescription{
-		MediaName: sdp.MediaName{Media: "audio", Port: sdp.RangedPort{Value: port}, Protos: []string{"RTP", "AVP"}},
+		MediaName: sdp.MediaName{Media: "audio", Port: sdp.RangedPort{Value: port}, Protos: protos},
 	}
 	for _, c := range codecs {
 		pt := strconv.Itoa(int(c.PayloadType))
@@ -367,6 +416,9 @@ func buildSDPMux(ip net.IP, port int, codecs, events []media.Codec, o sdpOrigin,
 	md.Attributes = append(md.Attributes, sdp.NewAttribute("ptime", "20"), sdp.NewPropertyAttribute(dir))
 	if mux {
 		md.Attributes = append(md.Attributes, sdp.NewPropertyAttribute("rtcp-mux"))
+	}
+	for _, c := range sec.crypto {
+		md.Attributes = append(md.Attributes, sdp.NewAttribute("crypto", c))
 	}
 	sd.MediaDescriptions = []*sdp.MediaDescription{md}
 	b, err := sd.Marshal()

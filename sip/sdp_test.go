@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -59,7 +60,8 @@ func TestNegotiate(t *testing.T) {
 			codec: "G722", pt: 9, dtmfPT: 101, dtmfRate: 8000, remote: "10.0.0.1:4000"},
 		{name: "only GSM and G729", body: offer("m=audio 4000 RTP/AVP 3 18"), wantErr: ErrNoCommonCodec},
 		{name: "opus at wrong clock", body: offer("m=audio 4000 RTP/AVP 96", "a=rtpmap:96 opus/16000"), wantErr: ErrNoCommonCodec},
-		{name: "SRTP only", body: offer("m=audio 4000 RTP/SAVP 0"), wantErr: ErrNoCommonCodec},
+		{name: "SRTP is parsed (crypto is the policy's)", body: offer("m=audio 4000 RTP/SAVP 0"), codec: "PCMU", remote: "10.0.0.1:4000"},
+		{name: "DTLS-SRTP skipped", body: offer("m=audio 4000 UDP/TLS/RTP/SAVP 0"), wantErr: ErrNoCommonCodec},
 		{name: "video only", body: offer("m=video 4000 RTP/AVP 96"), wantErr: ErrNoCommonCodec},
 		{name: "garbage", body: []byte("hello there"), wantErr: ErrBadSDP},
 		{name: "empty", body: nil, wantErr: ErrBadSDP},
@@ -135,12 +137,22 @@ func TestOfferEvents(t *testing.T) {
 }
 
 // FuzzParseSDPOffer feeds arbitrary bodies through the INVITE path: parse,
-// negotiate, answer. It must never panic, and an answer we build must parse
-// back to the same codec.
+// negotiate, the SDES crypto choice (RTP/SAVP), answer. It must never
+// panic, an answer we build must parse back to the same codec, and the
+// offerer must find its own tag and our key in our crypto answer.
 func FuzzParseSDPOffer(f *testing.F) {
 	f.Add(offer("m=audio 4000 RTP/AVP 0 8 96 101", "a=rtpmap:96 opus/48000/2", "a=rtpmap:101 telephone-event/8000"))
 	f.Add(offer("m=audio 4000 RTP/AVP 9"))
 	f.Add([]byte("v=0\r\nm=audio 1 RTP/AVP 0\r\n"))
+	for _, c := range []string{
+		"1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:32",
+		"2 AES_CM_128_HMAC_SHA1_32 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR KDR=0 WSH=64 -X",
+		"3 AEAD_AES_128_GCM inline:QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQQ",
+		"1 AES_CM_128_HMAC_SHA1_80 inline:!!|2^99|300:1 UNENCRYPTED_SRTP",
+		"x F8_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR;inline:AAAA",
+	} {
+		f.Add(offer("m=audio 4000 RTP/SAVP 0 101", "a=rtpmap:101 telephone-event/8000", "a=crypto:"+c))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		m, err := parseSDP(body)
 		if err != nil {
@@ -165,7 +177,48 @@ func FuzzParseSDPOffer(f *testing.F) {
 		if err != nil || n2.Codec != n.Codec {
 			t.Fatalf("answer renegotiates to %+v, %v; want %+v", n2, err, n.Codec)
 		}
+		fuzzCrypto(t, m, n)
 	})
+}
+
+// fuzzCrypto checks the crypto lines of a fuzzed offer: each line we
+// accept writes back to itself, and an answer we make is one the offerer
+// takes with its own key and ours.
+func fuzzCrypto(t *testing.T, m *sdpMedia, n negotiation) {
+	var offered []cryptoAttr
+	for _, l := range m.Crypto {
+		c, err := parseCrypto(l)
+		if err != nil {
+			continue
+		}
+		back, err := parseCrypto(c.String())
+		if err != nil || back.String() != c.String() {
+			t.Fatalf("%q writes back as %q: %v", l, c.String(), err)
+		}
+		offered = append(offered, c)
+	}
+	if !m.Secure {
+		return
+	}
+	sec, err := answerOffer(nil, m)
+	if err != nil {
+		if !errors.Is(err, ErrNoCommonCrypto) {
+			t.Fatalf("unexpected error kind: %v", err)
+		}
+		return
+	}
+	ans, err := buildSDPSec(net.IPv4(127, 0, 0, 1), 4000, []media.Codec{n.Codec}, n.events(), sdpOrigin{1, 1}, "sendrecv", false, sec.sdp())
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := parseSDP(ans)
+	if err != nil {
+		t.Fatalf("our SRTP answer does not parse: %v\n%s", err, ans)
+	}
+	got, err := takeAnswer(offered, back)
+	if err != nil || !bytes.Equal(got.Remote.Key, sec.Local.Key) || !bytes.Equal(got.Local.Key, sec.Remote.Key) {
+		t.Fatalf("offerer cannot take our answer: %+v, %v\n%s", got, err, ans)
+	}
 }
 
 // TestStreamAttributes: rtcp-mux, a=rtcp and ptime are read from offers,

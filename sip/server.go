@@ -55,6 +55,10 @@ type Config struct {
 	// no RTP for this long while not on hold; default 30s, negative
 	// disables it.
 	RTPTimeout time.Duration `yaml:"rtp_timeout"`
+	// OnInviteRefused, when set, is told the status code of every final
+	// failure response to an INVITE the server sends before a call exists
+	// (400, 401/403, 420, 422, 486, 488, 503…), for metrics.
+	OnInviteRefused func(code int) `yaml:"-"`
 	// TLSAddr, when set, is a SIP over TLS (SIPS) listen address using the
 	// PEM files TLSCert and TLSKey.
 	TLSAddr string `yaml:"tls_addr"`
@@ -93,6 +97,15 @@ type Config struct {
 	// InboundCall.Answer when it needs the answered call (before
 	// listening, or routing to an agent).
 	EarlyMedia bool `yaml:"early_media"`
+	// SRTP with SDES keys (RFC 4568, sdes.go): an INVITE that arrives
+	// over TLS (SIP over TLS or secure WebSocket) offering RTP/SAVP with
+	// a=crypto is answered with SRTP. AllowSDESWithoutTLS also takes such
+	// offers over UDP, TCP and plain WebSocket, where anyone on the path
+	// reads the keys; by default they get 488. RequireSRTPOnTLS refuses
+	// (488) plain RTP/AVP offers that arrive over TLS; by default they
+	// are taken.
+	AllowSDESWithoutTLS bool `yaml:"allow_sdes_without_tls"`
+	RequireSRTPOnTLS    bool `yaml:"require_srtp_on_tls"`
 	// Logger receives the server's logs; default slog.Default().
 	Logger *slog.Logger `yaml:"-"`
 }
@@ -209,6 +222,10 @@ type InboundCall struct {
 	ReplacesCall CallID
 	// EarlyMedia: the call is in early media (183) until Answer.
 	EarlyMedia bool
+	// SRTPSuite is the SDES-SRTP crypto suite the INVITE negotiated, e.g.
+	// AES_CM_128_HMAC_SHA1_80; empty for plain RTP (a call never switches
+	// between the two).
+	SRTPSuite string
 
 	st *callState // in-dialog state; see dialog.go
 }
@@ -447,6 +464,9 @@ func (s *Server) respond(tx sipmsg.ServerTransaction, req *sipmsg.Request, code 
 	for _, h := range hdrs {
 		res.AppendHeader(h)
 	}
+	if req.Method == sipmsg.INVITE && code >= 300 && s.cfg.OnInviteRefused != nil {
+		s.cfg.OnInviteRefused(code)
+	}
 	if err := tx.Respond(res); err != nil {
 		s.log.Debug("sip respond failed", "code", code, "method", req.Method, "error", err)
 	}
@@ -509,6 +529,12 @@ func inviteError(err error) (int, string, sipmsg.Header) {
 	switch {
 	case errors.Is(err, ErrNoCommonCodec):
 		return sipmsg.StatusNotAcceptableHere, "Not Acceptable Here", warning(err.Error(), 305)
+	case errors.Is(err, ErrNoCommonCrypto):
+		// 306: attribute not understood (a=crypto).
+		return sipmsg.StatusNotAcceptableHere, "Not Acceptable Here", warning(err.Error(), 306)
+	case errors.Is(err, ErrMediaSecurity):
+		// 302: incompatible transport protocol (RTP/SAVP vs RTP/AVP).
+		return sipmsg.StatusNotAcceptableHere, "Not Acceptable Here", warning(err.Error(), 302)
 	default:
 		return sipmsg.StatusBadRequest, "Bad Request", warning(err.Error(), 399)
 	}
@@ -582,6 +608,9 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if err == nil {
 		neg, err = negotiate(offer, supportedCodecs())
 	}
+	if err == nil {
+		neg.SRTP, err = s.mediaSecurity(req, offer) // sdes.go
+	}
 	if err != nil {
 		code, reason, w := inviteError(err)
 		s.log.Info("sip invite rejected", "code", code, "error", err, "sip_call_id", req.CallID().Value())
@@ -626,12 +655,15 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		Replaces:   replacedCallID, ReplacesCall: replacedID,
 		EarlyMedia: s.cfg.EarlyMedia,
 	}
+	if neg.SRTP != nil {
+		call.SRTPSuite = neg.SRTP.Local.Suite
+	}
 	if who.trunk != nil {
 		call.Trunk = who.trunk.Name
 	}
 	log := s.log.With("call_id", call.ID, "sip_call_id", call.SIPCallID)
 	log.Info("sip invite", "from", call.From, "to", call.To, "codec", neg.Codec.Name, "source", req.Source(),
-		"trunk", call.Trunk, "entry", call.Entry, "replaces", call.Replaces)
+		"trunk", call.Trunk, "entry", call.Entry, "replaces", call.Replaces, "srtp", call.SRTPSuite)
 
 	if err := dlg.Respond(sipmsg.StatusTrying, "Trying", nil); err != nil {
 		log.Info("sip invite gone before 100", "error", err)
@@ -656,8 +688,8 @@ func (s *Server) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		neg: neg, remote: offer.Remote, origin: sdpOrigin{ID: now, Version: now}, timer: timer, inviteReq: req,
 		remoteHold: offer.Remote.IP.IsUnspecified() || offer.Direction == "sendonly" || offer.Direction == "inactive"}
 	call.st = st
-	answer, err := buildSDPMux(ip, leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), st.origin,
-		answerDirection(offer.Direction, false), neg.RTCPMux)
+	answer, err := buildSDPSec(ip, leg.LocalAddr().Port, []media.Codec{neg.Codec}, neg.events(), st.origin,
+		answerDirection(offer.Direction, false), neg.RTCPMux, neg.SRTP.sdp())
 	if err != nil {
 		log.Error("sip answer", "error", err)
 		_ = dlg.Respond(sipmsg.StatusInternalServerError, "Server Internal Error", nil)

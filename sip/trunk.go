@@ -348,3 +348,60 @@ func (s *Server) CallOut(ctx context.Context, trunk, number string, cfg DialConf
 		auth: sipgo.AnswerOptions{Username: t.Outbound.Username, Password: t.Outbound.Password},
 	}, cfg)
 }
+
+// TransferTarget checks that requester may send a call on this trunk to
+// number (the trunk's outbound policy, as for CallOut) and returns the
+// SIP URI to REFER the trunk's caller to: the number at the trunk's
+// outbound host, or at the host the call came from. It is the toll-fraud
+// gate for transfers out: the carrier places that call at our expense.
+func (s *Server) TransferTarget(c *InboundCall, requester, number string) (string, error) {
+	if strings.TrimSpace(requester) == "" {
+		return "", fmt.Errorf("%w: no requester", ErrNotPermitted)
+	}
+	t := s.trunk(c.Trunk)
+	if t == nil {
+		return "", fmt.Errorf("%w: the call did not come in on a trunk", ErrNotPermitted)
+	}
+	n, err := cleanNumber(number)
+	if err != nil {
+		return "", fmt.Errorf("%w: number %q: %w", ErrNotPermitted, number, err)
+	}
+	if err := t.permits(requester, n); err != nil {
+		s.log.Warn("sip transfer out refused", "trunk", t.Name, "number", n, "requester", requester, "error", err)
+		return "", err
+	}
+	host := ""
+	if t.Outbound.URI != "" {
+		var u sipmsg.Uri
+		if err := sipmsg.ParseUri(t.Outbound.URI, &u); err == nil {
+			host = u.HostPort()
+		}
+	}
+	if host == "" && c.RemoteAddr != nil {
+		host = c.RemoteAddr.String()
+	}
+	if host == "" {
+		return "", fmt.Errorf("%w: no host to transfer to on trunk %q", ErrBadConfig, t.Name)
+	}
+	return "sip:" + n + "@" + host, nil
+}
+
+// MayCallOut reports whether CallOut through trunk would let requester
+// call number (ErrNotPermitted, ErrUnknownTrunk), without calling.
+func (s *Server) MayCallOut(trunk, requester, number string) error {
+	if strings.TrimSpace(requester) == "" {
+		return fmt.Errorf("%w: no requester", ErrNotPermitted)
+	}
+	t := s.trunk(trunk)
+	if t == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownTrunk, trunk)
+	}
+	if t.Outbound.URI == "" {
+		return fmt.Errorf("%w: trunk %q has no outbound uri", ErrNotPermitted, trunk)
+	}
+	n, err := cleanNumber(number)
+	if err != nil {
+		return fmt.Errorf("%w: number %q: %w", ErrNotPermitted, number, err)
+	}
+	return t.permits(requester, n)
+}

@@ -13,6 +13,7 @@ type EvaluationFilter struct {
 	AutoFailed bool      // only auto-failed evaluations
 	Agent      string    // the call's agent
 	Queue      string    // the call's queue
+	Team       string    // the team of the call's agent
 	From, To   time.Time // evaluation created in [From, To)
 	Limit      int       // DefaultLimit-like cap when ≤ 0
 }
@@ -22,10 +23,23 @@ type EvaluationFilter struct {
 type EvaluationSummary struct {
 	qa.Evaluation
 	Agent         string    `json:"agent"`
+	Team          string    `json:"team"` // the agent's team
 	Queue         string    `json:"queue"`
 	CallerNumber  string    `json:"caller_number"`
 	CallStartedAt time.Time `json:"call_started_at"`
 	Reviews       int       `json:"reviews"`
+}
+
+// ReportFilter selects what a QAReport covers.
+type ReportFilter struct {
+	From, To time.Time // calls started and evaluations created in [From, To)
+	// SLSeconds is the service-level threshold (20 when ≤ 0).
+	SLSeconds int
+	// Team narrows the report to one team: the evaluations, handle
+	// time, first-contact resolution and intent mix of calls its agents
+	// answered. Service level, abandonment and IVR containment concern
+	// calls no agent took yet, so they stay centre-wide.
+	Team string
 }
 
 // QAReport is the contact centre's quality and service figures over a
@@ -33,13 +47,16 @@ type EvaluationSummary struct {
 type QAReport struct {
 	From time.Time `json:"from"`
 	To   time.Time `json:"to"`
+	Team string    `json:"team,omitempty"` // the team it is narrowed to
 	// ScoreByAgentWeek: average effective score (percent of maximum) per
 	// agent ("" for calls without one) and ISO week starting Monday.
 	ScoreByAgentWeek []AgentWeekScore `json:"score_by_agent_week"`
-	ItemFailures     []ItemFailure    `json:"item_failures"`
-	Evaluations      int              `json:"evaluations"`
-	Calls            int              `json:"calls"`
-	Answered         int              `json:"answered"`
+	// ScoreByTeamWeek is the same per team ("" for agents in none).
+	ScoreByTeamWeek []TeamWeekScore `json:"score_by_team_week"`
+	ItemFailures    []ItemFailure   `json:"item_failures"`
+	Evaluations     int             `json:"evaluations"`
+	Calls           int             `json:"calls"`
+	Answered        int             `json:"answered"`
 	// AvgHandleSeconds is answered→ended over answered calls.
 	AvgHandleSeconds float64 `json:"avg_handle_seconds"`
 	// FCRRate: answered calls whose number did not call again within 7 days.
@@ -58,6 +75,14 @@ type QAReport struct {
 // AgentWeekScore is one agent's QA score in one week.
 type AgentWeekScore struct {
 	Agent       string  `json:"agent"`
+	Week        string  `json:"week"` // the Monday, YYYY-MM-DD
+	Evaluations int     `json:"evaluations"`
+	AvgPct      float64 `json:"avg_pct"`
+}
+
+// TeamWeekScore is one team's QA score in one week.
+type TeamWeekScore struct {
+	Team        string  `json:"team"`
 	Week        string  `json:"week"` // the Monday, YYYY-MM-DD
 	Evaluations int     `json:"evaluations"`
 	AvgPct      float64 `json:"avg_pct"`

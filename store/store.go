@@ -38,14 +38,56 @@ type User struct {
 	CreatedAt    time.Time
 	SIPHA1MD5    string
 	SIPHA1SHA256 string
+	// Team groups agents with their supervisors ("" for none): QA reports
+	// and filters by it, and a supervisor with a team reviews that team.
+	Team string
 }
 
 // Session is a bearer token's server side; only the token's SHA-256 is kept.
+// ExpiresAt is the absolute end; LastSeenAt (zero: CreatedAt) is when the
+// token was last used, for idle expiry.
 type Session struct {
-	TokenHash string
-	UserID    string
-	ExpiresAt time.Time
-	CreatedAt time.Time
+	TokenHash  string
+	UserID     string
+	ExpiresAt  time.Time
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+}
+
+// APIToken is a named bearer token for an integration, acting with Role.
+// Only the token's SHA-256 is kept. RevokedAt is set once it is revoked.
+type APIToken struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	TokenHash  string    `json:"-"`
+	Role       string    `json:"role"`
+	CreatedBy  string    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+	RevokedAt  time.Time `json:"revoked_at"`
+}
+
+// AuditEntry is one line of the append-only audit log. The store assigns
+// ID, increasing with every entry.
+type AuditEntry struct {
+	ID     int64     `json:"id"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`            // a username, "token:<name>", or the name a failed login tried
+	Action string    `json:"action"`           // what happened, e.g. "login", "ticket.update"
+	Target string    `json:"target,omitempty"` // what it happened to, e.g. "ticket:tkt_1"
+	Detail string    `json:"detail,omitempty"`
+	IP     string    `json:"ip,omitempty"`
+}
+
+// AuditFilter selects audit entries, newest first. Zero fields don't
+// filter; Before pages back (entries with ID < Before).
+type AuditFilter struct {
+	Actor    string
+	Action   string
+	Target   string
+	From, To time.Time // At in [From, To)
+	Before   int64
+	Limit    int // DefaultLimit-like cap when ≤ 0
 }
 
 // Agent is a user who takes calls. Skills map skill name → proficiency 1..10.
@@ -90,6 +132,19 @@ type Call struct {
 	// IVROutcome is how the call left the IVR: contained, transferred,
 	// ended or abandoned ("" when it never got that far).
 	IVROutcome string
+	// RecordingPauses are the spans the recording was paused for (card
+	// details read out): silent in the recording, absent from the
+	// transcript.
+	RecordingPauses []RecordingPause
+}
+
+// RecordingPause is one span of a call whose recording was paused. Times
+// are ms from the call's start, like the transcript's.
+type RecordingPause struct {
+	StartMS   int64  `json:"start_ms"`
+	EndMS     int64  `json:"end_ms"`
+	By        string `json:"by"`                   // who paused it
+	ResumedBy string `json:"resumed_by,omitempty"` // who resumed it; "": the call or the agent's part of it ended
 }
 
 // IVR outcomes.
@@ -148,10 +203,31 @@ type Store interface {
 	UserByID(ctx context.Context, id string) (User, error)
 	ListUsers(ctx context.Context) ([]User, error)
 	CountUsers(ctx context.Context) (int, error)
+	// SetUserTeam puts the user in team ("" takes them out of theirs);
+	// ErrNotFound for an unknown username.
+	SetUserTeam(ctx context.Context, username, team string) error
 
 	CreateSession(ctx context.Context, s Session) error
 	SessionByTokenHash(ctx context.Context, tokenHash string) (Session, error) // ErrNotFound when absent or expired
 	DeleteSession(ctx context.Context, tokenHash string) error
+	// TouchSession records that the session was used at at (idle expiry);
+	// ErrNotFound when absent.
+	TouchSession(ctx context.Context, tokenHash string, at time.Time) error
+
+	// CreateAPIToken stores t; ErrConflict when a token in use has its name.
+	CreateAPIToken(ctx context.Context, t APIToken) error
+	// APITokenByHash returns the unrevoked token; ErrNotFound otherwise.
+	APITokenByHash(ctx context.Context, tokenHash string) (APIToken, error)
+	ListAPITokens(ctx context.Context) ([]APIToken, error) // newest first, revoked ones included
+	// RevokeAPIToken marks the token revoked at at and returns it;
+	// ErrNotFound when absent or already revoked.
+	RevokeAPIToken(ctx context.Context, id string, at time.Time) (APIToken, error)
+	TouchAPIToken(ctx context.Context, id string, at time.Time) error
+
+	// AppendAudit adds an entry to the audit log, which is append-only:
+	// the database itself refuses UPDATE and DELETE on it.
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) // newest first
 
 	UpsertAgent(ctx context.Context, a Agent) error
 	Agent(ctx context.Context, username string) (Agent, error)
@@ -162,10 +238,18 @@ type Store interface {
 	UpsertQueue(ctx context.Context, q Queue) error
 	ListQueues(ctx context.Context) ([]Queue, error)
 
+	// Callbacks waiting for an agent (callbacks.go). AddCallback returns
+	// ErrConflict on a taken ID; DeleteCallback ErrNotFound when absent.
+	AddCallback(ctx context.Context, cb Callback) error
+	DeleteCallback(ctx context.Context, id string) error
+	PendingCallbacks(ctx context.Context, limit int) ([]Callback, error) // oldest WaitingSince first
+
 	CreateCall(ctx context.Context, c Call) error
 	UpdateCall(ctx context.Context, c Call) error // ErrNotFound when absent
 	Call(ctx context.Context, id string) (Call, error)
 	ListCalls(ctx context.Context, limit int) ([]Call, error) // newest StartedAt first
+	// ListCallsOf is the calls agent answered, newest StartedAt first.
+	ListCallsOf(ctx context.Context, agent string, limit int) ([]Call, error)
 	// CallsByCaller is the caller's history (sticky agent, caller card), newest first.
 	CallsByCaller(ctx context.Context, from string, limit int) ([]Call, error)
 
@@ -190,6 +274,10 @@ type Store interface {
 	// ListTickets is the helpdesk list: filters and full-text search,
 	// newest first.
 	ListTickets(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, error)
+	// ListTicketsOf is ListTickets narrowed to owner's tickets: assigned
+	// to owner, written from a call owner answered, or linked to one as a
+	// repeat contact.
+	ListTicketsOf(ctx context.Context, owner string, f tickets.Filter) ([]tickets.Ticket, error)
 	// OpenTicket is the customer's newest ticket in category created at
 	// or after since and not solved or closed; ErrNotFound when none.
 	OpenTicket(ctx context.Context, customerID, category string, since time.Time) (tickets.Ticket, error)
@@ -201,6 +289,24 @@ type Store interface {
 	// UpdateTicket, e.g. an SLA breach).
 	AddTicketEvents(ctx context.Context, evs []tickets.Event) error
 	TicketEvents(ctx context.Context, ticketID string) ([]tickets.Event, error) // oldest first
+	// SLABreachesDue lists up to limit SLA targets of tickets that are not
+	// solved or closed, passed unmet by now and not flagged yet, earliest
+	// due first (the breach watcher).
+	SLABreachesDue(ctx context.Context, now time.Time, limit int) ([]tickets.Breach, error)
+	// FlagSLABreach marks b's target breached at at and appends an "sla"
+	// event to the ticket's audit trail by tickets.ActorFrom(ctx), once:
+	// false when it was flagged already (by another node, say).
+	FlagSLABreach(ctx context.Context, b tickets.Breach, at time.Time) (bool, error)
+
+	// Webhook deliveries given up on (webhooks.go).
+	//
+	// AddDeadLetter keeps d and returns its ID.
+	AddDeadLetter(ctx context.Context, d DeadLetter) (int64, error)
+	ListDeadLetters(ctx context.Context, f DeadLetterFilter) ([]DeadLetter, error) // newest first
+	DeadLetter(ctx context.Context, id int64) (DeadLetter, error)
+	// MarkDeadLetterReplayed records that by replayed it at at;
+	// ErrNotFound when absent, ErrConflict when it was replayed already.
+	MarkDeadLetterReplayed(ctx context.Context, id int64, by string, at time.Time) error
 
 	CreateEvaluation(ctx context.Context, e qa.Evaluation) error
 	Evaluation(ctx context.Context, id string) (qa.Evaluation, error)
@@ -216,9 +322,34 @@ type Store interface {
 	// SaveCalibration stores one reviewer's calibration, replacing theirs.
 	SaveCalibration(ctx context.Context, c qa.Calibration) error
 	Calibrations(ctx context.Context, evaluationID string) ([]qa.Calibration, error) // by reviewer
-	// QAReport computes the quality and service figures for calls and
-	// evaluations in [from, to); slSeconds is the service-level threshold.
-	QAReport(ctx context.Context, from, to time.Time, slSeconds int) (QAReport, error)
+	// QAReport computes the quality and service figures for the calls and
+	// evaluations f selects.
+	QAReport(ctx context.Context, f ReportFilter) (QAReport, error)
+
+	// Retention and erasure (privacy.go).
+	//
+	// ExpiredRecordings is up to s.Limit calls in s that still have a
+	// recording, oldest first.
+	ExpiredRecordings(ctx context.Context, s RetentionScope) ([]Call, error)
+	// ClearRecording forgets the call's recording (its file is gone);
+	// ErrNotFound for an unknown call.
+	ClearRecording(ctx context.Context, callID string) error
+	// PurgeTranscripts deletes the transcripts of up to s.Limit calls in
+	// s whose transcript is still kept, with the transcript excerpts
+	// quoted in their evaluations' evidence. It returns how many calls it
+	// purged (fewer than the limit: none are left) and how many segments.
+	PurgeTranscripts(ctx context.Context, s RetentionScope) (calls int, segments int64, err error)
+	// EraseCustomer removes one customer's personal data in one
+	// transaction: the transcripts of the calls from number and the
+	// evidence quoted from them, the calls' recording paths (returned for
+	// the caller to delete) and number, and in the customer's tickets
+	// (by call, by number, and the same customer's other tickets) the
+	// customer, entities, subject, summary, follow-ups, notes and changed
+	// values of the audit trail. Ticket rows, categories, priorities,
+	// statuses and times stay, tagged ErasedTag, so statistics survive.
+	EraseCustomer(ctx context.Context, number string, at time.Time) (Erasure, error)
+	// CallsSince pages through calls oldest first (export).
+	CallsSince(ctx context.Context, p CallPage) ([]Call, error)
 
 	Close() error
 }

@@ -11,6 +11,11 @@
 // problem, what the agent did, the outcome and next steps, and follow-ups
 // with due dates.
 //
+// Categorize picks the category of a call that has no IVR intent (an
+// imported one) from the whole conversation with the IVR's classifier: the
+// caller's lines, and the agent's at half weight; a request for a person or
+// an angry outburst is not a topic (category.go).
+//
 // Redact masks payment cards (Luhn-checked), CVV codes and national IDs;
 // call's post-call pipeline redacts transcripts before anything is stored.
 //
@@ -18,6 +23,10 @@
 // closed, assignee and team, notes, SLA due times on a business-hours
 // Calendar (the IVR flow's hours format) with breach detection, and Diff,
 // from which the store writes the audit trail of every change (by the
-// actor WithActor puts on the context). Sub-package webhook tells other
-// systems about ticket changes.
+// actor WithActor puts on the context). The Watcher finds SLA targets that
+// pass while their ticket is open, without anyone reading it: it flags each
+// breach once in the store (with an "sla" audit event), escalates the
+// ticket (priority one step up, tag sla_breached) and tells its
+// BreachNotifiers (the events hub, the webhooks, the audit log).
+// Sub-package webhook tells other systems about ticket changes.
 package tickets

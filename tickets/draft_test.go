@@ -222,3 +222,95 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestRedactWords: a masked line keeps its timing, the mask standing
+// for the words it covers; words that do not spell the text go when
+// either has something to mask; a line with nothing to mask keeps its
+// words as they were.
+func TestRedactWords(t *testing.T) {
+	words := func(text string) []transcript.Word {
+		var out []transcript.Word
+		for i, w := range strings.Fields(text) {
+			out = append(out, transcript.Word{Text: w, StartMS: int64(i) * 300, EndMS: int64(i)*300 + 250})
+		}
+		return out
+	}
+	card := "my card is four one one one one one one one one one one one one one one one thanks"
+	plain := "where is my order"
+	tr := RedactTranscript(transcript.Transcript{Segments: []transcript.Segment{
+		{Speaker: transcript.Caller, Text: card, Words: words(card)},
+		{Speaker: transcript.Caller, Text: plain, Words: words(plain)},
+		{Speaker: transcript.Caller, Text: "my card number", Words: words("my card is 4111 1111 1111 1111")}, // words say more than the text
+		{Speaker: transcript.Caller, Text: "my card is 4111 1111 1111 1111", Words: words("my card")},        // the text says more
+	}})
+	s := tr.Segments[0]
+	var got []string
+	for _, w := range s.Words {
+		got = append(got, w.Text)
+	}
+	if s.Text != "my card is [card ending 1111] thanks" || strings.Join(got, "|") != "my|card|is|[card ending 1111]|thanks" {
+		t.Fatalf("card line %q words %q", s.Text, got)
+	}
+	if m := s.Words[3]; m.StartMS != 900 || m.EndMS != 18*300+250 {
+		t.Errorf("mask word spans %d-%d, want the sixteen digits' 900-%d", m.StartMS, m.EndMS, 18*300+250)
+	}
+	if s.Words[4].StartMS != 19*300 {
+		t.Errorf("word after the mask at %d ms, want %d", s.Words[4].StartMS, 19*300)
+	}
+	if s := tr.Segments[1]; s.Text != plain || len(s.Words) != 4 {
+		t.Errorf("plain segment: %q words %v", s.Text, s.Words)
+	}
+	if s := tr.Segments[2]; s.Words != nil {
+		t.Errorf("words with a card number kept: %v", s.Words)
+	}
+	if s := tr.Segments[3]; s.Words != nil {
+		t.Errorf("words of a masked text that they do not spell kept: %v", s.Words)
+	}
+}
+
+// TestRedactAfter: what was said just before counts: the agent asks for
+// the security code and the caller says three digits in the next line; a
+// card number read in two breaths. Only the new line comes back.
+func TestRedactAfter(t *testing.T) {
+	r := Redaction{}
+	for _, tc := range []struct{ ctx, in, want string }{
+		{"can you read me the security code on the back", "yes it is seven three seven", "yes it is [cvv]"},
+		{"can you read me the security code on the back", "737", "[cvv]"},
+		{"my card is 4111 1111", "1111 1111", "[card ending 1111]"},
+		{"my card is four one one one one one one one", "one one one one one one one one thanks", "[card ending 1111] thanks"},
+		{"my order number is", "seven three seven", "seven three seven"},
+		{"my card is 4111 1111\n", "1111 1111", "1111 1111"}, // another speaker: no run-on
+		{"", "security code 123", "security code [cvv]"},
+		{"what is your social security number", "one two three four five six seven eight nine", "[national id]"},
+	} {
+		if got := r.After(tc.ctx, tc.in); got != tc.want {
+			t.Errorf("After(%q, %q) = %q, want %q", tc.ctx, tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestRedactEmails: e-mail addresses go only when configured, typed or
+// spoken, and with them nothing else.
+func TestRedactEmails(t *testing.T) {
+	on := Redaction{Emails: true}
+	for _, tc := range []struct{ in, want string }{
+		{"mail me at ann.lee@example.co.uk please", "mail me at [email] please"},
+		{"it is ann dot lee at example dot com thanks", "it is [email] thanks"},
+		{"john at gmail dot com and card 4111 1111 1111 1111", "[email] and card [card ending 1111]"},
+		{"meet me at the store dot", "meet me at the store dot"},
+		{"at example dot com", "at example dot com"},
+	} {
+		if got := on.Text(tc.in); got != tc.want {
+			t.Errorf("Emails: Text(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if in := "mail ann@example.com"; Redact(in) != in {
+		t.Errorf("Redact masked an e-mail without being asked: %q", Redact(in))
+	}
+	seg := on.Segment("", transcript.Segment{Text: "ann at example dot com", Words: []transcript.Word{
+		{Text: "ann", StartMS: 0, EndMS: 100}, {Text: "at", StartMS: 100, EndMS: 200}, {Text: "example", StartMS: 200, EndMS: 300},
+		{Text: "dot", StartMS: 300, EndMS: 400}, {Text: "com", StartMS: 400, EndMS: 500}}})
+	if seg.Text != MaskEmail || len(seg.Words) != 1 || seg.Words[0].Text != MaskEmail || seg.Words[0].EndMS != 500 {
+		t.Errorf("spoken e-mail segment: %+v", seg)
+	}
+}

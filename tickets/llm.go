@@ -1,17 +1,16 @@
 package tickets
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
+	chatapi "github.com/contactd/contactd/internal/chat"
 	"github.com/contactd/contactd/transcript"
 )
 
@@ -19,8 +18,8 @@ import (
 // endpoint (Ollama, vLLM, llama.cpp server, OpenAI). It only ever sees the
 // redacted transcript.
 type LLM struct {
-	// URL is the API base, e.g. "http://127.0.0.1:11434/v1"; the client
-	// posts to URL + "/chat/completions".
+	// URL is the API base, e.g. "http://127.0.0.1:11434/v1" (chat.Endpoint:
+	// the server root and the full chat-completions URL work too).
 	URL    string
 	Model  string
 	APIKey string // sent as a bearer token when set; never logged
@@ -51,53 +50,16 @@ func (l *LLM) Write(ctx context.Context, tr transcript.Transcript, category stri
 		}
 		fmt.Fprintf(&conv, "%s: %s\n", s.Speaker, s.Text)
 	}
-	body, _ := json.Marshal(map[string]any{
-		"model":       l.Model,
-		"temperature": 0,
-		"messages": []map[string]string{
-			{"role": "system", "content": llmPrompt},
-			{"role": "user", "content": conv.String()},
-		},
-	})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(l.URL, "/")+"/chat/completions", bytes.NewReader(body))
+	ep, err := chatapi.Endpoint(l.URL)
 	if err != nil {
 		return "", "", fmt.Errorf("%w: %w", ErrLLM, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if l.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+l.APIKey)
-	}
-	client := l.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	c := chatapi.Client{Endpoint: ep, Model: l.Model, APIKey: l.APIKey, HTTP: l.Client}
+	content, err := c.Complete(ctx, []chatapi.Message{{Role: "system", Content: llmPrompt}, {Role: "user", Content: conv.String()}}, nil)
 	if err != nil {
 		return "", "", fmt.Errorf("%w: %w", ErrLLM, err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return "", "", fmt.Errorf("%w: read: %w", ErrLLM, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", "", fmt.Errorf("%w: status %d", ErrLLM, resp.StatusCode)
-	}
-	var out struct {
-		Choices []struct {
-			Message struct {
-				Content string `json:"content"`
-			} `json:"message"`
-		} `json:"choices"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil || len(out.Choices) == 0 {
-		return "", "", fmt.Errorf("%w: bad response (%v)", ErrLLM, err)
-	}
-	content := strings.TrimSpace(out.Choices[0].Message.Content)
-	// Models like to wrap JSON in a code fence.
-	if i, j := strings.Index(content, "{"), strings.LastIndex(content, "}"); i >= 0 && j > i {
-		content = content[i : j+1]
-	}
+	content = chatapi.JSONObject(content)
 	var ans struct {
 		Subject string `json:"subject"`
 		Summary string `json:"summary"`

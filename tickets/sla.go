@@ -2,9 +2,10 @@ package tickets
 
 import (
 	"fmt"
-	opening "github.com/contactd/contactd/hours"
 	"sort"
 	"time"
+
+	opening "github.com/contactd/contactd/hours"
 )
 
 // Calendar is business hours in a time zone, in the IVR flow's format:
@@ -131,6 +132,24 @@ func (p SLAPolicy) Apply(t *Ticket) {
 	}
 }
 
+// SLA targets a Breach names.
+const (
+	TargetFirstResponse = "first_response"
+	TargetResolution    = "resolution"
+)
+
+// Breach is one SLA target of a ticket that passed unmet while the ticket
+// was open.
+type Breach struct {
+	TicketID string    `json:"ticket_id"`
+	Target   string    `json:"target"` // TargetFirstResponse or TargetResolution
+	Due      time.Time `json:"due"`
+}
+
+// FieldSLA is the audit field of a flagged breach; New is
+// "<target>_breached".
+const FieldSLA = "sla"
+
 // SLABreached reports whether a target of t passed unmet by now: no first
 // response (or a late one) after FirstResponseDue, no resolution (or a
 // late one) after ResolutionDue.
@@ -163,6 +182,8 @@ func Lifecycle(old Ticket, t *Ticket, actor string, now time.Time) {
 	keep(&t.FirstResponseAt, old.FirstResponseAt)
 	keep(&t.FirstResponseDue, old.FirstResponseDue)
 	keep(&t.ResolutionDue, old.ResolutionDue)
+	keep(&t.FirstResponseBreachedAt, old.FirstResponseBreachedAt)
+	keep(&t.ResolutionBreachedAt, old.ResolutionBreachedAt)
 	if Done(old.Status) && Done(t.Status) {
 		keep(&t.SolvedAt, old.SolvedAt)
 	}

@@ -96,6 +96,10 @@ type Ticket struct {
 	// Breached is computed when the ticket is read: a target passed
 	// without the response or resolution it asked for.
 	Breached bool `json:"breached"`
+	// When the breach watcher flagged (escalated and announced) each
+	// target's breach; zero until it did.
+	FirstResponseBreachedAt time.Time `json:"first_response_breached_at,omitzero"`
+	ResolutionBreachedAt    time.Time `json:"resolution_breached_at,omitzero"`
 }
 
 // Event is one entry of a ticket's audit trail: who changed which field

@@ -20,6 +20,18 @@ type Segment struct {
 	EndMS      int64   `json:"end_ms"`
 	Text       string  `json:"text"`
 	Confidence float64 `json:"confidence,omitempty"`
+	// Words are the segment's words with their times, when the
+	// recogniser gives them (the review desk highlights the word being
+	// played); nil otherwise.
+	Words []Word `json:"words,omitempty"`
+}
+
+// Word is one recognised word of a segment. Times are milliseconds from the
+// start of the call, like the segment's.
+type Word struct {
+	Text    string `json:"text"`
+	StartMS int64  `json:"start_ms"`
+	EndMS   int64  `json:"end_ms"`
 }
 
 // Transcript is a call's segments in start order plus what is known about the call.

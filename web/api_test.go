@@ -8,7 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/contactd/contactd/call"
 	"github.com/contactd/contactd/config"
@@ -18,6 +21,32 @@ import (
 	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/store/sqlite"
 )
+
+func init() {
+	bcryptCost = bcrypt.MinCost // tests hash many passwords; the cost is not what they test
+}
+
+// demoNLU is the demo config's intent classifier and categories, trained
+// once for all tests.
+var demoNLU = sync.OnceValues(func() (demoIntents, error) {
+	cfg, err := config.Parse("demo", config.Demo())
+	if err != nil {
+		return demoIntents{}, err
+	}
+	ex := map[string][]string{}
+	var cats []string
+	for _, in := range cfg.Intents {
+		ex[in.Name] = in.Examples
+		cats = append(cats, in.Name)
+	}
+	clf, err := ivr.TrainClassifier(ex)
+	return demoIntents{clf, cats}, err
+})
+
+type demoIntents struct {
+	clf  *ivr.Classifier
+	cats []string
+}
 
 type apiFixture struct {
 	srv    *httptest.Server
@@ -29,26 +58,23 @@ type apiFixture struct {
 
 func newAPI(t *testing.T) *apiFixture {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir(), nil)
+	st, err := sqlite.Open(context.Background(), t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	cfg, err := config.Parse("demo", config.Demo())
+	return newAPIWith(t, st, nil)
+}
+
+// newAPIWith serves the API over st; edit, when set, changes the options.
+func newAPIWith(t *testing.T, st store.Store, edit func(*Options)) *apiFixture {
+	t.Helper()
+	ctx := context.Background()
+	nlu, err := demoNLU()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex := map[string][]string{}
-	var cats []string
-	for _, in := range cfg.Intents {
-		ex[in.Name] = in.Examples
-		cats = append(cats, in.Name)
-	}
-	clf, err := ivr.TrainClassifier(ex)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clf, cats := nlu.clf, nlu.cats
 	rt := routing.New(nil, routing.Options{})
 	t.Cleanup(rt.Close)
 	rt.AddQueue("billing", "billing")
@@ -56,7 +82,11 @@ func newAPI(t *testing.T) *apiFixture {
 		t.Fatal(err)
 	}
 	post := &call.PostCall{Store: st, Scorecard: qa.DefaultScorecard()}
-	s := NewServer(Options{Store: st, Router: rt, Importer: post, NLU: ivr.Simple{C: clf}, Hub: NewHub(nil), Categories: cats})
+	opts := Options{Store: st, Router: rt, Importer: post, NLU: ivr.Simple{C: clf}, Hub: NewHub(nil), Categories: cats}
+	if edit != nil {
+		edit(&opts)
+	}
+	s := NewServer(opts)
 	f := &apiFixture{srv: httptest.NewServer(s), server: s, store: st, router: rt}
 	t.Cleanup(f.srv.Close)
 	f.admin = f.login(t, "admin", "admin-password")
@@ -88,6 +118,22 @@ func (f *apiFixture) do(t *testing.T, token, method, path string, body any, out 
 		}
 	}
 	return resp.StatusCode
+}
+
+// raw is do for answers that need not be JSON: it returns the body.
+func (f *apiFixture) raw(t *testing.T, token, method, path, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 func (f *apiFixture) login(t *testing.T, user, pw string) string {

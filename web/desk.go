@@ -75,6 +75,27 @@ type ticketEdit struct {
 	Disposition *string `json:"disposition"`
 }
 
+// fields names the fields the edit sets, for the audit log (free text
+// only by name).
+func (e ticketEdit) fields() string {
+	var fs []string
+	for _, f := range []struct {
+		name string
+		v    *string
+		show bool
+	}{{"subject", e.Subject, false}, {"summary", e.Summary, false}, {"category", e.Category, true},
+		{"priority", e.Priority, true}, {"status", e.Status, true}, {"disposition", e.Disposition, true}} {
+		switch {
+		case f.v == nil:
+		case f.show:
+			fs = append(fs, f.name+"="+*f.v)
+		default:
+			fs = append(fs, f.name)
+		}
+	}
+	return strings.Join(fs, " ")
+}
+
 // validate names the first bad field and why.
 func (e ticketEdit) validate(categories []string) error {
 	switch {
@@ -112,13 +133,8 @@ func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	t, err := s.opts.Store.Ticket(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			writeError(w, http.StatusNotFound, "no such ticket")
-			return
-		}
-		s.fail(w, r, err)
+	t, ok := s.ticketOr404(w, r)
+	if !ok {
 		return
 	}
 	u := userOf(r)
@@ -165,6 +181,7 @@ func (s *Server) updateTicket(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.audit(r, AuditTicketUpdate, "ticket:"+t.ID, e.fields())
 	writeJSON(w, http.StatusOK, t)
 }
 

@@ -53,8 +53,8 @@ func TestUpdateTicket(t *testing.T) {
 	}{
 		{"no token", "", "tkt_1", `{"status":"solved"}`, 401, "bearer"},
 		{"unknown ticket", f.admin, "tkt_nope", `{"status":"solved"}`, 404, "no such ticket"},
-		{"another agent", frank, "tkt_1", `{"status":"solved"}`, 403, "call's agent"},
-		{"qa role", quinn, "tkt_1", `{"status":"solved"}`, 403, "call's agent"},
+		{"another agent", frank, "tkt_1", `{"status":"solved"}`, 404, "no such ticket"}, // not even seen
+		{"qa role", quinn, "tkt_1", `{"status":"solved"}`, 403, "needs role"},
 		{"empty object", erin, "tkt_1", `{}`, 400, "nothing to change"},
 		{"not json", erin, "tkt_1", `status=solved`, 400, "bad JSON"},
 		{"unknown field", erin, "tkt_1", `{"colour":"red"}`, 400, "unknown field"},
@@ -116,10 +116,18 @@ func TestUpdateTicket(t *testing.T) {
 		t.Fatalf("ticket after edits = %+v", tk)
 	}
 
-	// An imported call has no agent: only supervisors and admins edit it.
+	// An imported call has no agent: only supervisors and admins edit it;
+	// an agent does not even see it, and assigned to one it is still only
+	// the call's agent who edits the wrap-up.
 	deskTicket(t, f.store, "tkt_2", "")
+	if st := f.do(t, erin, "PUT", "/api/v1/tickets/tkt_2", map[string]string{"status": "closed"}, nil); st != 404 {
+		t.Fatalf("agent editing an agentless call's ticket: %d, want 404", st)
+	}
+	if st := f.do(t, sue, "PATCH", "/api/v1/tickets/tkt_2", map[string]string{"assignee": "erin"}, nil); st != 200 {
+		t.Fatalf("supervisor assigning: %d", st)
+	}
 	if st := f.do(t, erin, "PUT", "/api/v1/tickets/tkt_2", map[string]string{"status": "closed"}, nil); st != 403 {
-		t.Fatalf("agent editing an agentless call's ticket: %d, want 403", st)
+		t.Fatalf("agent editing an assigned agentless call's ticket: %d, want 403", st)
 	}
 	if st := f.do(t, sue, "PUT", "/api/v1/tickets/tkt_2", map[string]string{"status": "closed"}, nil); st != 200 {
 		t.Fatalf("supervisor editing: %d", st)

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,7 +26,7 @@ import (
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)
-	out := map[string]any{"username": u.Username, "role": u.Role}
+	out := map[string]any{"username": u.Username, "role": u.Role, "team": u.Team}
 	if a, ok := s.opts.Router.Agent(u.Username); ok {
 		out["agent"] = a
 	}
@@ -38,11 +37,12 @@ type userJSON struct {
 	ID        string    `json:"id"`
 	Username  string    `json:"username"`
 	Role      string    `json:"role"`
+	Team      string    `json:"team,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
 func toUserJSON(u store.User) userJSON {
-	return userJSON{ID: u.ID, Username: u.Username, Role: u.Role, CreatedAt: u.CreatedAt}
+	return userJSON{ID: u.ID, Username: u.Username, Role: u.Role, Team: u.Team, CreatedAt: u.CreatedAt}
 }
 
 func validRole(r string) bool {
@@ -58,6 +58,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		Username string `json:"username"`
 		Password string `json:"password"`
 		Role     string `json:"role"`
+		Team     string `json:"team"`
 	}
 	if !decode(w, r, &req) {
 		return
@@ -69,8 +70,14 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	case len(req.Password) < 8:
 		writeError(w, http.StatusBadRequest, "password: must be at least 8 characters")
 		return
+	case len(req.Password) > maxPassword:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("password: at most %d bytes", maxPassword))
+		return
 	case !validRole(req.Role):
 		writeError(w, http.StatusBadRequest, "role: want admin, supervisor, qa or agent")
+		return
+	case req.Team != "" && !config.ValidTeam(req.Team):
+		writeError(w, http.StatusBadRequest, "team: want a lower-case name (a-z, 0-9, '_', '.', '-')")
 		return
 	}
 	u, err := CreateUser(r.Context(), s.opts.Store, s.opts.Router, s.opts.SIPRealm, req.Username, req.Password, req.Role)
@@ -82,13 +89,24 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	detail := "role=" + u.Role
+	if req.Team != "" {
+		if err := s.opts.Store.SetUserTeam(r.Context(), u.Username, req.Team); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		u.Team, detail = req.Team, detail+" team="+req.Team
+	}
+	s.audit(r, AuditUserCreate, "user:"+u.Username, detail)
 	writeJSON(w, http.StatusCreated, toUserJSON(u))
 }
 
 // CreateUser stores a user; an agent-role user is also registered as an
 // agent with no skills yet, and gets digest secrets for a SIP phone in
 // realm (none when realm is empty).
-func CreateUser(ctx context.Context, st store.Store, rt *routing.Router, realm, username, password, role string) (store.User, error) {
+func CreateUser(ctx context.Context, st store.Store, rt interface {
+	SetAgent(username string, skills map[string]int, maxCalls int)
+}, realm, username, password, role string) (store.User, error) {
 	hash, err := HashPassword(password)
 	if err != nil {
 		return store.User{}, err
@@ -191,6 +209,7 @@ func (s *Server) putAgent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opts.Router.SetAgent(name, a.Skills, a.MaxCalls)
+	s.audit(r, AuditAgentUpdate, "user:"+name, fmt.Sprintf("skills=%v max_calls=%d", a.Skills, a.MaxCalls))
 	v, _ := s.opts.Router.Agent(name)
 	writeJSON(w, http.StatusOK, v)
 }
@@ -239,7 +258,9 @@ type callJSON struct {
 	RecordingURL string                        `json:"recording_url"`
 	Quality      map[string]store.MediaQuality `json:"quality,omitempty"`
 	IVROutcome   string                        `json:"ivr_outcome,omitempty"`
-	Transcript   []transcript.Segment          `json:"transcript,omitempty"`
+	// RecordingPauses are the spans the recording was paused for.
+	RecordingPauses []store.RecordingPause `json:"recording_pauses,omitempty"`
+	Transcript      []transcript.Segment   `json:"transcript,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -252,7 +273,7 @@ func timePtr(t time.Time) *time.Time {
 func toCallJSON(c store.Call) callJSON {
 	out := callJSON{ID: c.ID, From: c.From, To: c.To, StartedAt: timePtr(c.StartedAt), AnsweredAt: timePtr(c.AnsweredAt),
 		EndedAt: timePtr(c.EndedAt), Intent: c.Intent, Queue: c.Queue, Agent: c.Agent, Disposition: c.Disposition,
-		Quality: c.Quality, IVROutcome: c.IVROutcome}
+		Quality: c.Quality, IVROutcome: c.IVROutcome, RecordingPauses: c.RecordingPauses}
 	if c.RecordingPath != "" {
 		out.RecordingURL = "/api/v1/calls/" + c.ID + "/recording"
 	}
@@ -260,16 +281,17 @@ func toCallJSON(c store.Call) callJSON {
 }
 
 func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) {
-	limit := 50
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, "limit: want a number 1-1000")
-			return
-		}
-		limit = n
+	limit, err := queryLimit(r.URL.Query(), 50)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
-	cs, err := s.opts.Store.ListCalls(r.Context(), limit)
+	var cs []store.Call
+	if u := userOf(r); scoped(u) {
+		cs, err = s.opts.Store.ListCallsOf(r.Context(), u.Username, limit)
+	} else {
+		cs, err = s.opts.Store.ListCalls(r.Context(), limit)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -282,9 +304,8 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getCall(w http.ResponseWriter, r *http.Request) {
-	c, err := s.opts.Store.Call(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		s.fail(w, r, err)
+	c, ok := s.callOr404(w, r, chi.URLParam(r, "id"))
+	if !ok {
 		return
 	}
 	segs, err := s.opts.Store.Segments(r.Context(), c.ID)
@@ -300,25 +321,45 @@ func (s *Server) getCall(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// getRecording is GET /calls/{id}/recording[?download=1]: the WAV to
+// play, or with download=1 as an attachment, decrypted when it is
+// encrypted at rest. It takes a bearer token or a signed URL (signed.go). Each play (a request from the
+// start of the file) and each download is audited; without an audit entry
+// the recording is not served.
 func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
-	c, err := s.opts.Store.Call(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		s.fail(w, r, err)
+	c, ok := s.callOr404(w, r, chi.URLParam(r, "id"))
+	if !ok {
 		return
 	}
 	if c.RecordingPath == "" || strings.Contains(c.RecordingPath, "..") {
 		writeError(w, http.StatusNotFound, "no recording for this call")
 		return
 	}
-	f, err := os.Open(filepath.Join(s.opts.DataDir, c.RecordingPath))
-	if err != nil {
+	f, err := s.files().Open(c.RecordingPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		writeError(w, http.StatusNotFound, "recording file missing")
+		return
+	case err != nil:
+		s.opts.Log.Error("recording unreadable", "call_id", c.ID, "err", err)
+		writeError(w, http.StatusInternalServerError, "recording unreadable: "+err.Error())
 		return
 	}
 	defer f.Close()
-	st, _ := f.Stat()
+	action := AuditRecordingPlay
+	if v := r.URL.Query().Get("download"); v == "1" || v == "true" {
+		action = AuditRecordingDown
+		w.Header().Set("Content-Disposition", `attachment; filename="`+c.ID+`.wav"`)
+	}
+	// A player's follow-up range requests are the same play.
+	if rg := r.Header.Get("Range"); rg == "" || strings.HasPrefix(rg, "bytes=0-") {
+		if err := s.appendAudit(r, userOf(r).Username, action, "call:"+c.ID, ""); err != nil {
+			s.fail(w, r, fmt.Errorf("audit %s: %w", action, err))
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "audio/wav")
-	http.ServeContent(w, r, c.ID+".wav", st.ModTime(), f)
+	http.ServeContent(w, r, c.ID+".wav", f.ModTime, f)
 }
 
 type sdpJSON struct {
@@ -362,10 +403,17 @@ func (s *Server) hangupCall(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// importCall is POST /calls/import: a transcript as JSON, or a recording
+// as a WAV upload (wavimport.go).
 func (s *Server) importCall(w http.ResponseWriter, r *http.Request) {
+	if isWAVUpload(r) {
+		s.importWAV(w, r)
+		return
+	}
 	var req struct {
 		CallerNumber string               `json:"caller_number"`
 		Intent       string               `json:"intent"`
+		Agent        string               `json:"agent"`
 		Transcript   []transcript.Segment `json:"transcript"`
 	}
 	if !decode(w, r, &req) {
@@ -379,7 +427,6 @@ func (s *Server) importCall(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "transcript: at most 10000 segments")
 		return
 	}
-	var callerText []string
 	for i, sg := range req.Transcript {
 		switch {
 		case sg.Speaker != transcript.Caller && sg.Speaker != transcript.Agent:
@@ -391,38 +438,21 @@ func (s *Server) importCall(w http.ResponseWriter, r *http.Request) {
 		case strings.TrimSpace(sg.Text) == "":
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("transcript[%d].text: must not be empty", i))
 			return
+		case len(sg.Words) > 1000:
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("transcript[%d].words: at most 1000", i))
+			return
 		}
-		if sg.Speaker == transcript.Caller {
-			callerText = append(callerText, sg.Text)
+		for j, wd := range sg.Words {
+			if wd.StartMS < 0 || wd.EndMS < wd.StartMS || strings.TrimSpace(wd.Text) == "" {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("transcript[%d].words[%d]: want text and 0 <= start_ms <= end_ms", i, j))
+				return
+			}
 		}
 	}
 	segs := append([]transcript.Segment(nil), req.Transcript...)
 	sort.SliceStable(segs, func(i, j int) bool { return segs[i].StartMS < segs[j].StartMS })
-	intent := req.Intent
-	if intent == "" {
-		intent = s.intentOf(callerText)
-	}
-	res, err := s.opts.Importer.Import(r.Context(), transcript.Transcript{CallerNumber: req.CallerNumber, Segments: segs}, intent)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, res)
-}
-
-// intentOf classifies the caller's lines: the most confident one wins, so
-// chit-chat ("hi there") doesn't drown the request.
-func (s *Server) intentOf(lines []string) string {
-	best, bestConf := "unknown", 0.0
-	for _, l := range lines {
-		if in, c := s.opts.NLU.Classify(l); in != "unknown" && c > bestConf {
-			best, bestConf = in, c
-		}
-	}
-	if best == "unknown" && len(lines) > 0 {
-		best, _ = s.opts.NLU.Classify(strings.Join(lines, " "))
-	}
-	return best
+	s.finishImport(w, r, importJob{tr: transcript.Transcript{CallerNumber: req.CallerNumber, Agent: req.Agent, Segments: segs},
+		intent: req.Intent})
 }
 
 func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) {
@@ -430,6 +460,11 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		writeError(w, http.StatusBadRequest, "call_id: required")
 		return
+	}
+	if scoped(userOf(r)) {
+		if _, ok := s.callOr404(w, r, id); !ok {
+			return
+		}
 	}
 	ts, err := s.opts.Store.TicketsByCall(r.Context(), id)
 	if err != nil {
@@ -440,9 +475,8 @@ func (s *Server) listTickets(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getTicket(w http.ResponseWriter, r *http.Request) {
-	t, err := s.opts.Store.Ticket(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		s.fail(w, r, err)
+	t, ok := s.ticketOr404(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, t)
@@ -454,6 +488,20 @@ func (s *Server) listEvaluations(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "call_id: required")
 		return
 	}
+	if u := userOf(r); scoped(u) || teamOf(u) != "" {
+		c, ok := s.callOr404(w, r, id)
+		if !ok {
+			return
+		}
+		if in, err := s.inTeam(r.Context(), teamOf(u), c); err != nil || !in {
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			writeError(w, http.StatusNotFound, "no such call")
+			return
+		}
+	}
 	es, err := s.opts.Store.EvaluationsByCall(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
@@ -463,9 +511,8 @@ func (s *Server) listEvaluations(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getEvaluation(w http.ResponseWriter, r *http.Request) {
-	e, err := s.opts.Store.Evaluation(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		s.fail(w, r, err)
+	e, ok := s.evaluationOr404(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, e)
@@ -501,6 +548,13 @@ func (s *Server) callerHistory(w http.ResponseWriter, r *http.Request) {
 	cs, err := s.opts.Store.CallsByCaller(r.Context(), number, 20)
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if ok, err := s.mayReadCaller(r.Context(), userOf(r), number, cs); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if !ok {
+		writeError(w, http.StatusNotFound, "no history for this number")
 		return
 	}
 	ts, err := s.opts.Store.TicketsByCaller(r.Context(), number, 20)

@@ -25,17 +25,10 @@ func isReviewer(u store.User) bool {
 }
 
 // parseDay reads YYYY-MM-DD (UTC midnight) or RFC 3339.
-func parseDay(v string) (time.Time, error) {
-	if t, err := time.Parse("2006-01-02", v); err == nil {
-		return t, nil
-	}
-	return time.Parse(time.RFC3339, v)
-}
-
 // qaListEvaluations is GET /qa/evaluations: with call_id the call's
 // evaluations, otherwise the review queue filtered by below (percent),
-// auto_fail, agent, queue, from, to (YYYY-MM-DD or RFC 3339; to is
-// exclusive) and limit.
+// auto_fail, agent, queue, team, from, to (YYYY-MM-DD or RFC 3339; to is
+// exclusive) and limit. A supervisor in a team sees that team's.
 func (s *Server) qaListEvaluations(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("call_id") != "" {
@@ -60,27 +53,18 @@ func (s *Server) qaListEvaluations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Agent, f.Queue = q.Get("agent"), q.Get("queue")
-	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
-		if v := q.Get(name); v != "" {
-			t, err := parseDay(v)
-			if err != nil {
-				writeError(w, http.StatusBadRequest, name+": want YYYY-MM-DD or an RFC 3339 time")
-				return
-			}
-			*dst = t
-		}
+	team, ok := teamFilter(w, r)
+	if !ok {
+		return
 	}
-	if v := q.Get("to"); len(v) == len("2006-01-02") {
-		f.To = f.To.Add(24 * time.Hour) // a day given as "to" is included
+	f.Team = team
+	var err error
+	if f.From, f.To, err = queryRange(q); err == nil {
+		f.Limit, err = queryLimit(q, 100)
 	}
-	f.Limit = 100
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, "limit: want a number 1-1000")
-			return
-		}
-		f.Limit = n
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	u := userOf(r)
 	if !isReviewer(u) {
@@ -101,9 +85,8 @@ func (s *Server) qaListEvaluations(w http.ResponseWriter, r *http.Request) {
 // calibrations and their agreement (with the automatic verdicts as "auto").
 func (s *Server) qaReviews(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
-	ev, err := s.opts.Store.Evaluation(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
+	ev, ok := s.evaluationOr404(w, r)
+	if !ok {
 		return
 	}
 	rs, err := s.opts.Store.Reviews(r.Context(), id)
@@ -154,6 +137,9 @@ func (s *Server) qaOverride(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "score: must not be negative")
 		return
 	}
+	if _, ok := s.evaluationOr404(w, r); !ok { // a supervisor in a team: their team's
+		return
+	}
 	o := qa.Override{Reviewer: userOf(r).Username, Item: req.Item, NewPassed: *req.Passed, NewScore: -1,
 		Comment: strings.TrimSpace(req.Comment), CreatedAt: time.Now()}
 	if req.Score != nil {
@@ -168,6 +154,7 @@ func (s *Server) qaOverride(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.audit(r, AuditEvalOverride, "evaluation:"+ev.ID, fmt.Sprintf("item=%s passed=%t", o.Item, o.NewPassed))
 	writeJSON(w, http.StatusCreated, map[string]any{"evaluation": ev, "review": o})
 }
 
@@ -182,9 +169,8 @@ func (s *Server) qaAck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "id")
-	ev, err := s.opts.Store.Evaluation(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
+	ev, ok := s.evaluationOr404(w, r)
+	if !ok {
 		return
 	}
 	u := userOf(r)
@@ -204,7 +190,8 @@ func (s *Server) qaAck(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	ev, err = s.opts.Store.Evaluation(r.Context(), id)
+	s.audit(r, AuditEvalAck, "evaluation:"+id, "status="+a.Status)
+	ev, err := s.opts.Store.Evaluation(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -223,9 +210,8 @@ func (s *Server) qaCalibrate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "id")
-	ev, err := s.opts.Store.Evaluation(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
+	ev, ok := s.evaluationOr404(w, r)
+	if !ok {
 		return
 	}
 	if len(req.Items) == 0 {
@@ -247,6 +233,7 @@ func (s *Server) qaCalibrate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.audit(r, AuditEvalCalibration, "evaluation:"+id, "")
 	cals, err := s.opts.Store.Calibrations(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
@@ -255,8 +242,9 @@ func (s *Server) qaCalibrate(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]any{"calibrations": cals, "agreement": qa.Agree(cals, &ev)})
 }
 
-// qaReport is GET /qa/reports?from=&to=&sl_seconds=&format=json|csv&table=
-// agent_week|items|summary. The period defaults to the last 28 days.
+// qaReport is GET /qa/reports?from=&to=&sl_seconds=&team=&format=json|csv&
+// table=agent_week|team_week|items|summary. The period defaults to the
+// last 28 days; a supervisor in a team gets that team's.
 func (s *Server) qaReport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	to := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
@@ -293,7 +281,11 @@ func (s *Server) qaReport(w http.ResponseWriter, r *http.Request) {
 		}
 		sl = n
 	}
-	rep, err := s.opts.Store.QAReport(r.Context(), from, to, sl)
+	team, ok := teamFilter(w, r)
+	if !ok {
+		return
+	}
+	rep, err := s.opts.Store.QAReport(r.Context(), store.ReportFilter{From: from, To: to, SLSeconds: sl, Team: team})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -302,6 +294,9 @@ func (s *Server) qaReport(w http.ResponseWriter, r *http.Request) {
 	case "", "json":
 		if rep.ScoreByAgentWeek == nil {
 			rep.ScoreByAgentWeek = []store.AgentWeekScore{}
+		}
+		if rep.ScoreByTeamWeek == nil {
+			rep.ScoreByTeamWeek = []store.TeamWeekScore{}
 		}
 		if rep.ItemFailures == nil {
 			rep.ItemFailures = []store.ItemFailure{}
@@ -315,6 +310,11 @@ func (s *Server) qaReport(w http.ResponseWriter, r *http.Request) {
 			rows = append(rows, []string{"agent", "week", "evaluations", "avg_pct"})
 			for _, a := range rep.ScoreByAgentWeek {
 				rows = append(rows, []string{a.Agent, a.Week, strconv.Itoa(a.Evaluations), f(a.AvgPct)})
+			}
+		case "team_week":
+			rows = append(rows, []string{"team", "week", "evaluations", "avg_pct"})
+			for _, a := range rep.ScoreByTeamWeek {
+				rows = append(rows, []string{a.Team, a.Week, strconv.Itoa(a.Evaluations), f(a.AvgPct)})
 			}
 		case "items":
 			rows = append(rows, []string{"item", "label", "evaluated", "failed", "rate"})
@@ -338,7 +338,7 @@ func (s *Server) qaReport(w http.ResponseWriter, r *http.Request) {
 				rows = append(rows, []string{"intent:" + k, strconv.Itoa(rep.IntentMix[k])})
 			}
 		default:
-			writeError(w, http.StatusBadRequest, "table: want agent_week, items or summary")
+			writeError(w, http.StatusBadRequest, "table: want agent_week, team_week, items or summary")
 			return
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")

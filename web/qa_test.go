@@ -98,7 +98,7 @@ func TestQAReviewDeskAPI(t *testing.T) {
 		t.Errorf("reviews %d %+v", st, revs)
 	}
 
-	if st := f.do(t, otto, "POST", path+"/ack", map[string]string{"status": "acknowledged"}, nil); st != 403 {
+	if st := f.do(t, otto, "POST", path+"/ack", map[string]string{"status": "acknowledged"}, nil); st != 404 {
 		t.Errorf("ack by another agent: %d", st)
 	}
 	if st := f.do(t, erin, "POST", path+"/ack", map[string]string{"status": "disputed"}, nil); st != 400 {

@@ -10,13 +10,16 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/contactd/contactd/asr"
 	"github.com/contactd/contactd/call"
 	"github.com/contactd/contactd/ivr/kb"
+	"github.com/contactd/contactd/recordings"
 	"github.com/contactd/contactd/routing"
 	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/transcript"
@@ -42,10 +45,20 @@ type Classifier interface {
 	Classify(text string) (intent string, confidence float64)
 }
 
+// ACD is what the API needs from the routing engine: the *routing.Router
+// on one node, the cluster's shared ACD (package cluster) on several.
+type ACD interface {
+	Agent(username string) (routing.AgentView, bool)
+	Agents() []routing.AgentView
+	SetAgent(username string, skills map[string]int, maxCalls int)
+	SetState(username string, s routing.State, reason string) error
+	Queues() []routing.QueueView
+}
+
 // Options are the server's parts.
 type Options struct {
 	Store    store.Store
-	Router   *routing.Router
+	Router   ACD
 	Calls    Calls
 	Importer Importer
 	NLU      Classifier
@@ -53,12 +66,40 @@ type Options struct {
 	DataDir  string
 	Ready    func() bool // healthz answers 200 only when true
 	Log      *slog.Logger
-	TokenTTL time.Duration
-	SIPRealm string // digest realm for agents' SIP phones ("" = no SIP secrets)
+	TokenTTL time.Duration // a session's absolute lifetime (DefaultSessionTTL when zero)
+	SIPRealm string        // digest realm for agents' SIP phones ("" = no SIP secrets)
 	KB       Knowledge
 	// Categories are the ticket categories (intent names) the wrap-up may
 	// choose; nil takes the NLU's intents when it lists them.
 	Categories []string
+
+	// SessionIdle ends a session unused this long (DefaultSessionIdle
+	// when zero).
+	SessionIdle time.Duration
+	// LoginLimit bounds failed logins per source address and username.
+	LoginLimit LoginLimit
+	// AllowedOrigins are origins besides the server's own host whose pages
+	// may open the events WebSocket: host patterns ("desk.example.com",
+	// "*.example.com") or with a scheme ("https://desk.example.com").
+	AllowedOrigins []string
+
+	// Recordings finds and decrypts recordings; nil: plaintext files in
+	// DataDir.
+	Recordings *recordings.Files
+	// URLKey signs recording URLs (signed.go); nil: a random key, so links
+	// end with the process. URLTTL is their lifetime (DefaultURLTTL).
+	URLKey []byte
+	URLTTL time.Duration
+	// Metrics serves GET /metrics (nil: 404). Admins may read it, and so
+	// may a scraper sending MetricsToken as its bearer token (when set).
+	Metrics      http.Handler
+	MetricsToken string
+
+	// Webhooks replays webhook dead letters (nil: no webhooks configured).
+	Webhooks Replayer
+	// Recognizer transcribes WAV uploads to POST /calls/import (nil: only
+	// transcripts are imported; wavimport.go).
+	Recognizer asr.Recognizer
 }
 
 // Knowledge finds knowledge-base passages (agents' suggestions).
@@ -68,8 +109,15 @@ type Knowledge interface {
 
 // Server is the HTTP handler.
 type Server struct {
-	opts Options
-	mux  *chi.Mux
+	opts   Options
+	mux    *chi.Mux
+	logins *loginLimiter
+	now    func() time.Time // the clock for sessions and login limits; tests move it
+	// wsCheck is how often an events WebSocket pings and re-checks its
+	// session, closing when the session has ended.
+	wsCheck time.Duration
+	// wavSlots bounds the WAV imports transcribed at once (wavimport.go).
+	wavSlots chan struct{}
 }
 
 // NewServer builds the routes.
@@ -77,13 +125,26 @@ func NewServer(opts Options) *Server {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	if opts.TokenTTL == 0 {
-		opts.TokenTTL = 12 * time.Hour
+	if opts.TokenTTL <= 0 {
+		opts.TokenTTL = DefaultSessionTTL
+	}
+	if opts.SessionIdle <= 0 {
+		opts.SessionIdle = DefaultSessionIdle
 	}
 	if opts.Ready == nil {
 		opts.Ready = func() bool { return true }
 	}
-	s := &Server{opts: opts, mux: chi.NewRouter()}
+	if len(opts.URLKey) == 0 {
+		opts.URLKey = newURLKey()
+	}
+	if opts.URLTTL <= 0 {
+		opts.URLTTL = DefaultURLTTL
+	}
+	if opts.Recordings == nil {
+		opts.Recordings, _ = recordings.New(opts.DataDir, nil, false, opts.Log) // cannot fail without a key
+	}
+	s := &Server{opts: opts, mux: chi.NewRouter(), logins: newLoginLimiter(opts.LoginLimit), now: time.Now,
+		wsCheck: 25 * time.Second, wavSlots: make(chan struct{}, maxWAVImports)}
 	s.routes()
 	return s
 }
@@ -94,6 +155,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 func (s *Server) routes() {
 	r := s.mux
 	r.Use(middleware.Recoverer)
+	r.Use(securityHeaders)
+	r.Use(s.guard) // who may call what: the Access matrix
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if !s.opts.Ready() {
 			writeError(w, http.StatusServiceUnavailable, "starting")
@@ -109,53 +172,65 @@ func (s *Server) routes() {
 	r.Get("/helpdesk", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, ui, "helpdesk.html") })
 	r.Get("/qa", func(w http.ResponseWriter, r *http.Request) { serveFile(w, r, ui, "qa.html") })
 	r.Get("/{file}", files.ServeHTTP) // agent.js, agent.css, …
+	r.Get("/metrics", s.metrics)
+	r.Get("/debug/pprof/*", s.profile)
+	r.Post("/debug/pprof/symbol", s.profile)
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Use(middleware.NoCache)
 		r.Post("/auth/login", s.login)
 		r.Get("/events", s.events) // token in the query: browsers can't set WS headers
-		r.Group(func(r chi.Router) {
-			r.Use(s.authenticate)
-			r.Use(s.ticketActor) // the audit trail's "who"
-			r.Post("/auth/logout", s.logout)
-			r.Get("/me", s.me)
-			r.With(s.require(store.RoleAdmin)).Post("/users", s.createUser)
-			r.With(s.require(store.RoleAdmin)).Get("/users", s.listUsers)
-			r.With(s.require(store.RoleAdmin, store.RoleSupervisor)).Get("/agents", s.listAgents)
-			r.With(s.require(store.RoleAdmin, store.RoleSupervisor)).Put("/agents/{username}", s.putAgent)
-			r.Get("/agents/{username}", s.getAgent)
-			r.Post("/agents/{username}/state", s.setAgentState)
-			r.Get("/queues", s.listQueues)
-			r.Get("/calls", s.listCalls)
-			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleQA)).Post("/calls/import", s.importCall)
-			r.Get("/calls/{id}", s.getCall)
-			r.Get("/calls/{id}/recording", s.getRecording)
-			r.Post("/calls/{id}/answer", s.answerCall)
-			r.Post("/calls/{id}/reject", s.rejectCall)
-			r.Post("/calls/{id}/hangup", s.hangupCall)
-			r.Post("/calls/{id}/reconnect", s.reconnectCall)
-			r.Get("/callers/{number}/history", s.callerHistory)
-			r.Get("/kb/search", s.searchKB)
-			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleQA)).Get("/ivr/stats", s.ivrStats)
-			r.Get("/tickets", s.searchTickets) // call_id=… or the helpdesk's filters and q=
-			r.Get("/tickets/export.csv", s.exportTickets)
-			r.Get("/tickets/helpdesk-fields", s.helpdeskFields)
-			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleAgent)).Patch("/tickets/{id}", s.patchTicket)
-			r.Get("/tickets/{id}/events", s.ticketEvents)
-			r.Get("/tickets/{id}/notes", s.ticketNotes)
-			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleAgent)).Post("/tickets/{id}/notes", s.addTicketNote)
-			r.Get("/tickets/fields", s.ticketFields)
-			r.Get("/tickets/{id}", s.getTicket)
-			r.Put("/tickets/{id}", s.updateTicket)
-			r.Get("/qa/evaluations", s.qaListEvaluations)
-			r.Get("/qa/evaluations/{id}", s.getEvaluation)
-			r.Get("/qa/evaluations/{id}/reviews", s.qaReviews)
-			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleQA)).Post("/qa/evaluations/{id}/overrides", s.qaOverride)
-			r.Post("/qa/evaluations/{id}/ack", s.qaAck)
-			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleQA)).Post("/qa/evaluations/{id}/calibrations", s.qaCalibrate)
-			r.With(s.require(store.RoleAdmin, store.RoleSupervisor, store.RoleQA)).Get("/qa/reports", s.qaReport)
-			r.Post("/nlu/classify", s.classify)
-		})
+		r.Post("/auth/logout", s.logout)
+		r.Get("/me", s.me)
+		r.Post("/users", s.createUser)
+		r.Get("/users", s.listUsers)
+		r.Put("/users/{username}/team", s.setUserTeam)
+		r.Get("/teams", s.listTeams)
+		r.Get("/webhooks/dead-letters", s.listDeadLetters)
+		r.Post("/webhooks/dead-letters/{id}/replay", s.replayDeadLetter)
+		r.Post("/tokens", s.createToken)
+		r.Get("/tokens", s.listTokens)
+		r.Delete("/tokens/{id}", s.revokeToken)
+		r.Get("/audit", s.listAudit)
+		r.Get("/agents", s.listAgents)
+		r.Put("/agents/{username}", s.putAgent)
+		r.Get("/agents/{username}", s.getAgent)
+		r.Post("/agents/{username}/state", s.setAgentState)
+		r.Get("/queues", s.listQueues)
+		r.Get("/calls", s.listCalls)
+		r.Post("/calls/import", s.importCall)
+		r.Get("/calls/{id}", s.getCall)
+		r.Get("/calls/{id}/recording", s.getRecording) // a bearer token or a signed URL
+		r.Get("/calls/{id}/recording/url", s.recordingURL)
+		r.Post("/calls/{id}/answer", s.answerCall)
+		r.Post("/calls/{id}/reject", s.rejectCall)
+		r.Post("/calls/{id}/hangup", s.hangupCall)
+		r.Post("/calls/{id}/transfer", s.transferCall)
+		r.Post("/calls/outbound", s.dialOut)
+		r.Post("/calls/{id}/reconnect", s.reconnectCall)
+		s.liveCallRoutes(r) // hold, keys, consultation, monitoring (livecall.go)
+		r.Get("/callers/{number}/history", s.callerHistory)
+		r.Post("/customers/{number}/erase", s.eraseCustomer)
+		r.Get("/kb/search", s.searchKB)
+		r.Get("/ivr/stats", s.ivrStats)
+		r.Get("/tickets", s.searchTickets) // call_id=… or the helpdesk's filters and q=
+		r.Get("/tickets/export.csv", s.exportTickets)
+		r.Get("/tickets/helpdesk-fields", s.helpdeskFields)
+		r.Patch("/tickets/{id}", s.patchTicket)
+		r.Get("/tickets/{id}/events", s.ticketEvents)
+		r.Get("/tickets/{id}/notes", s.ticketNotes)
+		r.Post("/tickets/{id}/notes", s.addTicketNote)
+		r.Get("/tickets/fields", s.ticketFields)
+		r.Get("/tickets/{id}", s.getTicket)
+		r.Put("/tickets/{id}", s.updateTicket)
+		r.Get("/qa/evaluations", s.qaListEvaluations)
+		r.Get("/qa/evaluations/{id}", s.getEvaluation)
+		r.Get("/qa/evaluations/{id}/reviews", s.qaReviews)
+		r.Post("/qa/evaluations/{id}/overrides", s.qaOverride)
+		r.Post("/qa/evaluations/{id}/ack", s.qaAck)
+		r.Post("/qa/evaluations/{id}/calibrations", s.qaCalibrate)
+		r.Get("/qa/reports", s.qaReport)
+		r.Post("/nlu/classify", s.classify)
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "no such API endpoint")
 		})
@@ -238,9 +313,16 @@ func statusOf(err error) int {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	st := statusOf(err)
 	if st == http.StatusInternalServerError {
-		s.opts.Log.Error("api", "path", r.URL.Path, "err", err)
+		args := []any{"path", r.URL.Path, "err", err}
+		if id := chi.URLParam(r, "id"); id != "" && strings.HasPrefix(r.URL.Path, "/api/v1/calls/") {
+			args = append(args, "call_id", id)
+		}
+		s.opts.Log.Error("api", args...)
 		writeError(w, st, "internal error")
 		return
 	}
 	writeError(w, st, err.Error())
 }
+
+// files is where recordings are read and deleted.
+func (s *Server) files() *recordings.Files { return s.opts.Recordings }

@@ -20,17 +20,6 @@ import (
 // notes and the audit trail. Every change goes through the store, which
 // records who made it (ticketActor puts the user on the context).
 
-// ticketActor makes the signed-in user the actor of ticket changes for
-// the store's audit trail.
-func (s *Server) ticketActor(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u := userOf(r); u.Username != "" {
-			r = r.WithContext(tickets.WithActor(r.Context(), u.Username))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // maxTicketPage bounds one page of the list; exports may read more.
 const (
 	maxTicketPage = 500
@@ -106,7 +95,7 @@ func (s *Server) searchTickets(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ts, err := s.opts.Store.ListTickets(r.Context(), f)
+	ts, err := s.listTicketsFor(r, f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -129,7 +118,7 @@ func (s *Server) exportTickets(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("limit") == "" {
 		f.Limit = maxExport
 	}
-	ts, err := s.opts.Store.ListTickets(r.Context(), f)
+	ts, err := s.listTicketsFor(r, f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -172,6 +161,20 @@ type ticketPatch struct {
 }
 
 var nameRE = categoryRE // lower-case names: teams, sub-categories
+
+// fields names the fields the patch sets, for the audit log.
+func (p ticketPatch) fields() string {
+	var fs []string
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"status", p.Status}, {"assignee", p.Assignee}, {"team", p.Team}, {"priority", p.Priority}, {"sub_category", p.SubCategory}} {
+		if f.v != nil {
+			fs = append(fs, f.name+"="+*f.v)
+		}
+	}
+	return strings.Join(fs, " ")
+}
 
 func (p ticketPatch) validate() error {
 	switch {
@@ -243,6 +246,7 @@ func (s *Server) patchTicket(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.audit(r, AuditTicketUpdate, "ticket:"+t.ID, p.fields())
 	t, err := s.opts.Store.Ticket(r.Context(), t.ID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -251,17 +255,12 @@ func (s *Server) patchTicket(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, t)
 }
 
-func (s *Server) ticketOr404(w http.ResponseWriter, r *http.Request) (tickets.Ticket, bool) {
-	t, err := s.opts.Store.Ticket(r.Context(), chi.URLParam(r, "id"))
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			writeError(w, http.StatusNotFound, "no such ticket")
-		} else {
-			s.fail(w, r, err)
-		}
-		return t, false
+// listTicketsFor is the list f selects as the request's user may see it.
+func (s *Server) listTicketsFor(r *http.Request, f tickets.Filter) ([]tickets.Ticket, error) {
+	if u := userOf(r); scoped(u) {
+		return s.opts.Store.ListTicketsOf(r.Context(), u.Username, f)
 	}
-	return t, true
+	return s.opts.Store.ListTickets(r.Context(), f)
 }
 
 // ticketEvents is GET /tickets/{id}/events: the audit trail.
@@ -326,6 +325,7 @@ func (s *Server) addTicketNote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	n.ID = id
+	s.audit(r, AuditTicketNote, "ticket:"+t.ID, fmt.Sprintf("note=%d internal=%t", id, n.Internal))
 	// A person's note is a response: let the store start the SLA clock.
 	if t.FirstResponseAt.IsZero() {
 		t.UpdatedAt = n.CreatedAt

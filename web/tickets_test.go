@@ -27,15 +27,27 @@ type heldOut struct {
 	Transcript   []transcript.Segment `json:"transcript"`
 }
 
-// TestHeldOutImport runs the held-out conversations (tickets/testdata/
-// heldout, never used for tuning) through POST /calls/import without an
-// intent, so the category comes from the classifier as for any imported
-// call, and reports the goals: category ≥ 95 %, order numbers exact,
-// angry callers at high or urgent, import-to-stored-ticket time.
+// TestHeldOutImport runs the held-out conversations through POST
+// /calls/import without an intent, so the category comes from the
+// classifier as for any imported call, and reports the goals: category ≥
+// 95 %, order numbers exact, angry callers at high or urgent,
+// import-to-stored-ticket time. Two sets, never used for tuning:
+// tickets/testdata/heldout (30 conversations, written with the first
+// ticket writer) and heldout2 (40, written before the classifier's
+// second round of work, on tickets/testdata/dev only).
 func TestHeldOutImport(t *testing.T) {
-	files, _ := filepath.Glob("../tickets/testdata/heldout/*.json")
+	for _, set := range []struct {
+		dir   string
+		floor float64 // regression floor, % right
+	}{{"heldout", 93}, {"heldout2", 90}} {
+		t.Run(set.dir, func(t *testing.T) { heldOutImport(t, set.dir, set.floor) })
+	}
+}
+
+func heldOutImport(t *testing.T, dir string, floor float64) {
+	files, _ := filepath.Glob("../tickets/testdata/" + dir + "/*.json")
 	if len(files) < 25 {
-		t.Fatalf("held-out set has %d conversations", len(files))
+		t.Fatalf("held-out set %s has %d conversations", dir, len(files))
 	}
 	f := newAPI(t)
 	var catRight, orders, ordersRight, angry, angryHigh int
@@ -82,17 +94,17 @@ func TestHeldOutImport(t *testing.T) {
 		}
 	}
 	pct := 100 * float64(catRight) / float64(len(files))
-	t.Logf("held-out import: %d calls; category %d/%d (%.1f%%, goal ≥ 95%%); order numbers %d/%d exact; angry at high/urgent %d/%d; slowest import→ticket %v",
-		len(files), catRight, len(files), pct, ordersRight, orders, angryHigh, angry, slowest.Round(time.Millisecond))
-	// The category of an imported call is the IVR classifier's (package
-	// ivr, trained from the config's examples). Measured here at 83 % on
-	// this set: below the 95 % goal, which the IVR's own intent reaches on
-	// live calls (tickets.TestGoals). The floor below catches regressions.
+	t.Logf("held-out import (%s): %d calls; category %d/%d (%.1f%%, goal ≥ 95%%); order numbers %d/%d exact; angry at high/urgent %d/%d; slowest import→ticket %v",
+		dir, len(files), catRight, len(files), pct, ordersRight, orders, angryHigh, angry, slowest.Round(time.Millisecond))
+	// The category of an imported call is tickets.Categorize over the
+	// whole conversation (package tickets: the IVR classifier, trained
+	// from the config's examples, and the conversation cues learnt from
+	// tickets/testdata/dev). The floor catches regressions.
 	if pct < 95 {
 		t.Logf("BELOW GOAL: category accuracy %.1f%% < 95%% through the import classifier", pct)
 	}
-	if pct < 80 {
-		t.Errorf("category accuracy %.1f%% fell below the 80%% regression floor", pct)
+	if pct < floor {
+		t.Errorf("category accuracy %.1f%% fell below the %.0f%% regression floor", pct, floor)
 	}
 	if slowest > 2*time.Second {
 		t.Errorf("slowest import took %v, goal 2 s", slowest)
@@ -174,15 +186,24 @@ func TestHelpdeskAPI(t *testing.T) {
 		t.Errorf("tags %v lack repeat_contact", tk.Tags)
 	}
 
-	// Lifecycle through PATCH, with the audit trail naming who.
+	// Lifecycle through PATCH, with the audit trail naming who. Agents
+	// see their own tickets: t1's call was alice's.
+	c1, err := f.store.Call(ctx, tk.CallID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1.Agent = "alice"
+	if err := f.store.UpdateCall(ctx, c1); err != nil {
+		t.Fatal(err)
+	}
 	patch := func(tok, id string, body map[string]any) int {
 		return f.do(t, tok, "PATCH", "/api/v1/tickets/"+id, body, nil)
 	}
 	if st := patch(alice, t1, map[string]any{"assignee": "alice", "status": "pending"}); st != 200 {
 		t.Fatalf("alice takes t1: %d", st)
 	}
-	if st := patch(bob, t1, map[string]any{"status": "solved"}); st != 403 {
-		t.Errorf("bob edits alice's ticket: %d, want 403", st)
+	if st := patch(bob, t1, map[string]any{"status": "solved"}); st != 404 {
+		t.Errorf("bob edits alice's ticket: %d, want 404", st)
 	}
 	if st := patch(f.admin, t1, map[string]any{"status": "on-hold", "team": "billing-tier2"}); st != 200 {
 		t.Errorf("admin: %d", st)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -157,15 +159,28 @@ func TestFlags(t *testing.T) {
 	var f Flags
 	fs := flag.NewFlagSet("asr-eval", flag.ContinueOnError)
 	f.Register(fs)
-	if err := fs.Parse([]string{"--lm", "general", "--phrases", phrases, "--narrowband", "--latency"}); err != nil {
+	if err := fs.Parse([]string{"--lm", "general", "--phrases", phrases, "--narrowband", "--latency",
+		"--set", "-fwdflat=no", "--set", "decoders = 2", "--streams", "1,4,8", "--stream-seconds", "5"}); err != nil {
 		t.Fatal(err)
+	}
+	if so := f.StreamsOptions(0); fmt.Sprint(so.Steps) != "[1 4 8]" || so.Duration != 5*time.Second || !so.Narrowband {
+		t.Errorf("streams options %+v", so)
+	}
+	for _, bad := range [][]string{{"--set", "novalue"}, {"--streams", "1,x"}, {"--streams", "0"}} {
+		var g Flags
+		fs := flag.NewFlagSet("asr-eval", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		g.Register(fs)
+		if err := fs.Parse(bad); err == nil {
+			t.Errorf("%q: want error", bad)
+		}
 	}
 	orig := map[string]string{"decoders": "1"}
 	cfg := asr.Config{Phrases: []string{"where is my order"}, Options: orig}
 	if err := f.Apply(&cfg); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Options["lm"] != "general" || cfg.Options["decoders"] != "1" || orig["lm"] != "" {
+	if cfg.Options["lm"] != "general" || cfg.Options["decoders"] != "2" || cfg.Options["-fwdflat"] != "no" || orig["lm"] != "" || orig["decoders"] != "1" {
 		t.Errorf("options %v (original %v)", cfg.Options, orig)
 	}
 	if strings.Join(cfg.Phrases, "|") != "where is my order|please enter your number|thank you" {
@@ -177,5 +192,59 @@ func TestFlags(t *testing.T) {
 	f.Phrases = filepath.Join(dir, "missing.txt")
 	if err := f.Apply(&cfg); err == nil {
 		t.Error("missing phrases file: want error")
+	}
+}
+
+func TestRunStreams(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.wav"), speechWAV(t), 0o644)
+	list := filepath.Join(dir, "list.tsv")
+	os.WriteFile(list, []byte("a.wav\tcheck my order\n"), 0o644)
+
+	// A decoder that keeps up: every step passes, each stream's two
+	// utterances give a Final about 60 ms after the silence ends.
+	fast := &fakeRec{text: "check my order", decodeTime: 60 * time.Millisecond}
+	var out bytes.Buffer
+	opts := StreamsOptions{Steps: []int{1, 3}, Duration: 1500 * time.Millisecond, Gap: 500 * time.Millisecond}
+	res, err := RunStreams(context.Background(), fast, list, &out, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(out.String())
+	if len(res) != 2 || !res[0].OK || !res[1].OK {
+		t.Fatalf("fast decoder: want both steps to pass, got %+v", res)
+	}
+	for _, r := range res {
+		if r.Utterances != 2*r.Streams || r.Finals != r.Utterances || r.DroppedSamples != 0 {
+			t.Errorf("step %d: %d utterances, %d finals, %d dropped; want 2 per stream, one final each, none dropped", r.Streams, r.Utterances, r.Finals, r.DroppedSamples)
+		}
+		if r.LatP50 < 40*time.Millisecond || r.LatMax > 250*time.Millisecond {
+			t.Errorf("step %d: latency p50 %v max %v, want about 60 ms", r.Streams, r.LatP50, r.LatMax)
+		}
+		if d := r.Duty(); d < 0.3 || d > 0.6 {
+			t.Errorf("step %d: duty %.2f, want 2 s of speech in about 4.3 s", r.Streams, d)
+		}
+	}
+	if !strings.Contains(out.String(), "MAX_STREAMS=3 ") {
+		t.Errorf("no MAX_STREAMS=3 in\n%s", out.String())
+	}
+
+	// A decoder slower than the criterion: the first step fails and the
+	// run stops there.
+	slow := &fakeRec{text: "check my order", decodeTime: 400 * time.Millisecond}
+	out.Reset()
+	opts.Steps = []int{1, 2}
+	res, err = RunStreams(context.Background(), slow, list, &out, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].OK || res[0].LatP95 < 350*time.Millisecond {
+		t.Fatalf("slow decoder: want one failing step with p95 >= 400 ms, got %+v", res)
+	}
+	if !strings.Contains(out.String(), "MAX_STREAMS=0 ") {
+		t.Errorf("no MAX_STREAMS=0 in\n%s", out.String())
+	}
+	if _, err := RunStreams(context.Background(), fast, filepath.Join(dir, "none.tsv"), &out, opts); err == nil {
+		t.Error("missing list: want error")
 	}
 }

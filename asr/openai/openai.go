@@ -129,6 +129,7 @@ func (r *Recognizer) Close() error {
 // verbose is the verbose_json answer; json answers fill Text only.
 type verbose struct {
 	Text     string `json:"text"`
+	Language string `json:"language"` // Whisper: "english"; some servers: "en"
 	Segments []struct {
 		Start      float64 `json:"start"`
 		End        float64 `json:"end"`
@@ -203,7 +204,8 @@ func (r *Recognizer) transcribe(ctx context.Context, pcm []int16) (asr.Result, e
 	if err := json.Unmarshal(data, &v); err != nil {
 		return asr.Result{}, fmt.Errorf("openai: malformed answer %.80q: %w", data, err)
 	}
-	res := asr.Result{Text: strings.TrimSpace(v.Text), EndMS: int64(len(pcm)) * 1000 / asr.SampleRate, Confidence: 1}
+	res := asr.Result{Text: strings.TrimSpace(v.Text), EndMS: int64(len(pcm)) * 1000 / asr.SampleRate, Confidence: 1,
+		Language: languageCode(v.Language)}
 	if len(v.Segments) > 0 {
 		res.Confidence = 0
 		for _, s := range v.Segments {

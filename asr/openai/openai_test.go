@@ -197,6 +197,9 @@ func TestRecognize(t *testing.T) {
 			if err != nil || r.Text != tc.want || r.Kind != asr.Final {
 				t.Fatalf("r=%+v err=%v", r, err)
 			}
+			if want := map[bool]string{true: "en", false: ""}[tc.timings]; r.Language != want {
+				t.Fatalf("language %q, want %q (the server said \"english\")", r.Language, want)
+			}
 			if tc.timings {
 				if len(r.Words) != 2 || r.Words[0].StartMS != 200 || math.Abs(r.Confidence-0.8) > 1e-9 {
 					t.Fatalf("words=%+v conf=%v", r.Words, r.Confidence)

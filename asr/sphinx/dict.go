@@ -76,8 +76,8 @@ func (d Domain) Vocabulary() []string {
 	return v
 }
 
-// BuildDomain writes a trigram LM of phrases (plus BaseSentences and
-// DigitSentences) and the matching dictionary, taken from dictPath, into
+// BuildDomain writes a trigram LM of phrases (each split into Sentences;
+// plus BaseSentences and DigitSentences) and the matching dictionary, taken from dictPath, into
 // dir. The files are named by a hash of their inputs, so a restart with
 // the same phrases reuses them.
 func BuildDomain(phrases []string, dictPath, dir string, log *slog.Logger) (Domain, error) {
@@ -94,18 +94,20 @@ func BuildDomainWords(phrases, extra []string, dictPath, dir string, log *slog.L
 	want := map[string]bool{}
 	all := append(append(append([]string(nil), phrases...), BaseSentences...), DigitSentences()...)
 	for _, p := range all {
-		ws := Normalize(p)
-		for _, w := range ws {
-			want[w] = true
+		for _, sent := range Sentences(p) {
+			ws := Normalize(sent)
+			for _, w := range ws {
+				want[w] = true
+			}
+			sents = append(sents, ws)
 		}
-		sents = append(sents, ws)
 	}
 	fi, err := os.Stat(dictPath)
 	if err != nil {
 		return Domain{}, fmt.Errorf("sphinx: dictionary: %w", err)
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "v1\x00%s\x00%d\x00%d\x00", dictPath, fi.Size(), fi.ModTime().UnixNano())
+	fmt.Fprintf(h, "v2\x00%s\x00%d\x00%d\x00", dictPath, fi.Size(), fi.ModTime().UnixNano())
 	for _, s := range sents {
 		fmt.Fprintf(h, "%s\n", strings.Join(s, " "))
 	}

@@ -75,13 +75,68 @@ func DigitSentences() []string {
 	return out
 }
 
+var (
+	teenWords = [10]string{"ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"}
+	tensWords = [10]string{"", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"}
+)
+
+// numberWords speaks a run of digits: a two-digit number as a quantity
+// ("24" → "twenty four", as in "24 hours"), anything else digit by digit
+// ("5821" → "five eight two one", as callers read order numbers).
+func numberWords(digits []rune) []string {
+	if len(digits) == 2 && digits[0] != '0' {
+		t, u := digits[0]-'0', digits[1]-'0'
+		if t == 1 {
+			return []string{teenWords[u]}
+		}
+		if u == 0 {
+			return []string{tensWords[t]}
+		}
+		return []string{tensWords[t], digitWords[u]}
+	}
+	out := make([]string, len(digits))
+	for i, d := range digits {
+		out[i] = digitWords[d-'0']
+	}
+	return out
+}
+
+// Sentences splits text (a knowledge-base passage, say) into sentences:
+// at line breaks, and after . ! ? ; : followed by a space or the end, so
+// "192.168.1.1" stays whole. A language model learns where sentences
+// start and end from these.
+func Sentences(text string) []string {
+	var out []string
+	rs := []rune(text)
+	start := 0
+	cut := func(end int) {
+		if s := strings.TrimSpace(string(rs[start:end])); s != "" {
+			out = append(out, s)
+		}
+		start = end
+	}
+	for i, r := range rs {
+		switch {
+		case r == '\n':
+			cut(i)
+		case strings.ContainsRune(".!?;:", r) && (i+1 == len(rs) || unicode.IsSpace(rs[i+1])):
+			cut(i + 1)
+		}
+	}
+	cut(len(rs))
+	return out
+}
+
 // Normalize turns a phrase into LM words: lower case, punctuation dropped
-// (apostrophes inside words kept), each digit spoken on its own ("5821" →
-// "five eight two one"), as callers read order numbers.
+// (apostrophes inside words kept), numbers spoken (see numberWords).
 func Normalize(s string) []string {
 	var words []string
-	var cur []rune
+	var cur, digits []rune
 	flush := func() {
+		if len(digits) > 0 {
+			words = append(words, numberWords(digits)...)
+			digits = digits[:0]
+		}
 		w := strings.Trim(string(cur), "'")
 		if w != "" {
 			words = append(words, w)
@@ -90,10 +145,15 @@ func Normalize(s string) []string {
 	}
 	for _, r := range strings.ToLower(s) {
 		switch {
-		case unicode.IsDigit(r) && r <= '9' && r >= '0':
-			flush()
-			words = append(words, digitWords[r-'0'])
+		case r <= '9' && r >= '0':
+			if len(cur) > 0 {
+				flush()
+			}
+			digits = append(digits, r)
 		case unicode.IsLetter(r), r == '\'' || r == '’':
+			if len(digits) > 0 {
+				flush()
+			}
 			if r == '’' {
 				r = '\''
 			}

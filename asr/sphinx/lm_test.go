@@ -23,6 +23,9 @@ func TestNormalize(t *testing.T) {
 		{"I don’t know...", []string{"i", "don't", "know"}},
 		{"  ", nil},
 		{"'quoted' words, and-dashes", []string{"quoted", "words", "and", "dashes"}},
+		{"within 24 hours, 10am or 2 pm, over 50 dollars", []string{"within", "twenty", "four", "hours", "ten", "am", "or", "two", "pm", "over", "fifty", "dollars"}},
+		{"order 07 or 13b", []string{"order", "zero", "seven", "or", "thirteen", "b"}},
+		{"192.168.1.1", []string{"one", "nine", "two", "one", "six", "eight", "one", "one"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -30,6 +33,17 @@ func TestNormalize(t *testing.T) {
 				t.Fatalf("got %q want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestSentences(t *testing.T) {
+	got := Sentences("Go to 192.168.1.1. Sign in: the password is on the card!\nThen wait; it restarts? Yes")
+	want := []string{"Go to 192.168.1.1.", "Sign in:", "the password is on the card!", "Then wait;", "it restarts?", "Yes"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+	if s := Sentences(" \n "); s != nil {
+		t.Fatalf("blank: got %q", s)
 	}
 }
 

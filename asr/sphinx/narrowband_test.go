@@ -132,7 +132,8 @@ func TestOptions(t *testing.T) {
 		{"bad general weight", map[string]string{"general_weight": "1.5"}, true, false},
 		{"bad general words", map[string]string{"general_words": "-3"}, true, false},
 		{"defaults", map[string]string{}, false, false},
-		{"no mllr", map[string]string{"narrowband_mllr": "none"}, false, false},
+		{"domain LM alone", map[string]string{"general_words": "0"}, false, false},
+		{"no mllr", map[string]string{"narrowband_mllr": "none", "general_words": "0"}, false, false},
 		{"general words", map[string]string{"general_words": "2000", "general_weight": "0.2"}, false, true},
 	}
 	for _, tc := range tests {

@@ -99,8 +99,8 @@ type Event struct {
 
 const (
 	frameMS      = 10
-	onsetWindow  = 10 // frames looked at to confirm an onset
-	onsetVoiced  = 6  // of which this many must be speech
+	onsetWindow  = 8 // frames looked at to confirm an onset
+	onsetVoiced  = 5 // of which this many must be speech (50 ms: the barge-in cue)
 	hysteresisDB = 3
 	floorDown    = 0.3   // per frame, towards a quieter frame
 	floorUpQuiet = 0.05  // per frame, towards a louder non-speech frame

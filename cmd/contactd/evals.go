@@ -43,7 +43,11 @@ func asrEval(ctx context.Context, args []string) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return err
 	}
-	acfg := asr.Config{Phrases: recognizerPhrases(cfg), DataDir: cfg.DataDir, Options: cfg.ASR.Options}
+	phrases, err := recognizerPhrases(cfg)
+	if err != nil {
+		return err
+	}
+	acfg := asr.Config{Phrases: phrases, DataDir: cfg.DataDir, Options: cfg.ASR.Options}
 	if err := ef.Apply(&acfg); err != nil {
 		return err
 	}
@@ -55,6 +59,10 @@ func asrEval(ctx context.Context, args []string) error {
 	var silence time.Duration
 	if ms, err := strconv.Atoi(acfg.Options["silence_ms"]); err == nil {
 		silence = time.Duration(ms) * time.Millisecond
+	}
+	if len(ef.Streams) > 0 {
+		_, err = asreval.RunStreams(ctx, rec, *list, os.Stdout, ef.StreamsOptions(silence))
+		return err
 	}
 	_, err = asreval.RunOptions(ctx, rec, *list, os.Stdout, ef.Options(silence))
 	return err

@@ -4,6 +4,8 @@
 //	contactd asr-eval --list FILE      word error rate of the configured recogniser
 //	contactd ivr-eval --data FILE.tsv  intent accuracy and confusion matrix
 //	contactd dial [flags] sip:URI      place a test call (the bundled caller)
+//	contactd export [--since DATE]     calls, transcripts, tickets, evaluations as JSON lines
+//	contactd db-harden --admin-url URL make the Postgres audit log unchangeable by contactd's role
 package main
 
 import (
@@ -24,6 +26,8 @@ commands:
   asr-eval   transcribe a list of WAV files and print WER and RTF
   ivr-eval   evaluate the intent classifier on a TSV file
   dial       place a call to a SIP URI with a WAV file (test caller)
+  export     write calls with transcripts, tickets and evaluations as JSON lines
+  db-harden  (Postgres, as the DBA) make the audit log append-only for contactd's own role
 
 Run "contactd <command> -h" for the command's flags.
 `
@@ -46,6 +50,10 @@ func main() {
 		err = ivrEval(ctx, args)
 	case "dial":
 		err = dial(ctx, args)
+	case "export":
+		err = export(ctx, args, os.Stdout)
+	case "db-harden":
+		err = dbHarden(ctx, args, os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/contactd/contactd/call"
 	"github.com/contactd/contactd/config"
 	"github.com/contactd/contactd/media"
 	"github.com/contactd/contactd/routing"
@@ -70,10 +71,63 @@ type phoneLeg struct {
 
 func (p *phoneLeg) Done() <-chan struct{} { return p.oc.Done() }
 
+// Events are the phone's in-dialog requests: a transfer key's REFER.
+func (p *phoneLeg) Events() <-chan sip.CallEvent { return p.oc.Events() }
+
 func (p *phoneLeg) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return p.oc.Hangup(ctx)
+}
+
+// trunkDialer places agents' outside calls through the first trunk whose
+// outbound policy lets the agent call the number.
+type trunkDialer struct {
+	srv    *sip.Server
+	trunks []config.Trunk
+}
+
+// orNil is the dialer, or nil when no trunk can call out.
+func (d *trunkDialer) orNil() call.Dialer {
+	for _, t := range d.trunks {
+		if t.Outbound.URI != "" {
+			return d
+		}
+	}
+	return nil
+}
+
+// trunkFor is the first trunk that lets requester call number.
+func (d *trunkDialer) trunkFor(requester, number string) (string, error) {
+	var errs []error
+	for _, t := range d.trunks {
+		if t.Outbound.URI == "" {
+			continue
+		}
+		err := d.srv.MayCallOut(t.Name, requester, number)
+		if err == nil {
+			return t.Name, nil
+		}
+		errs = append(errs, err)
+	}
+	return "", fmt.Errorf("%w: %w", call.ErrBadTarget, errors.Join(errs...))
+}
+
+func (d *trunkDialer) Check(requester, number string) error {
+	_, err := d.trunkFor(requester, number)
+	return err
+}
+
+func (d *trunkDialer) CallOut(ctx context.Context, requester, number string) (media.Leg, error) {
+	trunk, err := d.trunkFor(requester, number)
+	if err != nil {
+		return nil, err
+	}
+	oc, err := d.srv.CallOut(ctx, trunk, number, sip.DialConfig{Requester: requester})
+	if err != nil {
+		return nil, err
+	}
+	return &phoneLeg{RTPLeg: oc.Leg(), oc: oc}, nil
 }
 
 // notifiers fans the router's news out to several listeners.

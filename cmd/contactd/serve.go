@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,15 +15,18 @@ import (
 
 	"github.com/contactd/contactd/asr"
 	_ "github.com/contactd/contactd/asr/deepgram" // asr providers register themselves
+	_ "github.com/contactd/contactd/asr/none"     // speech recognition off (DTMF only)
 	_ "github.com/contactd/contactd/asr/openai"
 	_ "github.com/contactd/contactd/asr/sphinx" // the embedded default recogniser
 	_ "github.com/contactd/contactd/asr/vosk"
 	"github.com/contactd/contactd/call"
+	"github.com/contactd/contactd/cluster"
 	"github.com/contactd/contactd/config"
 	"github.com/contactd/contactd/ivr"
 	"github.com/contactd/contactd/ivr/kb"
 	"github.com/contactd/contactd/ivr/llm"
 	"github.com/contactd/contactd/media"
+	"github.com/contactd/contactd/metrics"
 	"github.com/contactd/contactd/qa"
 	"github.com/contactd/contactd/routing"
 	"github.com/contactd/contactd/sip"
@@ -69,26 +73,57 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	cl, err := readClusterSettings(cfg, os.Getenv)
+	if err != nil {
+		return err
+	}
+	var clu *clusterNode // nil: this node works alone
+	// In a cluster the node's connections tag the calls it creates (calls.node).
+	if cl.on {
+		if cfg.Database, err = cluster.DatabaseURL(cfg.Database, cl.id); err != nil {
+			return err
+		}
+	}
 	st, err := open.Open(ctx, cfg.Database, cfg.DataDir, log)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	defer st.Close()
+	obs := metrics.New()
+	st = obs.Store(st) // contactd_db_operation_seconds
+	files, recKey, box, live, err := dataProtection(cfg, log)
+	if err != nil {
+		return err
+	}
 
-	router := routing.New(nil, routing.Options{
-		OfferTimeout: cfg.Routing.OfferTimeout.D(),
-		WrapUp:       cfg.Routing.WrapUp.D(),
-		Log:          log,
-		OnStateChange: func(c routing.StateChange) {
-			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			if err := st.LogAgentState(sctx, store.AgentStateChange{Username: c.Username, State: string(c.State), Reason: c.Reason, At: c.At}); err != nil {
-				log.Warn("agent state log", "err", err)
-			}
-		},
-	})
+	stateLog := func(c routing.StateChange) {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := st.LogAgentState(sctx, store.AgentStateChange{Username: c.Username, State: string(c.State), Reason: c.Reason, At: c.At}); err != nil {
+			log.Warn("agent state log", "err", err)
+		}
+	}
+	routerOpts := routing.Options{OfferTimeout: cfg.Routing.OfferTimeout.D(), WrapUp: cfg.Routing.WrapUp.D(), Log: log, OnStateChange: stateLog}
+	router := routing.New(nil, routerOpts)
 	defer router.Close()
-	if err := bootstrap(ctx, cfg, st, router, log); err != nil {
+	var acd acdPort = router
+	if cl.on { // several nodes: the ACD is shared through Postgres
+		engine := func(n routing.Notifier, onState func(routing.StateChange)) *routing.Router {
+			o := routerOpts
+			o.OnStateChange = onState
+			r := routing.New(n, o)
+			for _, q := range cfg.Queues {
+				_ = r.SetQueue(queueConfig(q)) // checked by bootstrap
+			}
+			return r
+		}
+		if clu, err = joinCluster(ctx, cfg, cl, log, engine, stateLog); err != nil {
+			return err
+		}
+		defer clu.leave()
+		acd = clu.acd
+	}
+	if err := bootstrap(ctx, cfg, st, router, acd, log); err != nil {
 		return err
 	}
 
@@ -97,7 +132,11 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	t0 := time.Now()
-	rec, err := asr.New(ctx, cfg.ASR.Provider, asr.Config{Phrases: recognizerPhrases(cfg), DataDir: cfg.DataDir, Options: cfg.ASR.Options})
+	phrases, err := recognizerPhrases(cfg)
+	if err != nil {
+		return err
+	}
+	rec, err := asr.New(ctx, cfg.ASR.Provider, asr.Config{Phrases: phrases, DataDir: cfg.DataDir, Options: cfg.ASR.Options})
 	if err != nil {
 		return fmt.Errorf("asr provider %q: %w", cfg.ASR.Provider, err)
 	}
@@ -121,37 +160,44 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	flow.Log = log
 	warmPrompts(ctx, synth, flow, log)
 
-	// Ticket changes go out to webhooks (signed, retried, dead-lettered).
-	if len(cfg.Webhooks) > 0 {
-		eps := make([]webhook.Endpoint, 0, len(cfg.Webhooks))
-		for _, w := range cfg.Webhooks {
-			eps = append(eps, webhook.Endpoint{URL: w.URL, Secret: w.Secret, Events: w.Events})
-		}
-		d, err := webhook.New(eps, webhook.Options{Log: log})
-		if err != nil {
-			return err
-		}
-		hookCtx, stopHooks := context.WithCancel(context.WithoutCancel(ctx))
-		hooksDone := make(chan struct{})
-		go func() { defer close(hooksDone); d.Run(hookCtx) }()
-		defer func() { stopHooks(); <-hooksDone; d.Close() }()
-		st = webhook.Wrap(st, d)
+	// Ticket changes go out to webhooks (signed, retried, dead-lettered
+	// into the store).
+	hooks, stopHooks, err := startWebhooks(ctx, cfg, st, log)
+	if err != nil {
+		return err
+	}
+	defer stopHooks()
+	if hooks != nil {
+		st = webhook.Wrap(st, hooks)
 	}
 	post, err := postCall(cfg, st, log)
 	if err != nil {
 		return err
 	}
 	webrtcCfg := media.WebRTCConfig{IncludeLoopback: true, Logger: log}
+	dialer := &trunkDialer{trunks: cfg.SIP.Trunks} // its server is set below
 	manager := call.NewManager(call.Options{
-		Store: st, Router: router, ASR: rec, TTS: synth, Voices: voices, NLU: nlu, Flow: flow,
+		Store: st, Router: acd, ASR: obs.Recognizer(rec), TTS: synth, Voices: voices, NLU: nlu, Flow: flow,
 		StickyDays: cfg.Routing.StickyDays,
 		HoldText:   cfg.IVR.QueueMessage, DataDir: cfg.DataDir, Record: *cfg.Record, Post: post, Log: log,
 		NewLeg: func(ctx context.Context, offer string) (media.Leg, string, error) {
 			return media.NewWebRTCLeg(ctx, offer, webrtcCfg)
 		},
+		Dialer: dialer.orNil(),
+		Outbox: box, Live: live, SealRecording: files.Seal, Observer: obs,
+		Queues: queuePolicies(cfg), Redaction: post.Redaction,
 	})
 	hub := web.NewHub(log)
-	manager.SetEvents(hub)
+	if clu != nil { // agents' sockets may be on other nodes
+		manager.SetEvents(clu.acd.Events(hub))
+	} else {
+		manager.SetEvents(hub)
+	}
+	defer startSLAWatch(ctx, st, hub, hooks, log)() // SLA breaches: flagged, escalated, announced
+	// After a crash: close the calls it cut, repair and seal recordings.
+	recoverAtStart(ctx, manager, files, box, log)
+	stopOps := startOps(ctx, cfg, log, st, files, box, manager, acd, obs) // outbox, retention, gauges
+	defer stopOps()
 
 	var sipReady, httpReady atomic.Bool
 	sipCfg := sip.Config{Addr: cfg.SIP.Addr, RTPPortMin: cfg.SIP.RTPPortMin, RTPPortMax: cfg.SIP.RTPPortMax,
@@ -164,30 +210,75 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	sipCfg.RestrictInbound = cfg.SIP.OpenInbound != nil && !*cfg.SIP.OpenInbound
 	sipCfg.EarlyMedia = cfg.SIP.EarlyMedia
+	sipCfg.OnInviteRefused = obs.Invite
+	sipCfg.TLSAddr, sipCfg.TLSCert, sipCfg.TLSKey = cfg.SIP.TLSAddr, cfg.SIP.TLSCert, cfg.SIP.TLSKey
+	sipCfg.AllowSDESWithoutTLS, sipCfg.RequireSRTPOnTLS = cfg.SIP.AllowSDESWithoutTLS, cfg.SIP.RequireSRTPOnTLS
 	for _, t := range cfg.SIP.Trunks {
 		sipCfg.Trunks = append(sipCfg.Trunks, sip.Trunk{Name: t.Name, Allow: t.Allow, Username: t.Username, Password: t.Password,
 			DIDs: t.DIDs, AllowedPrefixes: t.AllowedPrefixes, BlockedPrefixes: t.BlockedPrefixes,
 			Outbound: sip.TrunkOutbound{URI: t.Outbound.URI, Username: t.Outbound.Username, Password: t.Outbound.Password,
 				From: t.Outbound.From, Requesters: t.Outbound.Requesters}})
 	}
-	sipSrv, err := sip.NewServer(sipCfg, sip.HandlerFunc(func(ctx context.Context, c *sip.InboundCall) {
-		manager.Serve(ctx, call.Inbound{ID: string(c.ID), From: c.From, To: c.To, Leg: c.Leg, Events: c.Events()})
+	var sipSrv *sip.Server // the handler runs only once the server does
+	sipSrv, err = sip.NewServer(sipCfg, sip.HandlerFunc(func(ctx context.Context, c *sip.InboundCall) {
+		in := call.Inbound{ID: string(c.ID), From: c.From, To: c.To, Leg: c.Leg, Events: c.Events(), Entry: c.Entry}
+		if c.EarlyMedia {
+			in.Answer = c.Answer
+		}
+		if c.Trunk != "" {
+			in.Refer = func(ctx context.Context, requester, number string) error {
+				target, err := sipSrv.TransferTarget(c, requester, number)
+				if err != nil {
+					return fmt.Errorf("%w: %w", call.ErrBadTarget, err)
+				}
+				return c.Refer(ctx, target)
+			}
+		}
+		if c.EarlyMedia {
+			obs.Invite(183)
+		} else {
+			obs.Invite(200)
+		}
+		manager.Serve(ctx, in)
 	}))
 	if err != nil {
 		return fmt.Errorf("sip: %w", err)
 	}
+	dialer.srv = sipSrv
 	// Offers go to the agent's browser and, when registered, desk phone.
-	router.SetNotifier(notifiers{hub, manager.PhoneNotifier(deskPhones{sipSrv})})
+	if clu != nil { // the dispatcher's decisions reach every node's sockets; phones ring from the call's node
+		clu.acd.SetNotifier(hub, manager.PhoneNotifier(clu.deskPhones(deskPhones{sipSrv}, log)))
+		clu.start(sipSrv, acd, log)
+	} else {
+		router.SetNotifier(notifiers{hub, manager.PhoneNotifier(deskPhones{sipSrv})})
+	}
 	defer manager.StopPhones()
+	// Callbacks the last run stored and never placed wait again, each in
+	// its caller's place in line.
+	if _, err := manager.RearmCallbacks(ctx); err != nil {
+		log.Error("callbacks not re-armed", "err", err)
+	}
 
-	api := web.NewServer(web.Options{Store: st, Router: router, Calls: manager, Importer: post, NLU: nlu, Hub: hub, KB: knowledge(library), Categories: intentNames(cfg),
+	api := web.NewServer(web.Options{Store: st, Router: acd, Calls: manager, Importer: post, NLU: nlu, Hub: hub, KB: knowledge(library), Categories: intentNames(cfg),
 		DataDir: cfg.DataDir, Log: log, SIPRealm: sipRealm(cfg),
+		TokenTTL: cfg.HTTP.SessionTTL.D(), SessionIdle: cfg.HTTP.SessionIdle.D(), AllowedOrigins: cfg.HTTP.AllowedOrigins,
+		Recordings: files, URLKey: urlKey(recKey), URLTTL: cfg.Recordings.URLTTL.D(),
+		Metrics: obs.Handler(), MetricsToken: cfg.Metrics.Token, Webhooks: replayer(hooks), Recognizer: rec,
 		Ready: func() bool { return sipReady.Load() && httpReady.Load() }})
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
 	}
-	httpSrv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	scheme := "http://"
+	if cfg.HTTP.TLSCert != "" {
+		tc, err := web.TLSConfig(cfg.HTTP.TLSCert, cfg.HTTP.TLSKey)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("http: %w", err)
+		}
+		ln, scheme = tls.NewListener(ln, tc), "https://"
+	}
+	httpSrv := &http.Server{Handler: clu.handler(api), ReadHeaderTimeout: 10 * time.Second}
 
 	// SIP runs on its own context so that shutdown can drain it before
 	// hanging up the calls that are left.
@@ -205,8 +296,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return fmt.Errorf("sip: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("contactd ready", "http", "http://"+ln.Addr().String(), "sip", sipSrv.Addr(), "data_dir", cfg.DataDir,
-		"store", storeKind(cfg.Database), "calls_cap", cfg.SIP.MaxCalls)
+	log.Info("contactd ready", "http", scheme+ln.Addr().String(), "sip", sipSrv.Addr(), "data_dir", cfg.DataDir,
+		"store", storeKind(cfg.Database), "calls_cap", cfg.SIP.MaxCalls, "cluster_node", cl.id)
 
 	select {
 	case <-ctx.Done():
@@ -319,6 +410,11 @@ func flowGraph(cfg *config.Config, f *ivr.FlowConfig) (*kb.Library, error) {
 	for lang := range cfg.IVR.Languages {
 		env.Languages = append(env.Languages, lang)
 	}
+	for _, t := range cfg.SIP.Trunks {
+		for _, entry := range t.DIDs {
+			env.Entries = append(env.Entries, entry)
+		}
+	}
 	g, err := ivr.LoadFlow(cfg.Dir, cfg.IVR.Flow, env)
 	if err != nil {
 		return nil, err
@@ -368,10 +464,18 @@ func warmPrompts(ctx context.Context, s tts.Synthesizer, f ivr.FlowConfig, log *
 }
 
 // recognizerPhrases is what the recogniser's domain model is built from: the
-// intents' examples plus what agents commonly say.
-func recognizerPhrases(cfg *config.Config) []string {
-	p := cfg.Phrases()
-	return append(p, agentPhrases...)
+// intents' examples, what agents commonly say, and the knowledge base's
+// text (its words are the ones callers ask about).
+func recognizerPhrases(cfg *config.Config) ([]string, error) {
+	p := append(cfg.Phrases(), agentPhrases...)
+	if cfg.IVR.KB != "" {
+		l, err := kb.LoadLibrary(cfg.Dir, cfg.IVR.KB, "en")
+		if err != nil {
+			return nil, fmt.Errorf("ivr.kb: %w", err)
+		}
+		p = append(p, l.Texts()...)
+	}
+	return p, nil
 }
 
 var agentPhrases = []string{
@@ -389,20 +493,11 @@ var agentPhrases = []string{
 }
 
 // bootstrap makes sure the demo/configured agents, queues and the admin exist.
-func bootstrap(ctx context.Context, cfg *config.Config, st store.Store, router *routing.Router, log *slog.Logger) error {
+// Queues are set on router; agents go to acd (the router itself on one
+// node).
+func bootstrap(ctx context.Context, cfg *config.Config, st store.Store, router *routing.Router, acd acdPort, log *slog.Logger) error {
 	for _, q := range cfg.Queues {
-		rq := routing.QueueConfig{Name: q.Name, Skill: q.Skill, Strategy: routing.Strategy(q.Strategy),
-			SLATarget: q.SLATarget.D(), Sticky: time.Duration(q.StickySeconds) * time.Second}
-		for _, s := range q.Steps {
-			rq.Steps = append(rq.Steps, routing.Step{After: s.After.D(), MinProficiency: s.MinProficiency, Overflow: s.Overflow})
-		}
-		if q.WrapUp != nil {
-			rq.WrapUp = routing.NoWrapUp
-			if q.WrapUp.D() > 0 {
-				rq.WrapUp = q.WrapUp.D()
-			}
-		}
-		if err := router.SetQueue(rq); err != nil {
+		if err := router.SetQueue(queueConfig(q)); err != nil {
 			return fmt.Errorf("queue %s: %w", q.Name, err)
 		}
 		if err := st.UpsertQueue(ctx, store.Queue{Name: q.Name, Skill: q.Skill}); err != nil {
@@ -412,7 +507,8 @@ func bootstrap(ctx context.Context, cfg *config.Config, st store.Store, router *
 	if cfg.AdminPassword != "" {
 		_, err := st.UserByName(ctx, "admin")
 		if errors.Is(err, store.ErrNotFound) {
-			if _, err := web.CreateUser(ctx, st, router, sipRealm(cfg), "admin", cfg.AdminPassword, store.RoleAdmin); err != nil {
+			// ErrConflict: another node starting at the same time made it.
+			if _, err := web.CreateUser(ctx, st, acd, sipRealm(cfg), "admin", cfg.AdminPassword, store.RoleAdmin); err != nil && !errors.Is(err, store.ErrConflict) {
 				return fmt.Errorf("create admin: %w", err)
 			}
 			log.Info("created user admin")
@@ -423,8 +519,15 @@ func bootstrap(ctx context.Context, cfg *config.Config, st store.Store, router *
 	for _, a := range cfg.Agents {
 		_, err := st.UserByName(ctx, a.Username)
 		if errors.Is(err, store.ErrNotFound) {
-			if _, err := web.CreateUser(ctx, st, router, sipRealm(cfg), a.Username, a.Password, store.RoleAgent); err != nil {
+			if _, err := web.CreateUser(ctx, st, acd, sipRealm(cfg), a.Username, a.Password, store.RoleAgent); errors.Is(err, store.ErrConflict) {
+				continue // another node starting at the same time made it
+			} else if err != nil {
 				return fmt.Errorf("create agent %s: %w", a.Username, err)
+			}
+			if a.Team != "" {
+				if err := st.SetUserTeam(ctx, a.Username, a.Team); err != nil {
+					return fmt.Errorf("team of agent %s: %w", a.Username, err)
+				}
 			}
 			if err := st.UpsertAgent(ctx, store.Agent{Username: a.Username, Skills: a.Skills, MaxCalls: a.MaxCalls,
 				State: string(routing.Offline), StateSince: time.Now()}); err != nil {
@@ -439,7 +542,7 @@ func bootstrap(ctx context.Context, cfg *config.Config, st store.Store, router *
 		return fmt.Errorf("list agents: %w", err)
 	}
 	for _, a := range agents {
-		router.SetAgent(a.Username, a.Skills, a.MaxCalls) // every agent starts offline after a restart
+		acd.SetAgent(a.Username, a.Skills, a.MaxCalls) // alone: every agent starts offline after a restart; in a cluster they keep their state
 	}
 	return nil
 }
@@ -502,7 +605,8 @@ func postCall(cfg *config.Config, st store.Store, log *slog.Logger) (*call.PostC
 		base[in.Name] = in.Priority
 	}
 	post := &call.PostCall{Store: st, Scorecard: cfg.QA.ActiveScorecard(), Writer: w, Log: log,
-		SLA: &tickets.SLAPolicy{Calendar: cal, Targets: targets}, BasePriority: base}
+		SLA: &tickets.SLAPolicy{Calendar: cal, Targets: targets}, BasePriority: base,
+		Redaction: tickets.Redaction{Emails: cfg.Tickets.Redact.Emails}}
 	switch {
 	case cfg.Tickets.RepeatDays < 0:
 		post.RepeatWindow = -1

@@ -23,9 +23,9 @@ SOUNDS=/usr/share/asterisk/sounds/en_US_f_Allison
 TEXT=/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz
 if [[ ! -d $SOUNDS || ! -f $TEXT ]]; then
 	if [[ $(id -u) == 0 ]]; then
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq asterisk-core-sounds-en-wav >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends asterisk-core-sounds-en-wav asterisk-core-sounds-en >/dev/null
 	else
-		echo "make-lists: apt-get install asterisk-core-sounds-en-wav" >&2
+		echo "make-lists: apt-get install asterisk-core-sounds-en-wav asterisk-core-sounds-en (the transcripts)" >&2
 		exit 1
 	fi
 fi

@@ -331,3 +331,23 @@ func Stem(w string) string {
 	}
 	return w
 }
+
+// Texts returns the plain text of every title, heading and passage, in
+// article order, each once: what a recogniser's language model learns the
+// knowledge base's words from.
+func (ix *Index) Texts() []string {
+	if ix == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range ix.passages {
+		for _, s := range []string{p.title, p.heading, p.text} {
+			if s != "" && !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}

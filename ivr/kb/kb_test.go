@@ -103,3 +103,21 @@ func TestStem(t *testing.T) {
 		}
 	}
 }
+
+func TestTexts(t *testing.T) {
+	l, err := LoadLibrary(fstest.MapFS{
+		"kb/a.md":    {Data: []byte("# Returns\n\nSend it back within **30 days**.\n\n## Labels\nPrint a [label](https://x.example/l).\n")},
+		"kb/es/b.md": {Data: []byte("# Devoluciones\n\nEn treinta días.\n")},
+	}, "kb", "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(l.Texts(), "|")
+	if want := "Returns|Send it back within 30 days.|Labels|Print a label."; got != want {
+		t.Errorf("texts %q, want %q (default language only, markdown removed, each once)", got, want)
+	}
+	var none *Library
+	if none.Texts() != nil {
+		t.Error("nil library: want no texts")
+	}
+}

@@ -88,3 +88,11 @@ func (l *Library) SearchLang(lang, query string, k int) []Hit {
 	}
 	return hits
 }
+
+// Texts is Index.Texts of the default language's articles.
+func (l *Library) Texts() []string {
+	if l == nil {
+		return nil
+	}
+	return l.byLang[l.def].Texts()
+}

@@ -1,18 +1,17 @@
 package llm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	chatapi "github.com/contactd/contactd/internal/chat"
 	"github.com/contactd/contactd/ivr"
 )
 
@@ -37,8 +36,8 @@ type Options struct {
 
 // Client is an ivr.Understander backed by a chat-completions endpoint.
 type Client struct {
-	o        Options
-	endpoint string
+	o    Options
+	chat chatapi.Client
 }
 
 var (
@@ -59,8 +58,9 @@ func New(o Options) (*Client, error) {
 	case o.Fallback == nil:
 		return nil, errors.New("llm: a fallback understander is required")
 	}
-	if !strings.HasPrefix(o.URL, "http://") && !strings.HasPrefix(o.URL, "https://") {
-		return nil, fmt.Errorf("llm: url %q: want http:// or https://", o.URL)
+	ep, err := chatapi.Endpoint(o.URL)
+	if err != nil {
+		return nil, fmt.Errorf("llm: %w", err)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 2 * time.Second
@@ -71,14 +71,7 @@ func New(o Options) (*Client, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	ep := strings.TrimRight(o.URL, "/")
-	if !strings.HasSuffix(ep, "/chat/completions") {
-		if !strings.HasSuffix(ep, "/v1") {
-			ep += "/v1"
-		}
-		ep += "/chat/completions"
-	}
-	return &Client{o: o, endpoint: ep}, nil
+	return &Client{o: o, chat: chatapi.Client{Endpoint: ep, Model: o.Model, APIKey: o.APIKey, HTTP: o.HTTP}}, nil
 }
 
 // FromOptions builds Options from the config's string map (url, model,
@@ -102,24 +95,6 @@ func FromOptions(m map[string]string, intents []string, fallback ivr.Understande
 	return New(o)
 }
 
-type message struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
-type request struct {
-	Model          string         `json:"model"`
-	Messages       []message      `json:"messages"`
-	Temperature    float64        `json:"temperature"`
-	ResponseFormat map[string]any `json:"response_format"`
-}
-
-type response struct {
-	Choices []struct {
-		Message message `json:"message"`
-	} `json:"choices"`
-}
-
 type reply struct {
 	Intent     string            `json:"intent"`
 	Confidence *float64          `json:"confidence"`
@@ -129,28 +104,21 @@ type reply struct {
 func (c *Client) schema() map[string]any {
 	enum := append(append([]string(nil), c.o.Intents...), ivr.Unknown)
 	slot := map[string]any{"type": "string"}
-	return map[string]any{
-		"type": "json_schema",
-		"json_schema": map[string]any{
-			"name":   "caller_intent",
-			"strict": true,
-			"schema": map[string]any{
-				"type":                 "object",
-				"additionalProperties": false,
-				"required":             []string{"intent", "confidence", "slots"},
+	return chatapi.SchemaFormat("caller_intent", map[string]any{
+		"type":                 "object",
+		"additionalProperties": false,
+		"required":             []string{"intent", "confidence", "slots"},
+		"properties": map[string]any{
+			"intent":     map[string]any{"type": "string", "enum": enum},
+			"confidence": map[string]any{"type": "number", "minimum": 0, "maximum": 1},
+			"slots": map[string]any{
+				"type": "object", "additionalProperties": false,
 				"properties": map[string]any{
-					"intent":     map[string]any{"type": "string", "enum": enum},
-					"confidence": map[string]any{"type": "number", "minimum": 0, "maximum": 1},
-					"slots": map[string]any{
-						"type": "object", "additionalProperties": false,
-						"properties": map[string]any{
-							ivr.SlotOrderNumber: slot, ivr.SlotAccountNumber: slot, ivr.SlotDate: slot, ivr.SlotAmount: slot,
-						},
-					},
+					ivr.SlotOrderNumber: slot, ivr.SlotAccountNumber: slot, ivr.SlotDate: slot, ivr.SlotAmount: slot,
 				},
 			},
 		},
-	}
+	})
 }
 
 func (c *Client) prompt(lang string) string {
@@ -198,37 +166,14 @@ func (c *Client) Classify(text string) (string, float64) {
 func (c *Client) ask(ctx context.Context, text, lang string) (ivr.Understanding, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.o.Timeout)
 	defer cancel()
-	body, err := json.Marshal(request{Model: c.o.Model, Temperature: 0, ResponseFormat: c.schema(),
-		Messages: []message{{Role: "system", Content: c.prompt(lang)}, {Role: "user", Content: text}}})
-	if err != nil {
-		return ivr.Understanding{}, fmt.Errorf("llm: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
-	if err != nil {
-		return ivr.Understanding{}, fmt.Errorf("llm: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.o.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.o.APIKey)
-	}
-	resp, err := c.o.HTTP.Do(req)
-	if err != nil {
-		return ivr.Understanding{}, fmt.Errorf("llm: %w", err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return ivr.Understanding{}, fmt.Errorf("llm: reading reply: %w", err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return ivr.Understanding{}, fmt.Errorf("llm: %s: %s", resp.Status, strings.TrimSpace(string(data[:min(len(data), 200)])))
-	}
-	var r response
-	if err := json.Unmarshal(data, &r); err != nil || len(r.Choices) == 0 {
+	content, err := c.chat.Complete(ctx, []chatapi.Message{{Role: "system", Content: c.prompt(lang)}, {Role: "user", Content: text}}, c.schema())
+	if errors.Is(err, chatapi.ErrReply) {
 		return ivr.Understanding{}, fmt.Errorf("%w: no choices", errBadReply)
 	}
+	if err != nil {
+		return ivr.Understanding{}, fmt.Errorf("llm: %w", err)
+	}
 	var out reply
-	content := strings.TrimSpace(r.Choices[0].Message.Content)
 	if err := json.Unmarshal([]byte(content), &out); err != nil {
 		return ivr.Understanding{}, fmt.Errorf("%w: %q", errBadReply, content[:min(len(content), 200)])
 	}

@@ -6,11 +6,17 @@ package g711
 
 // Decoding goes through 256-entry tables built once at init; encoding uses
 // the standard segment search (Sun's reference algorithm), which is branchy
-// but allocation-free.
+// but allocation-free. Whole frames of µ-law are encoded through a table of
+// that search's results (EncodeUlaw runs for every PCMU packet sent).
 
 var (
 	ulawTable [256]int16
 	alawTable [256]int16
+	// ulawMag[(min(|s|, ulawClip)+ulawBias)>>3] is the µ-law code of a
+	// non-negative sample; a negative one's code has bit 7 cleared. The
+	// segment and mantissa depend on the biased magnitude's bits from 3 up
+	// only, so the table is exact.
+	ulawMag [(ulawClip+ulawBias)>>3 + 1]uint8
 )
 
 func init() {
@@ -18,6 +24,19 @@ func init() {
 		ulawTable[i] = ulawDecode(uint8(i))
 		alawTable[i] = alawDecode(uint8(i))
 	}
+	for i := range ulawMag {
+		ulawMag[i] = EncodeUlawSample(int16(max(0, i<<3-ulawBias)))
+	}
+}
+
+// encodeUlawFast is EncodeUlawSample through ulawMag.
+func encodeUlawFast(s int16) uint8 {
+	v := int(s)
+	mask := uint8(0xFF)
+	if v < 0 {
+		v, mask = -v, 0x7F
+	}
+	return ulawMag[(min(v, ulawClip)+ulawBias)>>3] & mask
 }
 
 const (
@@ -104,7 +123,7 @@ func DecodeAlawSample(a uint8) int16 { return alawTable[a] }
 // EncodeUlaw appends the µ-law codes of pcm to dst and returns it.
 func EncodeUlaw(dst []byte, pcm []int16) []byte {
 	for _, s := range pcm {
-		dst = append(dst, EncodeUlawSample(s))
+		dst = append(dst, encodeUlawFast(s))
 	}
 	return dst
 }

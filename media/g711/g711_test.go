@@ -59,3 +59,29 @@ func TestRoundTripError(t *testing.T) {
 		})
 	}
 }
+
+// The table behind EncodeUlaw gives the segment search's code for every
+// 16-bit sample.
+func TestUlawTableExact(t *testing.T) {
+	pcm := make([]int16, 0, 65536)
+	for v := -32768; v <= 32767; v++ {
+		pcm = append(pcm, int16(v))
+	}
+	got := EncodeUlaw(nil, pcm)
+	for i, s := range pcm {
+		if want := EncodeUlawSample(s); got[i] != want {
+			t.Fatalf("EncodeUlaw(%d) = %#x, want %#x", s, got[i], want)
+		}
+	}
+}
+
+func BenchmarkEncodeUlaw(b *testing.B) {
+	pcm := make([]int16, 160)
+	for i := range pcm {
+		pcm[i] = int16(8000 * math.Sin(float64(i)/5))
+	}
+	dst := make([]byte, 0, 160)
+	for b.Loop() {
+		dst = EncodeUlaw(dst[:0], pcm)
+	}
+}

@@ -52,6 +52,13 @@ func Open(ctx context.Context, url string, log *slog.Logger) (store.Store, error
 		// pgx's message may echo the URL, password included; keep it out.
 		return nil, errors.New("store/postgres: invalid database URL")
 	}
+	// A hardened audit log (Harden) lives in its own schema; put it last
+	// on the search_path so unqualified audit_log finds it.
+	sp := cfg.ConnConfig.RuntimeParams["search_path"]
+	if sp == "" {
+		sp = `"$user", public`
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = sp + ", " + AuditSchema
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store/postgres: %w", err)

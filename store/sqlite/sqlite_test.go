@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"os"
@@ -35,6 +36,17 @@ func TestConformance(t *testing.T) {
 			}
 		})
 		return s
+	}, func(t *testing.T, query string) error {
+		mu.Lock()
+		dir := dirs[t]
+		mu.Unlock()
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, sqlite.FileName)+"?_busy_timeout=10000")
+		if err != nil {
+			t.Fatalf("raw open: %v", err)
+		}
+		defer db.Close()
+		_, err = db.Exec(query)
+		return err
 	})
 }
 

@@ -104,7 +104,7 @@ func testQAReviews(t *testing.T, open Opener) {
 	}, "calibrations")
 	wantErr(t, s.SaveCalibration(c, qa.Calibration{EvaluationID: "absent", Reviewer: "r1"}), store.ErrNotFound, "calibrate absent")
 
-	rep, err := s.QAReport(c, base.Add(-time.Hour), base.Add(3*day), 30)
+	rep, err := s.QAReport(c, store.ReportFilter{From: base.Add(-time.Hour), To: base.Add(3 * day), SLSeconds: 30})
 	must(t, err, "QAReport")
 	if rep.Calls != 4 || rep.Answered != 2 || rep.AvgHandleSeconds != 60 || rep.FCRRate != 0.5 || rep.Abandoned != 1 ||
 		rep.AbandonRate < 0.333 || rep.AbandonRate > 0.334 || rep.ServiceLevel < 0.333 || rep.ServiceLevel > 0.334 ||
@@ -118,7 +118,7 @@ func testQAReviews(t *testing.T, open Opener) {
 	if len(rep.ScoreByAgentWeek) != 3 {
 		t.Errorf("by agent and week %+v", rep.ScoreByAgentWeek)
 	}
-	if _, err := s.QAReport(c, base, base, 0); err == nil {
+	if _, err := s.QAReport(c, store.ReportFilter{From: base, To: base}); err == nil {
 		t.Error("empty period accepted")
 	}
 }

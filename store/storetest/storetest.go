@@ -24,8 +24,9 @@ import (
 // tolerate being called twice.
 type Opener func(t *testing.T) store.Store
 
-// Run runs the conformance suite as subtests of t.
-func Run(t *testing.T, open Opener) {
+// Run runs the conformance suite as subtests of t. raw reaches the same
+// database as open, bypassing the Store (see RawSQL).
+func Run(t *testing.T, open Opener, raw RawSQL) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, open Opener)
@@ -35,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		{"Agents", testAgents},
 		{"AgentStateLog", testAgentStateLog},
 		{"Queues", testQueues},
+		{"Callbacks", testCallbacks},
 		{"Calls", testCalls},
 		{"ListCalls", testListCalls},
 		{"CallerHistory", testCallerHistory},
@@ -49,6 +51,18 @@ func Run(t *testing.T, open Opener) {
 		{"QAReviews", testQAReviews},
 		{"Reopen", testReopen},
 		{"CancelledContext", testCancelledContext},
+		{"SessionIdle", testSessionIdle},
+		{"APITokens", testAPITokens},
+		{"CallsOf", testCallsOf},
+		{"TicketsOf", testTicketsOf},
+		{"Audit", func(t *testing.T, open Opener) { testAudit(t, open, raw) }},
+		{"Retention", testRetention},
+		{"Erasure", testErasure},
+		{"CallsSince", testCallsSince},
+		{"SLABreaches", testSLABreaches},
+		{"DeadLetters", testDeadLetters},
+		{"Teams", testTeams},
+		{"SegmentWords", testSegmentWords},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -302,6 +316,7 @@ func testCalls(t *testing.T, open Opener) {
 		"caller": {Codec: "PCMU", PacketsIn: 15000, PacketsLost: 150, LossPct: 1, JitterMS: 12.5, RTTMS: 40, MOS: 4.1},
 		"agent":  {Codec: "opus", PacketsIn: 14900, MOS: 4.4},
 	}
+	call.RecordingPauses = []store.RecordingPause{{StartMS: 61000, EndMS: 93500, By: "zoe", ResumedBy: "sue"}, {StartMS: 200000, EndMS: 210000, By: "zoe"}}
 	must(t, s.UpdateCall(c, call), "UpdateCall")
 	got, err = s.Call(c, "c1")
 	must(t, err, "Call")

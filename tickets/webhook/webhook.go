@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/tickets"
 )
 
@@ -24,6 +25,18 @@ import (
 const (
 	TicketCreated = "ticket.created"
 	TicketUpdated = "ticket.updated"
+	// TicketSLABreached: an SLA target passed while the ticket was open
+	// (the breach watcher); the payload's breach says which.
+	TicketSLABreached = "ticket.sla_breached"
+)
+
+// EventTypes lists the event types an endpoint may subscribe to.
+var EventTypes = []string{TicketCreated, TicketUpdated, TicketSLABreached}
+
+// Errors of Replay.
+var (
+	ErrUnknownEndpoint = errors.New("webhook: the endpoint is no longer configured")
+	ErrQueueFull       = errors.New("webhook: delivery queue full; try again later")
 )
 
 // Endpoint is one subscriber. Events empty means every event.
@@ -43,8 +56,8 @@ func (e Endpoint) Validate() error {
 		return errors.New("secret: want at least 16 characters")
 	}
 	for i, ev := range e.Events {
-		if ev != TicketCreated && ev != TicketUpdated {
-			return fmt.Errorf("events[%d]: want %s or %s, got %q", i, TicketCreated, TicketUpdated, ev)
+		if !slices.Contains(EventTypes, ev) {
+			return fmt.Errorf("events[%d]: want one of %v, got %q", i, EventTypes, ev)
 		}
 	}
 	return nil
@@ -56,6 +69,8 @@ type Payload struct {
 	Type   string         `json:"type"`
 	At     time.Time      `json:"at"`
 	Ticket tickets.Ticket `json:"ticket"`
+	// Breach is the SLA target a ticket.sla_breached event is about.
+	Breach *tickets.Breach `json:"breach,omitempty"`
 }
 
 // Delivery is one payload on its way to one endpoint.
@@ -64,8 +79,17 @@ type Delivery struct {
 	Body     []byte
 	Attempts int
 	LastErr  string
+	EventID  string
+	Type     string
+	TicketID string
 	next     time.Time
 	secret   string
+	callID   string
+}
+
+// DeadLetterStore keeps deliveries given up on (store.Store is one).
+type DeadLetterStore interface {
+	AddDeadLetter(ctx context.Context, d store.DeadLetter) (int64, error)
 }
 
 // Signature is the X-Contactd-Signature header value of body under
@@ -88,7 +112,12 @@ type Options struct {
 	// DeadLetter is called for each delivery given up on (besides the
 	// log line and DeadLetters).
 	DeadLetter func(Delivery)
+	// Store, when set, keeps each delivery given up on durably, for the
+	// admin API to list and replay (store.Store is one).
+	Store DeadLetterStore
 }
+
+var _ tickets.BreachNotifier = (*Dispatcher)(nil)
 
 // Dispatcher delivers events to endpoints.
 type Dispatcher struct {
@@ -140,27 +169,60 @@ func New(eps []Endpoint, opts Options) (*Dispatcher, error) {
 // Publish queues event typ about t for every subscribed endpoint. It never
 // blocks; when the queue is full the event is dropped and logged.
 func (d *Dispatcher) Publish(typ string, t tickets.Ticket) {
+	d.publish(Payload{Type: typ, Ticket: t})
+}
+
+// SLABreach publishes ticket.sla_breached about t (tickets.BreachNotifier).
+func (d *Dispatcher) SLABreach(_ context.Context, b tickets.Breach, t tickets.Ticket) {
+	d.publish(Payload{Type: TicketSLABreached, Ticket: t, Breach: &b})
+}
+
+func (d *Dispatcher) publish(p Payload) {
 	if d == nil || len(d.eps) == 0 {
 		return
 	}
 	d.mu.Lock()
 	d.seq++
-	id := fmt.Sprintf("evt_%d_%d", time.Now().UnixNano(), d.seq)
+	p.ID = fmt.Sprintf("evt_%d_%d", time.Now().UnixNano(), d.seq)
 	d.mu.Unlock()
-	body, err := json.Marshal(Payload{ID: id, Type: typ, At: time.Now().UTC(), Ticket: t})
+	p.At = time.Now().UTC()
+	body, err := json.Marshal(p)
 	if err != nil {
 		d.opts.Log.Error("webhook: encode", "err", err)
 		return
 	}
+	t := p.Ticket
 	for _, e := range d.eps {
-		if len(e.Events) > 0 && !slices.Contains(e.Events, typ) {
+		if len(e.Events) > 0 && !slices.Contains(e.Events, p.Type) {
 			continue
 		}
 		select {
-		case d.in <- Delivery{URL: e.URL, Body: body, secret: e.Secret}:
+		case d.in <- Delivery{URL: e.URL, Body: body, EventID: p.ID, Type: p.Type, TicketID: t.ID, secret: e.Secret, callID: t.CallID}:
 		default:
-			d.opts.Log.Warn("webhook: queue full, event dropped", "url", e.URL, "type", typ, "ticket", t.ID)
+			d.opts.Log.Warn("webhook: queue full, event dropped", "url", e.URL, "type", p.Type, "ticket", t.ID, "call_id", t.CallID)
 		}
+	}
+}
+
+// Replay queues a dead letter again, to the endpoint of its URL as now
+// configured (signed with its current secret), with a fresh set of
+// attempts. The body is unchanged, so receivers that saw it already can
+// tell by its id. ErrUnknownEndpoint when no endpoint has that URL any
+// more, ErrQueueFull when the queue is.
+func (d *Dispatcher) Replay(dl store.DeadLetter) error {
+	if d == nil {
+		return ErrUnknownEndpoint
+	}
+	i := slices.IndexFunc(d.eps, func(e Endpoint) bool { return e.URL == dl.URL })
+	if i < 0 {
+		return ErrUnknownEndpoint
+	}
+	select {
+	case d.in <- Delivery{URL: dl.URL, Body: []byte(dl.Body), EventID: dl.EventID, Type: dl.EventType, TicketID: dl.TicketID,
+		secret: d.eps[i].Secret}:
+		return nil
+	default:
+		return ErrQueueFull
 	}
 }
 
@@ -219,7 +281,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 func (d *Dispatcher) dropping(retry []Delivery) {
 	for _, r := range retry {
-		d.opts.Log.Warn("webhook: stopped with a delivery pending", "url", r.URL, "attempts", r.Attempts)
+		d.opts.Log.Warn("webhook: stopped with a delivery pending", "url", r.URL, "attempts", r.Attempts, "ticket", r.TicketID, "call_id", r.callID)
 	}
 }
 
@@ -233,10 +295,11 @@ func (d *Dispatcher) attempt(ctx context.Context, dl Delivery) (Delivery, bool) 
 	}
 	dl.LastErr = err.Error()
 	if dl.Attempts >= d.opts.MaxAttempts {
-		d.opts.Log.Error("webhook: dead letter", "url", dl.URL, "attempts", dl.Attempts, "err", err)
+		d.opts.Log.Error("webhook: dead letter", "url", dl.URL, "attempts", dl.Attempts, "ticket", dl.TicketID, "call_id", dl.callID, "err", err)
 		d.mu.Lock()
 		d.dead = append(d.dead, dl)
 		d.mu.Unlock()
+		d.keep(dl)
 		if d.opts.DeadLetter != nil {
 			d.opts.DeadLetter(dl)
 		}
@@ -247,7 +310,8 @@ func (d *Dispatcher) attempt(ctx context.Context, dl Delivery) (Delivery, bool) 
 		wait = d.opts.MaxBackoff
 	}
 	dl.next = time.Now().Add(wait)
-	d.opts.Log.Warn("webhook: delivery failed, will retry", "url", dl.URL, "attempt", dl.Attempts, "in", wait, "err", err)
+	d.opts.Log.Warn("webhook: delivery failed, will retry", "url", dl.URL, "attempt", dl.Attempts, "in", wait, "ticket", dl.TicketID,
+		"call_id", dl.callID, "err", err)
 	return dl, true
 }
 
@@ -273,7 +337,26 @@ func (d *Dispatcher) post(ctx context.Context, dl Delivery) error {
 	return nil
 }
 
-// DeadLetters returns the deliveries given up on so far.
+// keep stores a dead letter durably when a store is configured. It runs
+// on the delivery goroutine, bounded by a timeout, and does not depend on
+// Run's context: a letter given up on at shutdown is still kept.
+func (d *Dispatcher) keep(dl Delivery) {
+	if d.opts.Store == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	id, err := d.opts.Store.AddDeadLetter(ctx, store.DeadLetter{EventID: dl.EventID, EventType: dl.Type, URL: dl.URL,
+		TicketID: dl.TicketID, Body: string(dl.Body), Attempts: dl.Attempts, LastError: dl.LastErr, CreatedAt: time.Now()})
+	if err != nil {
+		d.opts.Log.Error("webhook: could not keep the dead letter; it is in memory only", "url", dl.URL, "ticket", dl.TicketID, "err", err)
+		return
+	}
+	d.opts.Log.Info("webhook: dead letter kept for replay", "id", id, "url", dl.URL, "ticket", dl.TicketID)
+}
+
+// DeadLetters returns the deliveries given up on since the start (the
+// durable list is the store's, when Options.Store is set).
 func (d *Dispatcher) DeadLetters() []Delivery {
 	d.mu.Lock()
 	defer d.mu.Unlock()

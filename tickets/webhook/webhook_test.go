@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactd/contactd/store"
+	"github.com/contactd/contactd/store/sqlite"
 	"github.com/contactd/contactd/tickets"
 )
 
@@ -140,6 +143,7 @@ func TestEndpointValidate(t *testing.T) {
 		{"bad url", Endpoint{URL: "ftp://x", Secret: secret}, false},
 		{"short secret", Endpoint{URL: "https://example.com/hook", Secret: "x"}, false},
 		{"bad event", Endpoint{URL: "https://example.com/hook", Secret: secret, Events: []string{"call.ended"}}, false},
+		{"breach event", Endpoint{URL: "https://example.com/hook", Secret: secret, Events: []string{TicketSLABreached}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := tc.e.Validate(); (err == nil) != tc.ok {
@@ -157,5 +161,52 @@ func TestCloseWithoutRun(t *testing.T) {
 	d.Close()
 	if err := d.Run(context.Background()); err == nil {
 		t.Error("Run after Close succeeded")
+	}
+}
+
+// TestDeadLettersKeptAndReplayed: a delivery given up on is kept in the
+// store; once the endpoint works again, Replay sends the same signed
+// payload, and an endpoint no longer configured is refused.
+func TestDeadLettersKeptAndReplayed(t *testing.T) {
+	st, err := sqlite.Open(context.Background(), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rcv := &receiver{fail: 3} // down for the first three attempts
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	d, err := New([]Endpoint{{URL: srv.URL, Secret: secret}}, Options{MaxAttempts: 3, Backoff: time.Millisecond, Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go d.Run(ctx)
+	defer d.Close()
+
+	d.SLABreach(ctx, tickets.Breach{TicketID: "tkt_9", Target: tickets.TargetResolution, Due: time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC)},
+		tickets.Ticket{ID: "tkt_9", Priority: tickets.PriorityUrgent})
+	var dls []store.DeadLetter
+	eventually(t, "the dead letter in the store", func() bool {
+		dls, _ = st.ListDeadLetters(ctx, store.DeadLetterFilter{Pending: true})
+		return len(dls) == 1
+	})
+	dl := dls[0]
+	if dl.URL != srv.URL || dl.EventType != TicketSLABreached || dl.TicketID != "tkt_9" || dl.Attempts != 3 || dl.LastError != "status 503" || dl.EventID == "" {
+		t.Errorf("dead letter %+v", dl)
+	}
+	if err := d.Replay(dl); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the replayed delivery", func() bool { _, acc, _ := rcv.state(); return len(acc) == 1 })
+	calls, acc, bad := rcv.state()
+	if calls != 4 || bad != 0 || acc[0].ID != dl.EventID || acc[0].Type != TicketSLABreached || acc[0].Breach == nil ||
+		acc[0].Breach.Target != tickets.TargetResolution || acc[0].Ticket.ID != "tkt_9" {
+		t.Errorf("replayed: calls %d bad signatures %d accepted %+v", calls, bad, acc)
+	}
+	dl.URL = "https://gone.example/hook"
+	if err := d.Replay(dl); !errors.Is(err, ErrUnknownEndpoint) {
+		t.Errorf("replay to a removed endpoint: %v", err)
 	}
 }

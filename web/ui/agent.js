@@ -1,7 +1,10 @@
 // contactd agent softphone. Plain browser JavaScript, no build step.
 //
 // The page signs in over the REST API, keeps the token in sessionStorage,
-// listens to /api/v1/events on a WebSocket (reconnecting with back-off) and
+// listens to /api/v1/events on a WebSocket (reconnecting with back-off,
+// resuming after the last event seen: ?since=<seq>&epoch=<epoch>; when the
+// server can no longer replay the gap it says "resync" and the page reloads
+// its state) and
 // answers offered calls with one RTCPeerConnection: the microphone goes out,
 // the caller's audio plays in #remote-audio. ICE is not trickled: the page
 // waits for gathering to finish and posts one complete offer.
@@ -10,6 +13,14 @@
 // knowledge suggestions from the caller's last lines (KB search, debounced),
 // a sentiment pill (sentiment.js), mute and a microphone picker; after it,
 // the drafted ticket in an editable wrap-up form with a disposition.
+//
+// Live call control: hold (the caller hears music), a keypad whose keys go
+// to the caller's line, blind transfer to an agent or a queue, and
+// consultative transfer: the caller goes on hold while the agent talks to
+// the target agent, whose page gets a consultation request and answers it
+// with its own peer connection; "Complete transfer" hands the call (and
+// that connection) to them. The "Call a number" card places an outbound
+// call from the browser. Supervisors whispering or barging in are shown.
 //
 // window.contactd mirrors the page state for tests and debugging.
 "use strict";
@@ -33,6 +44,12 @@
     transcript: [],
     lastError: "",
     wsConnected: false,
+    epoch: "", // the events stream's server process
+    lastSeq: 0, // the last event seen: where a reconnect resumes
+    resumes: 0, // reconnects that replayed what was missed
+    replayed: 0, // events received through replay
+    resyncs: 0, // reconnects the server could not replay (state reloaded)
+    seen: [], // the last events, {seq, type, state, call_id}, newest last
     ticketId: null,
     reason: "",
     muted: false,
@@ -44,6 +61,15 @@
     sentiment: "neutral",
     wrapup: null, // {callId, ticketId, ticket, saved, error}
     restored: false, // the call was found again after a page reload
+    held: false, // the caller is on hold
+    recPaused: false, // the recording is paused (card details)
+    holdSince: 0,
+    keysSent: "", // keypad keys sent during this call
+    consult: null, // {target, state: "ringing"|"talking"}: we consult someone
+    consultOffer: null, // {call_id, peer, from}: someone asks to consult us
+    consulting: null, // {call_id, peer, from, state}: we are being consulted
+    monitor: null, // {by, mode}: a supervisor we hear (whisper) or all hear (barge)
+    dialing: null, // {call_id, number}: our outbound call, until answered
     stats,
   };
   window.contactd = cd;
@@ -61,6 +87,10 @@
   let kbTimer = null;
   let wrapPoll = null;
   let restoring = false;
+  let holdTimer = null;
+  let dialPending = false; // an outbound call request is on its way
+  const endedEarly = {}; // call id → why, for calls that ended before we knew their id
+  const answeredEarly = {}; // call id → true: answered before the dial request returned
   const KB_DEBOUNCE_MS = 700;
   const senti = window.contactdSentiment;
   const baseTitle = document.title;
@@ -160,6 +190,7 @@
     connect();
     listDevices();
     loadFields();
+    loadQueues();
   }
 
   function signOut(why) {
@@ -169,6 +200,8 @@
     clearTimeout(wsRetry);
     if (ws) ws.close(1000, "sign out");
     ws = null;
+    cd.epoch = ""; // the next user starts a stream of their own
+    cd.lastSeq = 0;
     token = null;
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(USER_KEY);
@@ -245,7 +278,8 @@
       ws.close();
     }
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const url = proto + "//" + location.host + "/api/v1/events?token=" + encodeURIComponent(token);
+    let url = proto + "//" + location.host + "/api/v1/events?token=" + encodeURIComponent(token);
+    if (cd.epoch) url += "&since=" + cd.lastSeq + "&epoch=" + encodeURIComponent(cd.epoch);
     const sock = new WebSocket(url);
     ws = sock;
     sock.onopen = () => {
@@ -261,6 +295,12 @@
         console.warn("contactd: bad event", ev.data);
         return;
       }
+      if (msg.seq) {
+        if (msg.seq <= cd.lastSeq) return; // seen already
+        cd.lastSeq = msg.seq;
+      }
+      cd.seen.push({ seq: msg.seq || 0, type: msg.type, state: msg.state || "", call_id: msg.call_id || "" });
+      if (cd.seen.length > 100) cd.seen.shift();
       handle(msg);
     };
     sock.onclose = (ev) => {
@@ -283,11 +323,28 @@
 
   function handle(msg) {
     switch (msg.type) {
+      case "hello":
+        if (msg.resumed) {
+          cd.resumes++;
+          cd.replayed += msg.replayed || 0;
+          if (msg.replayed) console.log("contactd: resumed, " + msg.replayed + " missed events follow");
+        } else {
+          cd.epoch = msg.epoch || "";
+          cd.lastSeq = msg.last || 0;
+        }
+        break;
+      case "resync":
+        cd.epoch = msg.epoch || "";
+        cd.lastSeq = msg.last || 0;
+        cd.resyncs++;
+        console.log("contactd: events resync (" + (msg.reason || "") + ")");
+        resync();
+        break;
       case "agent_state":
         if (msg.state !== cd.state && msg.state !== "break") cd.reason = "";
         setState(msg.state);
         if (msg.state === "break" && !cd.reason) loadReason();
-        if (msg.state === "busy" && !cd.callId && !cd.offer) restoreCall();
+        if (msg.state === "busy" && !cd.callId && !cd.offer && !cd.consulting && !cd.consultOffer && !dialPending) restoreCall();
         break;
       case "offer":
         showOffer(msg);
@@ -299,14 +356,72 @@
         }
         break;
       case "call_answered":
-        if (msg.call_id === cd.callId) $("call-media").textContent = "connected";
+        if (cd.consulting && msg.call_id === cd.consulting.call_id) {
+          becomeCall(); // the consultation was completed: the call is ours
+        } else if (cd.dialing && msg.call_id === cd.dialing.call_id) {
+          cd.dialing = null;
+          cd.inCall = true;
+          $("call-media").textContent = "connected";
+          notice("");
+        } else if (msg.call_id === cd.callId) {
+          $("call-media").textContent = "connected";
+        } else if (dialPending && !cd.callId) {
+          answeredEarly[msg.call_id] = true; // the number answered before our request returned
+        }
+        break;
+      case "call_held":
+      case "call_resumed":
+        if (msg.call_id === cd.callId) setHeld(msg.type === "call_held");
+        break;
+      case "recording_paused":
+      case "recording_resumed":
+        if (msg.call_id === cd.callId) {
+          cd.recPaused = msg.type === "recording_paused";
+          renderCallStatus();
+        }
+        break;
+      case "call_transferred":
+        if (msg.call_id === cd.callId) endCall(null, "You transferred the call to " + humanize(msg.text || "") + ".", true);
+        break;
+      case "transfer_failed":
+        if (msg.call_id === cd.callId) showError("The transfer failed: " + (msg.text || "unknown reason"));
+        break;
+      case "consult_offer":
+        showConsultOffer(msg);
+        break;
+      case "consult_ringing":
+      case "consult_answered":
+        if (msg.call_id === cd.callId && cd.consult) {
+          cd.consult.state = msg.type === "consult_answered" ? "talking" : "ringing";
+          renderCallStatus();
+        } else if (cd.consulting && msg.call_id === cd.consulting.call_id) {
+          cd.consulting.state = "talking";
+          $("consulted-line").textContent = "You are talking to " + cd.consulting.peer + ".";
+        }
+        break;
+      case "consult_ended":
+        if (msg.call_id === cd.callId && cd.consult) {
+          cd.consult = null;
+          renderCallStatus();
+          notice("Consultation ended: " + (msg.text || "") + ".");
+        } else if ((cd.consulting && msg.call_id === cd.consulting.call_id) ||
+          (cd.consultOffer && msg.call_id === cd.consultOffer.call_id)) {
+          endConsulting("Consultation ended: " + (msg.text || "") + ".");
+        }
+        break;
+      case "monitor":
+        if (msg.call_id === cd.callId) {
+          cd.monitor = msg.mode ? { by: msg.peer || "", mode: msg.mode } : null;
+          renderCallStatus();
+        }
         break;
       case "transcript":
         addTranscript(msg);
         break;
       case "call_ended":
+        if (dialPending && !cd.callId) endedEarly[msg.call_id] = msg.text || "the call ended";
         if (msg.call_id === cd.callId || (cd.offer && cd.offer.call_id === msg.call_id)) {
-          endCall(msg.ticket_id, "The caller hung up.");
+          endCall(msg.ticket_id, msg.text ? msg.text + "." : "The caller hung up.");
         } else if (msg.call_id === lastCallId && msg.ticket_id) {
           cd.ticketId = msg.ticket_id;
           notice("Call ended. Ticket " + msg.ticket_id + " was drafted.");
@@ -319,6 +434,21 @@
       default:
         console.debug("contactd: ignored event", msg.type);
     }
+  }
+
+  // resync reloads what the events would have told: the server could not
+  // replay the gap. The state and the current offer follow as a snapshot,
+  // so an offer shown now is dropped (the snapshot shows it again if it
+  // still stands); a call we show is checked for having ended.
+  function resync() {
+    if (cd.offer && !cd.inCall) hideOffer();
+    const id = cd.callId;
+    if (!id) return;
+    api("GET", "/api/v1/calls/" + encodeURIComponent(id))
+      .then((c) => {
+        if (c && c.ended_at && cd.callId === id) endCall(null, "The call ended while the connection was down.");
+      })
+      .catch((e) => console.warn("contactd: resync call " + id + ": " + e.message));
   }
 
   // ---- offers -------------------------------------------------------------
@@ -486,7 +616,9 @@
     $("call-media").textContent = cd.pcState;
     $("call-id").textContent = cd.callId || "";
     setMuted(false);
+    resetControls();
     $("call-panel").hidden = false;
+    $("dial-panel").hidden = true;
     $("hangup").disabled = false;
     document.title = "On a call · " + baseTitle;
     const start = Date.now();
@@ -510,9 +642,12 @@
     }
   }
 
-  function endCall(ticketId, why) {
+  function endCall(ticketId, why, noWrapup) {
     const had = cd.callId !== null || cd.offer !== null;
-    const answered = cd.inCall ? cd.callId : null;
+    const answered = cd.inCall && !noWrapup ? cd.callId : null;
+    resetControls();
+    cd.dialing = null;
+    $("dial-panel").hidden = false;
     teardownMedia();
     cd.inCall = false;
     cd.callId = null;
@@ -954,6 +1089,348 @@
     }
   }
 
+  // ---- live call control -----------------------------------------------------
+
+  function callPath(suffix) {
+    return "/api/v1/calls/" + encodeURIComponent(cd.callId) + suffix;
+  }
+
+  function resetControls() {
+    cd.held = false;
+    cd.recPaused = false;
+    cd.keysSent = "";
+    cd.consult = null;
+    cd.monitor = null;
+    $("keypad-sent").textContent = "";
+    $("keypad").hidden = true;
+    $("keypad-toggle").setAttribute("aria-expanded", "false");
+    renderCallStatus();
+  }
+
+  function setHeld(h) {
+    if (h && !cd.held) cd.holdSince = Date.now();
+    cd.held = h;
+    renderCallStatus();
+  }
+
+  // renderCallStatus shows hold, consultation and supervisor state and
+  // enables the controls that make sense in it.
+  function renderCallStatus() {
+    const parts = [];
+    if (cd.held) {
+      const s = Math.floor((Date.now() - cd.holdSince) / 1000);
+      parts.push("On hold " + Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0") + ": the caller hears music.");
+    }
+    if (cd.consult) {
+      parts.push(cd.consult.state === "talking" ? "Talking to " + cd.consult.target + "." : "Calling " + cd.consult.target + "…");
+    }
+    if (cd.recPaused) parts.push("Recording paused: nothing is recorded or transcribed until you resume it.");
+    if (cd.monitor) {
+      parts.push("Supervisor " + cd.monitor.by + (cd.monitor.mode === "barge" ? " has joined the call." : " is coaching you (only you hear them)."));
+    }
+    $("call-status").textContent = parts.join(" ");
+    $("call-status").hidden = parts.length === 0;
+    $("hold").textContent = cd.held ? "Resume" : "Hold";
+    $("hold").setAttribute("aria-pressed", String(cd.held));
+    $("hold").disabled = !!cd.consult;
+    $("rec-pause").textContent = cd.recPaused ? "Resume recording" : "Pause recording";
+    $("rec-pause").setAttribute("aria-pressed", String(cd.recPaused));
+    $("consult-panel").hidden = !cd.consult;
+    $("consult-line").textContent = cd.consult ? (cd.consult.state === "talking" ?
+      "You are talking to " + cd.consult.target + "; the caller is on hold." : "Waiting for " + cd.consult.target + " to answer…") : "";
+    $("consult-complete").disabled = !cd.consult || cd.consult.state !== "talking";
+    $("xfer-blind").disabled = !!cd.consult;
+    $("xfer-consult").disabled = !!cd.consult;
+    document.querySelectorAll("#keypad .keys button").forEach((b) => (b.disabled = cd.held));
+    clearInterval(holdTimer);
+    holdTimer = cd.held ? setInterval(renderCallStatus, 1000) : null;
+  }
+
+  async function toggleHold() {
+    if (!cd.callId || !cd.inCall) return;
+    clearError();
+    const on = !cd.held;
+    $("hold").disabled = true;
+    try {
+      await api("POST", callPath(on ? "/hold" : "/resume"));
+      setHeld(on);
+    } catch (e) {
+      showError("Could not " + (on ? "hold" : "resume") + " the call: " + e.message);
+    } finally {
+      renderCallStatus();
+    }
+  }
+
+  // toggleRecording pauses the recording (and transcription) while the
+  // caller reads out card details, and resumes it.
+  async function toggleRecording() {
+    if (!cd.callId || !cd.inCall) return;
+    clearError();
+    const on = !cd.recPaused;
+    $("rec-pause").disabled = true;
+    try {
+      await api("POST", callPath(on ? "/recording/pause" : "/recording/resume"));
+      cd.recPaused = on;
+    } catch (e) {
+      showError("Could not " + (on ? "pause" : "resume") + " the recording: " + e.message);
+    } finally {
+      $("rec-pause").disabled = false;
+      renderCallStatus();
+    }
+  }
+
+  function toggleKeypad() {
+    const open = $("keypad").hidden;
+    $("keypad").hidden = !open;
+    $("keypad-toggle").setAttribute("aria-expanded", String(open));
+  }
+
+  async function sendKey(key) {
+    if (!cd.callId || !cd.inCall || !key) return;
+    try {
+      await api("POST", callPath("/dtmf"), { digits: key });
+      cd.keysSent += key;
+      $("keypad-sent").textContent = cd.keysSent;
+    } catch (e) {
+      showError("Could not send " + key + ": " + e.message);
+    }
+  }
+
+  // xferTarget is the target the transfer fields name: "agent:bob",
+  // "queue:billing", or a phone number as typed.
+  function xferTarget() {
+    const name = $("xfer-target").value.trim();
+    if (!name) return "";
+    if (name.includes(":") || /^\+?[0-9][0-9 ()-]{2,}$/.test(name)) return name;
+    return $("xfer-kind").value + ":" + name;
+  }
+
+  async function transferBlind() {
+    const target = xferTarget();
+    if (!cd.callId || !target) return showError("Enter an agent or a queue to transfer to.");
+    clearError();
+    $("xfer-blind").disabled = true;
+    try {
+      await api("POST", callPath("/transfer"), { target });
+      // call_transferred ends the call here.
+    } catch (e) {
+      showError("Could not transfer: " + e.message);
+    } finally {
+      renderCallStatus();
+    }
+  }
+
+  async function consultStart() {
+    const target = xferTarget();
+    if (!cd.callId || !target) return showError("Enter the agent to consult.");
+    if (!target.startsWith("agent:")) return showError("A consultation is with an agent; transfer to a queue directly.");
+    clearError();
+    try {
+      await api("POST", callPath("/consult"), { target });
+      cd.consult = { target: target.slice("agent:".length), state: "ringing" };
+      setHeld(true);
+    } catch (e) {
+      showError("Could not consult: " + e.message);
+    }
+    renderCallStatus();
+  }
+
+  async function consultComplete() {
+    if (!cd.consult) return;
+    clearError();
+    try {
+      await api("POST", callPath("/consult/complete"));
+    } catch (e) {
+      showError("Could not complete the transfer: " + e.message);
+    }
+  }
+
+  async function consultCancel() {
+    if (!cd.consult) return;
+    try {
+      await api("POST", callPath("/consult/cancel"));
+    } catch (e) {
+      showError("Could not end the consultation: " + e.message);
+    }
+  }
+
+  async function loadQueues() {
+    try {
+      const res = await api("GET", "/api/v1/queues");
+      $("xfer-queues").replaceChildren(...((res && res.queues) || []).map((q) => new Option(q.name, q.name)));
+    } catch (e) {
+      console.warn("contactd: queues: " + e.message);
+    }
+  }
+
+  // newPeer opens a peer connection sending localMic and playing what
+  // comes back in #remote-audio; it becomes the page's connection.
+  function newPeer(localMic) {
+    mic = localMic;
+    const conn = new RTCPeerConnection({ iceServers: [] });
+    pc = conn;
+    cd.pcState = conn.connectionState;
+    conn.onconnectionstatechange = () => {
+      if (pc !== conn) return;
+      cd.pcState = conn.connectionState;
+      if (cd.inCall) $("call-media").textContent = conn.connectionState;
+      if (conn.connectionState === "failed") showError("The audio connection failed.");
+    };
+    conn.ontrack = (ev) => {
+      const audio = $("remote-audio");
+      audio.srcObject = ev.streams[0] || new MediaStream([ev.track]);
+      audio.play().catch((e) => console.warn("contactd: audio play: " + e.message));
+    };
+    for (const track of localMic.getAudioTracks()) {
+      conn.addTransceiver(track, { direction: "sendrecv", streams: [localMic] });
+    }
+    return conn;
+  }
+
+  async function offerSDP(conn) {
+    await conn.setLocalDescription(await conn.createOffer());
+    await iceGathered(conn, ICE_GATHER_MS);
+    return conn.localDescription.sdp;
+  }
+
+  // ---- being consulted ---------------------------------------------------------
+
+  function showConsultOffer(msg) {
+    if (cd.inCall || cd.callId || cd.offer || cd.consulting) return; // busy: the server times it out
+    cd.consultOffer = { call_id: msg.call_id, peer: msg.peer || "", from: msg.from || "" };
+    $("consult-offer-agent").textContent = cd.consultOffer.peer;
+    $("consult-offer-caller").textContent = cd.consultOffer.from || "an unknown number";
+    $("consult-answer").disabled = false;
+    $("consult-decline").disabled = false;
+    $("consult-offer-panel").hidden = false;
+    $("dial-panel").hidden = true;
+    document.title = "Consultation · " + baseTitle;
+    $("consult-answer").focus();
+  }
+
+  async function answerConsult() {
+    const o = cd.consultOffer;
+    if (!o) return;
+    clearError();
+    $("consult-answer").disabled = true;
+    $("consult-decline").disabled = true;
+    let conn = null;
+    try {
+      const localMic = await openMic();
+      conn = newPeer(localMic);
+      const sdp = await offerSDP(conn);
+      const res = await api("POST", "/api/v1/calls/" + encodeURIComponent(o.call_id) + "/consult/answer", { sdp });
+      if (!res || !res.sdp) throw new Error("the server sent no SDP answer");
+      if (pc !== conn) return;
+      await conn.setRemoteDescription({ type: "answer", sdp: res.sdp });
+      cd.consultOffer = null;
+      cd.consulting = { call_id: o.call_id, peer: o.peer, from: o.from, state: "talking" };
+      $("consult-offer-panel").hidden = true;
+      $("consulted-agent").textContent = o.peer;
+      $("consulted-line").textContent = "You are talking to " + o.peer + ".";
+      $("consulted-panel").hidden = false;
+    } catch (e) {
+      if (pc === conn) teardownMedia();
+      endConsulting("");
+      showError("Could not join the consultation: " + e.message);
+    }
+  }
+
+  async function declineConsult() {
+    const o = cd.consultOffer;
+    if (!o) return;
+    endConsulting("");
+    try {
+      await api("POST", "/api/v1/calls/" + encodeURIComponent(o.call_id) + "/consult/decline");
+    } catch (e) {
+      console.warn("contactd: decline consultation: " + e.message);
+    }
+  }
+
+  async function leaveConsult() {
+    const c = cd.consulting;
+    if (!c) return;
+    endConsulting("You left the consultation.");
+    try {
+      await api("POST", "/api/v1/calls/" + encodeURIComponent(c.call_id) + "/consult/cancel");
+    } catch (e) {
+      console.warn("contactd: leave consultation: " + e.message);
+    }
+  }
+
+  function endConsulting(why) {
+    if (cd.consulting && !cd.callId) teardownMedia();
+    cd.consulting = null;
+    cd.consultOffer = null;
+    $("consult-offer-panel").hidden = true;
+    $("consulted-panel").hidden = true;
+    if (!cd.callId) $("dial-panel").hidden = false;
+    document.title = baseTitle;
+    if (why) notice(why);
+  }
+
+  // becomeCall: our consultation was completed, and the call (with the
+  // consultation's audio connection) is ours now.
+  function becomeCall() {
+    const c = cd.consulting;
+    cd.consulting = null;
+    $("consulted-panel").hidden = true;
+    cd.callId = c.call_id;
+    lastCallId = c.call_id;
+    cd.ticketId = null;
+    cd.inCall = true;
+    resetCallPanels();
+    showCall({ call_id: c.call_id, from: c.from, intent: "", queue: "transferred by " + c.peer });
+    $("call-media").textContent = cd.pcState;
+    loadCaller(c.from, c.call_id);
+    notice(c.peer + " transferred the call to you.");
+  }
+
+  // ---- click-to-call ---------------------------------------------------------------
+
+  async function dial(ev) {
+    ev.preventDefault();
+    const number = $("dial-number").value.trim();
+    if (!number) return showError("Enter a number to call.");
+    if (cd.inCall || cd.callId || cd.offer || cd.consulting) return;
+    clearError();
+    $("dial-call").disabled = true;
+    dialPending = true;
+    let conn = null;
+    try {
+      const localMic = await openMic();
+      conn = newPeer(localMic);
+      const sdp = await offerSDP(conn);
+      const res = await api("POST", "/api/v1/calls/outbound", { number, sdp });
+      if (!res || !res.sdp || !res.call_id) throw new Error("the server sent no call");
+      await conn.setRemoteDescription({ type: "answer", sdp: res.sdp });
+      cd.callId = res.call_id;
+      lastCallId = res.call_id;
+      cd.ticketId = null;
+      cd.dialing = { call_id: res.call_id, number };
+      resetCallPanels();
+      showCall({ call_id: res.call_id, from: number, intent: "", queue: "outbound" });
+      $("call-media").textContent = "ringing…";
+      notice("Calling " + number + "…");
+      loadCaller(number, res.call_id);
+      if (endedEarly[res.call_id]) {
+        endCall(null, endedEarly[res.call_id] + ".");
+      } else if (answeredEarly[res.call_id]) {
+        delete answeredEarly[res.call_id];
+        cd.dialing = null;
+        cd.inCall = true;
+        $("call-media").textContent = "connected";
+        notice("");
+      }
+    } catch (e) {
+      if (pc === conn) teardownMedia();
+      showError("Could not place the call: " + e.message);
+    } finally {
+      dialPending = false;
+      $("dial-call").disabled = false;
+    }
+  }
+
   // ---- wiring -------------------------------------------------------------
 
   $("login-form").addEventListener("submit", signIn);
@@ -964,6 +1441,18 @@
   $("reject").addEventListener("click", reject);
   $("hangup").addEventListener("click", hangup);
   $("mute").addEventListener("click", () => setMuted(!cd.muted));
+  $("hold").addEventListener("click", toggleHold);
+  $("rec-pause").addEventListener("click", toggleRecording);
+  $("keypad-toggle").addEventListener("click", toggleKeypad);
+  document.querySelectorAll("#keypad .keys button").forEach((b) => b.addEventListener("click", () => sendKey(b.dataset.key)));
+  $("xfer-blind").addEventListener("click", transferBlind);
+  $("xfer-consult").addEventListener("click", consultStart);
+  $("consult-complete").addEventListener("click", consultComplete);
+  $("consult-cancel").addEventListener("click", consultCancel);
+  $("consult-answer").addEventListener("click", answerConsult);
+  $("consult-decline").addEventListener("click", declineConsult);
+  $("consulted-leave").addEventListener("click", leaveConsult);
+  $("dial-form").addEventListener("submit", dial);
   $("mic-select").addEventListener("change", micChosen);
   $("wrapup-form").addEventListener("submit", saveWrapup);
   $("wu-skip").addEventListener("click", skipWrapup);

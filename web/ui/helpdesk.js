@@ -8,7 +8,6 @@
   let token = sessionStorage.getItem(TOKEN_KEY);
   let user = JSON.parse(sessionStorage.getItem(TOKEN_KEY + ".user") || "null");
   let selected = null;
-  let audioURL = null;
   const $ = (id) => document.getElementById(id);
   const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
   const when = (t) => (t ? new Date(t).toLocaleString() : "");
@@ -28,6 +27,7 @@
 
   function signOut() {
     token = null; sessionStorage.removeItem(TOKEN_KEY);
+    if (listen.sock) listen.sock.close();
     $("app").hidden = true; $("logout").hidden = true; $("login").hidden = false; $("who").textContent = "";
   }
 
@@ -116,10 +116,9 @@
       });
       if (call && call.recording_url) {
         try {
-          const res = await api("GET", call.recording_url, null, true);
-          if (audioURL) URL.revokeObjectURL(audioURL);
-          audioURL = URL.createObjectURL(await res.blob());
-          $("rec").src = audioURL; $("rec").hidden = false;
+          // A signed, short-lived URL: the player streams it without the token.
+          const s = await api("GET", call.recording_url + "/url");
+          $("rec").src = s.url; $("rec").hidden = false;
         } catch (_) {}
       }
     } catch (err) { d.innerHTML = `<p class="err">${esc(err.message)}</p>`; }
@@ -137,6 +136,30 @@
       f.priority.innerHTML += fields.priorities.map((s) => `<option>${esc(s)}</option>`).join("");
     } catch (_) { return; }
     load();
+    listen();
+  }
+
+  // listen follows the events WebSocket for SLA breaches the server's
+  // watcher announces (to supervisors, admins and the assignee): an alert
+  // line, and the list reloads. It reconnects while signed in.
+  function listen() {
+    if (!token || listen.sock) return;
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const sock = new WebSocket(proto + "//" + location.host + "/api/v1/events?token=" + encodeURIComponent(token));
+    listen.sock = sock;
+    sock.onmessage = (m) => {
+      let ev; try { ev = JSON.parse(m.data); } catch (_) { return; }
+      if (ev.type !== "sla_breach") return;
+      const line = document.createElement("div");
+      line.className = "alert";
+      line.dataset.ticket = ev.ticket_id;
+      line.textContent = `SLA ${ev.target === "first_response" ? "first response" : "resolution"} breached: ${ev.subject || ev.ticket_id} (now ${ev.priority})`;
+      line.addEventListener("click", () => show(ev.ticket_id));
+      $("alerts").prepend(line);
+      load();
+      if (selected === ev.ticket_id) show(ev.ticket_id);
+    };
+    sock.onclose = () => { listen.sock = null; if (token) setTimeout(listen, 3000); };
   }
   if (token) start(); else signOut();
 })();

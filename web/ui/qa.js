@@ -1,11 +1,13 @@
-// QA review desk: the evaluation queue, the transcript beside the
-// recording (click a line to seek; the line being played is highlighted),
-// per-item overrides with a comment, the agent's acknowledgement,
-// calibration and a small report.
+// QA review desk: the evaluation queue (filters, teams), the transcript
+// beside the recording (click a line or a word to seek; the word being
+// played is highlighted, with the recogniser's word timings when it gave
+// them, else spread over the line; the words each item was judged on are
+// marked), per-item overrides with a comment, the agent's acknowledgement,
+// calibration, a small report and the import of a recorded call (WAV).
 "use strict";
 (() => {
   const $ = (id) => document.getElementById(id);
-  const st = { token: sessionStorage.getItem("contactd.qa.token") || "", user: null, ev: null, call: null, audioURL: "" };
+  const st = { token: sessionStorage.getItem("contactd.qa.token") || "", user: null, ev: null, call: null };
 
   function showError(msg) { const e = $("error"); e.textContent = msg || ""; e.hidden = !msg; }
 
@@ -37,7 +39,22 @@
     } catch (e) { logout(); return; }
     $("who-name").textContent = st.user.username + " (" + st.user.role + ")";
     $("who").hidden = false; $("login").hidden = true; $("desk").hidden = false;
+    $("import-pane").hidden = st.user.role === "agent";
+    await loadTeams();
     await loadQueue();
+  }
+
+  // The team filter offers the teams the user may see; a supervisor in a
+  // team sees only theirs.
+  async function loadTeams() {
+    const sel = $("f-team");
+    if (st.user.role === "agent") { sel.closest("label").hidden = true; return; }
+    try {
+      const out = await api("GET", "/teams");
+      sel.textContent = "";
+      if (!st.user.team) sel.append(el("option", { value: "", textContent: "any" }));
+      for (const t of out.teams) sel.append(el("option", { value: t.name, textContent: t.name }));
+    } catch (e) { showError("Teams: " + e.message); }
   }
 
   async function loadQueue() {
@@ -46,6 +63,7 @@
     if ($("f-autofail").checked) q.set("auto_fail", "true");
     if ($("f-agent").value) q.set("agent", $("f-agent").value);
     if ($("f-queue").value) q.set("queue", $("f-queue").value);
+    if ($("f-team").value) q.set("team", $("f-team").value);
     if ($("f-from").value) q.set("from", $("f-from").value);
     if ($("f-to").value) q.set("to", $("f-to").value);
     try {
@@ -55,7 +73,7 @@
         const status = e.ack ? e.ack.status : (e.reviews ? "reviewed" : "new");
         const tr = el("tr", { className: "ev" },
           el("td", {}, new Date(e.call_started_at && !e.call_started_at.startsWith("0001") ? e.call_started_at : e.created_at).toLocaleString()),
-          el("td", {}, e.agent || "—"), el("td", {}, e.queue || "—"), el("td", {}, e.caller_number || ""),
+          el("td", {}, e.agent || "—"), el("td", {}, e.team || "—"), el("td", {}, e.queue || "—"), el("td", {}, e.caller_number || ""),
           el("td", { className: e.auto_failed ? "bad" : "" }, pct(e) + "%" + (e.auto_failed ? " auto-fail" : "")),
           el("td", {}, status));
         tr.dataset.id = e.id;
@@ -79,31 +97,82 @@
     } catch (e) { showError("Evaluation: " + e.message); }
   }
 
+  // The recording plays from a signed, short-lived URL: the <audio>
+  // element streams and seeks it without the bearer token. Should the URL
+  // expire mid-review, a fresh one takes over at the same position.
+  const signedRecording = async () => (await api("GET", st.call.recording_url.replace(/^\/api\/v1/, "") + "/url")).url;
+
   async function loadAudio() {
     const a = $("audio");
-    if (st.audioURL) { URL.revokeObjectURL(st.audioURL); st.audioURL = ""; }
-    a.removeAttribute("src"); a.dataset.ready = "";
+    a.onerror = null; a.removeAttribute("src"); a.dataset.ready = "";
     if (!st.call.recording_url) { $("audio-note").textContent = "No recording for this call."; return; }
     $("audio-note").textContent = "Loading the recording…";
     try {
-      // The recording needs the bearer token, which an <audio src> can't send.
-      const r = await fetch(st.call.recording_url, { headers: { Authorization: "Bearer " + st.token } });
-      if (!r.ok) throw new Error("HTTP " + r.status);
-      st.audioURL = URL.createObjectURL(await r.blob());
-      a.src = st.audioURL;
+      const callID = st.call.id;
+      let refreshed = 0;
       a.addEventListener("loadedmetadata", () => { a.dataset.ready = "1"; }, { once: true });
+      a.src = await signedRecording();
+      a.onerror = async () => {
+        if (!st.call || st.call.id !== callID || Date.now() - refreshed < 10000) return;
+        refreshed = Date.now();
+        const at = a.currentTime, playing = !a.paused;
+        try { a.src = await signedRecording(); a.currentTime = at; if (playing) await a.play(); }
+        catch (e) { $("audio-note").textContent = "Recording: " + e.message; }
+      };
       $("audio-note").textContent = "";
     } catch (e) { $("audio-note").textContent = "Recording: " + e.message; }
   }
 
+  // wordTimes gives each space-separated word of a line its [start, end)
+  // in ms: the recogniser's timings when it gave one per word, else the
+  // line's time shared out by the words' lengths.
+  function wordTimes(s, words) {
+    if (s.words && s.words.length === words.length) return s.words.map((w) => [w.start_ms, Math.max(w.end_ms, w.start_ms + 1)]);
+    const total = words.reduce((n, w) => n + w.length + 1, 0) || 1;
+    const span = Math.max(s.end_ms - s.start_ms, words.length);
+    let at = 0;
+    return words.map((w) => {
+      const from = s.start_ms + Math.round(span * at / total);
+      at += w.length + 1;
+      return [from, s.start_ms + Math.round(span * at / total)];
+    });
+  }
+
+  // marks maps "speaker|start_ms" to the word indices the items' evidence
+  // on that line marks, with the items' keys.
+  function evidenceMarks() {
+    const marks = new Map();
+    for (const it of st.ev.items) {
+      for (const e of it.evidence || []) {
+        const k = e.speaker + "|" + e.start_ms;
+        if (!marks.has(k)) marks.set(k, new Map());
+        const m = marks.get(k);
+        for (const h of e.highlights || []) for (let i = h.from; i < h.to; i++) m.set(i, (m.get(i) || []).concat(it.key));
+      }
+    }
+    return marks;
+  }
+
   function renderTranscript() {
     const ol = $("transcript"); ol.textContent = "";
-    const evid = new Set();
-    for (const it of st.ev.items) for (const e of it.evidence || []) evid.add(e.start_ms + "|" + e.speaker);
+    const marks = evidenceMarks();
+    st.words = [];
     for (const s of st.call.transcript || []) {
-      const li = el("li", { className: "line " + s.speaker + (evid.has(s.start_ms + "|" + s.speaker) ? " evidence" : "") },
-        el("span", { className: "t" }, fmtTime(s.start_ms)), el("b", {}, s.speaker + ": "), s.text);
+      const m = marks.get(s.speaker + "|" + s.start_ms);
+      const li = el("li", { className: "line " + s.speaker + (m ? " evidence" : "") },
+        el("span", { className: "t" }, fmtTime(s.start_ms)), el("b", {}, s.speaker + ": "));
+      const words = s.text.split(/\s+/).filter(Boolean);
+      const times = wordTimes(s, words);
+      words.forEach((w, i) => {
+        const span = el("span", { className: "w" + (m && m.has(i) ? " hl" : "") }, w);
+        span.dataset.s = times[i][0]; span.dataset.e = times[i][1];
+        if (m && m.has(i)) span.dataset.items = m.get(i).join(" ");
+        span.addEventListener("click", (ev) => { ev.stopPropagation(); seek(times[i][0]); });
+        st.words.push(span);
+        li.append(span, i < words.length - 1 ? " " : "");
+      });
       li.dataset.start = s.start_ms; li.dataset.end = s.end_ms;
+      li.dataset.timed = s.words && s.words.length === words.length ? "words" : "line";
       li.addEventListener("click", () => seek(s.start_ms));
       ol.append(li);
     }
@@ -116,6 +185,7 @@
     a.play().catch(() => {});
   }
 
+  // highlight marks the line and the word being played at ms.
   function highlight(ms) {
     let cur = null;
     for (const li of $("transcript").children) {
@@ -123,6 +193,33 @@
       li.classList.remove("current");
     }
     if (cur) { cur.classList.add("current"); cur.scrollIntoView({ block: "nearest" }); }
+    for (const w of st.words || []) w.classList.toggle("now", +w.dataset.s <= ms + 1 && ms < +w.dataset.e);
+  }
+
+  // While playing, follow the audio every frame: timeupdate alone comes a
+  // few times a second, slower than words.
+  function follow() {
+    const a = $("audio");
+    if (a.paused || a.ended) return;
+    highlight(a.currentTime * 1000);
+    requestAnimationFrame(follow);
+  }
+
+  // focusItem marks the words one item was judged on.
+  function focusItem(key) {
+    for (const w of st.words || []) w.classList.toggle("focus", !!key && (w.dataset.items || "").split(" ").includes(key));
+    for (const li of document.querySelectorAll("#items li.item")) li.classList.toggle("sel", li.dataset.key === key);
+  }
+
+  // markedText is an evidence line with its judged words in <mark>.
+  function markedText(e) {
+    const out = el("span", {});
+    const on = new Set();
+    for (const h of e.highlights || []) for (let i = h.from; i < h.to; i++) on.add(i);
+    e.text.split(/\s+/).filter(Boolean).forEach((w, i, all) => {
+      out.append(on.has(i) ? el("mark", {}, w) : w, i < all.length - 1 ? " " : "");
+    });
+    return out;
   }
 
   function renderEvaluation() {
@@ -135,13 +232,15 @@
     for (const it of ev.items) {
       const verdict = it.pending ? "pending" : it.na ? "n/a" : it.passed ? "pass" : "fail";
       const li = el("li", { className: "item" },
-        el("b", { className: it.passed ? "pass" : "fail" }, verdict.toUpperCase()), " ", it.label || it.key,
+        el("b", { className: it.passed ? "pass" : "fail" }, verdict.toUpperCase()), " ", el("span", { className: "lbl" }, it.label || it.key),
         " ", el("span", { className: "muted" }, it.score + "/" + it.max + (it.auto_fail ? " · auto-fail" : "") + (it.overridden ? " · overridden" : "")));
       li.dataset.key = it.key;
+      li.querySelector(".lbl").addEventListener("click", () => focusItem(li.classList.contains("sel") ? "" : it.key));
       if (it.detail) li.append(el("div", { className: "muted" }, it.detail));
       for (const e of it.evidence || []) {
-        const d = el("div", { className: "ev" }, fmtTime(e.start_ms) + " " + e.speaker + ": " + e.text);
-        d.addEventListener("click", () => seek(e.start_ms));
+        const d = el("div", { className: "ev" }, fmtTime(e.start_ms) + " " + e.speaker + ": ", markedText(e));
+        // The first judged word, when the line has word timings.
+        d.addEventListener("click", () => { focusItem(it.key); seek(e.words && e.words.length ? e.words[0].start_ms : e.start_ms); });
         li.append(d);
       }
       if (reviewer) {
@@ -224,23 +323,47 @@
 
   async function loadReport() {
     try {
-      const r = await api("GET", "/qa/reports");
+      const team = $("f-team").value;
+      const r = await api("GET", "/qa/reports" + (team ? "?team=" + encodeURIComponent(team) : ""));
+      $("report-team").textContent = r.team ? "team " + r.team : "all teams";
       const d = $("report"); d.textContent = "";
       d.append(el("p", {}, `Calls ${r.calls} · answered ${r.answered} · AHT ${Math.round(r.avg_handle_seconds)} s · FCR ${Math.round(100 * r.fcr_rate)}% · ` +
         `service level ${Math.round(100 * r.service_level)}% in ${r.sl_seconds} s · abandoned ${Math.round(100 * r.abandon_rate)}% · IVR containment ${Math.round(100 * r.ivr_containment)}%`));
       d.append(el("h3", {}, "QA score by agent and week"), bars(r.score_by_agent_week, (x) => (x.agent || "—") + " " + x.week, (x) => x.avg_pct, 100));
+      d.append(el("h3", {}, "QA score by team and week"), bars(r.score_by_team_week || [], (x) => (x.team || "no team") + " " + x.week, (x) => x.avg_pct, 100));
       d.append(el("h3", {}, "Item failure rate"), bars(r.item_failures, (x) => x.key, (x) => x.rate, 1));
     } catch (e) { showError("Report: " + e.message); }
   }
 
   async function csv(table) {
     try {
-      const r = await fetch("/api/v1/qa/reports?format=csv&table=" + table, { headers: { Authorization: "Bearer " + st.token } });
+      const team = $("f-team").value;
+      const r = await fetch("/api/v1/qa/reports?format=csv&table=" + table + (team ? "&team=" + encodeURIComponent(team) : ""),
+        { headers: { Authorization: "Bearer " + st.token } });
       if (!r.ok) throw new Error("HTTP " + r.status);
       const url = URL.createObjectURL(await r.blob());
       const a = el("a", { href: url, download: "qa-" + table + ".csv" }); document.body.append(a); a.click(); a.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
     } catch (e) { showError("CSV: " + e.message); }
+  }
+
+  // importWAV uploads a recorded call; the server transcribes it, writes
+  // the ticket and the evaluation, which then opens here.
+  async function importWAV(ev) {
+    ev.preventDefault();
+    const f = $("imp-file").files[0];
+    if (!f) { showError("Import: choose a WAV file."); return; }
+    const form = new FormData();
+    form.set("audio", f);
+    for (const [k, id] of [["caller_number", "imp-caller"], ["agent", "imp-agent"], ["speaker", "imp-speaker"]]) if ($(id).value) form.set(k, $(id).value);
+    $("imp-state").textContent = "Transcribing…";
+    try {
+      const r = await fetch("/api/v1/calls/import", { method: "POST", headers: { Authorization: "Bearer " + st.token }, body: form });
+      const out = await r.json();
+      if (!r.ok) throw new Error(out.error || "HTTP " + r.status);
+      $("imp-state").textContent = "Imported: " + out.segments + " lines, ticket " + out.ticket_id + ".";
+      showError(""); await loadQueue(); await openEvaluation(out.evaluation_id);
+    } catch (e) { $("imp-state").textContent = ""; showError("Import: " + e.message); }
   }
 
   $("login").addEventListener("submit", async (ev) => {
@@ -254,6 +377,7 @@
   $("logout").addEventListener("click", () => { api("POST", "/auth/logout").catch(() => {}); logout(); });
   $("filters").addEventListener("submit", (ev) => { ev.preventDefault(); loadQueue(); });
   $("audio").addEventListener("timeupdate", () => highlight($("audio").currentTime * 1000));
+  $("audio").addEventListener("play", () => requestAnimationFrame(follow));
   $("audio").addEventListener("seeked", () => highlight($("audio").currentTime * 1000));
   $("ack-ok").addEventListener("click", () => ack("acknowledged"));
   $("ack-dispute").addEventListener("click", () => ack("disputed"));
@@ -262,5 +386,7 @@
   $("csv-agents").addEventListener("click", () => csv("agent_week"));
   $("csv-items").addEventListener("click", () => csv("items"));
   $("csv-summary").addEventListener("click", () => csv("summary"));
+  $("csv-teams").addEventListener("click", () => csv("team_week"));
+  $("import").addEventListener("submit", importWAV);
   if (st.token) start();
 })();

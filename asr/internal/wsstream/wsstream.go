@@ -348,7 +348,7 @@ func (s *Stream) send() {
 			}
 			if err := s.conn.Write(s.ictx, websocket.MessageBinary, buf); err != nil {
 				if s.ictx.Err() == nil {
-					s.fail(fmt.Errorf("%s: send audio: %w", s.name, err))
+					s.fail(fmt.Errorf("%s: connection lost: send audio: %w", s.name, err))
 				}
 				return
 			}

@@ -33,15 +33,18 @@ func (s *Store) ListEvaluations(ctx context.Context, f store.EvaluationFilter) (
 	if f.Queue != "" {
 		where = append(where, "c.queue = "+arg(f.Queue))
 	}
+	if f.Team != "" {
+		where = append(where, "u.team = "+arg(f.Team))
+	}
 	if !f.From.IsZero() {
 		where = append(where, "e.created_at >= "+arg(Time(f.From)))
 	}
 	if !f.To.IsZero() {
 		where = append(where, "e.created_at < "+arg(Time(f.To)))
 	}
-	q := `SELECT ` + prefixed("e.", evalCols) + `, COALESCE(c.agent, ''), COALESCE(c.queue, ''), COALESCE(c.from_uri, ''), c.started_at,
-		(SELECT count(*) FROM qa_reviews r WHERE r.evaluation_id = e.id)
-		FROM qa_evaluations e LEFT JOIN calls c ON c.id = e.call_id`
+	q := `SELECT ` + prefixed("e.", evalCols) + `, COALESCE(c.agent, ''), COALESCE(u.team, ''), COALESCE(c.queue, ''), COALESCE(c.from_uri, ''),
+		c.started_at, (SELECT count(*) FROM qa_reviews r WHERE r.evaluation_id = e.id)
+		FROM qa_evaluations e LEFT JOIN calls c ON c.id = e.call_id LEFT JOIN users u ON u.username = c.agent AND c.agent <> ''`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -57,7 +60,7 @@ func (s *Store) ListEvaluations(ctx context.Context, f store.EvaluationFilter) (
 		e := &es.Evaluation
 		err := r.Scan(&e.ID, &e.CallID, &e.Scorecard, &e.Score, &e.MaxScore, jsonCol{&e.Items}, NullTime{&e.CreatedAt},
 			&autoFailed, &e.Method, &ack.Status, &ack.By, &ack.Comment, NullTime{&ack.At},
-			&es.Agent, &es.Queue, &es.CallerNumber, NullTime{&es.CallStartedAt}, &es.Reviews)
+			&es.Agent, &es.Team, &es.Queue, &es.CallerNumber, NullTime{&es.CallStartedAt}, &es.Reviews)
 		e.AutoFailed = autoFailed != 0
 		if ack.Status != "" {
 			e.Ack = &ack
@@ -175,29 +178,32 @@ func week(t time.Time) string {
 }
 
 type reportCall struct {
-	id, from, intent, queue, ivr string
-	start, answered, ended       time.Time
+	id, from, intent, queue, ivr, team string
+	start, answered, ended             time.Time
 }
 
 // QAReport reads the calls of [from, to+7 days) (the extra week for
 // first-contact resolution) and the evaluations of [from, to) and
-// aggregates them.
-func (s *Store) QAReport(ctx context.Context, from, to time.Time, slSeconds int) (store.QAReport, error) {
+// aggregates them, narrowed to f.Team's answered calls when it is set
+// (service level, abandonment and IVR containment stay centre-wide).
+func (s *Store) QAReport(ctx context.Context, f store.ReportFilter) (store.QAReport, error) {
+	from, to, slSeconds := f.From, f.To, f.SLSeconds
 	if slSeconds <= 0 {
 		slSeconds = 20
 	}
-	rep := store.QAReport{From: from, To: to, SLSeconds: slSeconds, IntentMix: map[string]int{}}
+	rep := store.QAReport{From: from, To: to, Team: f.Team, SLSeconds: slSeconds, IntentMix: map[string]int{}}
 	if !to.After(from) {
 		return rep, fmt.Errorf("store: qa report: to must be after from")
 	}
-	rows, err := s.db.Query(ctx, `SELECT id, from_uri, intent, queue, ivr_outcome, started_at, answered_at, ended_at FROM calls
-		WHERE started_at >= $1 AND started_at < $2 ORDER BY started_at, id`, Time(from), Time(to.Add(7*24*time.Hour)))
+	rows, err := s.db.Query(ctx, `SELECT c.id, c.from_uri, c.intent, c.queue, c.ivr_outcome, COALESCE(u.team, ''), c.started_at,
+		c.answered_at, c.ended_at FROM calls c LEFT JOIN users u ON u.username = c.agent AND c.agent <> ''
+		WHERE c.started_at >= $1 AND c.started_at < $2 ORDER BY c.started_at, c.id`, Time(from), Time(to.Add(7*24*time.Hour)))
 	if err != nil {
 		return rep, wrap(err, "store: qa report calls")
 	}
 	calls, err := collect(rows, func(r Row) (reportCall, error) {
 		var c reportCall
-		err := r.Scan(&c.id, &c.from, &c.intent, &c.queue, &c.ivr, NullTime{&c.start}, NullTime{&c.answered}, NullTime{&c.ended})
+		err := r.Scan(&c.id, &c.from, &c.intent, &c.queue, &c.ivr, &c.team, NullTime{&c.start}, NullTime{&c.answered}, NullTime{&c.ended})
 		return c, err
 	})
 	if err != nil {
@@ -215,9 +221,11 @@ func (s *Store) QAReport(ctx context.Context, from, to time.Time, slSeconds int)
 		if !c.start.Before(to) {
 			continue
 		}
-		rep.Calls++
-		if c.intent != "" {
-			rep.IntentMix[c.intent]++
+		if f.Team == "" || c.team == f.Team {
+			rep.Calls++
+			if c.intent != "" {
+				rep.IntentMix[c.intent]++
+			}
 		}
 		if c.ivr != "" {
 			ivrCalls++
@@ -233,7 +241,7 @@ func (s *Store) QAReport(ctx context.Context, from, to time.Time, slSeconds int)
 				withinSL++
 			}
 		}
-		if c.answered.IsZero() {
+		if c.answered.IsZero() || (f.Team != "" && c.team != f.Team) {
 			continue
 		}
 		rep.Answered++
@@ -263,7 +271,7 @@ func (s *Store) QAReport(ctx context.Context, from, to time.Time, slSeconds int)
 		rep.IVRContainment = float64(contained) / float64(ivrCalls)
 	}
 
-	evs, err := s.ListEvaluations(ctx, store.EvaluationFilter{From: from, To: to, Limit: 100_000})
+	evs, err := s.ListEvaluations(ctx, store.EvaluationFilter{From: from, To: to, Team: f.Team, Limit: 100_000})
 	if err != nil {
 		return rep, err
 	}
@@ -272,6 +280,7 @@ func (s *Store) QAReport(ctx context.Context, from, to time.Time, slSeconds int)
 		pct float64
 	}
 	byAW := map[[2]string]*acc{}
+	byTW := map[[2]string]*acc{}
 	items := map[string]*store.ItemFailure{}
 	for _, e := range evs {
 		rep.Evaluations++
@@ -283,9 +292,15 @@ func (s *Store) QAReport(ctx context.Context, from, to time.Time, slSeconds int)
 		if byAW[k] == nil {
 			byAW[k] = &acc{}
 		}
-		byAW[k].n++
-		if e.MaxScore > 0 {
-			byAW[k].pct += 100 * float64(e.Score) / float64(e.MaxScore)
+		tk := [2]string{e.Team, k[1]}
+		if byTW[tk] == nil {
+			byTW[tk] = &acc{}
+		}
+		for _, a := range []*acc{byAW[k], byTW[tk]} {
+			a.n++
+			if e.MaxScore > 0 {
+				a.pct += 100 * float64(e.Score) / float64(e.MaxScore)
+			}
 		}
 		for _, it := range e.Items {
 			if it.Pending {
@@ -311,6 +326,16 @@ func (s *Store) QAReport(ctx context.Context, from, to time.Time, slSeconds int)
 			return a.Week < b.Week
 		}
 		return a.Agent < b.Agent
+	})
+	for k, a := range byTW {
+		rep.ScoreByTeamWeek = append(rep.ScoreByTeamWeek, store.TeamWeekScore{Team: k[0], Week: k[1], Evaluations: a.n, AvgPct: a.pct / float64(a.n)})
+	}
+	sort.Slice(rep.ScoreByTeamWeek, func(i, j int) bool {
+		a, b := rep.ScoreByTeamWeek[i], rep.ScoreByTeamWeek[j]
+		if a.Week != b.Week {
+			return a.Week < b.Week
+		}
+		return a.Team < b.Team
 	})
 	for _, f := range items {
 		f.Rate = float64(f.Failed) / float64(f.Evaluated)

@@ -159,11 +159,11 @@ func (j jsonCol) Scan(src any) error {
 
 // ---- users ----
 
-const userCols = `id, username, password_hash, role, created_at, sip_ha1_md5, sip_ha1_sha256`
+const userCols = `id, username, password_hash, role, created_at, sip_ha1_md5, sip_ha1_sha256, team`
 
 func scanUser(r Row) (store.User, error) {
 	var u store.User
-	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, NullTime{&u.CreatedAt}, &u.SIPHA1MD5, &u.SIPHA1SHA256)
+	err := r.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Role, NullTime{&u.CreatedAt}, &u.SIPHA1MD5, &u.SIPHA1SHA256, &u.Team)
 	return u, err
 }
 
@@ -176,9 +176,16 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	if u.ID == "" {
 		u.ID = newID()
 	}
-	_, err := s.db.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		u.ID, u.Username, u.PasswordHash, u.Role, Time(u.CreatedAt), u.SIPHA1MD5, u.SIPHA1SHA256)
+	_, err := s.db.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		u.ID, u.Username, u.PasswordHash, u.Role, Time(u.CreatedAt), u.SIPHA1MD5, u.SIPHA1SHA256, u.Team)
 	return wrap(err, "store: create user %q", u.Username)
+}
+
+// SetUserTeam puts the user in team ("" for none); store.ErrNotFound for
+// an unknown username.
+func (s *Store) SetUserTeam(ctx context.Context, username, team string) error {
+	n, err := s.db.Exec(ctx, `UPDATE users SET team = $2 WHERE username = $1`, username, team)
+	return notFound(n, err, "store: set team of %q", username)
 }
 
 // UserByName returns the user called username.
@@ -237,8 +244,8 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 			sess.UserID, Time(time.Now())); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)`,
-			sess.TokenHash, sess.UserID, Time(sess.ExpiresAt), Time(sess.CreatedAt))
+		_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, expires_at, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5)`,
+			sess.TokenHash, sess.UserID, Time(sess.ExpiresAt), Time(sess.CreatedAt), Time(sess.LastSeenAt))
 		return err
 	}), "store: create session for user %q", sess.UserID)
 }
@@ -247,7 +254,7 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string) (store.Session, error) {
 	var sess store.Session
 	err := s.db.QueryRow(ctx, qSession, tokenHash, Time(time.Now())).
-		Scan(&sess.TokenHash, &sess.UserID, NullTime{&sess.ExpiresAt}, NullTime{&sess.CreatedAt})
+		Scan(&sess.TokenHash, &sess.UserID, NullTime{&sess.ExpiresAt}, NullTime{&sess.CreatedAt}, NullTime{&sess.LastSeenAt})
 	return sess, wrap(err, "store: session")
 }
 
@@ -353,13 +360,22 @@ func (s *Store) ListQueues(ctx context.Context) ([]store.Queue, error) {
 
 // ---- calls ----
 
-const callCols = `id, from_uri, to_uri, started_at, answered_at, ended_at, intent, queue, agent, recording_path, disposition, quality, ivr_outcome`
+const callCols = `id, from_uri, to_uri, started_at, answered_at, ended_at, intent, queue, agent, recording_path, disposition, quality, ivr_outcome, recording_pauses`
 
 func scanCall(r Row) (store.Call, error) {
 	var c store.Call
 	err := r.Scan(&c.ID, &c.From, &c.To, NullTime{&c.StartedAt}, NullTime{&c.AnsweredAt}, NullTime{&c.EndedAt},
-		&c.Intent, &c.Queue, &c.Agent, &c.RecordingPath, &c.Disposition, jsonCol{&c.Quality}, &c.IVROutcome)
+		&c.Intent, &c.Queue, &c.Agent, &c.RecordingPath, &c.Disposition, jsonCol{&c.Quality}, &c.IVROutcome,
+		jsonCol{&c.RecordingPauses})
 	return c, err
+}
+
+// pausesArg is the recording_pauses column's value: NULL when none.
+func pausesArg(p []store.RecordingPause) (any, error) {
+	if len(p) == 0 {
+		return nil, nil
+	}
+	return encodeJSON(p)
 }
 
 // qualityArg is the quality column's value: NULL when unmeasured.
@@ -380,9 +396,13 @@ func (s *Store) CreateCall(ctx context.Context, c store.Call) error {
 	if err != nil {
 		return fmt.Errorf("store: create call %q: %w", c.ID, err)
 	}
-	_, err = s.db.Exec(ctx, `INSERT INTO calls (`+callCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+	p, err := pausesArg(c.RecordingPauses)
+	if err != nil {
+		return fmt.Errorf("store: create call %q: %w", c.ID, err)
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO calls (`+callCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		c.ID, c.From, c.To, Time(c.StartedAt), Time(c.AnsweredAt), Time(c.EndedAt),
-		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition, q, c.IVROutcome)
+		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition, q, c.IVROutcome, p)
 	return wrap(err, "store: create call %q", c.ID)
 }
 
@@ -392,11 +412,15 @@ func (s *Store) UpdateCall(ctx context.Context, c store.Call) error {
 	if err != nil {
 		return fmt.Errorf("store: update call %q: %w", c.ID, err)
 	}
+	p, err := pausesArg(c.RecordingPauses)
+	if err != nil {
+		return fmt.Errorf("store: update call %q: %w", c.ID, err)
+	}
 	n, err := s.db.Exec(ctx, `UPDATE calls SET from_uri = $2, to_uri = $3, started_at = $4, answered_at = $5,
 		ended_at = $6, intent = $7, queue = $8, agent = $9, recording_path = $10, disposition = $11, quality = $12,
-		ivr_outcome = $13 WHERE id = $1`,
+		ivr_outcome = $13, recording_pauses = $14 WHERE id = $1`,
 		c.ID, c.From, c.To, Time(c.StartedAt), Time(c.AnsweredAt), Time(c.EndedAt),
-		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition, q, c.IVROutcome)
+		c.Intent, c.Queue, c.Agent, c.RecordingPath, c.Disposition, q, c.IVROutcome, p)
 	return notFound(n, err, "store: update call %q", c.ID)
 }
 
@@ -529,16 +553,20 @@ func (s *Store) AddSegments(ctx context.Context, callID string, segs []transcrip
 		for start := 0; start < len(segs); start += segmentBatch {
 			batch := segs[start:min(start+segmentBatch, len(segs))]
 			var q strings.Builder
-			q.WriteString(`INSERT INTO transcript_segments (call_id, speaker, start_ms, end_ms, text, confidence) VALUES `)
-			args := make([]any, 0, 1+5*len(batch))
+			q.WriteString(`INSERT INTO transcript_segments (call_id, speaker, start_ms, end_ms, text, confidence, words) VALUES `)
+			args := make([]any, 0, 1+6*len(batch))
 			args = append(args, callID)
 			for i, sg := range batch {
 				if i > 0 {
 					q.WriteString(", ")
 				}
+				words, err := encodeJSON(sg.Words)
+				if err != nil {
+					return err
+				}
 				n := len(args)
-				fmt.Fprintf(&q, "($1, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
-				args = append(args, string(sg.Speaker), sg.StartMS, sg.EndMS, sg.Text, sg.Confidence)
+				fmt.Fprintf(&q, "($1, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6)
+				args = append(args, string(sg.Speaker), sg.StartMS, sg.EndMS, sg.Text, sg.Confidence, words)
 			}
 			if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
 				return err
@@ -558,7 +586,7 @@ func (s *Store) Segments(ctx context.Context, callID string) ([]transcript.Segme
 	segs, err := collect(rows, func(r Row) (transcript.Segment, error) {
 		var sg transcript.Segment
 		var speaker string
-		err := r.Scan(&speaker, &sg.StartMS, &sg.EndMS, &sg.Text, &sg.Confidence)
+		err := r.Scan(&speaker, &sg.StartMS, &sg.EndMS, &sg.Text, &sg.Confidence, jsonCol{&sg.Words})
 		sg.Speaker = transcript.Speaker(speaker)
 		return sg, err
 	})
@@ -569,7 +597,7 @@ func (s *Store) Segments(ctx context.Context, callID string) ([]transcript.Segme
 
 const ticketCols = `id, call_id, category, priority, subject, summary, entities, sentiment, tags, status, customer, created_at, updated_at, ` +
 	`sub_category, sentiment_start, sentiment_end, outcome, follow_ups, assignee, team, customer_id, customer_phone, ` +
-	`first_response_due, resolution_due, first_response_at, solved_at`
+	`first_response_due, resolution_due, first_response_at, solved_at, first_response_breached_at, resolution_breached_at`
 
 func scanTicket(r Row) (tickets.Ticket, error) {
 	var t tickets.Ticket
@@ -578,7 +606,7 @@ func scanTicket(r Row) (tickets.Ticket, error) {
 		&t.Sentiment, jsonCol{&t.Tags}, &t.Status, jsonCol{&t.Customer}, NullTime{&t.CreatedAt}, NullTime{&t.UpdatedAt},
 		&t.SubCategory, &t.SentimentStart, &t.SentimentEnd, &t.Outcome, jsonCol{&t.FollowUps}, &t.Assignee, &t.Team,
 		&custID, &custPhone, NullTime{&t.FirstResponseDue}, NullTime{&t.ResolutionDue}, NullTime{&t.FirstResponseAt},
-		NullTime{&t.SolvedAt})
+		NullTime{&t.SolvedAt}, NullTime{&t.FirstResponseBreachedAt}, NullTime{&t.ResolutionBreachedAt})
 	for i := range t.FollowUps {
 		if !t.FollowUps[i].Due.IsZero() {
 			t.FollowUps[i].Due = t.FollowUps[i].Due.UTC()
@@ -609,7 +637,7 @@ func ticketArgs(t tickets.Ticket) ([]any, error) {
 		t.Status, cust, Time(t.CreatedAt), Time(t.UpdatedAt),
 		t.SubCategory, t.SentimentStart, t.SentimentEnd, t.Outcome, fu, t.Assignee, t.Team,
 		t.Customer.ID, t.Customer.Phone, Time(t.FirstResponseDue), Time(t.ResolutionDue), Time(t.FirstResponseAt),
-		Time(t.SolvedAt)}, nil
+		Time(t.SolvedAt), Time(t.FirstResponseBreachedAt), Time(t.ResolutionBreachedAt)}, nil
 }
 
 // placeholders returns "$from, …, $to".
@@ -778,11 +806,31 @@ func (s *Store) TicketsByCall(ctx context.Context, callID string) ([]tickets.Tic
 
 // ListTickets returns the tickets f selects, newest first.
 func (s *Store) ListTickets(ctx context.Context, f tickets.Filter) ([]tickets.Ticket, error) {
+	return s.listTickets(ctx, "", f)
+}
+
+// ListTicketsOf returns owner's tickets among those f selects, newest
+// first: assigned to owner, written from a call owner answered, or linked
+// to such a call as a repeat contact.
+func (s *Store) ListTicketsOf(ctx context.Context, owner string, f tickets.Filter) ([]tickets.Ticket, error) {
+	if owner == "" {
+		return []tickets.Ticket{}, nil
+	}
+	return s.listTickets(ctx, owner, f)
+}
+
+func (s *Store) listTickets(ctx context.Context, owner string, f tickets.Filter) ([]tickets.Ticket, error) {
 	var where []string
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
+	}
+	if owner != "" {
+		o := arg(owner)
+		where = append(where, "(assignee = "+o+" OR call_id IN (SELECT id FROM calls WHERE agent = "+o+
+			") OR id IN (SELECT e.ticket_id FROM ticket_events e JOIN calls c ON c.id = e.new_value WHERE e.field = "+
+			arg(tickets.FieldLinkedCall)+" AND c.agent = "+o+"))")
 	}
 	eq := func(col, v string) {
 		if v != "" {
@@ -992,10 +1040,10 @@ const (
 	qUserByName            = `SELECT ` + userCols + ` FROM users WHERE username = $1`
 	qUserByID              = `SELECT ` + userCols + ` FROM users WHERE id = $1`
 	qDeleteExpiredSessions = `DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2`
-	qSession               = `SELECT token_hash, user_id, expires_at, created_at FROM sessions WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)`
+	qSession               = `SELECT token_hash, user_id, expires_at, created_at, last_seen_at FROM sessions WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)`
 	qAgent                 = `SELECT ` + agentCols + ` FROM agents WHERE username = $1`
 	qCall                  = `SELECT ` + callCols + ` FROM calls WHERE id = $1`
-	qSegments              = `SELECT speaker, start_ms, end_ms, text, confidence FROM transcript_segments WHERE call_id = $1 ORDER BY start_ms, id`
+	qSegments              = `SELECT speaker, start_ms, end_ms, text, confidence, words FROM transcript_segments WHERE call_id = $1 ORDER BY start_ms, id`
 	qTicket                = `SELECT ` + ticketCols + ` FROM tickets WHERE id = $1`
 	qTicketsByCall         = `SELECT ` + ticketCols + ` FROM tickets WHERE call_id = $1 ORDER BY created_at, id`
 	qLinkedTickets         = `SELECT ` + ticketCols + ` FROM tickets WHERE id IN (SELECT ticket_id FROM ticket_events WHERE field = $2 AND new_value = $1)`
@@ -1046,6 +1094,8 @@ func HotQueries(d Dialect) []HotQuery {
 	now := Time(time.Now())
 	return []HotQuery{
 		{"UserByName", qUserByName, []any{"alice"}},
+		{"APITokenByHash", qAPITokenByHash, []any{"hash"}},
+		{"ListCallsOf", qListCallsOf(d), []any{"zoe", 50}},
 		{"UserByID", qUserByID, []any{"u1"}},
 		{"Session", qSession, []any{"hash", now}},
 		{"DeleteExpiredSessions", qDeleteExpiredSessions, []any{"u1", now}},
@@ -1063,5 +1113,8 @@ func HotQueries(d Dialect) []HotQuery {
 		{"OpenTicket", qOpenTicket(d), []any{"tel:+15550100", "billing", now, "solved", "closed"}},
 		{"Evaluation", qEvaluation, []any{"e1"}},
 		{"EvaluationsByCall", qEvaluationsByCall, []any{"c1"}},
+		{"FirstResponseDue", qFirstResponseDue, []any{now, tickets.StatusSolved, tickets.StatusClosed, 100}},
+		{"ResolutionDue", qResolutionDue, []any{now, tickets.StatusSolved, tickets.StatusClosed, 100}},
+		{"PendingCallbacks", qPendingCallbacks, []any{1000}},
 	}
 }

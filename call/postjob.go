@@ -1,0 +1,192 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/contactd/contactd/outbox"
+	"github.com/contactd/contactd/store"
+	"github.com/contactd/contactd/transcript"
+)
+
+// PostJob is one ended call's post-call work as the outbox keeps it: the
+// call record, its IVR visits and (redacted) transcript, and the steps
+// already done when an earlier attempt failed part way.
+type PostJob struct {
+	Call       store.Call            `json:"call"`
+	Visits     []store.IVRVisit      `json:"visits,omitempty"`
+	Transcript transcript.Transcript `json:"transcript"`
+	Done       []string              `json:"done,omitempty"`
+	Queued     time.Time             `json:"queued"`
+	// Interrupted: the call was cut by a crash (live.go); the job only
+	// closes its stored record.
+	Interrupted bool `json:"interrupted,omitempty"`
+}
+
+// Post-call steps, in order.
+const (
+	stepCall     = "call"
+	stepSegments = "segments"
+	stepVisits   = "visits"
+	stepPost     = "post" // ticket and evaluation
+)
+
+// Observer is told how calls go, for metrics; Options.Observer may be nil.
+type Observer interface {
+	// QueueWait is one wait in queue: answered by an agent, or not (the
+	// caller hung up).
+	QueueWait(queue string, wait time.Duration, answered bool)
+	// CallEnded is the final record of a call.
+	CallEnded(c store.Call)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) QueueWait(string, time.Duration, bool) {}
+func (nopObserver) CallEnded(store.Call)                  {}
+
+func (m *Manager) observer() Observer {
+	if m.opts.Observer == nil {
+		return nopObserver{}
+	}
+	return m.opts.Observer
+}
+
+// postCallWork stores the ended call and runs the post-call pipeline.
+// With an outbox the job is written there (fsync'd) first and removed
+// when done, so what fails now (the database is down) or is cut short (a
+// crash) is done later by RunOutbox.
+func (m *Manager) postCallWork(ctx context.Context, job *PostJob, log *slog.Logger) (Result, error) {
+	box, id := m.opts.Outbox, job.Call.ID
+	if box != nil {
+		job.Queued = time.Now()
+		if !box.Claim(id) {
+			return Result{}, fmt.Errorf("call: post-call work for %s is already running", id)
+		}
+		defer box.Release(id)
+		if err := box.Put(id, job); err != nil {
+			log.Error("outbox: cannot keep the post-call work; doing it without a safety net", "err", err)
+			box = nil
+		} else {
+			m.unmarkLive(id, log) // the outbox has it now
+		}
+	}
+	res, err := m.runPostJob(ctx, job, false)
+	if box == nil {
+		return res, err
+	}
+	if err != nil {
+		if perr := box.Put(id, job); perr != nil { // keep the steps done
+			log.Error("outbox: update job", "err", perr)
+		}
+		log.Warn("post-call work failed; kept in the outbox and retried", "err", err, "done", job.Done)
+		box.Kick()
+		return res, err
+	}
+	if err := box.Done(id); err != nil {
+		log.Warn("outbox: remove finished job", "err", err)
+	}
+	return res, nil
+}
+
+// runPostJob does job's steps that are not done yet. A retry (the job
+// comes back from the outbox) first checks what an earlier attempt may
+// have stored without recording it: the transcript, and the ticket and
+// evaluation (PostCall.ProcessOnce).
+func (m *Manager) runPostJob(ctx context.Context, job *PostJob, retry bool) (Result, error) {
+	o := m.opts
+	id := job.Call.ID
+	res := Result{CallID: id}
+	step := func(name string, fn func() error) error {
+		if slices.Contains(job.Done, name) {
+			return nil
+		}
+		if err := fn(); err != nil {
+			return fmt.Errorf("call: post-call %s: %w", name, err)
+		}
+		job.Done = append(job.Done, name)
+		return nil
+	}
+	if err := step(stepCall, func() error {
+		if job.Interrupted {
+			return m.closeInterrupted(ctx, job.Call)
+		}
+		err := o.Store.UpdateCall(ctx, job.Call)
+		if errors.Is(err, store.ErrNotFound) { // the database was down when the call began
+			err = o.Store.CreateCall(ctx, job.Call)
+		}
+		return err
+	}); err != nil {
+		return res, err
+	}
+	if err := step(stepSegments, func() error {
+		if retry {
+			if have, err := o.Store.Segments(ctx, id); err != nil || len(have) > 0 {
+				return err
+			}
+		}
+		return o.Store.AddSegments(ctx, id, job.Transcript.Segments)
+	}); err != nil {
+		return res, err
+	}
+	if err := step(stepVisits, func() error { return o.Store.AddIVRVisits(ctx, job.Visits) }); err != nil {
+		return res, err
+	}
+	err := step(stepPost, func() error {
+		if o.Post == nil {
+			return nil
+		}
+		var err error
+		if retry {
+			res, err = o.Post.ProcessOnce(ctx, job.Transcript)
+		} else {
+			res, err = o.Post.Process(ctx, job.Transcript)
+		}
+		return err
+	})
+	return res, err
+}
+
+// RunOutbox does the post-call work left in the outbox — by this run's
+// failures, or by the last run of the process (a database outage, a
+// crash) — retrying with backoff until ctx ends. Start it before taking
+// calls.
+func (m *Manager) RunOutbox(ctx context.Context) {
+	box := m.opts.Outbox
+	if box == nil {
+		return
+	}
+	box.Run(ctx, func(ctx context.Context, id string) error {
+		var job PostJob
+		if err := box.Load(id, &job); err != nil {
+			if errors.Is(err, outbox.ErrUnreadable) {
+				m.opts.Log.Error("outbox: unreadable post-call job set aside", "call_id", id, "dir", box.Dir(), "err", err)
+				return box.Quarantine(id)
+			}
+			return err
+		}
+		log := m.opts.Log.With("call_id", id)
+		jctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		res, err := m.runPostJob(jctx, &job, true)
+		if err != nil {
+			if perr := box.Put(id, &job); perr != nil {
+				log.Error("outbox: update job", "err", perr)
+			}
+			return err
+		}
+		args := []any{"ticket", res.TicketID, "evaluation", res.EvaluationID}
+		if job.Interrupted {
+			args = []any{"closed", DispositionInterrupted}
+		}
+		if !job.Queued.IsZero() {
+			args = append(args, "waited", time.Since(job.Queued).Round(time.Second))
+		}
+		log.Info("post-call work done from the outbox", args...)
+		return nil
+	}, outbox.RunOptions{IDKey: "call_id"})
+}

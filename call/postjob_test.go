@@ -1,0 +1,262 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/contactd/contactd/outbox"
+	"github.com/contactd/contactd/qa"
+	"github.com/contactd/contactd/store"
+	"github.com/contactd/contactd/store/sqlite"
+	"github.com/contactd/contactd/tickets"
+	"github.com/contactd/contactd/transcript"
+)
+
+var errDown = errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+
+// flakyStore is a store whose writes (and the reads post-call work
+// does) fail while it is down, as Postgres's would during an outage; fail
+// narrows the outage to some methods.
+type flakyStore struct {
+	store.Store
+	mu   sync.Mutex
+	down bool
+	fail map[string]bool // nil: every method below fails while down
+}
+
+func (f *flakyStore) set(down bool, methods ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down, f.fail = down, nil
+	if len(methods) > 0 {
+		f.fail = map[string]bool{}
+		for _, m := range methods {
+			f.fail[m] = true
+		}
+	}
+}
+
+func (f *flakyStore) err(method string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down && (f.fail == nil || f.fail[method]) {
+		return errDown
+	}
+	return nil
+}
+
+func (f *flakyStore) CreateCall(ctx context.Context, c store.Call) error {
+	if err := f.err("CreateCall"); err != nil {
+		return err
+	}
+	return f.Store.CreateCall(ctx, c)
+}
+
+func (f *flakyStore) UpdateCall(ctx context.Context, c store.Call) error {
+	if err := f.err("UpdateCall"); err != nil {
+		return err
+	}
+	return f.Store.UpdateCall(ctx, c)
+}
+
+func (f *flakyStore) AddSegments(ctx context.Context, id string, s []transcript.Segment) error {
+	if err := f.err("AddSegments"); err != nil {
+		return err
+	}
+	return f.Store.AddSegments(ctx, id, s)
+}
+
+func (f *flakyStore) AddIVRVisits(ctx context.Context, vs []store.IVRVisit) error {
+	if err := f.err("AddIVRVisits"); err != nil {
+		return err
+	}
+	return f.Store.AddIVRVisits(ctx, vs)
+}
+
+func (f *flakyStore) OpenTicket(ctx context.Context, cust, cat string, since time.Time) (tickets.Ticket, error) {
+	if err := f.err("OpenTicket"); err != nil {
+		return tickets.Ticket{}, err
+	}
+	return f.Store.OpenTicket(ctx, cust, cat, since)
+}
+
+func (f *flakyStore) CreateTicket(ctx context.Context, t tickets.Ticket) error {
+	if err := f.err("CreateTicket"); err != nil {
+		return err
+	}
+	return f.Store.CreateTicket(ctx, t)
+}
+
+func (f *flakyStore) CreateEvaluation(ctx context.Context, e qa.Evaluation) error {
+	if err := f.err("CreateEvaluation"); err != nil {
+		return err
+	}
+	return f.Store.CreateEvaluation(ctx, e)
+}
+
+type postFixture struct {
+	st    *flakyStore
+	box   *outbox.Box
+	dir   string
+	m     *Manager
+	inner store.Store
+}
+
+func newPostFixture(t *testing.T, dir string) *postFixture {
+	t.Helper()
+	inner, err := sqlite.Open(context.Background(), dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inner.Close() })
+	st := &flakyStore{Store: inner}
+	box, err := outbox.Open(filepath.Join(dir, "outbox"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewManager(Options{Store: st, Outbox: box, Post: &PostCall{Store: st, Scorecard: qa.DefaultScorecard(), RepeatWindow: -1}})
+	return &postFixture{st: st, box: box, dir: dir, m: m, inner: inner}
+}
+
+func endedJob(id string) *PostJob {
+	now := time.Now()
+	return &PostJob{
+		Call: store.Call{ID: id, From: "+15550100", To: "support", StartedAt: now.Add(-time.Minute), EndedAt: now,
+			Intent: "order_status", Disposition: "caller hung up"},
+		Visits: []store.IVRVisit{{CallID: id, Flow: "main", Node: "greet", Kind: "prompt", EnteredAt: now.Add(-time.Minute), LeftAt: now}},
+		Transcript: transcript.Transcript{CallID: id, CallerNumber: "+15550100", Intent: "order_status", Segments: segs(
+			"c: where is my order five eight two one three", "a: it will be delivered tomorrow", "c: thanks")},
+	}
+}
+
+// stored checks that the call's work is in the store exactly once.
+func (f *postFixture) stored(t *testing.T, id string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := f.inner.Call(ctx, id)
+	if err != nil || c.EndedAt.IsZero() || c.Disposition != "caller hung up" {
+		t.Fatalf("call %s: %+v %v", id, c, err)
+	}
+	sg, _ := f.inner.Segments(ctx, id)
+	ts, _ := f.inner.TicketsByCall(ctx, id)
+	es, _ := f.inner.EvaluationsByCall(ctx, id)
+	if len(sg) != 3 || len(ts) != 1 || len(es) != 1 {
+		t.Fatalf("call %s: %d segments, %d tickets, %d evaluations; want 3, 1, 1", id, len(sg), len(ts), len(es))
+	}
+}
+
+func pending(t *testing.T, b *outbox.Box) []string {
+	t.Helper()
+	ids, err := b.Pending()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func waitUntil(t *testing.T, what string, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestOutboxDatabaseOutage: calls that end while the database is down
+// (even one that began while it was down, so its record was never
+// created) keep their work in the outbox; it is done once the database
+// is back, without duplicates.
+func TestOutboxDatabaseOutage(t *testing.T) {
+	f := newPostFixture(t, t.TempDir())
+	ctx := context.Background()
+
+	// The happy path leaves nothing behind.
+	if _, err := f.m.postCallWork(ctx, endedJob("ok"), f.m.opts.Log); err != nil {
+		t.Fatal(err)
+	}
+	f.stored(t, "ok")
+	if p := pending(t, f.box); len(p) != 0 {
+		t.Fatalf("pending after success: %v", p)
+	}
+
+	f.st.set(true)
+	if _, err := f.m.postCallWork(ctx, endedJob("down1"), f.m.opts.Log); !errors.Is(err, errDown) {
+		t.Fatalf("post-call work while down: %v", err)
+	}
+	if _, err := f.m.postCallWork(ctx, endedJob("down2"), f.m.opts.Log); err == nil {
+		t.Fatal("post-call work while down succeeded")
+	}
+	if p := pending(t, f.box); len(p) != 2 {
+		t.Fatalf("pending: %v, want the two calls", p)
+	}
+	// A partial outage: the call and transcript went in, the ticket did not.
+	f.st.set(true, "CreateTicket")
+	if _, err := f.m.postCallWork(ctx, endedJob("half"), f.m.opts.Log); err == nil {
+		t.Fatal("half-failed post-call work succeeded")
+	}
+	var job PostJob
+	if err := f.box.Load("half", &job); err != nil || len(job.Done) != 3 {
+		t.Fatalf("half job: done %v, %v", job.Done, err)
+	}
+	f.st.set(true)
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); f.m.RunOutbox(runCtx) }()
+	defer func() { stop(); <-done }()
+	time.Sleep(200 * time.Millisecond) // the first pass fails: still down
+	if p := pending(t, f.box); len(p) != 3 {
+		t.Fatalf("pending while down: %v", p)
+	}
+	f.st.set(false)
+	waitUntil(t, "the outbox to drain", 10*time.Second, func() bool { return len(pending(t, f.box)) == 0 })
+	for _, id := range []string{"down1", "down2", "half"} {
+		f.stored(t, id)
+	}
+}
+
+// TestOutboxReplayedAtStart: work a crashed (or stopped) process left in
+// the outbox is done by the next one, and a retry after a crash that
+// hit between writing the ticket and recording it adds no second ticket.
+func TestOutboxReplayedAtStart(t *testing.T) {
+	dir := t.TempDir()
+	first := newPostFixture(t, dir)
+	first.st.set(true)
+	if _, err := first.m.postCallWork(context.Background(), endedJob("left"), first.m.opts.Log); err == nil {
+		t.Fatal("no failure while down")
+	}
+	// A job whose ticket is already stored though the job does not say so
+	// (the process died after CreateTicket): the retry must not add one.
+	first.st.set(false)
+	crashed := endedJob("crashed")
+	if _, err := first.m.runPostJob(context.Background(), crashed, false); err != nil {
+		t.Fatal(err)
+	}
+	crashed.Done = nil
+	if err := first.box.Put("crashed", crashed); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(first.box.Dir(), "garbage.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	second := newPostFixture(t, dir) // the next start, same data dir
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); second.m.RunOutbox(ctx) }()
+	defer func() { stop(); <-done }()
+	waitUntil(t, "the replay", 10*time.Second, func() bool { return len(pending(t, second.box)) == 0 })
+	second.stored(t, "left")
+	second.stored(t, "crashed")
+	if _, err := os.Stat(filepath.Join(second.box.Dir(), "unreadable", "garbage.json")); err != nil {
+		t.Errorf("unreadable job not set aside: %v", err)
+	}
+}

@@ -1,0 +1,293 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Config is one node's identity and timing.
+type Config struct {
+	// NodeID names this node (CONTACTD_NODE_ID); unique in the cluster and
+	// stable across restarts of the same node.
+	NodeID string
+	// URL is how the other nodes reach this node's HTTP (CONTACTD_NODE_URL),
+	// e.g. http://10.0.0.11:8080.
+	URL string
+	// SIP is this node's SIP address, for the operator's eyes.
+	SIP string
+	// Heartbeat is how often the node says it is alive (default 1 s).
+	Heartbeat time.Duration
+	// DeadAfter: a node whose last heartbeat is older is dead (default 5 s).
+	DeadAfter time.Duration
+	Log       *slog.Logger
+}
+
+var nodeIDRe = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+func (c *Config) fill() error {
+	if !nodeIDRe.MatchString(c.NodeID) {
+		return fmt.Errorf("cluster: node id %q: want 1–64 letters, digits, '.', '_', ':' or '-'", c.NodeID)
+	}
+	if c.URL != "" {
+		u, err := url.Parse(c.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("cluster: node url %q: want http(s)://host:port", c.URL)
+		}
+	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = time.Second
+	}
+	if c.DeadAfter <= 0 {
+		c.DeadAfter = 5 * time.Second
+	}
+	if c.DeadAfter < 2*c.Heartbeat {
+		return fmt.Errorf("cluster: dead-after %s must be at least two heartbeats (%s)", c.DeadAfter, c.Heartbeat)
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return nil
+}
+
+// DefaultNodeID is the host name and the HTTP port: stable for a node and
+// distinct for several nodes on one host.
+func DefaultNodeID(httpAddr string) string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		h = "node"
+	}
+	_, port, err := splitPort(httpAddr)
+	if err != nil || port == "" {
+		return h
+	}
+	return h + ":" + port
+}
+
+func splitPort(addr string) (string, string, error) {
+	u, err := url.Parse("//" + addr)
+	if err != nil {
+		return "", "", err
+	}
+	return u.Hostname(), u.Port(), nil
+}
+
+// DatabaseURL returns dbURL with this node's id as the session setting
+// contactd.node, so the calls the store inserts through it are tagged with
+// the node (the calls.node column defaults to that setting).
+func DatabaseURL(dbURL, nodeID string) (string, error) {
+	u, err := url.Parse(dbURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", errors.New("cluster: several nodes need a postgres:// database URL")
+	}
+	q := u.Query()
+	q.Set("contactd.node", nodeID)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// Node is this process as a member of the cluster: its row in nodes and
+// its heartbeat.
+type Node struct {
+	cfg  Config
+	pool *pgxpool.Pool
+	log  *slog.Logger
+
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+
+	declaredDead bool // heartbeat goroutine only
+}
+
+// Join opens a small pool on dbURL, registers the node (up, heartbeat now)
+// and starts its heartbeat. A node id that is already up with a fresh
+// heartbeat is refused: two processes with one id would end each other's
+// calls.
+func Join(ctx context.Context, dbURL string, cfg Config) (*Node, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	pc, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, errors.New("cluster: invalid database URL")
+	}
+	if pc.MaxConns < 4 {
+		pc.MaxConns = 4
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	n := &Node{cfg: cfg, pool: pool, log: cfg.Log.With("node", cfg.NodeID), stop: make(chan struct{}), done: make(chan struct{})}
+	// A live twin: up, heartbeat fresher than dead-after.
+	var twin bool
+	err = pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM nodes WHERE id = $1 AND status = 'up'
+		AND heartbeat_at > now() - make_interval(secs => $2))`, cfg.NodeID, cfg.DeadAfter.Seconds()).Scan(&twin)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cluster: read nodes: %w", err)
+	}
+	if twin {
+		pool.Close()
+		return nil, fmt.Errorf("cluster: node id %q is already up (heartbeat within %s): give each node its own CONTACTD_NODE_ID", cfg.NodeID, cfg.DeadAfter)
+	}
+	_, err = pool.Exec(ctx, `INSERT INTO nodes (id, url, sip, status, started_at, heartbeat_at) VALUES ($1, $2, $3, 'up', now(), now())
+		ON CONFLICT (id) DO UPDATE SET url = $2, sip = $3, status = 'up', started_at = now(), heartbeat_at = now()`,
+		cfg.NodeID, cfg.URL, cfg.SIP)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cluster: register node: %w", err)
+	}
+	go n.heartbeat()
+	n.log.Info("cluster: node up", "url", cfg.URL, "heartbeat", cfg.Heartbeat, "dead_after", cfg.DeadAfter)
+	return n, nil
+}
+
+// ID is the node's id.
+func (n *Node) ID() string { return n.cfg.NodeID }
+
+// Pool is the node's connection pool (for the ACD).
+func (n *Node) Pool() *pgxpool.Pool { return n.pool }
+
+func (n *Node) heartbeat() {
+	defer close(n.done)
+	t := time.NewTicker(n.cfg.Heartbeat)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Heartbeat*2)
+		// status stays dead once others declared it so: a node they gave
+		// up on must not come back silently with its calls already ended.
+		t, err := n.pool.Exec(ctx, `UPDATE nodes SET heartbeat_at = now() WHERE id = $1 AND status = 'up'`, n.cfg.NodeID)
+		cancel()
+		if err == nil && t.RowsAffected() == 0 && !n.declaredDead {
+			n.declaredDead = true
+			n.log.Error("cluster: the other nodes declared this node dead (no heartbeat for too long) and ended its calls; restart it to rejoin")
+		}
+		if err != nil && !failing {
+			n.log.Warn("cluster: heartbeat failed", "err", err)
+		} else if err == nil && failing {
+			n.log.Info("cluster: heartbeat back")
+		}
+		failing = err != nil
+	}
+}
+
+// Leave stops the heartbeat and marks the node left (a clean stop: its
+// calls were finished by the graceful shutdown). It closes the pool.
+func (n *Node) Leave() {
+	n.once.Do(func() {
+		close(n.stop)
+		<-n.done
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if _, err := n.pool.Exec(ctx, `UPDATE nodes SET status = 'left' WHERE id = $1 AND status = 'up'`, n.cfg.NodeID); err != nil {
+			n.log.Warn("cluster: mark node left", "err", err)
+		}
+		n.pool.Close()
+	})
+}
+
+// NodeInfo is one row of nodes.
+type NodeInfo struct {
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	SIP       string    `json:"sip"`
+	Status    string    `json:"status"`
+	StartedAt time.Time `json:"started_at"`
+	Heartbeat time.Time `json:"heartbeat_at"`
+}
+
+// Nodes lists the cluster's nodes.
+func (n *Node) Nodes(ctx context.Context) ([]NodeInfo, error) {
+	rows, err := n.pool.Query(ctx, `SELECT id, url, sip, status, started_at, heartbeat_at FROM nodes ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []NodeInfo
+	for rows.Next() {
+		var i NodeInfo
+		if err := rows.Scan(&i.ID, &i.URL, &i.SIP, &i.Status, &i.StartedAt, &i.Heartbeat); err != nil {
+			return nil, err
+		}
+		out = append(out, i)
+	}
+	return out, rows.Err()
+}
+
+// DispositionNodeLost is how a call whose node died is closed by a
+// surviving node.
+const DispositionNodeLost = "node lost: the node holding the call's media stopped"
+
+// LostCall is a call ended because its node died.
+type LostCall struct {
+	ID, Node, Agent string
+}
+
+// reapDead marks nodes whose heartbeat is older than DeadAfter dead and
+// ends their live calls, in one transaction per node. It returns the
+// dead nodes and the calls it ended.
+func (n *Node) reapDead(ctx context.Context) ([]string, []LostCall, error) {
+	rows, err := n.pool.Query(ctx, `UPDATE nodes SET status = 'dead' WHERE status = 'up' AND id <> $1
+		AND heartbeat_at < now() - make_interval(secs => $2) RETURNING id`, n.cfg.NodeID, n.cfg.DeadAfter.Seconds())
+	if err != nil {
+		return nil, nil, err
+	}
+	var dead []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		dead = append(dead, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	var lost []LostCall
+	for _, id := range dead {
+		ls, err := n.endCallsOf(ctx, id)
+		if err != nil {
+			return dead, lost, err
+		}
+		n.log.Warn("cluster: node dead; its calls ended", "dead_node", id, "calls", len(ls))
+		lost = append(lost, ls...)
+	}
+	return dead, lost, nil
+}
+
+// endCallsOf closes the live calls of a dead node.
+func (n *Node) endCallsOf(ctx context.Context, node string) ([]LostCall, error) {
+	rows, err := n.pool.Query(ctx, `UPDATE calls SET ended_at = now(), disposition = $2
+		WHERE node = $1 AND ended_at IS NULL RETURNING id, agent`, node, DispositionNodeLost)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: end calls of %s: %w", node, err)
+	}
+	defer rows.Close()
+	var out []LostCall
+	for rows.Next() {
+		l := LostCall{Node: node}
+		if err := rows.Scan(&l.ID, &l.Agent); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,206 @@
+package tickets
+
+import (
+	"strings"
+
+	"github.com/contactd/contactd/transcript"
+)
+
+// IntentClassifier is the NLU as categorisation needs it: the IVR's
+// classifier (ivr.Simple, ivr.Languages, ivr/llm).
+type IntentClassifier interface {
+	Classify(text string) (intent string, confidence float64)
+}
+
+// Categories with a meaning of their own to Categorize: a request for a
+// person says nothing about the problem, and a complaint is what a call is
+// about only when it is not about a concrete problem.
+const (
+	CategoryHuman     = "human"
+	CategoryComplaint = "complaint"
+)
+
+// Categorize weighs.
+const (
+	// agentWeight: agents restate the problem in the business's words
+	// ("I've refunded the duplicate payment"), which helps when the
+	// caller's own words are vague, but they also say generic things
+	// ("let me look at the account"), so they count half.
+	agentWeight = 0.5
+	// topicFloor is the summed evidence a concrete topic needs to beat a
+	// caller's complaint (one confident caller line, or two agent ones).
+	topicFloor = 0.5
+)
+
+// Categorize picks the category of a call that has no IVR intent (an
+// imported one) from the whole conversation, not from its single most
+// confident line:
+//
+//   - each caller line adds its intent's confidence, each agent line half
+//     of it;
+//   - a request for a person is not a topic: the request is taken out and
+//     the rest of the line classified ("I want to speak to someone about
+//     my internet"); the human category is left only when nothing else
+//     was said;
+//   - anger is not a topic either: an angry caller with a concrete problem
+//     ("this is ridiculous, you've overcharged me again") gets that
+//     problem's category, and their priority says they are angry. A call
+//     is a complaint when the caller says they want to complain, or when
+//     the caller was dissatisfied and no concrete topic has topicFloor of
+//     evidence;
+//   - a line that names a topic unambiguously (topicCues: "I was
+//     charged", "a second line", "I want to leave") adds cueWeight to it,
+//     which settles what the classifier's vocabulary leaves open; cues
+//     rank the topics but are not the concrete problem that beats a
+//     complaint ("the engineer was rude" is about the engineer's manner),
+//     and a line that names one topic gives it the classifier's
+//     confidence whatever the classifier chose;
+//   - an agent's apology counts for nothing while the call has a topic,
+//     but a call with no topic at all and an agent apologising is a
+//     complaint ("she put the phone down on me").
+//
+// Without any classified line it classifies the caller's words together.
+// Cues apply to the categories clf lists (an Intents method), none when
+// it lists none: CategorizeIn names them.
+func Categorize(segs []transcript.Segment, clf IntentClassifier) string {
+	var cats []string
+	if l, ok := clf.(interface{ Intents() []string }); ok {
+		cats = l.Intents()
+	}
+	return CategorizeIn(segs, clf, cats)
+}
+
+// CategorizeIn is Categorize with the configuration's categories (intent
+// names), for the topic cues.
+func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []string) string {
+	known := make(map[string]bool, len(categories))
+	for _, c := range categories {
+		known[c] = true
+	}
+	topic := map[string]float64{}
+	cued := map[string]float64{}
+	var complaint, apology float64
+	var explicit, human bool
+	var callerText []string
+	for _, s := range segs {
+		if s.Speaker != transcript.Caller && s.Speaker != transcript.Agent {
+			continue
+		}
+		caller := s.Speaker == transcript.Caller
+		if caller {
+			callerText = append(callerText, s.Text)
+			explicit = explicit || saysComplain(s.Text)
+		}
+		words := wordsOf(s.Text)
+		w := 1.0
+		if !caller {
+			w = agentWeight
+		}
+		named := cues(words, known)
+		var only string // the one topic the line names
+		for cat, v := range named {
+			cued[cat] += w * v
+			only = cat
+		}
+		in, c := clf.Classify(s.Text)
+		if len(named) == 1 && in != only && in != CategoryHuman && in != "" && in != CategoryUnknown {
+			// The line names its topic: the classifier's confidence goes to
+			// it ("you charged me, I want a refund" is billing; unhappy
+			// about a topic is that topic).
+			in = only
+		}
+		if in == CategoryHuman {
+			human = human || caller
+			rest := withoutPersonRequest(s.Text)
+			if rest == "" {
+				continue
+			}
+			if in, c = clf.Classify(rest); in == CategoryHuman {
+				continue
+			}
+		}
+		switch {
+		case in == "" || in == CategoryUnknown:
+		case in == CategoryComplaint:
+			if caller { // an agent's apology is not the caller's complaint…
+				complaint += c
+			} else {
+				apology += c
+			}
+		default:
+			topic[in] += w * c
+		}
+	}
+	bestScore := 0.0 // the classifier's evidence alone decides against a complaint
+	for _, sc := range topic {
+		bestScore = max(bestScore, sc)
+	}
+	for in, sc := range cued {
+		topic[in] += sc
+	}
+	best, bestTotal := "", 0.0
+	for in, sc := range topic {
+		if sc > bestTotal || (sc == bestTotal && in < best) {
+			best, bestTotal = in, sc
+		}
+	}
+	switch {
+	case explicit, complaint > 0 && bestScore < topicFloor:
+		return CategoryComplaint
+	case best != "":
+		return best
+	case human:
+		return CategoryHuman
+	case apology > 0: // …but with no topic at all, it says the caller was unhappy
+		return CategoryComplaint
+	case len(callerText) > 0:
+		if in, _ := clf.Classify(strings.Join(callerText, " ")); in != "" {
+			return in
+		}
+	}
+	return CategoryUnknown
+}
+
+// saysComplain reports whether a caller asks to complain ("I want to make
+// a complaint", "I'm calling to complain").
+func saysComplain(text string) bool {
+	for _, w := range wordsOf(text) {
+		if strings.HasPrefix(w, "complain") {
+			return true
+		}
+	}
+	return false
+}
+
+// personWords ask for a person rather than say what about.
+var personWords = map[string]bool{
+	"speak": true, "talk": true, "someone": true, "somebody": true, "person": true, "human": true, "agent": true,
+	"representative": true, "operator": true, "real": true, "live": true, "actual": true, "rep": true, "anyone": true,
+}
+
+// withoutPersonRequest is text without the words of a request for a
+// person; "" when nothing else is left.
+func withoutPersonRequest(text string) string {
+	var keep []string
+	content := false
+	for _, w := range wordsOf(text) {
+		if personWords[strings.TrimSuffix(w, "s")] || personWords[w] {
+			continue
+		}
+		keep = append(keep, w)
+		if !fillerWords[w] {
+			content = true
+		}
+	}
+	if !content {
+		return ""
+	}
+	return strings.Join(keep, " ")
+}
+
+// fillerWords carry no topic.
+var fillerWords = map[string]bool{
+	"i": true, "want": true, "to": true, "a": true, "an": true, "the": true, "can": true, "could": true, "please": true,
+	"need": true, "id": true, "like": true, "with": true, "me": true, "put": true, "through": true, "just": true,
+	"hi": true, "hello": true, "yes": true, "no": true, "ok": true, "okay": true, "may": true, "let": true, "get": true,
+}

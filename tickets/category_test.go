@@ -1,0 +1,148 @@
+package tickets_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/contactd/contactd/config"
+	"github.com/contactd/contactd/ivr"
+	"github.com/contactd/contactd/tickets"
+	"github.com/contactd/contactd/transcript"
+)
+
+// demoClassifier is the demo config's intent classifier, as the server
+// trains it at start-up.
+var demoClassifier = sync.OnceValues(func() (ivr.Simple, error) {
+	cfg, err := config.Parse("demo", config.Demo())
+	if err != nil {
+		return ivr.Simple{}, err
+	}
+	ex := map[string][]string{}
+	for _, in := range cfg.Intents {
+		ex[in.Name] = in.Examples
+	}
+	c, err := ivr.TrainClassifier(ex)
+	return ivr.Simple{C: c}, err
+})
+
+type labelled struct {
+	ID         string               `json:"id"`
+	Category   string               `json:"category"`
+	Transcript []transcript.Segment `json:"transcript"`
+}
+
+// categoryAccuracy is Categorize's share of right categories over the
+// conversations in testdata/<set>.
+func categoryAccuracy(t *testing.T, set string, logMisses bool) float64 {
+	t.Helper()
+	clf, err := demoClassifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", set, "*.json"))
+	if len(files) == 0 {
+		t.Fatalf("no conversations in testdata/%s", set)
+	}
+	right := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c labelled
+		if err := json.Unmarshal(b, &c); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		got := tickets.CategorizeIn(c.Transcript, clf, clf.C.Intents())
+		if got == c.Category {
+			right++
+		} else if logMisses {
+			t.Logf("%s: category %s, want %s", c.ID, got, c.Category)
+		}
+	}
+	return float64(right) / float64(len(files))
+}
+
+// TestCategorizeDev measures Categorize with the demo classifier and the
+// demo's categories on the dev conversations, the set it was developed on
+// (the held-out sets are measured through the import API in package web,
+// TestHeldOutImport). Measured 91.7 % (66/72) before the topic cues; 100 %
+// (104/104, with d73–d104 added) with them: a development figure, not a
+// measure of accuracy.
+// The floor catches regressions.
+func TestCategorizeDev(t *testing.T) {
+	acc := categoryAccuracy(t, "dev", true)
+	t.Logf("dev set: category accuracy %.1f%%", 100*acc)
+	if acc < 0.95 {
+		t.Errorf("dev category accuracy %.1f%% fell below the 95%% regression floor", 100*acc)
+	}
+}
+
+// TestCategorizeRules shows each rule of Categorize on a call of its own.
+func TestCategorizeRules(t *testing.T) {
+	clf, err := demoClassifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(lines ...string) []transcript.Segment {
+		var out []transcript.Segment
+		for i, l := range lines {
+			sp := transcript.Caller
+			if l[0] == '>' {
+				sp, l = transcript.Agent, l[1:]
+			}
+			out = append(out, transcript.Segment{Speaker: sp, StartMS: int64(i) * 3000, EndMS: int64(i)*3000 + 2500, Text: l})
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		segs []transcript.Segment
+		want string
+	}{
+		{"the most confident line alone would say human", call("can i speak to a real person please", ">you are", "i was charged twice for my bill"), "billing"},
+		{"a request for a person that says what about", call("i want to speak to someone about my internet it's really slow"), "tech_support"},
+		{"only a request for a person", call("agent", ">hello", "yes an agent please"), "human"},
+		{"angry about a concrete problem", call("i'm angry you've overcharged me again", ">i've refunded the difference", "this is ridiculous"), "billing"},
+		{"asks to complain", call("i want to complain about the engineer who came to fix my broadband"), "complaint"},
+		{"dissatisfied, no concrete problem", call("your service is terrible", "nobody ever calls me back"), "complaint"},
+		{"the agent's restatement decides a vague request", call("hi my contract ends next month and i want to know what deals you can offer me to stay",
+			">i can offer you our faster plan for the same price you pay now"), "sales"},
+		{"nothing known", call("hmm"), "unknown"},
+		{"no caller at all", nil, "unknown"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tickets.Categorize(tc.segs, clf); got != tc.want {
+				t.Errorf("Categorize = %s, want %s", got, tc.want)
+			}
+		})
+	}
+
+	// Topic cues, with the configuration's categories.
+	cats := clf.C.Intents()
+	for _, tc := range []struct {
+		name string
+		segs []transcript.Segment
+		cats []string
+		want string
+	}{
+		{"a refund of a wrong charge is billing", call("i want my money refunded you charged me twice for the same month"), cats, "billing"},
+		{"a refund of a sent-back item is returns", call("i sent it back a fortnight ago and still no refund"), cats, "returns"},
+		{"adding to an account is a sale", call("could i add an extra line to my account for my son"), cats, "sales"},
+		{"a faster plan is a sale, not a fault", call("my internet works fine but i want something faster"), cats, "sales"},
+		{"leaving is a cancellation, however sad", call("i'm sorry but i've decided to leave you after all these years"), cats, "cancel"},
+		{"billed after cancelling is billing", call("you billed me again after i cancelled last month"), cats, "billing"},
+		{"a complaint about a person names no topic", call("the engineer who came was so rude to my wife i'm disgusted"), cats, "complaint"},
+		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
+			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tickets.CategorizeIn(tc.segs, clf, tc.cats); got != tc.want {
+				t.Errorf("CategorizeIn = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
