@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -344,6 +345,17 @@ type agentJoin struct {
 type nopEvents struct{}
 
 func (nopEvents) Publish(string, Event) {}
+
+// recordingRate is the sample rate a call is recorded at: 8 kHz when the
+// caller speaks G.711 (the telephone network's band: nothing above 4 kHz
+// to keep, half the size, and a relayed call's legs are recorded as
+// decoded), else 16 kHz.
+func recordingRate(c media.Codec) int {
+	if strings.EqualFold(c.Name, "PCMU") || strings.EqualFold(c.Name, "PCMA") {
+		return media.NarrowRate
+	}
+	return media.SampleRate
+}
 
 // recordingPath is where a call's WAV lives, relative to the data dir.
 func recordingPath(callID string) string { return filepath.Join("recordings", callID+".wav") }

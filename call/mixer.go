@@ -23,6 +23,7 @@ type mixer struct {
 	caller    media.Leg
 	rec       *media.Recorder
 	callerASR asr.Stream
+	agentASR  asr.Stream // the bridged agent channel's recogniser
 	join      chan mixJoin
 	// Live call control (mixbus.go): ctl runs the owner's changes on this
 	// goroutine; x is nil unless hold, a consultation or a monitor is on.
@@ -43,9 +44,11 @@ type mixer struct {
 }
 
 // relayer is a leg that can forward its packets to another leg without
-// decoding them (media.RTPLeg).
+// decoding them (media.RTPLeg), and deliver its frames at the codec's own
+// rate to a consumer that takes either (NativeFrames).
 type relayer interface {
 	RelayTo(dst media.Leg) error
+	NativeFrames(on bool)
 }
 
 // setRelay turns the relay on between the caller and agent when nothing
@@ -75,6 +78,10 @@ func (m *mixer) setRelay(agent media.Leg) {
 	}
 	m.relayed = agent
 	m.relays++
+	// While relayed, a channel nobody transcribes is only recorded: its
+	// frames come as decoded (8 kHz for G.711), not upsampled.
+	a.NativeFrames(m.callerASR == nil)
+	b.NativeFrames(m.agentASR == nil)
 	// Decoded frames still queued would go out after relayed packets.
 	m.caller.Flush()
 	agent.Flush()
@@ -86,9 +93,11 @@ func (m *mixer) stopRelay() {
 	}
 	if a, ok := m.caller.(relayer); ok {
 		_ = a.RelayTo(nil)
+		a.NativeFrames(false)
 	}
 	if b, ok := m.relayed.(relayer); ok {
 		_ = b.RelayTo(nil)
+		b.NativeFrames(false)
 	}
 	m.relayed = nil
 }
@@ -126,7 +135,6 @@ func (m *mixer) run(ctx context.Context) {
 		}
 	}
 	var agent media.Leg
-	var agentASR asr.Stream
 	var agentFrames <-chan []int16
 	defer m.stopRelay()
 	for {
@@ -134,7 +142,7 @@ func (m *mixer) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case j := <-m.join: // a nil leg detaches the agent (a transfer)
-			agent, agentASR, agentFrames = j.leg, j.asr, nil
+			agent, m.agentASR, agentFrames = j.leg, j.asr, nil
 			if j.leg != nil {
 				agentFrames = j.leg.Frames()
 			}
@@ -147,7 +155,7 @@ func (m *mixer) run(ctx context.Context) {
 			m.x.fromExtra(ef, agent)
 		case now := <-tick.C:
 			fill(m.callerASR, lastCaller, now)
-			fill(agentASR, lastAgent, now)
+			fill(m.agentASR, lastAgent, now)
 		case f, ok := <-callerFrames:
 			if !ok {
 				callerFrames = nil
@@ -155,17 +163,19 @@ func (m *mixer) run(ctx context.Context) {
 			}
 			lastCaller = time.Now()
 			m.callerFrames++
+			// A frame's length gives its rate: 8 kHz ones come from a
+			// relayed G.711 leg (NativeFrames), for the recording.
 			kept := m.kept(f)
 			if m.rec != nil {
-				m.rec.WriteCaller(kept)
+				m.rec.Write(0, kept, len(kept)*50)
 			}
 			if m.callerASR != nil {
-				m.callerASR.Write(kept)
+				m.callerASR.Write(wide(kept))
 			}
 			if m.x != nil {
-				m.x.fromCaller(f, agent)
+				m.x.fromCaller(wide(f), agent)
 			} else if agent != nil && m.relayed == nil {
-				_ = agent.Forward(f)
+				_ = agent.Forward(wide(f))
 			}
 		case f, ok := <-agentFrames:
 			if !ok {
@@ -175,17 +185,26 @@ func (m *mixer) run(ctx context.Context) {
 			lastAgent = time.Now()
 			m.agentFrames++
 			if m.x != nil {
-				f = m.x.fromAgent(f, agent) // routed; silence on hold
+				f = m.x.fromAgent(wide(f), agent) // routed; silence on hold
 			} else if m.relayed == nil {
-				_ = m.caller.Forward(f)
+				_ = m.caller.Forward(wide(f))
 			}
 			f = m.kept(f)
 			if m.rec != nil {
-				m.rec.WriteAgent(f)
+				m.rec.Write(1, f, len(f)*50)
 			}
-			if agentASR != nil {
-				agentASR.Write(f)
+			if m.agentASR != nil {
+				m.agentASR.Write(wide(f))
 			}
 		}
 	}
+}
+
+// wide is frame f at 16 kHz: a native 8 kHz frame (NativeFrames) still
+// queued when the mixer needs 16 kHz audio again is upsampled.
+func wide(f []int16) []int16 {
+	if len(f) == media.FrameSamples || len(f) == 0 {
+		return f
+	}
+	return media.Resample(f, len(f)*50, media.SampleRate)
 }

@@ -97,7 +97,7 @@ func (c *Call) run(parent context.Context) {
 		rel := recordingPath(c.in.ID)
 		abs := filepath.Join(o.DataDir, rel)
 		if err := ensureDir(filepath.Dir(abs)); err == nil {
-			if r, err := media.NewRecorder(abs); err == nil {
+			if r, err := media.NewRecorderRate(abs, recordingRate(c.in.Leg.Codec())); err == nil {
 				rec, c.rec.RecordingPath = r, rel
 			} else {
 				c.log.Warn("recording disabled", "err", err)

@@ -3,6 +3,7 @@ package call
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -156,14 +157,18 @@ func waitRelaying(t *testing.T, want bool, legs ...*media.RTPLeg) {
 	})
 }
 
-// matchFrames looks for the 20 ms frames of sent (8 kHz, as the far end
-// decodes it; the first limit after the filters' start) in rec (16 kHz),
-// in order: a frame is found where its normalised correlation is over 0.9,
-// after the previous one found. It returns how many were found.
-func matchFrames(t *testing.T, rec []int16, sent []int16, limit int) int {
+// matchFramesAt looks for the 20 ms frames of sent (8 kHz, as the far end
+// decodes it; the first limit after the filters' start) in rec (at rate,
+// 16 or 8 kHz), in order: a frame is found where its normalised
+// correlation is over 0.9, after the previous one found. It returns how
+// many were found.
+func matchFramesAt(t *testing.T, rec []int16, rate int, sent []int16, limit int) int {
 	t.Helper()
-	want := media.Resample(sent, 8000, media.SampleRate)
-	const frame = media.FrameSamples
+	want := sent
+	if rate != 8000 {
+		want = media.Resample(sent, 8000, rate)
+	}
+	frame := rate / 50
 	found, pos := 0, 0
 	for k := 2; (k+1)*frame <= len(want) && k < limit+2; k++ { // the first frames hold the filters' start
 		ref := want[k*frame : (k+1)*frame]
@@ -212,12 +217,21 @@ func channel(pcm []int16, ch int) []int16 {
 // TestMixerRelaysAndRecords: a SIP-to-SIP G.711 bridge is relayed packet
 // for packet (each phone gets the other's payloads unchanged), and the
 // recording still holds both sides, frame by frame as they were sent.
+//
+// A G.711 call is recorded at 8 kHz (as the legs decode it, not upsampled:
+// NativeFrames); at 16 kHz (the recorder upsamples) it holds the same.
 func TestMixerRelaysAndRecords(t *testing.T) {
+	for _, recRate := range []int{media.NarrowRate, media.SampleRate} {
+		t.Run(fmt.Sprint(recRate), func(t *testing.T) { testMixerRelaysAndRecords(t, recRate) })
+	}
+}
+
+func testMixerRelaysAndRecords(t *testing.T, recRate int) {
 	callerPhone, agentPhone := newSIPPeer(t), newSIPPeer(t)
 	caller := startRTPLeg(t, callerPhone, media.PCMU)
 	agent := startRTPLeg(t, agentPhone, media.PCMU)
 	path := filepath.Join(t.TempDir(), "call.wav")
-	rec, err := media.NewRecorder(path)
+	rec, err := media.NewRecorderRate(path, recRate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +268,7 @@ func TestMixerRelaysAndRecords(t *testing.T) {
 	}
 	defer f.Close()
 	pcm, rate, chans, err := media.ReadWAV(f)
-	if err != nil || rate != media.SampleRate || chans != 2 {
+	if err != nil || rate != recRate || chans != 2 {
 		t.Fatalf("recording: %v, %d Hz, %d channels", err, rate, chans)
 	}
 	// As each phone decodes what the other sent.
@@ -267,13 +281,13 @@ func TestMixerRelaysAndRecords(t *testing.T) {
 	}
 	frames := n - 2
 	for ch, sent := range [][]int16{decode(up), decode(down)} {
-		got := matchFrames(t, channel(pcm, ch), sent, frames)
+		got := matchFramesAt(t, channel(pcm, ch), rate, sent, frames)
 		if got < frames*95/100 {
 			t.Errorf("channel %d: %d of %d frames sent are in the recording", ch, got, frames)
 		}
 	}
 	// And not the other side's audio in the wrong channel.
-	if got := matchFrames(t, channel(pcm, 0), decode(down), 10); got > 1 {
+	if got := matchFramesAt(t, channel(pcm, 0), rate, decode(down), 10); got > 1 {
 		t.Errorf("the agent's audio is in the caller's channel (%d frames)", got)
 	}
 }

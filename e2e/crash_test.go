@@ -367,17 +367,17 @@ func (s *server) recording(t *testing.T, id string) float64 {
 		t.Fatalf("recording of %s: header sizes %d/%d for %d bytes", id, le.Uint32(b[4:]), le.Uint32(b[40:]), len(b))
 	}
 	pcm, rate, ch, err := media.ReadWAV(bytes.NewReader(b))
-	if err != nil || rate != media.SampleRate || ch != 2 {
+	if err != nil || rate != media.NarrowRate || ch != 2 { // G.711 calls: 8 kHz
 		t.Fatalf("recording of %s: %d Hz, %d channels, %v", id, rate, ch, err)
 	}
 	// The caller's tone is on the left channel, to the end.
 	n := len(pcm) / 2
-	left := make([]int16, 0, media.SampleRate)
-	for i := max(0, n-media.SampleRate/2); i < n; i++ {
+	left := make([]int16, 0, rate)
+	for i := max(0, n-rate/2); i < n; i++ {
 		left = append(left, pcm[2*i])
 	}
-	if n > media.SampleRate && media.RMS(left) < 1000 {
+	if n > rate && media.RMS(left) < 1000 {
 		t.Errorf("recording of %s: the caller's last half second is silent (RMS %.0f)", id, media.RMS(left))
 	}
-	return float64(n) / media.SampleRate
+	return float64(n) / float64(rate)
 }

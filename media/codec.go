@@ -47,9 +47,13 @@ type encoder interface {
 	encode(dst []byte, frame []int16) ([]byte, error)
 }
 
-// decoder turns one RTP payload into 16 kHz samples appended to dst.
+// decoder turns one RTP payload into samples at its native rate (8 kHz
+// for G.711, 16 kHz otherwise) appended to dst. The jitter buffer works at
+// that rate; audio is widened to 16 kHz only for the consumers that need
+// it (inbound.tick).
 type decoder interface {
 	decode(dst []int16, payload []byte) ([]int16, error)
+	rate() int
 }
 
 func newEncoder(c Codec) (encoder, error) {
@@ -110,20 +114,16 @@ func (e *g711Encoder) encode(dst []byte, frame []int16) ([]byte, error) {
 	return g711.EncodeUlaw(dst, e.buf), nil
 }
 
-type g711Decoder struct {
-	alaw bool
-	up   upsampler
-	buf  []int16
-}
+type g711Decoder struct{ alaw bool }
 
 func (d *g711Decoder) decode(dst []int16, payload []byte) ([]int16, error) {
 	if d.alaw {
-		d.buf = g711.DecodeAlaw(d.buf[:0], payload)
-	} else {
-		d.buf = g711.DecodeUlaw(d.buf[:0], payload)
+		return g711.DecodeAlaw(dst, payload), nil
 	}
-	return d.up.process(dst, d.buf), nil
+	return g711.DecodeUlaw(dst, payload), nil
 }
+
+func (d *g711Decoder) rate() int { return NarrowRate }
 
 type opusEncoder struct {
 	enc *opus.Encoder
@@ -142,6 +142,8 @@ type opusDecoder struct {
 	dec *opus.Decoder
 	buf []int16
 }
+
+func (d *opusDecoder) rate() int { return SampleRate }
 
 func (d *opusDecoder) decode(dst []int16, payload []byte) ([]int16, error) {
 	if len(payload) == 0 {
@@ -182,6 +184,8 @@ func (e *g722Encoder) encode(dst []byte, frame []int16) ([]byte, error) {
 }
 
 type g722Decoder struct{ dec *g722.Decoder }
+
+func (d *g722Decoder) rate() int { return SampleRate }
 
 func (d *g722Decoder) decode(dst []int16, payload []byte) ([]int16, error) {
 	return d.dec.Decode(dst, payload), nil

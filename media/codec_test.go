@@ -9,8 +9,24 @@ import (
 	"github.com/pion/rtp"
 )
 
-// roundTrip pushes pcm through a codec's encoder and decoder frame by frame.
+// roundTrip pushes pcm through a codec's encoder and decoder frame by
+// frame, and widens narrowband output to 16 kHz the way inbound.tick does.
 func roundTrip(t *testing.T, c Codec, pcm []int16) []int16 {
+	t.Helper()
+	native, rate := roundTripNative(t, c, pcm)
+	if rate == SampleRate {
+		return native
+	}
+	var up upsampler
+	var out []int16
+	for off := 0; off < len(native); off += rate / 50 {
+		out = up.process(out, native[off:min(off+rate/50, len(native))])
+	}
+	return out
+}
+
+// roundTripNative is roundTrip at the decoder's own rate, which it returns.
+func roundTripNative(t *testing.T, c Codec, pcm []int16) ([]int16, int) {
 	t.Helper()
 	enc, err := newEncoder(c)
 	if err != nil {
@@ -35,7 +51,7 @@ func roundTrip(t *testing.T, c Codec, pcm []int16) []int16 {
 			t.Fatal(err)
 		}
 	}
-	return out
+	return out, dec.rate()
 }
 
 func TestCodecRoundTrip(t *testing.T) {

@@ -20,6 +20,8 @@ type inbound struct {
 	log    *rateLimitedLog
 
 	lastPacket atomic.Int64 // unix ns of the last accepted RTP packet
+	// native: Frames() carries frames at the decoder's rate (NativeFrames).
+	native atomic.Bool
 
 	mu         sync.Mutex
 	configured bool
@@ -29,6 +31,7 @@ type inbound struct {
 	jb         *jitterBuffer
 	rx         rxStats
 	inband     *dtmfDetector
+	up         upsampler // a narrowband decoder's frames to 16 kHz
 	lastEvent  uint32 // RTP timestamp of the last reported DTMF event
 	haveEvent  bool
 }
@@ -145,8 +148,19 @@ func (in *inbound) tick(now time.Time) {
 		return
 	}
 	// The frame is handed over to the consumer, so it must be its own.
-	f := make([]int16, FrameSamples)
-	copy(f, pcm)
+	var f []int16
+	switch {
+	case len(pcm) == FrameSamples:
+		f = make([]int16, FrameSamples)
+		copy(f, pcm)
+	case in.native.Load() && in.inband == nil:
+		// As decoded: nothing upsampled for a consumer that does not
+		// need it (a relayed G.711 call's recording).
+		f = make([]int16, len(pcm))
+		copy(f, pcm)
+	default:
+		f = in.up.process(make([]int16, 0, FrameSamples), pcm)
+	}
 	in.jb.consumed()
 	if in.inband != nil {
 		in.inband.process(f, in.digit)

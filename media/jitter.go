@@ -43,6 +43,8 @@ type jbSlot struct {
 type jitterBuffer struct {
 	clock int64 // RTP clock rate
 	dec   decoder
+	rate  int // the decoder's sample rate: what pending and next hold
+	frame int // samples in 20 ms at rate
 	stats *counters
 	// minDelay is the smallest target delay: jbMinDelay, more while the
 	// leg plays out in batches (setMinDelay).
@@ -81,13 +83,22 @@ func newJitterBuffer(stats *counters) *jitterBuffer {
 		stats:    stats,
 		minDelay: int64(jbMinDelay),
 		target:   int64(jbInitialDelay),
+		rate:     SampleRate,
+		frame:    FrameSamples,
 		pending:  make([]int16, 0, 8*FrameSamples),
 		lastDur:  FrameSamples,
+		plc:      newWaveformPLC(SampleRate),
 	}
 }
 
 func (j *jitterBuffer) configure(clock int, dec decoder) {
 	j.clock, j.dec = int64(clock), dec
+	if dec != nil && dec.rate() != j.rate {
+		j.rate = dec.rate()
+		j.frame = j.rate / 50
+		j.lastDur = j.frame
+		j.plc = newWaveformPLC(j.rate)
+	}
 	j.reset()
 }
 
@@ -211,36 +222,36 @@ func (j *jitterBuffer) next(now int64) (frame []int16, ok bool) {
 	adjust := j.played >= 8 && j.sinceAdjust >= 5
 	if adjust && j.delay < j.target-int64(10*time.Millisecond) {
 		// Too close to the edge: stretch by one concealed frame.
-		j.concealInto(FrameSamples, nil)
+		j.concealInto(j.frame, nil)
 		j.delay += int64(FrameDuration)
 		j.sinceAdjust = 0
 	} else if adjust && j.delay > j.target+int64(30*time.Millisecond) && j.n >= 2 {
 		// Too much buffered: skip a frame's worth of audio.
-		for len(j.pending) < 2*FrameSamples && j.pull(now) {
+		for len(j.pending) < 2*j.frame && j.pull(now) {
 		}
-		if len(j.pending) >= 2*FrameSamples {
-			j.drop(FrameSamples)
+		if len(j.pending) >= 2*j.frame {
+			j.drop(j.frame)
 			j.stats.skipped.Add(1)
 			j.delay -= int64(FrameDuration)
 			j.sinceAdjust = 0
 		}
 	}
-	for len(j.pending) < FrameSamples && j.pull(now) {
+	for len(j.pending) < j.frame && j.pull(now) {
 	}
-	if len(j.pending) < FrameSamples {
+	if len(j.pending) < j.frame {
 		// Nothing buffered: the network is late or the talkspurt ended.
 		if j.underrun++; j.underrun > jbMaxUnderrun {
 			j.state = jbIdle
 			j.pending = j.pending[:0]
 			return nil, false
 		}
-		j.concealInto(FrameSamples-len(j.pending), nil)
+		j.concealInto(j.frame-len(j.pending), nil)
 	}
-	return j.pending[:FrameSamples], true
+	return j.pending[:j.frame], true
 }
 
 // consumed drops the frame next returned.
-func (j *jitterBuffer) consumed() { j.drop(FrameSamples) }
+func (j *jitterBuffer) consumed() { j.drop(j.frame) }
 
 func (j *jitterBuffer) drop(n int) {
 	m := copy(j.pending, j.pending[n:])
@@ -278,7 +289,7 @@ func (j *jitterBuffer) pull(now int64) bool {
 			j.concealInto(j.lastDur, nil)
 			return true
 		}
-		if n := len(j.pending) - before; n <= 6*FrameSamples {
+		if n := len(j.pending) - before; n <= 6*j.frame {
 			j.lastDur = n
 		}
 		j.plc.record(j.pending[before:])
@@ -322,39 +333,46 @@ func appendZeros(dst []int16, n int) []int16 {
 // waveformPLC conceals a loss in codecs without their own (G.711, G.722)
 // the way G.711 Appendix I does: repeat the last pitch period, full level
 // for 10 ms, then fading by a fifth every 10 ms to silence after 60 ms.
+// It works at the decoder's rate (newWaveformPLC).
 type waveformPLC struct {
-	hist   [plcHistory]int16
-	period int
-	pos    int
-	lost   int // samples concealed in the current run
+	hist           []int16 // the last 30 ms
+	window         int     // 10 ms
+	minLag, maxLag int     // pitch range, 400 Hz to 66 Hz
+	period         int
+	pos            int
+	lost           int // samples concealed in the current run
 }
 
-const (
-	plcHistory = 480 // 30 ms
-	plcWindow  = 160
-	plcMinLag  = SampleRate / 400 // 400 Hz
-	plcMaxLag  = SampleRate / 66  // 66 Hz
-)
+func newWaveformPLC(rate int) waveformPLC {
+	return waveformPLC{
+		hist:   make([]int16, rate*30/1000),
+		window: rate / 100,
+		minLag: rate / 400,
+		maxLag: rate / 66,
+	}
+}
 
 func (p *waveformPLC) record(s []int16) {
 	p.lost = 0
-	if len(s) >= plcHistory {
-		copy(p.hist[:], s[len(s)-plcHistory:])
+	h := len(p.hist)
+	if len(s) >= h {
+		copy(p.hist, s[len(s)-h:])
 		return
 	}
-	copy(p.hist[:], p.hist[len(s):])
-	copy(p.hist[plcHistory-len(s):], s)
+	copy(p.hist, p.hist[len(s):])
+	copy(p.hist[h-len(s):], s)
 }
 
 func (p *waveformPLC) conceal(dst []int16, n int) []int16 {
 	if p.lost == 0 {
 		p.period, p.pos = p.pitch(), 0
 	}
-	start := plcHistory - p.period
+	start := len(p.hist) - p.period
+	w := p.window
 	for range n {
 		g := 1.0
-		if p.lost > plcWindow {
-			g = 1 - 0.2*float64(p.lost-plcWindow)/plcWindow
+		if p.lost > w {
+			g = 1 - 0.2*float64(p.lost-w)/float64(w)
 		}
 		v := 0.0
 		if g > 0 {
@@ -370,11 +388,12 @@ func (p *waveformPLC) conceal(dst []int16, n int) []int16 {
 // pitch finds the lag (in samples) at which the recent history best
 // repeats itself.
 func (p *waveformPLC) pitch() int {
-	h := p.hist[:]
-	tail := h[plcHistory-plcWindow:]
-	best, bestLag := -math.MaxFloat64, FrameSamples
-	for lag := plcMinLag; lag <= plcMaxLag; lag++ {
-		past := h[plcHistory-plcWindow-lag : plcHistory-lag]
+	h := p.hist
+	n, w := len(h), p.window
+	tail := h[n-w:]
+	best, bestLag := -math.MaxFloat64, 2*w
+	for lag := p.minLag; lag <= p.maxLag; lag++ {
+		past := h[n-w-lag : n-lag]
 		var xy, yy float64
 		for i, x := range tail {
 			y := float64(past[i])

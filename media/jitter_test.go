@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -271,18 +272,23 @@ func TestJitterBufferLossAndReorder(t *testing.T) {
 }
 
 func TestWaveformPLC(t *testing.T) {
-	var p waveformPLC
-	tone := Tone(300, 60*time.Millisecond, SampleRate, 0.5)
-	p.record(tone)
-	out := p.conceal(nil, FrameSamples)
-	// The first 20 ms carries on the tone (pitch repetition), then fades.
-	assertTone(t, out, SampleRate, 300)
-	more := p.conceal(nil, 3*FrameSamples)
-	if r := RMS(more[2*FrameSamples:]); r != 0 {
-		t.Fatalf("still %f rms after 60 ms of loss", r)
-	}
-	if e := energy(out) / energy(tone[:FrameSamples]); e < 0.6 || math.IsNaN(e) {
-		t.Fatalf("first concealed frame keeps %.2f of the energy", e)
+	for _, rate := range []int{SampleRate, NarrowRate} {
+		t.Run(fmt.Sprint(rate), func(t *testing.T) {
+			frame := rate / 50
+			p := newWaveformPLC(rate)
+			tone := Tone(300, 60*time.Millisecond, rate, 0.5)
+			p.record(tone)
+			out := p.conceal(nil, frame)
+			// The first 20 ms carries on the tone (pitch repetition), then fades.
+			assertTone(t, out, rate, 300)
+			more := p.conceal(nil, 3*frame)
+			if r := RMS(more[2*frame:]); r != 0 {
+				t.Fatalf("still %f rms after 60 ms of loss", r)
+			}
+			if e := energy(out) / energy(tone[:frame]); e < 0.6 || math.IsNaN(e) {
+				t.Fatalf("first concealed frame keeps %.2f of the energy", e)
+			}
+		})
 	}
 }
 

@@ -10,6 +10,11 @@ const (
 	SampleRate    = 16000
 	FrameDuration = 20 * time.Millisecond
 	FrameSamples  = SampleRate / 50 // 320
+	// NarrowRate is G.711's rate. A G.711 leg's jitter buffer works at it,
+	// and a leg asked for its native frames (RTPLeg.NativeFrames) delivers
+	// 20 ms frames at it (NarrowFrameSamples long) instead of 16 kHz ones.
+	NarrowRate         = 8000
+	NarrowFrameSamples = NarrowRate / 50 // 160
 )
 
 // Codec is a negotiated RTP payload format.

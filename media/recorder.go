@@ -6,28 +6,26 @@ import (
 	"os"
 )
 
-const (
-	// recorderMaxLag is how far (200 ms) one channel may run ahead before
-	// the other is padded with silence.
-	recorderMaxLag = SampleRate / 5
-	// recorderHeaderEvery is how much audio (1 s) is written between header
-	// rewrites: a crash loses at most that much.
-	recorderHeaderEvery = SampleRate * 2 * 2
-	// recorderWriteBytes is how much paired audio (256 ms) is gathered
-	// before a write: one write(2) per quarter second, not one per frame,
-	// which counts with a thousand calls recording at once.
-	recorderWriteBytes = 16 << 10
-)
-
-// Recorder writes a call to a stereo 16 kHz WAV, caller left and agent
-// right. The file is a valid WAV from creation on: paired samples are
-// written every quarter second and the header's sizes are rewritten every
+// Recorder writes a call to a stereo 16-bit WAV, caller left and agent
+// right, at 16 kHz or (NewRecorderRate) 8 kHz: a G.711 call holds nothing
+// above 4 kHz, so its recording is kept at 8 kHz, half the size, and the
+// relayed legs' frames go in as decoded, not upsampled (NativeFrames).
+// The file is a valid WAV from creation on: paired samples are written
+// every quarter second or so and the header's sizes are rewritten every
 // second, so a crash loses at most the last second or so. Its methods are
 // for one goroutine (the call's owner).
 type Recorder struct {
 	f           *os.File
+	rate        int
+	maxLag      int    // samples (200 ms) one channel may run ahead before the other is padded
+	headerEvery uint32 // data bytes (1 s) between header rewrites
+	// writeBytes is how much paired audio (a quarter second) is gathered
+	// before a write: one write(2) per quarter second, not one per frame,
+	// which counts with a thousand calls recording at once.
+	writeBytes int
 	caller      []int16
 	agent       []int16
+	conv        [2]recConv // per channel: frames at the other rate
 	buf         []byte // paired samples not yet written
 	written     uint32 // data bytes in the file
 	sinceHeader uint32
@@ -35,47 +33,79 @@ type Recorder struct {
 	closed      bool
 }
 
-// NewRecorder creates (or truncates) path and writes an empty WAV header.
-func NewRecorder(path string) (*Recorder, error) {
+// recConv converts one channel's frames that come at the rate the file
+// is not at (state kept across frames).
+type recConv struct {
+	down downsampler
+	up   upsampler
+	buf  []int16
+}
+
+// NewRecorder creates (or truncates) path and writes an empty 16 kHz WAV
+// header.
+func NewRecorder(path string) (*Recorder, error) { return NewRecorderRate(path, SampleRate) }
+
+// NewRecorderRate is NewRecorder at rate: SampleRate or NarrowRate.
+func NewRecorderRate(path string, rate int) (*Recorder, error) {
+	if rate != SampleRate && rate != NarrowRate {
+		return nil, fmt.Errorf("media: recording rate %d: want %d or %d", rate, SampleRate, NarrowRate)
+	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("media: create recording: %w", err)
 	}
-	h := wavHeader(SampleRate, 2, 0)
+	h := wavHeader(rate, 2, 0)
 	if _, err := f.Write(h[:]); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("media: write recording header: %w", err)
 	}
-	return &Recorder{f: f}, nil
+	return &Recorder{f: f, rate: rate, maxLag: rate / 5, headerEvery: uint32(rate * 2 * 2), writeBytes: rate}, nil
 }
+
+// Rate is the recording's sample rate.
+func (r *Recorder) Rate() int { return r.rate }
 
 // WriteCaller adds caller audio (16 kHz mono) to the left channel.
-func (r *Recorder) WriteCaller(frame []int16) {
-	if r.closed {
-		return
-	}
-	r.caller = append(r.caller, frame...)
-	r.drain(false)
-}
+func (r *Recorder) WriteCaller(frame []int16) { r.Write(0, frame, SampleRate) }
 
 // WriteAgent adds agent audio (16 kHz mono) to the right channel.
-func (r *Recorder) WriteAgent(frame []int16) {
-	if r.closed {
+func (r *Recorder) WriteAgent(frame []int16) { r.Write(1, frame, SampleRate) }
+
+// Write adds mono audio at rate (SampleRate or NarrowRate; other rates
+// are dropped) to channel 0 (caller, left) or 1 (agent, right).
+func (r *Recorder) Write(channel int, pcm []int16, rate int) {
+	if r.closed || channel < 0 || channel > 1 {
 		return
 	}
-	r.agent = append(r.agent, frame...)
+	if rate != r.rate {
+		c := &r.conv[channel]
+		switch {
+		case rate == SampleRate && r.rate == NarrowRate:
+			c.buf = c.down.process(c.buf[:0], pcm)
+		case rate == NarrowRate && r.rate == SampleRate:
+			c.buf = c.up.process(c.buf[:0], pcm)
+		default:
+			return
+		}
+		pcm = c.buf
+	}
+	if channel == 0 {
+		r.caller = append(r.caller, pcm...)
+	} else {
+		r.agent = append(r.agent, pcm...)
+	}
 	r.drain(false)
 }
 
-// drain pairs samples and writes them once a quarter second is gathered (or
-// when final); a channel more than recorderMaxLag behind (or either, when
+// drain pairs samples and writes them once writeBytes are gathered
+// (or when final); a channel more than maxLag behind (or either, when
 // final) is padded with silence first.
 func (r *Recorder) drain(final bool) {
 	lc, la := len(r.caller), len(r.agent)
-	if final || lc-la > recorderMaxLag {
+	if final || lc-la > r.maxLag {
 		r.agent = append(r.agent, make([]int16, max(0, lc-la))...)
 	}
-	if final || la-lc > recorderMaxLag {
+	if final || la-lc > r.maxLag {
 		r.caller = append(r.caller, make([]int16, max(0, la-lc))...)
 	}
 	if n := min(len(r.caller), len(r.agent)); n > 0 {
@@ -89,7 +119,7 @@ func (r *Recorder) drain(final bool) {
 		r.caller = r.caller[:copy(r.caller, r.caller[n:])]
 		r.agent = r.agent[:copy(r.agent, r.agent[n:])]
 	}
-	if final || len(r.buf) >= recorderWriteBytes {
+	if final || len(r.buf) >= r.writeBytes {
 		r.flush()
 	}
 }
@@ -112,7 +142,7 @@ func (r *Recorder) flush() {
 	}
 	r.written += uint32(len(b))
 	r.sinceHeader += uint32(len(b))
-	if r.sinceHeader >= recorderHeaderEvery {
+	if r.sinceHeader >= r.headerEvery {
 		r.writeSizes()
 	}
 }

@@ -143,3 +143,53 @@ func recordForever(path string) {
 		}
 	}
 }
+
+// A G.711 call is recorded at 8 kHz: 16 kHz frames (the IVR, a
+// transcribed channel) are downsampled, native 8 kHz frames (a relayed
+// leg, NativeFrames) go in as they are, and both channels keep time.
+func TestRecorderNarrow(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "call.wav")
+	r, err := NewRecorderRate(path, NarrowRate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewRecorderRate(filepath.Join(t.TempDir(), "x.wav"), 11025); err == nil {
+		t.Fatal("an 11025 Hz recording was accepted")
+	}
+	caller := Tone(440, time.Second, SampleRate, 0.5)
+	caller8k := Tone(440, time.Second, NarrowRate, 0.5)
+	agent := Tone(1000, time.Second, NarrowRate, 0.5)
+	for i := 0; i < 50; i++ {
+		// The caller's first half second at 16 kHz, then native frames.
+		if i < 25 {
+			r.Write(0, caller[i*FrameSamples:(i+1)*FrameSamples], SampleRate)
+		} else {
+			r.Write(0, caller8k[i*NarrowFrameSamples:(i+1)*NarrowFrameSamples], NarrowRate)
+		}
+		r.Write(1, agent[i*NarrowFrameSamples:(i+1)*NarrowFrameSamples], NarrowRate)
+	}
+	r.Write(1, make([]int16, 100), 22050) // not a rate it takes: dropped
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pcm, rate, ch, err := ReadWAV(f)
+	if err != nil || rate != NarrowRate || ch != 2 {
+		t.Fatalf("recording: %d Hz, %d ch, %v", rate, ch, err)
+	}
+	if n := len(pcm) / 2; n != NarrowRate {
+		t.Fatalf("%d samples per channel, want %d (one second)", n, NarrowRate)
+	}
+	var left, right []int16
+	for i := 0; i+1 < len(pcm); i += 2 {
+		left, right = append(left, pcm[i]), append(right, pcm[i+1])
+	}
+	// Past the downsampler's delay in each half.
+	assertTone(t, left[400:NarrowRate/2], NarrowRate, 440)
+	assertTone(t, left[NarrowRate/2+400:], NarrowRate, 440)
+	assertTone(t, right[400:], NarrowRate, 1000)
+}

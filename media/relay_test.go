@@ -546,3 +546,44 @@ func TestRelaySRTP(t *testing.T) {
 		t.Fatalf("relayed %d", st.Relayed)
 	}
 }
+
+// NativeFrames: a G.711 leg delivers 8 kHz frames, as decoded, until it is
+// turned off again.
+func TestNativeFrames(t *testing.T) {
+	a, b := newLegPair(t, PCMU, 101) // telephone-event: no in-band detection, which needs 16 kHz
+	b.NativeFrames(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go Play(ctx, a, Tone(1000, 3*time.Second, SampleRate, 0.4))
+	var narrow []int16
+	deadline := time.After(4 * time.Second)
+	for len(narrow) < 20*NarrowFrameSamples {
+		select {
+		case f := <-b.Frames():
+			if len(f) != NarrowFrameSamples {
+				t.Fatalf("a %d-sample frame with native frames on", len(f))
+			}
+			narrow = append(narrow, f...)
+		case <-deadline:
+			t.Fatalf("%d native samples before the deadline", len(narrow))
+		}
+	}
+	assertTone(t, narrow[4*NarrowFrameSamples:], NarrowRate, 1000)
+	b.NativeFrames(false)
+	// At most a batch already played out may still be narrow.
+	var wide []int16
+	deadline = time.After(4 * time.Second)
+	for len(wide) < 10*FrameSamples {
+		select {
+		case f := <-b.Frames():
+			if len(f) == FrameSamples {
+				wide = append(wide, f...)
+			} else if len(wide) > 0 {
+				t.Fatalf("a %d-sample frame after 16 kHz ones with native frames off", len(f))
+			}
+		case <-deadline:
+			t.Fatalf("%d wide samples before the deadline", len(wide))
+		}
+	}
+	assertTone(t, wide[2*FrameSamples:], SampleRate, 1000)
+}

@@ -365,6 +365,13 @@ func (l *RTPLeg) Quality() Quality {
 // Frames implements Leg.
 func (l *RTPLeg) Frames() <-chan []int16 { return l.in.frames }
 
+// NativeFrames makes Frames() carry 20 ms frames at the codec's own rate
+// instead of 16 kHz: NarrowFrameSamples at NarrowRate for G.711 (other
+// codecs are 16 kHz anyway), so a consumer that takes either (a frame's
+// length gives its rate) spares the upsampling: the recording of a
+// relayed G.711 call. Off by default; in-band DTMF detection keeps it off.
+func (l *RTPLeg) NativeFrames(on bool) { l.in.native.Store(on) }
+
 // DTMF implements Leg.
 func (l *RTPLeg) DTMF() <-chan rune { return l.in.dtmf }
 

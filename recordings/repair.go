@@ -17,10 +17,10 @@ import (
 const PartialSuffix = ".partial"
 
 // The recorder's format (media.Recorder): a canonical 44-byte header,
-// 16 kHz, stereo, 16-bit PCM.
+// 16 kHz (8 kHz for G.711 calls), stereo, 16-bit PCM.
 const (
 	wavHeaderSize = 44
-	recRate       = 16000
+	recRate       = 16000 // for a header written from scratch (no audio)
 	recChannels   = 2
 	recBlock      = recChannels * 2
 )
@@ -64,6 +64,7 @@ func (f *Files) Repair(rel, reason string) (info PartialInfo, ok bool, err error
 		return info, false, fmt.Errorf("recordings: repair: %w", err)
 	}
 	size := st.Size()
+	rate := float64(recRate)
 	var h [wavHeaderSize]byte
 	if size >= wavHeaderSize {
 		if _, err := io.ReadFull(file, h[:]); err != nil {
@@ -72,7 +73,8 @@ func (f *Files) Repair(rel, reason string) (info PartialInfo, ok bool, err error
 		if err := checkRecorderHeader(h[:]); err != nil {
 			return info, false, fmt.Errorf("recordings: repair %s: %w", rel, err)
 		}
-		info.HeaderSeconds = float64(binary.LittleEndian.Uint32(h[40:])) / (recRate * recBlock)
+		rate = float64(binary.LittleEndian.Uint32(h[24:]))
+		info.HeaderSeconds = float64(binary.LittleEndian.Uint32(h[40:])) / (rate * recBlock)
 	} else {
 		h = recorderHeader()
 		if _, err := file.WriteAt(h[:], 0); err != nil {
@@ -101,7 +103,7 @@ func (f *Files) Repair(rel, reason string) (info PartialInfo, ok bool, err error
 		return info, false, fmt.Errorf("recordings: repair %s: %w", rel, err)
 	}
 	info.Reason, info.Repaired = reason, time.Now().UTC()
-	info.Seconds = float64(data) / (recRate * recBlock)
+	info.Seconds = float64(data) / (rate * recBlock)
 	if err := writeSidecar(p+PartialSuffix, info); err != nil {
 		return info, false, fmt.Errorf("recordings: flag %s partial: %w", rel, err)
 	}
@@ -136,7 +138,8 @@ func checkRecorderHeader(h []byte) error {
 		return errors.New("not a recorder WAV (no canonical RIFF/WAVE/fmt/data header)")
 	case le.Uint32(h[16:]) != 16 || le.Uint16(h[20:]) != 1:
 		return errors.New("not 16-bit PCM")
-	case le.Uint16(h[22:]) != recChannels || le.Uint32(h[24:]) != recRate || le.Uint16(h[32:]) != recBlock || le.Uint16(h[34:]) != 16:
+	case le.Uint16(h[22:]) != recChannels || le.Uint32(h[24:]) != 16000 && le.Uint32(h[24:]) != 8000 ||
+		le.Uint32(h[28:]) != le.Uint32(h[24:])*recBlock || le.Uint16(h[32:]) != recBlock || le.Uint16(h[34:]) != 16:
 		return fmt.Errorf("not the recorder's format (%d ch, %d Hz)", le.Uint16(h[22:]), le.Uint32(h[24:]))
 	}
 	return nil

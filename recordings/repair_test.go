@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,13 +17,13 @@ import (
 // crashCut records secs of audio with the real recorder and leaves the
 // file as a killed process would: never closed, the header's sizes as of
 // the last periodic rewrite, plus the first half of a sample frame.
-func crashCut(t *testing.T, dataDir, name string, secs float64) string {
+func crashCut(t *testing.T, dataDir, name string, secs float64, rate int) string {
 	t.Helper()
 	rel := filepath.Join(Dir, name)
 	if err := os.MkdirAll(filepath.Join(dataDir, Dir), 0o750); err != nil {
 		t.Fatal(err)
 	}
-	r, err := media.NewRecorder(filepath.Join(dataDir, rel))
+	r, err := media.NewRecorderRate(filepath.Join(dataDir, rel), rate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,19 +58,25 @@ func strictWAV(t *testing.T, b []byte) float64 {
 		t.Fatalf("data size %d, file holds %d", got, want)
 	}
 	pcm, rate, ch, err := media.ReadWAV(bytes.NewReader(b))
-	if err != nil || rate != media.SampleRate || ch != 2 {
+	if err != nil || rate != media.SampleRate && rate != media.NarrowRate || ch != 2 {
 		t.Fatalf("ReadWAV: %d Hz, %d ch, %v", rate, ch, err)
 	}
-	return float64(len(pcm)/2) / media.SampleRate
+	return float64(len(pcm)/2) / float64(rate)
 }
 
 func TestRepairCrashCutRecording(t *testing.T) {
+	for _, rate := range []int{media.SampleRate, media.NarrowRate} {
+		t.Run(fmt.Sprint(rate), func(t *testing.T) { testRepairCrashCut(t, rate) })
+	}
+}
+
+func testRepairCrashCut(t *testing.T, rate int) {
 	dir, key := t.TempDir(), testKey(t)
 	f, err := New(dir, key, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rel := crashCut(t, dir, "cut.wav", 2.7)
+	rel := crashCut(t, dir, "cut.wav", 2.7, rate)
 	raw, _ := os.ReadFile(filepath.Join(dir, rel))
 	if le := binary.LittleEndian.Uint32(raw[40:]); int(le) >= len(raw)-44 {
 		t.Fatalf("the crash-cut file's header already covers its data (%d of %d bytes): nothing to test", le, len(raw)-44)

@@ -272,7 +272,8 @@ func TestServeDataProtectionAndDrain(t *testing.T) {
 	}
 	pcm, rate, ch, err := media.ReadWAV(resp.Body)
 	resp.Body.Close()
-	if err != nil || ch != 2 || rate != media.SampleRate || len(pcm) < 2*media.SampleRate {
+	// A G.711 call is recorded at 8 kHz.
+	if err != nil || ch != 2 || rate != media.NarrowRate || len(pcm) < 2*media.NarrowRate {
 		t.Fatalf("decrypted recording: %d samples, %d Hz, %d ch, %v", len(pcm), rate, ch, err)
 	}
 	left := make([]int16, 0, len(pcm)/2)
