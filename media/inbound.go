@@ -32,7 +32,7 @@ type inbound struct {
 	rx         rxStats
 	inband     *dtmfDetector
 	up         upsampler // a narrowband decoder's frames to 16 kHz
-	lastEvent  uint32 // RTP timestamp of the last reported DTMF event
+	lastEvent  uint32    // RTP timestamp of the last reported DTMF event
 	haveEvent  bool
 }
 

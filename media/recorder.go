@@ -22,12 +22,12 @@ type Recorder struct {
 	// writeBytes is how much paired audio (a quarter second) is gathered
 	// before a write: one write(2) per quarter second, not one per frame,
 	// which counts with a thousand calls recording at once.
-	writeBytes int
+	writeBytes  int
 	caller      []int16
 	agent       []int16
 	conv        [2]recConv // per channel: frames at the other rate
-	buf         []byte // paired samples not yet written
-	written     uint32 // data bytes in the file
+	buf         []byte     // paired samples not yet written
+	written     uint32     // data bytes in the file
 	sinceHeader uint32
 	err         error // first write error, reported by Close
 	closed      bool
