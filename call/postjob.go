@@ -98,6 +98,7 @@ func (m *Manager) postCallWork(ctx context.Context, job *PostJob, log *slog.Logg
 // have stored without recording it: the transcript, and the ticket and
 // evaluation (PostCall.ProcessOnce).
 func (m *Manager) runPostJob(ctx context.Context, job *PostJob, retry bool) (Result, error) {
+	ctx = store.Background(ctx) // new calls' writes go first
 	o := m.opts
 	id := job.Call.ID
 	res := Result{CallID: id}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -58,13 +59,22 @@ func (l *lockedBuffer) String() string {
 func freePort(t *testing.T, network string) int {
 	t.Helper()
 	switch network {
-	case "udp":
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	case "udp": // SIP: the same port free for TCP too
+		for range 50 {
+			c, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := c.LocalAddr().(*net.UDPAddr).Port
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			c.Close()
+			if err == nil {
+				l.Close()
+				return port
+			}
 		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
+		t.Fatal("no port free for both UDP and TCP")
+		return 0
 	default:
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -228,6 +238,47 @@ func startServerOn(t *testing.T, bin, dbURL string, edit func(yaml string) strin
 // on the same addresses, data dir and database (a restart).
 func (s *server) launch(t *testing.T, bin string, env []string) {
 	t.Helper()
+	first := s.cmd == nil
+	for attempt := 1; ; attempt++ {
+		err := s.launchOnce(t, bin, env)
+		if err == nil {
+			break
+		}
+		// A port picked free was taken meanwhile (another test's
+		// listener, or an outgoing connection's local port): a first
+		// start moves to new ports; a restart keeps its addresses and
+		// waits for them.
+		if attempt == 5 || !strings.Contains(s.logs.String(), "address already in use") {
+			t.Fatalf("%v\n%s", err, s.logs.String())
+		}
+		t.Logf("contactd could not bind its ports (attempt %d); trying again", attempt)
+		if first {
+			s.httpURL = fmt.Sprintf("http://127.0.0.1:%d", freePort(t, "tcp"))
+			s.sipAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t, "udp"))
+			env = setEnv(env, "CONTACTD_HTTP_ADDR", strings.TrimPrefix(s.httpURL, "http://"))
+			env = setEnv(env, "CONTACTD_SIP_ADDR", s.sipAddr)
+		} else {
+			time.Sleep(time.Duration(attempt) * 500 * time.Millisecond)
+		}
+	}
+	s.adminTok = s.login(t, "admin", "admin-e2e-pass")
+}
+
+// setEnv replaces (or adds) key in env.
+func setEnv(env []string, key, value string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, key+"="+value)
+}
+
+// launchOnce starts the process and waits until it is healthy; an error
+// says it exited first (or never became healthy).
+func (s *server) launchOnce(t *testing.T, bin string, env []string) error {
+	t.Helper()
 	s.cmd = exec.Command(bin, "serve")
 	s.cmd.Env = env
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
@@ -256,15 +307,15 @@ func (s *server) launch(t *testing.T, bin string, env []string) {
 		}
 		select {
 		case <-s.exited:
-			t.Fatalf("contactd exited: %v\n%s", s.exitErr, s.logs.String())
+			return fmt.Errorf("contactd exited: %v", s.exitErr)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("contactd not healthy in 90s\n%s", s.logs.String())
+			return errors.New("contactd not healthy in 90s")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	s.adminTok = s.login(t, "admin", "admin-e2e-pass")
+	return nil
 }
 
 func tail(s string, n int) string {

@@ -491,14 +491,11 @@ func TestRelayOwnKeyWhileRelaying(t *testing.T) {
 	if len(events) != 12 { // 10 ticks of 20 ms and the end packet twice more
 		t.Fatalf("%d event packets, want 12", len(events))
 	}
-	paced := 0
-	for i := 1; i < len(events)-2; i++ {
-		if events[i].at.Sub(events[i-1].at) >= 10*time.Millisecond {
-			paced++
-		}
-	}
-	if paced < (len(events)-3)/2 {
-		t.Errorf("only %d of %d event packets came a tick after the one before: sent in bursts", paced, len(events)-3)
+	// Paced by the clock over the key's 200 ms, not sent in one burst (a
+	// starved clock catches up in small bursts, so the span is checked,
+	// which load only lengthens).
+	if span := events[len(events)-3].at.Sub(events[0].at); span < 120*time.Millisecond {
+		t.Errorf("the key's %d event packets came within %v: sent in a burst, not paced", len(events)-2, span)
 	}
 	if st := a.Stats(); st.RelayDropped == 0 || st.Relayed+st.RelayDropped != 40 {
 		t.Errorf("relayed %d and dropped %d of 40 during the key, want some dropped", st.Relayed, st.RelayDropped)

@@ -167,9 +167,14 @@ type querier interface {
 // plain reads to the reader pool.
 type db struct {
 	w, r *sql.DB
+	gate writeGate
 }
 
 func (d *db) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	if err := d.gate.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer d.gate.release()
 	return execOn(ctx, d.w, q, args)
 }
 
@@ -182,6 +187,10 @@ func (d *db) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
 }
 
 func (d *db) InTx(ctx context.Context, fn func(sqlstore.DB) error) error {
+	if err := d.gate.acquire(ctx); err != nil {
+		return err
+	}
+	defer d.gate.release()
 	tx, err := d.w.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err)
