@@ -257,6 +257,11 @@ func (m *Manager) AnswerWebRTC(ctx context.Context, callID, agent, offerSDP stri
 	if v, ok := m.opts.Router.Agent(agent); !ok || v.Offering != callID {
 		return "", fmt.Errorf("%w: no offer of %s for %s", ErrNotYours, callID, agent)
 	}
+	if c.queueConsult.Load() {
+		// The offer is a consultation of a queue (the call has an agent):
+		// answered as one.
+		return m.AnswerConsult(ctx, callID, agent, offerSDP)
+	}
 	leg, answer, err := m.opts.NewLeg(c.ctx(), offerSDP)
 	if err != nil {
 		return "", fmt.Errorf("call: agent leg: %w", err)
@@ -339,6 +344,7 @@ func (m *Manager) Hangup(callID, agent string) error {
 type agentJoin struct {
 	agent string
 	leg   media.Leg
+	queue string // a completed consultation of a queue: the call's queue now
 }
 
 type nopEvents struct{}
