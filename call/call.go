@@ -142,6 +142,8 @@ type Manager struct {
 	draining bool          // guarded by mu
 	stop     chan struct{} // closed by Drain: pending callbacks stop waiting
 	phones   *phoneOffers
+	// armed are the callbacks waiting for an agent, by ID (guarded by mu).
+	armed map[string]*armedCallback
 }
 
 // NewManager returns a manager; it starts nothing.
@@ -155,7 +157,7 @@ func NewManager(opts Options) *Manager {
 	if opts.DrainWait == 0 {
 		opts.DrainWait = 3 * time.Second
 	}
-	m := &Manager{opts: opts, calls: map[string]*Call{}, stop: make(chan struct{})}
+	m := &Manager{opts: opts, calls: map[string]*Call{}, stop: make(chan struct{}), armed: map[string]*armedCallback{}}
 	if m.opts.Flow.Observer == nil {
 		m.opts.Flow.Observer = m // IVR analytics go with the call's record
 	}

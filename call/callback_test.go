@@ -171,3 +171,85 @@ func TestCallbackExpiredAtStart(t *testing.T) {
 		t.Fatalf("stored after start: %+v, %v; want the expired one gone, the one of a missing queue kept", p, err)
 	}
 }
+
+// TestCancelCallbacks: two callers wait for callbacks; the first one's
+// data is erased (CancelCallbacks, as privacy.EraseCustomer calls it).
+// Their callback leaves the line and its stored record goes; when an
+// agent frees up only the other caller is called back.
+func TestCancelCallbacks(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st, err := sqlite.Open(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r := routing.New(nil, routing.Options{OfferTimeout: time.Minute, WrapUp: time.Millisecond})
+	defer r.Close()
+	r.AddQueue("sales", "sales")
+	r.SetAgent("dave", map[string]int{"sales": 7}, 1) // offline
+	customer := newToneLeg("customer", 700)
+	defer customer.Close()
+	dialer := &dialLog{leg: rfcLeg{customer}}
+	m := NewManager(Options{Store: st, Router: r, ASR: none.Recognizer{}, TTS: silentTTS{}, DataDir: t.TempDir(),
+		Dialer: dialer, Queues: map[string]QueuePolicy{"sales": {Callback: true}}})
+	ask := func(callID, from string) {
+		t.Helper()
+		if err := r.Enqueue(routing.Contact{CallID: callID, Queue: "sales", From: from}); err != nil {
+			t.Fatal(err)
+		}
+		leg := newToneLeg(callID, 0)
+		t.Cleanup(func() { leg.Close() })
+		c := m.newCall(Inbound{ID: callID, From: from, To: "sales", Leg: leg})
+		c.rec.Queue = "sales"
+		if !c.startCallback(ctx) {
+			t.Fatalf("%s: the callback was refused", callID)
+		}
+	}
+	ask("c1", "+15550177")
+	ask("c2", "+15550188")
+	pending, err := st.PendingCallbacks(ctx, 0)
+	if err != nil || len(pending) != 2 || pending[0].Number != "+15550177" {
+		t.Fatalf("stored callbacks %+v, %v", pending, err)
+	}
+	erased, kept := pending[0].ID, pending[1].ID
+
+	if ids := m.CancelCallbacks("+15550177"); len(ids) != 1 || ids[0] != erased {
+		t.Fatalf("CancelCallbacks = %v, want [%s]", ids, erased)
+	}
+	if ids := m.CancelCallbacks("+15550177"); len(ids) != 0 {
+		t.Errorf("CancelCallbacks again = %v, want none", ids)
+	}
+	waitFor(t, "the cancelled callback to leave the line and the store", func() bool {
+		_, err := r.Position(erased)
+		p, serr := st.PendingCallbacks(ctx, 0)
+		return err != nil && serr == nil && len(p) == 1 && p[0].ID == kept
+	})
+	if _, err := r.Position(kept); err != nil {
+		t.Fatalf("the other callback left the line: %v", err)
+	}
+	if err := r.SetState("dave", routing.Available, ""); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := r.Agent("dave"); v.Offering != kept {
+		t.Fatalf("dave offered %q, want the remaining callback %s", v.Offering, kept)
+	}
+	agentLeg := newToneLeg("dave", 1100)
+	defer agentLeg.Close()
+	if err := m.join(kept, "dave", agentLeg); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the other customer called back", func() bool { return len(dialer.numbers()) == 1 })
+	if got := dialer.numbers(); got[0] != "+15550188" {
+		t.Fatalf("called %v, want only +15550188", got)
+	}
+	customer.Close()
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := m.Wait(wctx); err != nil {
+		t.Fatalf("calls did not end: %v", err)
+	}
+	if got := dialer.numbers(); len(got) != 1 {
+		t.Errorf("called %v, want only +15550188", got)
+	}
+}
