@@ -8,6 +8,8 @@ import (
 
 	"github.com/contactd/contactd/asr/none"
 	"github.com/contactd/contactd/media"
+	"github.com/contactd/contactd/privacy"
+	"github.com/contactd/contactd/recordings"
 	"github.com/contactd/contactd/routing"
 	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/store/sqlite"
@@ -251,5 +253,75 @@ func TestCancelCallbacks(t *testing.T) {
 	}
 	if got := dialer.numbers(); len(got) != 1 {
 		t.Errorf("called %v, want only +15550188", got)
+	}
+}
+
+// TestEraseWithdrawsCallbackArmedElsewhere: two managers share one
+// routing engine and one store, as nodes of a cluster share the ACD and
+// the database. A callback armed on node A is erased through node B
+// (privacy.EraseCustomer with B's manager): B has nothing armed, but the
+// store's erasure names the callback and B withdraws it from the shared
+// queue, so when an agent frees up nothing is offered and A dials nobody.
+func TestEraseWithdrawsCallbackArmedElsewhere(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	files, err := recordings.New(dir, make([]byte, recordings.KeySize), false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := routing.New(nil, routing.Options{OfferTimeout: time.Minute, WrapUp: time.Millisecond})
+	defer r.Close()
+	r.AddQueue("sales", "sales")
+	r.SetAgent("dave", map[string]int{"sales": 7}, 1) // offline
+	dialA := &dialLog{}
+	opts := func(d Dialer) Options {
+		return Options{Store: st, Router: r, ASR: none.Recognizer{}, TTS: silentTTS{}, DataDir: t.TempDir(),
+			Dialer: d, Queues: map[string]QueuePolicy{"sales": {Callback: true}}}
+	}
+	a, b := NewManager(opts(dialA)), NewManager(opts(&dialLog{}))
+	defer a.Drain()
+	if err := r.Enqueue(routing.Contact{CallID: "c1", Queue: "sales", From: "+15550177"}); err != nil {
+		t.Fatal(err)
+	}
+	leg := newToneLeg("caller", 0)
+	defer leg.Close()
+	c := a.newCall(Inbound{ID: "c1", From: "+15550177", To: "sales", Leg: leg})
+	c.rec.Queue = "sales"
+	if !c.startCallback(ctx) {
+		t.Fatal("the callback was refused")
+	}
+	pending, err := st.PendingCallbacks(ctx, 0)
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("stored callbacks %+v, %v", pending, err)
+	}
+	id := pending[0].ID
+
+	e, err := privacy.EraseCustomer(ctx, st, files, b, "+15550177", "admin", "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Callbacks) != 1 || e.Callbacks[0] != id {
+		t.Fatalf("erased callbacks %v, want [%s]", e.Callbacks, id)
+	}
+	if _, err := r.Position(id); err == nil {
+		t.Fatal("the callback still waits in the shared queue")
+	}
+	if err := r.SetState("dave", routing.Available, ""); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := r.Agent("dave"); v.Offering != "" {
+		t.Fatalf("dave offered %q after the erasure", v.Offering)
+	}
+	if p, _ := st.PendingCallbacks(ctx, 0); len(p) != 0 {
+		t.Errorf("stored callbacks after the erasure: %+v", p)
+	}
+	if got := dialA.numbers(); len(got) != 0 {
+		t.Errorf("node A called %v", got)
 	}
 }

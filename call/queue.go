@@ -269,6 +269,17 @@ func (m *Manager) CancelCallbacks(number string) []string {
 	return ids
 }
 
+// WithdrawCallbacks takes the callbacks with these IDs out of the routing
+// queues wherever they wait: with several nodes sharing the queues
+// (package cluster), one armed on another node is never offered, so never
+// dialled (it lingers there until it expires, then finds its stored record
+// gone).
+func (m *Manager) WithdrawCallbacks(ids []string) {
+	for _, id := range ids {
+		m.opts.Router.Cancel(id)
+	}
+}
+
 // takeCallback marks id as taken by an agent; false when it was
 // cancelled first.
 func (m *Manager) takeCallback(id string) bool {

@@ -223,10 +223,14 @@ type Erasure struct {
 // maxCalls bounds the calls of one number looked up before erasure.
 const maxCalls = 100000
 
-// Callbacks stops the pending callbacks to a number that wait in memory
-// (call.Manager).
+// Callbacks stops pending callbacks (call.Manager).
 type Callbacks interface {
+	// CancelCallbacks stops the callbacks to number waiting in this
+	// process and returns their IDs.
 	CancelCallbacks(number string) []string
+	// WithdrawCallbacks takes the callbacks with these IDs out of the
+	// routing queues, wherever they wait (nodes share the queues).
+	WithdrawCallbacks(ids []string)
 }
 
 // EraseCustomer deletes the recordings of the calls from number, then
@@ -235,7 +239,8 @@ type Callbacks interface {
 // be deleted nothing else is touched and the error says which, so the
 // erasure can be run again once it is fixed. Callbacks waiting in armed
 // (may be nil) are stopped before the store's erasure, so that no agent
-// takes one meanwhile. The audit entry names the calls, not the number
+// takes one meanwhile; the stored ones the store deleted are then
+// withdrawn from the queues, for those armed on other nodes. The audit entry names the calls, not the number
 // (that is what was erased).
 func EraseCustomer(ctx context.Context, st store.Store, files *recordings.Files, armed Callbacks, number, actor, ip string, now time.Time) (Erasure, error) {
 	number = strings.TrimSpace(number)
@@ -266,6 +271,10 @@ func EraseCustomer(ctx context.Context, st store.Store, files *recordings.Files,
 	e, err := st.EraseCustomer(ctx, number, now)
 	if err != nil {
 		return out, fmt.Errorf("privacy: erase: %w", err)
+	}
+	if armed != nil {
+		// Stored callbacks armed on another node leave the shared queues.
+		armed.WithdrawCallbacks(e.Callbacks)
 	}
 	// A callback stopped in memory that was never stored counts too.
 	for _, id := range stopped {
