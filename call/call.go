@@ -143,6 +143,8 @@ type Manager struct {
 	draining bool          // guarded by mu
 	stop     chan struct{} // closed by Drain: pending callbacks stop waiting
 	phones   *phoneOffers
+	// armed are the callbacks waiting for an agent, by ID (guarded by mu).
+	armed map[string]*armedCallback
 }
 
 // NewManager returns a manager; it starts nothing.
@@ -156,7 +158,7 @@ func NewManager(opts Options) *Manager {
 	if opts.DrainWait == 0 {
 		opts.DrainWait = 3 * time.Second
 	}
-	m := &Manager{opts: opts, calls: map[string]*Call{}, stop: make(chan struct{})}
+	m := &Manager{opts: opts, calls: map[string]*Call{}, stop: make(chan struct{}), armed: map[string]*armedCallback{}}
 	if m.opts.Flow.Observer == nil {
 		m.opts.Flow.Observer = m // IVR analytics go with the call's record
 	}
@@ -258,6 +260,11 @@ func (m *Manager) AnswerWebRTC(ctx context.Context, callID, agent, offerSDP stri
 	if v, ok := m.opts.Router.Agent(agent); !ok || v.Offering != callID {
 		return "", fmt.Errorf("%w: no offer of %s for %s", ErrNotYours, callID, agent)
 	}
+	if c.queueConsult.Load() {
+		// The offer is a consultation of a queue (the call has an agent):
+		// answered as one.
+		return m.AnswerConsult(ctx, callID, agent, offerSDP)
+	}
 	leg, answer, err := m.opts.NewLeg(c.ctx(), offerSDP)
 	if err != nil {
 		return "", fmt.Errorf("call: agent leg: %w", err)
@@ -340,6 +347,7 @@ func (m *Manager) Hangup(callID, agent string) error {
 type agentJoin struct {
 	agent string
 	leg   media.Leg
+	queue string // a completed consultation of a queue: the call's queue now
 }
 
 type nopEvents struct{}

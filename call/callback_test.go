@@ -8,6 +8,8 @@ import (
 
 	"github.com/contactd/contactd/asr/none"
 	"github.com/contactd/contactd/media"
+	"github.com/contactd/contactd/privacy"
+	"github.com/contactd/contactd/recordings"
 	"github.com/contactd/contactd/routing"
 	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/store/sqlite"
@@ -169,5 +171,157 @@ func TestCallbackExpiredAtStart(t *testing.T) {
 	p, err := st.PendingCallbacks(ctx, 0)
 	if err != nil || len(p) != 1 || p[0].ID != "cb-gone-queue" {
 		t.Fatalf("stored after start: %+v, %v; want the expired one gone, the one of a missing queue kept", p, err)
+	}
+}
+
+// TestCancelCallbacks: two callers wait for callbacks; the first one's
+// data is erased (CancelCallbacks, as privacy.EraseCustomer calls it).
+// Their callback leaves the line and its stored record goes; when an
+// agent frees up only the other caller is called back.
+func TestCancelCallbacks(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st, err := sqlite.Open(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r := routing.New(nil, routing.Options{OfferTimeout: time.Minute, WrapUp: time.Millisecond})
+	defer r.Close()
+	r.AddQueue("sales", "sales")
+	r.SetAgent("dave", map[string]int{"sales": 7}, 1) // offline
+	customer := newToneLeg("customer", 700)
+	defer customer.Close()
+	dialer := &dialLog{leg: rfcLeg{customer}}
+	m := NewManager(Options{Store: st, Router: r, ASR: none.Recognizer{}, TTS: silentTTS{}, DataDir: t.TempDir(),
+		Dialer: dialer, Queues: map[string]QueuePolicy{"sales": {Callback: true}}})
+	ask := func(callID, from string) {
+		t.Helper()
+		if err := r.Enqueue(routing.Contact{CallID: callID, Queue: "sales", From: from}); err != nil {
+			t.Fatal(err)
+		}
+		leg := newToneLeg(callID, 0)
+		t.Cleanup(func() { leg.Close() })
+		c := m.newCall(Inbound{ID: callID, From: from, To: "sales", Leg: leg})
+		c.rec.Queue = "sales"
+		if !c.startCallback(ctx) {
+			t.Fatalf("%s: the callback was refused", callID)
+		}
+	}
+	ask("c1", "+15550177")
+	ask("c2", "+15550188")
+	pending, err := st.PendingCallbacks(ctx, 0)
+	if err != nil || len(pending) != 2 || pending[0].Number != "+15550177" {
+		t.Fatalf("stored callbacks %+v, %v", pending, err)
+	}
+	erased, kept := pending[0].ID, pending[1].ID
+
+	if ids := m.CancelCallbacks("+15550177"); len(ids) != 1 || ids[0] != erased {
+		t.Fatalf("CancelCallbacks = %v, want [%s]", ids, erased)
+	}
+	if ids := m.CancelCallbacks("+15550177"); len(ids) != 0 {
+		t.Errorf("CancelCallbacks again = %v, want none", ids)
+	}
+	waitFor(t, "the cancelled callback to leave the line and the store", func() bool {
+		_, err := r.Position(erased)
+		p, serr := st.PendingCallbacks(ctx, 0)
+		return err != nil && serr == nil && len(p) == 1 && p[0].ID == kept
+	})
+	if _, err := r.Position(kept); err != nil {
+		t.Fatalf("the other callback left the line: %v", err)
+	}
+	if err := r.SetState("dave", routing.Available, ""); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := r.Agent("dave"); v.Offering != kept {
+		t.Fatalf("dave offered %q, want the remaining callback %s", v.Offering, kept)
+	}
+	agentLeg := newToneLeg("dave", 1100)
+	defer agentLeg.Close()
+	if err := m.join(kept, "dave", agentLeg); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the other customer called back", func() bool { return len(dialer.numbers()) == 1 })
+	if got := dialer.numbers(); got[0] != "+15550188" {
+		t.Fatalf("called %v, want only +15550188", got)
+	}
+	customer.Close()
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := m.Wait(wctx); err != nil {
+		t.Fatalf("calls did not end: %v", err)
+	}
+	if got := dialer.numbers(); len(got) != 1 {
+		t.Errorf("called %v, want only +15550188", got)
+	}
+}
+
+// TestEraseWithdrawsCallbackArmedElsewhere: two managers share one
+// routing engine and one store, as nodes of a cluster share the ACD and
+// the database. A callback armed on node A is erased through node B
+// (privacy.EraseCustomer with B's manager): B has nothing armed, but the
+// store's erasure names the callback and B withdraws it from the shared
+// queue, so when an agent frees up nothing is offered and A dials nobody.
+func TestEraseWithdrawsCallbackArmedElsewhere(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	files, err := recordings.New(dir, make([]byte, recordings.KeySize), false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := routing.New(nil, routing.Options{OfferTimeout: time.Minute, WrapUp: time.Millisecond})
+	defer r.Close()
+	r.AddQueue("sales", "sales")
+	r.SetAgent("dave", map[string]int{"sales": 7}, 1) // offline
+	dialA := &dialLog{}
+	opts := func(d Dialer) Options {
+		return Options{Store: st, Router: r, ASR: none.Recognizer{}, TTS: silentTTS{}, DataDir: t.TempDir(),
+			Dialer: d, Queues: map[string]QueuePolicy{"sales": {Callback: true}}}
+	}
+	a, b := NewManager(opts(dialA)), NewManager(opts(&dialLog{}))
+	defer a.Drain()
+	if err := r.Enqueue(routing.Contact{CallID: "c1", Queue: "sales", From: "+15550177"}); err != nil {
+		t.Fatal(err)
+	}
+	leg := newToneLeg("caller", 0)
+	defer leg.Close()
+	c := a.newCall(Inbound{ID: "c1", From: "+15550177", To: "sales", Leg: leg})
+	c.rec.Queue = "sales"
+	if !c.startCallback(ctx) {
+		t.Fatal("the callback was refused")
+	}
+	pending, err := st.PendingCallbacks(ctx, 0)
+	if err != nil || len(pending) != 1 {
+		t.Fatalf("stored callbacks %+v, %v", pending, err)
+	}
+	id := pending[0].ID
+
+	e, err := privacy.EraseCustomer(ctx, st, files, b, "+15550177", "admin", "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Callbacks) != 1 || e.Callbacks[0] != id {
+		t.Fatalf("erased callbacks %v, want [%s]", e.Callbacks, id)
+	}
+	if _, err := r.Position(id); err == nil {
+		t.Fatal("the callback still waits in the shared queue")
+	}
+	if err := r.SetState("dave", routing.Available, ""); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := r.Agent("dave"); v.Offering != "" {
+		t.Fatalf("dave offered %q after the erasure", v.Offering)
+	}
+	if p, _ := st.PendingCallbacks(ctx, 0); len(p) != 0 {
+		t.Errorf("stored callbacks after the erasure: %+v", p)
+	}
+	if got := dialA.numbers(); len(got) != 0 {
+		t.Errorf("node A called %v", got)
 	}
 }

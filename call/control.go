@@ -86,6 +86,10 @@ func (c *Call) runControl(ctx context.Context, op ctlOp) (*routing.Contact, stri
 		return nil, ""
 	}
 	c.handover = nil
+	queue := c.rec.Queue
+	if h.queue != "" {
+		queue = h.queue
+	}
 	go func() {
 		select {
 		case c.joinCh <- *h:
@@ -94,7 +98,7 @@ func (c *Call) runControl(ctx context.Context, op ctlOp) (*routing.Contact, stri
 			c.m.opts.Router.Release(h.agent)
 		}
 	}()
-	return &routing.Contact{CallID: c.in.ID, Queue: c.rec.Queue}, "agent:" + h.agent
+	return &routing.Contact{CallID: c.in.ID, Queue: queue}, "agent:" + h.agent
 }
 
 // bridgeOpened marks the call as taking control requests; the returned

@@ -299,8 +299,10 @@ func TestLiveCallControl(t *testing.T) {
 
 	// Consultation: bob is offered, answers; alice and bob hear each other,
 	// the customer hears music and neither agent.
-	if err := m.Consult(ctx, id, "alice", "queue:general"); !errors.Is(err, ErrBadTarget) {
-		t.Errorf("consult a queue: %v, want ErrBadTarget", err)
+	for _, bad := range []string{"queue:nosuch", "+15550199", "agent:alice"} {
+		if err := m.Consult(ctx, id, "alice", bad); !errors.Is(err, ErrBadTarget) {
+			t.Errorf("consult %s: %v, want ErrBadTarget", bad, err)
+		}
 	}
 	must(m.Consult(ctx, id, "alice", "agent:bob"))
 	expectView("consult ringing", "agent=alice held=true consult=bob/ringing monitors=map[]")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/contactd/contactd/media"
@@ -105,10 +106,32 @@ func (m *Manager) callCustomer(c *Call, j agentJoin, number string, placed func(
 	o := m.opts
 	c.log.Info("calling out", "agent", j.agent, "number", number)
 	ctx, cancel := context.WithTimeout(context.Background(), ringOut)
+	// The agent hanging up while it rings cancels the call (SIP CANCEL).
+	var hungUp atomic.Bool
+	ringing := make(chan struct{})
+	go func() {
+		select {
+		case who := <-c.hangCh:
+			if who == j.agent {
+				hungUp.Store(true)
+				cancel()
+			}
+		case <-ringing:
+		}
+	}()
 	customer, err := o.Dialer.CallOut(ctx, j.agent, number)
+	close(ringing)
 	cancel()
 	if placed != nil {
 		placed()
+	}
+	if err == nil && hungUp.Load() { // answered just as the agent hung up
+		customer.Close()
+		err = errors.New("answered after the hang-up")
+	}
+	if hungUp.Load() {
+		m.outboundFailed(c, j, "you hung up before the answer", err)
+		return
 	}
 	if err != nil {
 		m.outboundFailed(c, j, "the number did not answer", err)

@@ -36,6 +36,9 @@ type Call struct {
 	ctlCh     chan ctlOp // live call control (control.go)
 	done      chan struct{}
 	bridged   atomic.Bool // the owner takes ctlCh
+	// queueConsult: a queue's agent is being offered a consultation of
+	// this call (consult.go); their answer is a consultation's.
+	queueConsult atomic.Bool
 
 	ctxMu   sync.Mutex
 	callCtx context.Context

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/contactd/contactd/asr"
@@ -223,21 +224,70 @@ func (c *Call) startCallback(ctx context.Context) bool {
 // callbackWait bounds how long a callback waits for an agent.
 const callbackWait = 8 * time.Hour
 
+// armedCallback is a callback waiting for an agent in this process.
+type armedCallback struct {
+	number    string
+	cancelled chan struct{} // closed by CancelCallbacks
+}
+
 // armCallback starts waiting for an agent to take rec, which the router
 // has queued under rec.ID; false when the manager is draining.
 func (m *Manager) armCallback(rec store.Callback) bool {
 	cb := m.newCall(Inbound{ID: rec.ID, From: rec.Number, To: "callback:" + rec.CallID})
 	cb.rec.Intent, cb.rec.Queue = rec.Intent, rec.Queue
+	a := &armedCallback{number: rec.Number, cancelled: make(chan struct{})}
 	m.mu.Lock()
 	if m.draining {
 		m.mu.Unlock()
 		return false
 	}
 	m.calls[rec.ID] = cb
+	m.armed[rec.ID] = a
 	m.wg.Add(1)
 	m.mu.Unlock()
-	go m.runCallback(cb, rec.ExpiresAt)
+	go m.runCallback(cb, a, rec.ExpiresAt)
 	return true
+}
+
+// CancelCallbacks stops the callbacks to number that are waiting for an
+// agent in this process (a customer's erasure): they leave the queue and
+// are never placed; their stored records go too. A callback an agent has
+// already taken is a call in progress and is not stopped. It returns the
+// IDs of the callbacks stopped.
+func (m *Manager) CancelCallbacks(number string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ids []string
+	for id, a := range m.armed {
+		if a.number == number {
+			close(a.cancelled)
+			delete(m.armed, id)
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// WithdrawCallbacks takes the callbacks with these IDs out of the routing
+// queues wherever they wait: with several nodes sharing the queues
+// (package cluster), one armed on another node is never offered, so never
+// dialled (it lingers there until it expires, then finds its stored record
+// gone).
+func (m *Manager) WithdrawCallbacks(ids []string) {
+	for _, id := range ids {
+		m.opts.Router.Cancel(id)
+	}
+}
+
+// takeCallback marks id as taken by an agent; false when it was
+// cancelled first.
+func (m *Manager) takeCallback(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.armed[id]
+	delete(m.armed, id)
+	return ok
 }
 
 // RearmCallbacks queues again, each in its caller's place in line, the
@@ -291,11 +341,14 @@ const maxRearm = 100_000
 // customer for them and runs the call. The stored callback goes once the
 // call is placed (answered or not) or when it expires; at shutdown it
 // stays, to be re-armed.
-func (m *Manager) runCallback(c *Call, expires time.Time) {
+func (m *Manager) runCallback(c *Call, a *armedCallback, expires time.Time) {
 	defer m.wg.Done()
 	defer func() {
 		m.mu.Lock()
 		delete(m.calls, c.in.ID)
+		if m.armed[c.in.ID] == a {
+			delete(m.armed, c.in.ID)
+		}
 		m.mu.Unlock()
 	}()
 	forget := func() {
@@ -312,8 +365,17 @@ func (m *Manager) runCallback(c *Call, expires time.Time) {
 	defer timeout.Stop()
 	select {
 	case j := <-c.joinCh:
-		m.callCustomer(c, j, c.in.From, forget)
-		return
+		if m.takeCallback(c.in.ID) {
+			m.callCustomer(c, j, c.in.From, forget)
+			return
+		}
+		// Cancelled as the agent took it: the agent is let go.
+		m.outboundFailed(c, j, "the callback was cancelled", errors.New("the customer's data was erased"))
+		forget()
+	case <-a.cancelled:
+		m.opts.Router.Cancel(c.in.ID)
+		c.log.Info("callback cancelled: the customer's data was erased")
+		forget()
 	case <-timeout.C:
 		m.opts.Router.Cancel(c.in.ID)
 		c.log.Warn("callback expired before an agent was free", "number", c.in.From)

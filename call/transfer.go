@@ -193,6 +193,11 @@ func (c *Call) startTransfer(ctx context.Context, x xfer) (*routing.Contact, err
 	if err != nil {
 		return nil, err
 	}
+	if c.consult != nil {
+		// A supervisor's (or a desk phone's) transfer wins over the
+		// consultation; a queue's consultation leaves its queue first.
+		c.endConsult("the call is being transferred")
+	}
 	if t.number != "" {
 		if c.in.Refer == nil {
 			return nil, fmt.Errorf("%w: this call cannot be transferred to an outside number", ErrBadTarget)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -428,19 +429,29 @@ func startPhone(ctx context.Context, t *testing.T, s *server, user, pass string,
 }
 
 // carrier is a SIP trunk peer: it answers every call, sends a 1 kHz tone
-// and keeps what it hears per dialled number.
+// and keeps what it hears per dialled number, and which calls contactd
+// hung up (BYE).
 type carrier struct {
 	addr string
 	mu   sync.Mutex
 	last string
 	ears map[string]*ear
 	ends map[string]context.CancelFunc
+	byes map[string]bool
 }
 
 func startCarrier(ctx context.Context, t *testing.T) *carrier {
 	t.Helper()
-	c := &carrier{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t, "udp")), ears: map[string]*ear{}, ends: map[string]context.CancelFunc{}}
-	srv, err := sip.NewServer(sip.Config{Addr: c.addr, RTPPortMin: 41000, RTPPortMax: 41400},
+	return startCarrierRinging(ctx, t, 0)
+}
+
+// startCarrierRinging is startCarrier ringing (180) for ring before it
+// answers.
+func startCarrierRinging(ctx context.Context, t *testing.T, ring time.Duration) *carrier {
+	t.Helper()
+	c := &carrier{addr: fmt.Sprintf("127.0.0.1:%d", freePort(t, "udp")), ears: map[string]*ear{}, ends: map[string]context.CancelFunc{},
+		byes: map[string]bool{}}
+	srv, err := sip.NewServer(sip.Config{Addr: c.addr, RTPPortMin: 41000, RTPPortMax: 41400, RingDelay: ring},
 		sip.HandlerFunc(func(ctx context.Context, in *sip.InboundCall) {
 			ctx, end := context.WithCancel(ctx)
 			defer end()
@@ -450,6 +461,11 @@ func startCarrier(ctx context.Context, t *testing.T) *carrier {
 			c.mu.Unlock()
 			go e.run(in.Leg)
 			_ = media.Play(ctx, in.Leg, media.Tone(1000, 60*time.Second, media.SampleRate, 0.3))
+			if errors.Is(context.Cause(ctx), sip.ErrRemoteHangup) {
+				c.mu.Lock()
+				c.byes[in.To] = true
+				c.mu.Unlock()
+			}
 		}))
 	must(t, err)
 	runCtx, stop := context.WithCancel(ctx)
@@ -474,6 +490,13 @@ func (c *carrier) heard(number string) []int16 {
 		return nil
 	}
 	return e.since(time.Now().Add(-time.Second))
+}
+
+// hungUp reports whether contactd ended the call to number with a BYE.
+func (c *carrier) hungUp(number string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byes[number]
 }
 
 func (c *carrier) hangup(number string) {

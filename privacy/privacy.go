@@ -223,13 +223,26 @@ type Erasure struct {
 // maxCalls bounds the calls of one number looked up before erasure.
 const maxCalls = 100000
 
+// Callbacks stops pending callbacks (call.Manager).
+type Callbacks interface {
+	// CancelCallbacks stops the callbacks to number waiting in this
+	// process and returns their IDs.
+	CancelCallbacks(number string) []string
+	// WithdrawCallbacks takes the callbacks with these IDs out of the
+	// routing queues, wherever they wait (nodes share the queues).
+	WithdrawCallbacks(ids []string)
+}
+
 // EraseCustomer deletes the recordings of the calls from number, then
-// has the store erase the rest (store.Store.EraseCustomer). Recordings go
-// first: when one cannot be deleted nothing else is touched and the
-// error says which, so the erasure can be run again once it is fixed.
-// The audit entry names the calls, not the number (that is what was
-// erased).
-func EraseCustomer(ctx context.Context, st store.Store, files *recordings.Files, number, actor, ip string, now time.Time) (Erasure, error) {
+// has the store erase the rest (store.Store.EraseCustomer), pending
+// callbacks to the number included. Recordings go first: when one cannot
+// be deleted nothing else is touched and the error says which, so the
+// erasure can be run again once it is fixed. Callbacks waiting in armed
+// (may be nil) are stopped before the store's erasure, so that no agent
+// takes one meanwhile; the stored ones the store deleted are then
+// withdrawn from the queues, for those armed on other nodes. The audit entry names the calls, not the number
+// (that is what was erased).
+func EraseCustomer(ctx context.Context, st store.Store, files *recordings.Files, armed Callbacks, number, actor, ip string, now time.Time) (Erasure, error) {
 	number = strings.TrimSpace(number)
 	if number == "" || number == store.Erased {
 		return Erasure{}, errors.New("privacy: erase: empty number")
@@ -251,10 +264,25 @@ func EraseCustomer(ctx context.Context, st store.Store, files *recordings.Files,
 			out.RecordingFiles++
 		}
 	}
+	var stopped []string
+	if armed != nil {
+		stopped = armed.CancelCallbacks(number)
+	}
 	e, err := st.EraseCustomer(ctx, number, now)
 	if err != nil {
 		return out, fmt.Errorf("privacy: erase: %w", err)
 	}
+	if armed != nil {
+		// Stored callbacks armed on another node leave the shared queues.
+		armed.WithdrawCallbacks(e.Callbacks)
+	}
+	// A callback stopped in memory that was never stored counts too.
+	for _, id := range stopped {
+		if !slices.Contains(e.Callbacks, id) {
+			e.Callbacks = append(e.Callbacks, id)
+		}
+	}
+	slices.Sort(e.Callbacks)
 	out.Erasure = e
 	for _, rel := range e.Recordings { // a call that began meanwhile
 		if ok, err := files.Remove(rel); err != nil {
@@ -263,8 +291,8 @@ func EraseCustomer(ctx context.Context, st store.Store, files *recordings.Files,
 			out.RecordingFiles++
 		}
 	}
-	detail := fmt.Sprintf("calls=%d recordings=%d segments=%d tickets=%d notes=%d evaluations=%d call_ids=%s",
-		len(e.Calls), out.RecordingFiles, e.Segments, e.Tickets, e.Notes, e.Evaluations, strings.Join(firstN(e.Calls, 50), ","))
+	detail := fmt.Sprintf("calls=%d recordings=%d segments=%d tickets=%d notes=%d evaluations=%d callbacks=%d call_ids=%s",
+		len(e.Calls), out.RecordingFiles, e.Segments, e.Tickets, e.Notes, e.Evaluations, len(e.Callbacks), strings.Join(firstN(e.Calls, 50), ","))
 	if err := st.AppendAudit(ctx, store.AuditEntry{At: now, Actor: actor, Action: AuditErase, Target: "customer:" + store.Erased,
 		Detail: detail, IP: ip}); err != nil {
 		return out, fmt.Errorf("privacy: erase: done, but the audit entry failed: %w", err)

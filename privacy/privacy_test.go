@@ -150,7 +150,7 @@ func TestEraseCustomer(t *testing.T) {
 	f.call(t, "c2", "+15550100", "orders", now.Add(-time.Minute))
 	f.call(t, "other", "+15550199", "orders", now.Add(-time.Minute))
 	ctx := context.Background()
-	e, err := EraseCustomer(ctx, f.st, f.files, "+15550100", "admin", "192.0.2.7", now)
+	e, err := EraseCustomer(ctx, f.st, f.files, nil, "+15550100", "admin", "192.0.2.7", now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestEraseCustomer(t *testing.T) {
 		!strings.Contains(es[0].Detail, "calls=2 recordings=2 segments=2") || strings.Contains(es[0].Detail+es[0].Target, "15550100") {
 		t.Fatalf("audit %+v %v", es, err)
 	}
-	if _, err := EraseCustomer(ctx, f.st, f.files, "", "admin", "", now); err == nil {
+	if _, err := EraseCustomer(ctx, f.st, f.files, nil, "", "admin", "", now); err == nil {
 		t.Error("empty number erased")
 	}
 }
@@ -183,7 +183,7 @@ func TestEraseStopsWhenARecordingCannotGo(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(blocker, "x"), 0o750); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := EraseCustomer(context.Background(), f.st, f.files, "+15550100", "admin", "", time.Now()); err == nil ||
+	if _, err := EraseCustomer(context.Background(), f.st, f.files, nil, "+15550100", "admin", "", time.Now()); err == nil ||
 		!strings.Contains(err.Error(), "c1") {
 		t.Fatalf("err = %v, want one naming call c1", err)
 	}

@@ -79,6 +79,12 @@ type Contact struct {
 	// node, keeps its place in line (aging, relaxation step, SLA risk).
 	// Zero: now.
 	Since time.Time `json:",omitzero"`
+	// ConsultBy, when set, makes this an agent's consultation of the
+	// queue, not a caller: ConsultBy is that agent, CallID the call they
+	// consult about. It is offered like a call (the next agent the
+	// queue's rules pick), but does not count in the queue's answered
+	// and abandoned figures.
+	ConsultBy string `json:",omitempty"`
 }
 
 // Offer is a contact offered to one agent.
@@ -449,7 +455,7 @@ func (r *Router) Cancel(callID string) {
 	r.begin()
 	if e, ok := r.entries[callID]; ok {
 		r.remove(e)
-		if q := r.queues[e.Queue]; q != nil {
+		if q := r.queues[e.Queue]; q != nil && e.ConsultBy == "" {
 			q.abandoned++
 		}
 		if a := r.agents[e.offeredTo]; a != nil && a.offering == callID {
@@ -478,7 +484,7 @@ func (r *Router) Accept(username, callID string) error {
 	}
 	r.begin()
 	r.remove(e)
-	if q := r.queues[e.Queue]; q != nil {
+	if q := r.queues[e.Queue]; q != nil && e.ConsultBy == "" {
 		q.answered++
 		if q.SLATarget > 0 && r.now.Sub(e.enqueued) <= q.SLATarget {
 			q.answeredInSLA++

@@ -33,6 +33,9 @@ type Erasure struct {
 	Tickets     int      `json:"tickets"`
 	Notes       int64    `json:"notes"`
 	Evaluations int      `json:"evaluations"`
+	// Callbacks are the customer's pending callbacks, deleted (by ID:
+	// the caller stops any that are armed in memory).
+	Callbacks []string `json:"callbacks"`
 }
 
 // CallPage pages through calls oldest first (the export): calls started

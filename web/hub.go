@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -242,9 +243,17 @@ func (h *Hub) Offer(o routing.Offer) {
 	h.emit(o.Agent, offerMsg(o), nil)
 }
 
+// offerMsg is an offer as the agent's desktop gets it: "offer", or for a
+// consultation of a queue (ConsultBy) "consult_offer" from that agent,
+// answered with /calls/{id}/consult/answer (or /answer) and declined with
+// /consult/decline (or /reject).
 func offerMsg(o routing.Offer) map[string]any {
-	return map[string]any{"type": "offer", "call_id": o.CallID, "from": o.From,
+	m := map[string]any{"type": "offer", "call_id": o.CallID, "from": o.From,
 		"intent": o.Intent, "queue": o.Queue, "timeout_ms": o.Timeout.Milliseconds()}
+	if o.ConsultBy != "" {
+		m["type"], m["peer"] = "consult_offer", o.ConsultBy
+	}
+	return m
 }
 
 // OfferRevoked implements routing.Notifier.
@@ -466,8 +475,16 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		}
 		if a.Offering != "" {
 			if c, err := s.opts.Store.Call(ctx, a.Offering); err == nil {
-				o := offerMsg(routing.Offer{Contact: routing.Contact{CallID: c.ID, Queue: c.Queue,
-					From: c.From, Intent: c.Intent}, Agent: u.Username})
+				ct := routing.Contact{CallID: c.ID, Queue: c.Queue, From: c.From, Intent: c.Intent}
+				if l, ok := s.opts.Calls.(LiveLister); ok {
+					for _, v := range l.LiveCalls() {
+						if v.CallID == c.ID && v.Agent != "" && v.ConsultState == "ringing" {
+							// A call with an agent is offered as a consultation of a queue.
+							ct.ConsultBy, ct.Queue = v.Agent, strings.TrimPrefix(v.Consult, "queue:")
+						}
+					}
+				}
+				o := offerMsg(routing.Offer{Contact: ct, Agent: u.Username})
 				if writeJSON(o) != nil {
 					return
 				}

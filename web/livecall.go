@@ -172,8 +172,9 @@ func (s *Server) consulter(w http.ResponseWriter) (Consulter, bool) {
 	return c, ok
 }
 
-// consultCall: POST /calls/{id}/consult {"target": "agent:bob"} puts the
-// caller on hold and offers the consultation to the target agent.
+// consultCall: POST /calls/{id}/consult {"target": "agent:bob" |
+// "queue:billing"} puts the caller on hold and offers the consultation to
+// the target agent, or through the queue to the agent its rules pick next.
 func (s *Server) consultCall(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.consulter(w)
 	if !ok {
@@ -186,7 +187,7 @@ func (s *Server) consultCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.TrimSpace(req.Target) == "" {
-		writeError(w, http.StatusBadRequest, "target: required (agent:NAME)")
+		writeError(w, http.StatusBadRequest, "target: required (agent:NAME or queue:NAME)")
 		return
 	}
 	if err := c.Consult(r.Context(), chi.URLParam(r, "id"), userOf(r).Username, req.Target); err != nil {

@@ -47,7 +47,8 @@ func (s *Server) profile(w http.ResponseWriter, r *http.Request) {
 }
 
 // eraseCustomer is POST /customers/{number}/erase (admin): the customer's
-// recordings, transcripts and the personal data in their tickets go;
+// recordings, transcripts, pending callbacks and the personal data in
+// their tickets go;
 // ticket rows stay, redacted, for the statistics. The answer counts what
 // went; the audit log records it (without the number).
 func (s *Server) eraseCustomer(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +58,11 @@ func (s *Server) eraseCustomer(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "number: want 1-64 characters, the caller number as calls record it")
 		return
 	}
-	e, err := privacy.EraseCustomer(r.Context(), s.opts.Store, s.files(), number, userOf(r).Username, clientIP(r), s.now())
+	var armed privacy.Callbacks // the callbacks waiting on this node
+	if cb, ok := s.opts.Calls.(privacy.Callbacks); ok {
+		armed = cb
+	}
+	e, err := privacy.EraseCustomer(r.Context(), s.opts.Store, s.files(), armed, number, userOf(r).Username, clientIP(r), s.now())
 	if err != nil {
 		s.fail(w, r, err)
 		return

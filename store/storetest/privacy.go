@@ -157,9 +157,24 @@ func testErasure(t *testing.T, open Opener) {
 	_, err := s.AddTicketNote(c, tickets.Note{TicketID: "te1", Author: "alice", Body: "Jane's email is jane@example.com", Internal: true})
 	must(t, err, "AddTicketNote")
 
+	// Two callbacks to the number are pending (one asked for on e2), one to the stranger.
+	for _, cb := range []store.Callback{
+		{ID: "cb-e2", CallID: "e2", Number: num, Queue: "billing", WaitingSince: base, CreatedAt: base},
+		{ID: "cb-e9", CallID: "e9", Number: num, Queue: "billing", WaitingSince: base.Add(time.Minute), CreatedAt: base},
+		{ID: "cb-x1", CallID: "x1", Number: other, Queue: "sales", WaitingSince: base, CreatedAt: base},
+	} {
+		must(t, s.AddCallback(c, cb), "AddCallback "+cb.ID)
+	}
+
 	at := base.Add(48 * time.Hour)
 	e, err := s.EraseCustomer(c, num, at)
 	must(t, err, "EraseCustomer")
+	equal(t, e.Callbacks, []string{"cb-e2", "cb-e9"}, "erased callbacks")
+	pending, err := s.PendingCallbacks(c, 0)
+	must(t, err, "PendingCallbacks")
+	if len(pending) != 1 || pending[0].ID != "cb-x1" || pending[0].Number != other {
+		t.Errorf("callbacks after erasure: %+v, want the stranger's alone", pending)
+	}
 	equal(t, e.Calls, []string{"e1", "e2"}, "erased calls")
 	equal(t, e.Recordings, []string{"recordings/e1.wav"}, "recordings to delete")
 	if e.Segments != 2 || e.Tickets != 3 || e.Notes != 1 || e.Evaluations != 2 {
@@ -228,7 +243,7 @@ func testErasure(t *testing.T, open Opener) {
 
 	again, err := s.EraseCustomer(c, num, at)
 	must(t, err, "EraseCustomer again")
-	if len(again.Calls) != 0 || again.Tickets != 0 {
+	if len(again.Calls) != 0 || again.Tickets != 0 || len(again.Callbacks) != 0 {
 		t.Errorf("second erasure found %+v", again)
 	}
 	if _, err := s.EraseCustomer(c, " ", at); err == nil {

@@ -17,8 +17,9 @@
 // Live call control: hold (the caller hears music), a keypad whose keys go
 // to the caller's line, blind transfer to an agent or a queue, and
 // consultative transfer: the caller goes on hold while the agent talks to
-// the target agent, whose page gets a consultation request and answers it
-// with its own peer connection; "Complete transfer" hands the call (and
+// the target agent (named, or the next agent a queue offers it to), whose
+// page gets a consultation request and answers it with its own peer
+// connection; "Complete transfer" hands the call (and
 // that connection) to them. The "Call a number" card places an outbound
 // call from the browser. Supervisors whispering or barging in are shown.
 //
@@ -65,8 +66,8 @@
     recPaused: false, // the recording is paused (card details)
     holdSince: 0,
     keysSent: "", // keypad keys sent during this call
-    consult: null, // {target, state: "ringing"|"talking"}: we consult someone
-    consultOffer: null, // {call_id, peer, from}: someone asks to consult us
+    consult: null, // {target, queue, state: "ringing"|"talking"}: we consult someone (target: who answered)
+    consultOffer: null, // {call_id, peer, from, queue}: someone asks to consult us (queue: through that queue)
     consulting: null, // {call_id, peer, from, state}: we are being consulted
     monitor: null, // {by, mode}: a supervisor we hear (whisper) or all hear (barge)
     dialing: null, // {call_id, number}: our outbound call, until answered
@@ -353,6 +354,8 @@
         if (cd.offer && cd.offer.call_id === msg.call_id && !cd.inCall) {
           hideOffer();
           notice("The call was withdrawn: the caller hung up or another agent took it.");
+        } else if (cd.consultOffer && cd.consultOffer.call_id === msg.call_id) {
+          endConsulting("The consultation request was withdrawn.");
         }
         break;
       case "call_answered":
@@ -393,6 +396,8 @@
       case "consult_answered":
         if (msg.call_id === cd.callId && cd.consult) {
           cd.consult.state = msg.type === "consult_answered" ? "talking" : "ringing";
+          if (msg.type === "consult_answered" && msg.peer) cd.consult.target = msg.peer; // a queue's agent
+          if (msg.text) notice(msg.text + "; asking the next agent.");
           renderCallStatus();
         } else if (cd.consulting && msg.call_id === cd.consulting.call_id) {
           cd.consulting.state = "talking";
@@ -1220,14 +1225,18 @@
     }
   }
 
+  // consultStart consults an agent, or a queue: its next agent answers.
   async function consultStart() {
     const target = xferTarget();
-    if (!cd.callId || !target) return showError("Enter the agent to consult.");
-    if (!target.startsWith("agent:")) return showError("A consultation is with an agent; transfer to a queue directly.");
+    if (!cd.callId || !target) return showError("Enter the agent or the queue to consult.");
+    if (!target.startsWith("agent:") && !target.startsWith("queue:")) {
+      return showError("A consultation is with an agent or a queue; transfer to a number directly.");
+    }
     clearError();
     try {
       await api("POST", callPath("/consult"), { target });
-      cd.consult = { target: target.slice("agent:".length), state: "ringing" };
+      const queue = target.startsWith("queue:") ? target.slice("queue:".length) : null;
+      cd.consult = { target: queue ? "the " + queue + " queue" : target.slice("agent:".length), queue, state: "ringing" };
       setHeld(true);
     } catch (e) {
       showError("Could not consult: " + e.message);
@@ -1297,8 +1306,10 @@
 
   function showConsultOffer(msg) {
     if (cd.inCall || cd.callId || cd.offer || cd.consulting) return; // busy: the server times it out
-    cd.consultOffer = { call_id: msg.call_id, peer: msg.peer || "", from: msg.from || "" };
+    cd.consultOffer = { call_id: msg.call_id, peer: msg.peer || "", from: msg.from || "", queue: msg.queue || "" };
     $("consult-offer-agent").textContent = cd.consultOffer.peer;
+    $("consult-offer-queue").textContent = cd.consultOffer.queue ? " (through the " + cd.consultOffer.queue + " queue)" : "";
+    $("consult-offer-timer").textContent = msg.timeout_ms ? "If you do not answer within " + Math.round(msg.timeout_ms / 1000) + " s, it goes to someone else." : "";
     $("consult-offer-caller").textContent = cd.consultOffer.from || "an unknown number";
     $("consult-answer").disabled = false;
     $("consult-decline").disabled = false;

@@ -216,6 +216,12 @@ func (b *Browser) Click(sel string) error {
 	return b.action("click "+sel, chromedp.Click(chromedp.CSS(sel)))
 }
 
+// Type focuses the first element that matches the CSS selector sel and
+// types text into it as key presses ("\r" is Enter: it submits a form).
+func (b *Browser) Type(sel, text string) error {
+	return b.action("type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), text))
+}
+
 // SetValue sets the value property of the first element that matches the CSS
 // selector sel. It fires no input event; pages read fields on submit.
 func (b *Browser) SetValue(sel, v string) error {

@@ -293,6 +293,24 @@ func (s *Store) EraseCustomer(ctx context.Context, number string, at time.Time) 
 			e.Notes += n
 		}
 		e.Tickets = len(ids)
+		// Pending callbacks to the number go (a callback's number is its
+		// call's caller): nobody is to call the customer back.
+		rows, err = tx.Query(ctx, `SELECT id FROM callbacks WHERE number = $1 ORDER BY id`, number)
+		if err != nil {
+			return err
+		}
+		if e.Callbacks, err = collect(rows, scanString); err != nil {
+			return err
+		}
+		for batch := range slices.Chunk(e.Callbacks, idBatch) {
+			var a args
+			if _, err := tx.Exec(ctx, `DELETE FROM callbacks WHERE id IN (`+a.list(batch)+`)`, a.v...); err != nil {
+				return err
+			}
+		}
+		if e.Callbacks == nil {
+			e.Callbacks = []string{}
+		}
 		return nil
 	})
 	if err != nil {
