@@ -39,12 +39,9 @@ RATE=${BENCH_RELAY_RATE:-100}
 PEERS=${BENCH_RELAY_PEERS:-contactd,rtpengine,direct}
 MAXN=${STEPS##*,}
 
-log() { printf '[relay %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() {
-	log "FAIL: $*"
-	FAILED=1
-	exit 1
-}
+BENCH_NAME=relay
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 has_peer() { [[ ,$PEERS, == *,$1,* ]]; }
 
 if has_peer contactd; then
@@ -64,55 +61,7 @@ if has_peer rtpengine && ! command -v rtpengine >/dev/null; then
 	fi
 fi
 
-WORK=$(mktemp -d /tmp/contactd-relay.XXXXXX)
-PIDS=()
-FAILED=0
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	if [[ ${BENCH_KEEP:-} == 1 || $FAILED == 1 ]]; then
-		log "kept $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 - <<'EOF'
-import socket
-for _ in range(100):
-    t = socket.socket()
-    t.bind(("127.0.0.1", 0))
-    p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        t.close()
-    u.close()
-    print(p)
-    break
-EOF
-}
-
-# wait_http URL SECONDS PID: poll until URL answers 200, the deadline, or
-# PID's exit.
-wait_http() {
-	local deadline=$((SECONDS + $2))
-	while ((SECONDS < deadline)) && kill -0 "$3" 2>/dev/null; do
-		curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null && return 0
-		sleep 0.3
-	done
-	return 1
-}
+bench_workdir relay
 
 # The load tool's run time: per step set-up, warm-up, window, tear-down and
 # settling, with room to spare.

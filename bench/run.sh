@@ -28,12 +28,9 @@ HOLD=${BENCH_HOLD_MS:-2000}
 UTTS=${BENCH_UTTS:-20}
 HMM=/usr/share/pocketsphinx/model/en-us/en-us
 
-log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() {
-	log "FAIL: $*"
-	FAILED=1
-	exit 1
-}
+BENCH_NAME=bench
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 [[ -x $BIN ]] || die "$BIN missing: run 'make bench' (or 'make build' first)"
 for t in sipp espeak-ng sox python3 curl timeout /usr/bin/time; do
@@ -48,55 +45,7 @@ if ! command -v pocketsphinx_batch >/dev/null; then
 	fi
 fi
 
-WORK=$(mktemp -d /tmp/contactd-bench.XXXXXX)
-PIDS=()
-FAILED=0
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	if [[ ${BENCH_KEEP:-} == 1 || $FAILED == 1 ]]; then
-		log "kept $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-
-# free_port prints a loopback port free for both UDP and TCP right now.
-free_port() {
-	python3 - <<'EOF'
-import socket
-for _ in range(100):
-    t = socket.socket()
-    t.bind(("127.0.0.1", 0))
-    p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        t.close()
-    u.close()
-    print(p)
-    break
-EOF
-}
-
-# wait_http URL SECONDS: poll until URL answers 200 or the deadline.
-wait_http() {
-	local deadline=$((SECONDS + $2))
-	while ((SECONDS < deadline)); do
-		curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null && return 0
-		sleep 0.3
-	done
-	return 1
-}
+bench_workdir bench
 
 # run_uac NAME TARGET: SIPp's built-in UAC scenario against TARGET with the
 # bench parameters; its files land in $WORK/sipp-NAME. Prints key=value stats.

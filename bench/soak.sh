@@ -36,12 +36,9 @@ WARMUP=${SOAK_WARMUP:-60}
 TOKEN=soak-metrics-token
 ADMIN_PASS=soak-admin-$$-$RANDOM
 
-log() { printf '[soak %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() {
-	log "FAIL: $*"
-	FAILED=1
-	exit 1
-}
+BENCH_NAME=soak
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 [[ -x $BIN ]] || die "$BIN missing: run 'make build' first"
 for t in sipp sox python3 curl timeout; do
@@ -50,45 +47,7 @@ done
 ((CALLS > 0 && SECS >= 2 * EVERY && HOLD > 0 && EVERY > 0)) || die "bad settings: SOAK_CALLS=$CALLS SOAK_SECONDS=$SECS SOAK_HOLD=$HOLD SOAK_INTERVAL=$EVERY"
 ((SECS - WARMUP >= 3 * EVERY)) || die "SOAK_SECONDS - SOAK_WARMUP must leave at least three samples"
 
-WORK=$(mktemp -d /tmp/contactd-soak.XXXXXX)
-PIDS=()
-FAILED=0
-cleanup() {
-	local rc=$? p
-	((rc == 0)) || FAILED=1
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null || true
-	done
-	if [[ ${BENCH_KEEP:-} == 1 || $FAILED == 1 ]]; then
-		log "kept $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 - <<'EOF'
-import socket
-for _ in range(100):
-    t = socket.socket()
-    t.bind(("127.0.0.1", 0))
-    p = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        t.close()
-    u.close()
-    print(p)
-    break
-EOF
-}
+bench_workdir soak
 
 # --------------------------------------------------------------- server ----
 HTTP_PORT=$(free_port)
