@@ -36,13 +36,8 @@ func TestClickToCall(t *testing.T) {
 `, carrier.addr)+at, 1)
 	})
 	bob := browsers()[0]
-	must(t, bob.Navigate(s.httpURL+"/agent"))
-	must(t, bob.SetValue("#username", "bob"))
-	must(t, bob.SetValue("#password", "bob-demo"))
-	must(t, bob.Click("#login"))
-	must(t, bob.WaitJS(ctx, "window.contactd.loggedIn && window.contactd.wsConnected", 15*time.Second))
-	must(t, bob.Click("#go-available"))
-	must(t, bob.WaitJS(ctx, "window.contactd.state === 'available'", 10*time.Second))
+	signIn(ctx, t, bob, s.httpURL, "bob", "bob-demo")
+	goAvailable(ctx, t, bob)
 	step := func(name string) { t.Logf("%-28s at %v", name, time.Since(started).Round(time.Millisecond)) }
 	step("setup")
 

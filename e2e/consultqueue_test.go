@@ -39,13 +39,8 @@ func TestConsultQueue(t *testing.T) {
 		b          *webtest.Browser
 		user, pass string
 	}{{bob, "bob", "bob-demo"}, {alice, "alice", "alice-demo"}} {
-		must(t, a.b.Navigate(s.httpURL+"/agent"))
-		must(t, a.b.SetValue("#username", a.user))
-		must(t, a.b.SetValue("#password", a.pass))
-		must(t, a.b.Click("#login"))
-		must(t, a.b.WaitJS(ctx, "window.contactd.loggedIn && window.contactd.wsConnected", 15*time.Second))
-		must(t, a.b.Click("#go-available"))
-		must(t, a.b.WaitJS(ctx, "window.contactd.state === 'available'", 10*time.Second))
+		signIn(ctx, t, a.b, s.httpURL, a.user, a.pass)
+		goAvailable(ctx, t, a.b)
 	}
 	step := func(name string) { t.Logf("%-28s at %v", name, time.Since(started).Round(time.Millisecond)) }
 	step("setup")

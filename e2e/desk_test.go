@@ -72,13 +72,8 @@ func TestAgentDesk(t *testing.T) {
 	must(t, sb.WaitJS(ctx, `document.querySelector("#queues tr[data-queue=general]") && document.querySelector("#agents tr[data-agent=alice]")`, 10*time.Second))
 
 	// The agent signs in and goes available; the wallboard follows.
-	must(t, ab.Navigate(s.httpURL+"/agent"))
-	must(t, ab.SetValue("#username", "alice"))
-	must(t, ab.SetValue("#password", "alice-demo"))
-	must(t, ab.Click("#login"))
-	must(t, ab.WaitJS(ctx, "window.contactd.loggedIn && window.contactd.wsConnected", 15*time.Second))
-	must(t, ab.Click("#go-available"))
-	must(t, ab.WaitJS(ctx, "window.contactd.state === 'available'", 10*time.Second))
+	signIn(ctx, t, ab, s.httpURL, "alice", "alice-demo")
+	goAvailable(ctx, t, ab)
 	must(t, sb.WaitJS(ctx, `window.contactdSupervisor.agents.some(a => a.username === "alice" && a.state === "available")`, 10*time.Second))
 
 	// A caller asks for a person with the keypad.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/contactd/contactd/config"
 	"github.com/contactd/contactd/media"
+	"github.com/contactd/contactd/web/webtest"
 )
 
 // server is a running contactd process.
@@ -502,4 +503,23 @@ func sendSilence(ctx context.Context, leg media.Leg) (stop func()) {
 		_ = media.Play(ctx, leg, make([]int16, 3*60*media.SampleRate))
 	}()
 	return func() { cancel(); <-done }
+}
+
+// signIn opens base+"/agent" in b and signs user in; it returns once the
+// page is signed in and its event socket is connected.
+func signIn(ctx context.Context, t *testing.T, b *webtest.Browser, base, user, pass string) {
+	t.Helper()
+	must(t, b.Navigate(base+"/agent"))
+	must(t, b.SetValue("#username", user))
+	must(t, b.SetValue("#password", pass))
+	must(t, b.Click("#login"))
+	must(t, b.WaitJS(ctx, "window.contactd.loggedIn && window.contactd.wsConnected", 15*time.Second))
+}
+
+// goAvailable clicks Available on a signed-in agent page and waits for
+// the state.
+func goAvailable(ctx context.Context, t *testing.T, b *webtest.Browser) {
+	t.Helper()
+	must(t, b.Click("#go-available"))
+	must(t, b.WaitJS(ctx, "window.contactd.state === 'available'", 10*time.Second))
 }

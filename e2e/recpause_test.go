@@ -68,13 +68,8 @@ func TestRecordingPause(t *testing.T) {
 	// The agent's microphone: 1 kHz bursts, so the recording's agent
 	// channel has something to lose while paused.
 	ab := startBrowser(ctx, t, webtest.Options{FakeAudioWAV: burstWAV(t, t.TempDir(), 1000)})
-	must(t, ab.Navigate(s.httpURL+"/agent"))
-	must(t, ab.SetValue("#username", "alice"))
-	must(t, ab.SetValue("#password", "alice-demo"))
-	must(t, ab.Click("#login"))
-	must(t, ab.WaitJS(ctx, "window.contactd.loggedIn && window.contactd.wsConnected", 15*time.Second))
-	must(t, ab.Click("#go-available"))
-	must(t, ab.WaitJS(ctx, "window.contactd.state === 'available'", 10*time.Second))
+	signIn(ctx, t, ab, s.httpURL, "alice", "alice-demo")
+	goAvailable(ctx, t, ab)
 
 	c, err := sip.Dial(ctx, sip.DialConfig{Target: "sip:support@" + s.sipAddr, From: "+15550188", Codecs: []string{"opus"}})
 	must(t, err)

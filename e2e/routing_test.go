@@ -60,16 +60,11 @@ func TestRoutingRelaxAndSticky(t *testing.T) {
 		b          *webtest.Browser
 		user, pass string
 	}{{alice, "alice", "alice-demo"}, {erin, "erin", "erin-agent-pass"}} {
-		must(t, a.b.Navigate(s.httpURL+"/agent"))
-		must(t, a.b.SetValue("#username", a.user))
-		must(t, a.b.SetValue("#password", a.pass))
-		must(t, a.b.Click("#login"))
-		must(t, a.b.WaitJS(ctx, "window.contactd.loggedIn && window.contactd.wsConnected", 15*time.Second))
+		signIn(ctx, t, a.b, s.httpURL, a.user, a.pass)
 	}
 	must(t, alice.Click("#go-break"))
 	must(t, alice.WaitJS(ctx, "window.contactd.state === 'break'", 10*time.Second))
-	must(t, erin.Click("#go-available"))
-	must(t, erin.WaitJS(ctx, "window.contactd.state === 'available'", 10*time.Second))
+	goAvailable(ctx, t, erin)
 
 	const returning = "+15550191"
 	// call dials in from number, keys 2 (returns) and returns the call, its
@@ -149,8 +144,7 @@ func TestRoutingRelaxAndSticky(t *testing.T) {
 	}
 
 	// 2. Sticky: both free; the returning caller goes to erin first.
-	must(t, alice.Click("#go-available"))
-	must(t, alice.WaitJS(ctx, "window.contactd.state === 'available'", 10*time.Second))
+	goAvailable(ctx, t, alice)
 	c2, _, queued2 := call(returning)
 	must(t, erin.WaitJS(ctx, "!!(window.contactd.offer && window.contactd.offer.call_id)", 10*time.Second))
 	t.Logf("the returning caller offered to erin %v after queueing", time.Since(queued2).Round(time.Millisecond))
