@@ -40,6 +40,7 @@ test: test-deps
 bench: build
 	@deploy/deps.sh bench
 	bench/run.sh
+	bench/setup-rate.sh
 	bench/relay.sh
 
 bench-relay: build

@@ -90,7 +90,12 @@ func (c *Call) run(parent context.Context) {
 
 	o := c.m.opts
 	c.rec = store.Call{ID: c.in.ID, From: c.in.From, To: c.in.To, StartedAt: c.start}
-	if err := o.Store.CreateCall(ctx, c.rec); err != nil {
+	// The record is written even if the caller hangs up meanwhile (a
+	// short call must not lose its start to a cancelled write).
+	sctx, cancelStore := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	err := o.Store.CreateCall(sctx, c.rec)
+	cancelStore()
+	if err != nil {
 		c.log.Error("store call", "err", err)
 	}
 	c.log.Info("call started", "from", c.in.From, "to", c.in.To, "codec", c.in.Leg.Codec().Name)
