@@ -131,7 +131,7 @@ func startNode(t *testing.T, db, id string, agents []string) *tnode {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	n, err := Join(ctx, db, Config{NodeID: id, URL: "http://127.0.0.1:1", Heartbeat: 200 * time.Millisecond, DeadAfter: time.Second, Log: quiet})
+	n, err := Join(ctx, db, Config{NodeID: id, URL: "http://127.0.0.1:1", Heartbeat: 200 * time.Millisecond, DeadAfter: 2 * time.Second, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

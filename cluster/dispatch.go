@@ -30,14 +30,23 @@ type event struct {
 // decisions to this node's notifiers, tries every Tick to become the
 // dispatcher, and while it is one applies the nodes' changes, looks for
 // dead nodes and resyncs. It returns when ctx ends.
+//
+// A fenced node (Node.Fence: its lease ran out) closes its listening
+// connection, which gives up the dispatcher's lock, and waits for its
+// lease to be renewed before it listens, and competes for the lock, again.
 func (a *ACD) Run(ctx context.Context) {
 	for ctx.Err() == nil {
-		err := a.session(ctx)
+		err := errFenced
+		if a.node.Fence() == "" {
+			err = a.session(ctx)
+		}
 		a.stopDispatching()
 		if ctx.Err() != nil {
 			return
 		}
-		a.log.Warn("cluster: listening connection lost; reconnecting", "err", err)
+		if !errors.Is(err, errFenced) {
+			a.log.Warn("cluster: listening connection lost; reconnecting", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -45,6 +54,8 @@ func (a *ACD) Run(ctx context.Context) {
 		}
 	}
 }
+
+var errFenced = errors.New("cluster: this node is fenced")
 
 func (a *ACD) session(ctx context.Context) error {
 	url := a.opts.LockURL
@@ -73,28 +84,41 @@ func (a *ACD) session(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if a.node.Fence() != "" {
+			return errFenced // closing conn gives up the lock
+		}
 		if !a.dispatch.Load() {
 			var got bool
-			if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(dispatcherLockKey)).Scan(&got); err != nil {
+			qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := conn.QueryRow(qctx, `SELECT pg_try_advisory_lock($1)`, int64(dispatcherLockKey)).Scan(&got)
+			cancel()
+			if err != nil {
 				return err
 			}
 			if got || a.splitBrain.Load() {
 				if _, err := conn.Exec(ctx, "LISTEN "+chanOps); err != nil {
 					return err
 				}
-				if err := a.takeOver(ctx); err != nil {
+				tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err := a.takeOver(tctx)
+				cancel()
+				if err != nil {
 					return fmt.Errorf("cluster: take over dispatching: %w", err)
 				}
 				lastResync = time.Now()
 			}
 		} else {
-			if err := a.reap(ctx); err != nil {
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if err := a.reap(wctx); err != nil {
 				a.log.Warn("cluster: dead-node check", "err", err)
 			}
+			cancel()
 			if time.Since(lastResync) >= a.opts.Resync {
-				if err := a.resync(ctx); err != nil {
+				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				if err := a.resync(wctx); err != nil {
 					a.log.Warn("cluster: resync", "err", err)
 				}
+				cancel()
 				lastResync = time.Now()
 			}
 		}
@@ -110,7 +134,9 @@ func (a *ACD) session(ctx context.Context) error {
 				}
 				return err
 			}
-			a.handle(ctx, n)
+			hctx, hcancel := context.WithTimeout(ctx, 5*time.Second)
+			a.handle(hctx, n)
+			hcancel()
 		}
 	}
 }

@@ -136,6 +136,15 @@ func (c *clusterNode) leave() {
 	c.node.Leave()
 }
 
+// fence says why this node must not take new calls or agents now (its
+// cluster lease ran out); "" alone or while it holds its lease.
+func (c *clusterNode) fence() string {
+	if c == nil {
+		return ""
+	}
+	return c.node.Fence()
+}
+
 // handler passes requests about other nodes' calls to them.
 func (c *clusterNode) handler(h http.Handler) http.Handler {
 	if c == nil {
