@@ -68,7 +68,7 @@ type Options struct {
 	// Health, when set, says why the node must not get new work ("" when
 	// it may: e.g. a cluster node that fenced itself); healthz answers 503
 	// with it, so a load balancer sends agents elsewhere.
-	Health func() string
+	Health   func() string
 	Log      *slog.Logger
 	TokenTTL time.Duration // a session's absolute lifetime (DefaultSessionTTL when zero)
 	SIPRealm string        // digest realm for agents' SIP phones ("" = no SIP secrets)
