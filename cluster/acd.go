@@ -108,8 +108,10 @@ func (a *ACD) SetNotifier(all, owner routing.Notifier) {
 	a.nmu.Unlock()
 }
 
-// Dispatching reports whether this node is the dispatcher now.
-func (a *ACD) Dispatching() bool { return a.dispatch.Load() }
+// Dispatching reports whether this node is the dispatcher now: never
+// while it is fenced (its listening loop may still be waiting for a query
+// to time out on a broken link).
+func (a *ACD) Dispatching() bool { return a.dispatch.Load() && a.node.Fence() == "" }
 
 // Takeovers counts how often this node became the dispatcher.
 func (a *ACD) Takeovers() int64 { return a.takeovers.Load() }

@@ -58,7 +58,14 @@ func freshDB(t *testing.T) string {
 	return u.String()
 }
 
-var quiet = slog.New(slog.DiscardHandler)
+var quiet = testLog()
+
+func testLog() *slog.Logger {
+	if os.Getenv("CONTACTD_CLUSTER_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.DiscardHandler)
+}
 
 // agentSim plays the agents whose socket is on one node: offered a call,
 // it answers after a moment, talks briefly and hangs up.

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,16 +17,20 @@ import (
 	sipmsg "github.com/emiago/sipgo/sip"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/contactd/contactd/routing"
 	"github.com/contactd/contactd/sip"
 )
 
 // tcpProxy passes TCP connections to target until cut: then it closes
 // every connection it carries and refuses new ones, as a broken link to
-// the database would. restore listens again on the same address.
+// the database would. freeze is a partition instead: the connections stay
+// open but what is sent is lost, both ways, and new ones get nowhere.
+// restore listens again on the same address.
 type tcpProxy struct {
 	t      *testing.T
 	target string
 	addr   string
+	frozen atomic.Bool
 
 	mu    sync.Mutex
 	ln    net.Listener
@@ -55,6 +60,13 @@ func (p *tcpProxy) serve(ln net.Listener) {
 			if err != nil {
 				return
 			}
+			if p.frozen.Load() { // the SYN got through, nothing else will
+				p.mu.Lock()
+				p.conns[c] = true
+				p.mu.Unlock()
+				go func() { _, _ = io.Copy(io.Discard, c) }()
+				continue
+			}
 			up, err := net.Dial("tcp", p.target)
 			if err != nil {
 				c.Close()
@@ -69,11 +81,32 @@ func (p *tcpProxy) serve(ln net.Listener) {
 			}
 			p.conns[c], p.conns[up] = true, true
 			p.mu.Unlock()
-			go func() { _, _ = io.Copy(up, c); up.Close(); c.Close() }()
-			go func() { _, _ = io.Copy(c, up); up.Close(); c.Close() }()
+			go p.pipe(up, c)
+			go p.pipe(c, up)
 		}
 	}()
 }
+
+// pipe copies src to dst, dropping what it reads while frozen.
+func (p *tcpProxy) pipe(dst, src net.Conn) {
+	defer dst.Close()
+	defer src.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.frozen.Load() {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// freeze starts a partition: nothing passes, nothing is closed.
+func (p *tcpProxy) freeze() { p.frozen.Store(true) }
 
 func (p *tcpProxy) cut() {
 	p.mu.Lock()
@@ -90,6 +123,8 @@ func (p *tcpProxy) cut() {
 
 func (p *tcpProxy) restore() {
 	p.t.Helper()
+	p.cut() // the connections a partition broke are gone
+	p.frozen.Store(false)
 	var ln net.Listener
 	var err error
 	for i := 0; i < 50; i++ {
@@ -263,4 +298,45 @@ func nodeStatus(t *testing.T, db, id string) string {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestPartitionedDispatcherReplaced: the dispatcher's link to Postgres is
+// partitioned (packets lost, no connection closed), so Postgres keeps its
+// session, and with it the dispatcher's lock. The node fences itself
+// within its lease; once its heartbeat is older than dead-after, another
+// node ends that stale session, becomes the dispatcher and declares the
+// partitioned node dead. A call queued on the survivor is then answered.
+func TestPartitionedDispatcherReplaced(t *testing.T) {
+	db := freshDB(t)
+	u, _ := url.Parse(db)
+	proxy := startProxy(t, u.Host)
+	timing := Config{Heartbeat: 100 * time.Millisecond, DeadAfter: 2 * time.Second, Lease: 700 * time.Millisecond}
+	a := startNodeCfg(t, proxy.via(db), "a", timing)
+	waitFor(t, "a dispatches", 5*time.Second, a.acd.Dispatching)
+	b := startNodeCfg(t, db, "b", timing)
+	b.sim.here["ann"] = true
+	b.acd.SetAgent("ann", map[string]int{"support": 5}, 1)
+
+	part := time.Now()
+	proxy.freeze()
+	waitFor(t, "a fences itself", 5*time.Second, func() bool { return a.node.Fence() != "" })
+	waitFor(t, "a stops dispatching", 5*time.Second, func() bool { return !a.acd.Dispatching() })
+	waitFor(t, "b becomes the dispatcher", 15*time.Second, b.acd.Dispatching)
+	took := time.Since(part)
+	if took < timing.DeadAfter {
+		t.Errorf("b dispatched %s after the partition, before a's heartbeat was %s old", took, timing.DeadAfter)
+	}
+	waitFor(t, "b declares a dead", 5*time.Second, func() bool { return nodeStatus(t, db, "a") == "dead" })
+	t.Logf("partition: b dispatches after %s (dead-after %s)", took.Round(10*time.Millisecond), timing.DeadAfter)
+	if err := b.acd.Enqueue(routing.Contact{CallID: "after-partition", Queue: "support"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.acd.SetState("ann", routing.Available, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the call answered", 10*time.Second, func() bool {
+		b.sim.mu.Lock()
+		defer b.sim.mu.Unlock()
+		return len(b.sim.accepted["after-partition"]) == 1
+	})
 }
