@@ -71,6 +71,7 @@ type ACD struct {
 	all       routing.Notifier // every node: the agents' sockets here
 	owner     routing.Notifier // only the node owning the call (desk phones)
 	events    call.Events      // the agents' call events, delivered here
+	callbacks CallbackRunner   // dials the callbacks this node adopts
 	engineMu  sync.Mutex
 	engine    *routing.Router // non-nil while this node dispatches
 	dispatch  atomic.Bool

@@ -118,6 +118,11 @@ func (a *ACD) session(ctx context.Context) error {
 				a.log.Warn("cluster: dead-node check", "err", err)
 			}
 			cancel()
+			wctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+			if err := a.adoptCallbacks(wctx); err != nil {
+				a.log.Warn("cluster: adopt callbacks", "err", err)
+			}
+			cancel()
 			if time.Since(lastResync) >= a.opts.Resync {
 				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				if err := a.resync(wctx); err != nil {

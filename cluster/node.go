@@ -161,9 +161,20 @@ func Join(ctx context.Context, dbURL string, cfg Config) (*Node, error) {
 		pool.Close()
 		return nil, fmt.Errorf("cluster: node id %q is already up (heartbeat within %s): give each node its own CONTACTD_NODE_ID", cfg.NodeID, cfg.DeadAfter)
 	}
-	_, err = pool.Exec(ctx, `INSERT INTO nodes (id, url, sip, status, started_at, heartbeat_at) VALUES ($1, $2, $3, 'up', now(), now())
-		ON CONFLICT (id) DO UPDATE SET url = $2, sip = $3, status = 'up', started_at = now(), heartbeat_at = now()`,
-		cfg.NodeID, cfg.URL, cfg.SIP)
+	var dropped int
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO nodes (id, url, sip, status, started_at, heartbeat_at) VALUES ($1, $2, $3, 'up', now(), now())
+			ON CONFLICT (id) DO UPDATE SET url = $2, sip = $3, status = 'up', started_at = now(), heartbeat_at = now()`,
+			cfg.NodeID, cfg.URL, cfg.SIP)
+		if err != nil {
+			return err
+		}
+		dropped, err = releaseOwn(ctx, tx, cfg.NodeID)
+		return err
+	})
+	if dropped > 0 {
+		n.log.Warn("cluster: calls the previous run of this node left on the waiting list were dropped", "calls", dropped)
+	}
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("cluster: register node: %w", err)

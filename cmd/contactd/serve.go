@@ -255,8 +255,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	defer manager.StopPhones()
 	// Callbacks the last run stored and never placed wait again, each in
-	// its caller's place in line.
-	if _, err := manager.RearmCallbacks(ctx); err != nil {
+	// its caller's place in line. In a cluster the dispatcher hands them
+	// (and those of nodes that died or left) to a live node instead: a
+	// node re-arming every stored callback would dial ones that another
+	// node is dialling.
+	if clu != nil {
+		clu.acd.SetCallbacks(manager)
+	} else if _, err := manager.RearmCallbacks(ctx); err != nil {
 		log.Error("callbacks not re-armed", "err", err)
 	}
 
