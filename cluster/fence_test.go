@@ -201,7 +201,7 @@ func TestCutOffNodeFencesItself(t *testing.T) {
 	db := freshDB(t)
 	u, _ := url.Parse(db)
 	proxy := startProxy(t, u.Host)
-	timing := Config{Heartbeat: 100 * time.Millisecond, DeadAfter: 3 * time.Second, Lease: 700 * time.Millisecond}
+	timing := Config{Heartbeat: 100 * time.Millisecond, DeadAfter: 4 * time.Second, Lease: time.Second}
 	a := startNodeCfg(t, proxy.via(db), "a", timing)
 	waitFor(t, "a dispatches", 5*time.Second, a.acd.Dispatching)
 	b := startNodeCfg(t, db, "b", timing)
@@ -224,11 +224,9 @@ func TestCutOffNodeFencesItself(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitFor(t, "a holds its lease", 5*time.Second, func() bool { return a.node.Fence() == "" })
 	if code := sipProbe(t, cli, srv.Addr()); code != 200 {
 		t.Fatalf("OPTIONS to a healthy node: %d", code)
-	}
-	if why := a.node.Fence(); why != "" {
-		t.Fatalf("healthy node fenced: %s", why)
 	}
 
 	cut := time.Now()
@@ -310,10 +308,11 @@ func TestPartitionedDispatcherReplaced(t *testing.T) {
 	db := freshDB(t)
 	u, _ := url.Parse(db)
 	proxy := startProxy(t, u.Host)
-	timing := Config{Heartbeat: 100 * time.Millisecond, DeadAfter: 2 * time.Second, Lease: 700 * time.Millisecond}
+	timing := Config{Heartbeat: 100 * time.Millisecond, DeadAfter: 3 * time.Second, Lease: time.Second}
 	a := startNodeCfg(t, proxy.via(db), "a", timing)
 	waitFor(t, "a dispatches", 5*time.Second, a.acd.Dispatching)
 	b := startNodeCfg(t, db, "b", timing)
+	t.Cleanup(proxy.restore) // before the nodes stop: a leaves without waiting on lost packets
 	b.sim.here["ann"] = true
 	b.acd.SetAgent("ann", map[string]int{"support": 5}, 1)
 
