@@ -32,6 +32,13 @@
 #      after the kill;
 #   8. a baresip desk phone registered through Kamailio answered calls
 #      (those of other nodes are rung through the front).
+#   9. Kamailio's OPTIONS probes marked the killed node down;
+#  10. fencing: node3 reaches Postgres through a TCP proxy (HAProxy in TCP
+#      mode). At the end the proxy drops the link: within node3's lease
+#      (2 s) /healthz and OPTIONS answer 503, Kamailio's probes mark it
+#      down, and it does not dispatch; the link returns before dead-after
+#      (6 s here): node3 serves again by itself, still "up", and Kamailio
+#      marks it up.
 # The last line is a one-line summary: "cluster-test: PASS …" or
 # "cluster-test: FAIL …".
 #
@@ -132,13 +139,43 @@ PY
   [ $? -eq 0 ] || { fail "node config"; exit 1; }
 done
 
-# --- three nodes ---
+# --- node3's link to Postgres goes through a TCP proxy (HAProxy in TCP
+# mode), which the fencing check at the end cuts ---
+pg_addr=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print("%s:%d" % (p.hostname, p.port or 5432))' "$db_url")
+cat >"$work/dblink.cfg" <<EOF
+global
+    maxconn 500
+    stats socket $work/dblink.sock mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 1h
+    timeout server 1h
+frontend pg
+    bind 127.0.0.10:25432
+    default_backend pg
+backend pg
+    server pg $pg_addr
+EOF
+timeout -s KILL "$(left)" haproxy -db -f "$work/dblink.cfg" >"$work/dblink.log" 2>&1 &
+pids+=("$!")
+db_url_link=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(netloc=p.netloc.rsplit("@",1)[0]+"@127.0.0.10:25432")))' "$db_url")
+# sock sends one command to an HAProxy runtime API socket.
+sock() {
+  python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall((sys.argv[2]+"\n").encode()); print(s.recv(65536).decode(), end="")' "$1" "$2"
+}
+for _ in $(seq 1 50); do [ -S "$work/dblink.sock" ] && break; sleep 0.1; done
+
+# --- three nodes: dead after 6 s; node3 (behind the cuttable link) fences
+# itself after 2 s without renewing its heartbeat ---
 start_node() {
-  local i=$1
+  local i=$1 url=$db_url lease=""
+  [ "$i" = 3 ] && { url=$db_url_link; lease=2s; }
   mkdir -p "$work/node$i"
   CONTACTD_CLUSTER=1 CONTACTD_NODE_ID="node$i" CONTACTD_NODE_URL="http://127.0.0.1$i:28080" \
   CONTACTD_HTTP_ADDR="127.0.0.1$i:28080" CONTACTD_SIP_ADDR="127.0.0.1$i:25060" \
-  CONTACTD_DATA_DIR="$work/node$i" CONTACTD_DATABASE_URL="$db_url" CONTACTD_CONFIG="$work/node$i.yaml" \
+  CONTACTD_CLUSTER_DEAD_AFTER=6s CONTACTD_CLUSTER_LEASE="$lease" \
+  CONTACTD_DATA_DIR="$work/node$i" CONTACTD_DATABASE_URL="$url" CONTACTD_CONFIG="$work/node$i.yaml" \
   CONTACTD_ADMIN_PASSWORD=admin-cluster-test \
     timeout -s KILL "$(left)" "$work/contactd" serve >>"$work/node$i.log" 2>&1 &
   node_pid[$i]=$!
@@ -401,9 +438,77 @@ if [ $have_phone = 1 ]; then
   [ "$phone_calls" -ge 1 ] || fail "the desk phone answered no call (see $work/phone.log)"
 fi
 
+# Kamailio's probes saw the killed node go down.
+kam_victim_down=$(grep -c "node sip:127.0.0.1$victim:25060 is down" "$work/kamailio.log")
+[ "$kam_victim_down" -ge 1 ] || fail "Kamailio's OPTIONS probes never marked the killed node down (see $work/kamailio.log)"
+
+# --- fencing: node3 loses its database (the TCP proxy stops passing and
+# drops its connections). Within its 2 s lease it must refuse calls:
+# /healthz and OPTIONS answer 503, Kamailio's probes mark it down, and it
+# does not dispatch. The link comes back before the others may declare it
+# dead (6 s): it serves again by itself, and Kamailio marks it up. ---
+# options_code sends one OPTIONS over UDP and prints the status code.
+options_code() {
+  python3 - "$1" "$2" <<'PY'
+import random, socket, sys
+h, p = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.9", 0)); s.settimeout(3)
+r = "%08x" % random.getrandbits(32); lp = s.getsockname()[1]
+m = ("OPTIONS sip:%s:%d SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.9:%d;branch=z9hG4bK%s\r\nMax-Forwards: 70\r\n"
+     "From: <sip:probe@127.0.0.9>;tag=%s\r\nTo: <sip:%s:%d>\r\nCall-ID: %s@probe\r\nCSeq: 1 OPTIONS\r\n"
+     "Content-Length: 0\r\n\r\n") % (h, p, lp, r, r, h, p, r)
+s.sendto(m.encode(), (h, p))
+try: print(s.recv(4096).split()[1].decode())
+except Exception: print("none")
+PY
+}
+ms_since() { python3 -c 'import sys,time; print(int((time.time()-float(sys.argv[1]))*1000))' "$1"; }
+fence_ms="" down_ms="" back_ms="" fence_opt="" back_opt=""
+healthy_opt=$(options_code 127.0.0.13 25060)
+[ "$healthy_opt" = 200 ] || fail "node3 answers OPTIONS $healthy_opt before the cut, want 200"
+kam_down_before=$(grep -c "node sip:127.0.0.13:25060 is down" "$work/kamailio.log")
+disp_before=$(grep -c "now the ACD dispatcher" "$work/node3.log")
+sock "$work/dblink.sock" "set server pg/pg state maint" >/dev/null
+sock "$work/dblink.sock" "shutdown sessions server pg/pg" >/dev/null
+cut_at=$(date +%s.%N)
+for _ in $(seq 1 60); do
+  code=$(curl -s -o "$work/fence-health.json" -w '%{http_code}' "http://127.0.0.13:28080/healthz")
+  if [ "$code" = 503 ] && grep -q fenced "$work/fence-health.json"; then fence_ms=$(ms_since "$cut_at"); break; fi
+  sleep 0.1
+done
+[ -n "$fence_ms" ] || fail "node3 did not fence itself within 6 s of losing its database (see $work/node3.log)"
+fence_opt=$(options_code 127.0.0.13 25060)
+[ "$fence_opt" = 503 ] || fail "fenced node3 answers OPTIONS $fence_opt, want 503"
+for _ in $(seq 1 40); do
+  [ "$(grep -c "node sip:127.0.0.13:25060 is down" "$work/kamailio.log")" -gt "$kam_down_before" ] && { down_ms=$(ms_since "$cut_at"); break; }
+  sleep 0.1
+done
+[ -n "$down_ms" ] || fail "Kamailio's probes did not mark fenced node3 down"
+if [ "$disp_before" -ge 1 ] && [ "$(grep -c "no longer the ACD dispatcher" "$work/node3.log")" -lt "$disp_before" ]; then
+  fail "fenced node3 still dispatches"
+fi
+kam_up_before=$(grep -c "node sip:127.0.0.13:25060 is up" "$work/kamailio.log")
+sock "$work/dblink.sock" "set server pg/pg state ready" >/dev/null
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.13:28080/healthz" >/dev/null 2>&1 && { back_ms=$(ms_since "$cut_at"); break; }
+  sleep 0.1
+done
+[ -n "$back_ms" ] || fail "node3 did not serve again after its database came back (see $work/node3.log)"
+back_opt=$(options_code 127.0.0.13 25060)
+[ "$back_opt" = 200 ] || fail "node3 answers OPTIONS $back_opt after the link came back, want 200"
+kam_up=0
+for _ in $(seq 1 50); do
+  [ "$(grep -c "node sip:127.0.0.13:25060 is up" "$work/kamailio.log")" -gt "$kam_up_before" ] && { kam_up=1; break; }
+  sleep 0.1
+done
+[ $kam_up = 1 ] || fail "Kamailio did not mark node3 up again"
+node3_status=$(q "SELECT status FROM nodes WHERE id='node3'")
+[ "$node3_status" = up ] || fail "node3 is '$node3_status' after a short cut, want up (it recovers without a restart)"
+say "fencing: node3 fenced ${fence_ms:-?} ms after its database link was cut (OPTIONS $fence_opt), Kamailio marked it down at ${down_ms:-?} ms; served again ${back_ms:-?} ms after the cut (OPTIONS $back_opt)"
+
 total_calls=$(q "SELECT count(*) FROM calls")
 peak=$(q "SELECT string_agg(node||':'||p, ' ' ORDER BY node) FROM (SELECT a.node, max((SELECT count(*) FROM calls b WHERE b.node = a.node
   AND b.started_at <= a.started_at AND coalesce(b.ended_at, now()) > a.started_at)) p FROM calls a GROUP BY a.node) s")
 say "peak calls at once per node: $peak"
-summary_text="agents=$n_agents calls=$total_calls [$per_node] peak_at_once=[$peak] answered=$answered (after kill: $answered_after) tickets=$tickets node_lost=$lost dead_after=${dead_after:-?}s rejoined_calls=$calls_after_rejoin offers=$offers answers=$answers offers_logged=$logged double_offers=$overlaps agents_reconnected=$reconn agent_audio_ok=$heard/$((heard + silent)) chromium_calls=${b_calls:-0}(nodes:${b_nodes:-0},audio_ok:${b_connected:-0},after_kill:${b_after:-0},ws_reconnects:${b_recon:-0},reloads:${b_reloads:-0},lb_sockets:node$victim=${lb_sock_victim:-0}/others=${lb_sock_other:-0}) phone_calls=${phone_calls:-0}(other_node:${phone_remote:-0}) waiting=$waiting sipp_ok=${sipp_ok:-?} sipp_failed=${sipp_failed:-?} new_dispatcher=node${new_disp:-none}"
+summary_text="agents=$n_agents calls=$total_calls [$per_node] peak_at_once=[$peak] answered=$answered (after kill: $answered_after) tickets=$tickets node_lost=$lost dead_after=${dead_after:-?}s rejoined_calls=$calls_after_rejoin offers=$offers answers=$answers offers_logged=$logged double_offers=$overlaps agents_reconnected=$reconn agent_audio_ok=$heard/$((heard + silent)) chromium_calls=${b_calls:-0}(nodes:${b_nodes:-0},audio_ok:${b_connected:-0},after_kill:${b_after:-0},ws_reconnects:${b_recon:-0},reloads:${b_reloads:-0},lb_sockets:node$victim=${lb_sock_victim:-0}/others=${lb_sock_other:-0}) phone_calls=${phone_calls:-0}(other_node:${phone_remote:-0}) waiting=$waiting sipp_ok=${sipp_ok:-?} sipp_failed=${sipp_failed:-?} new_dispatcher=node${new_disp:-none} kamailio_saw_kill=$kam_victim_down fence=[fenced_ms:${fence_ms:-none} options:${fence_opt:-?} kamailio_down_ms:${down_ms:-none} back_ms:${back_ms:-none} status:${node3_status:-?}]"
 kill "$watchdog" 2>/dev/null
