@@ -72,10 +72,13 @@ type ACD struct {
 	owner     routing.Notifier // only the node owning the call (desk phones)
 	events    call.Events      // the agents' call events, delivered here
 	callbacks CallbackRunner   // dials the callbacks this node adopts
-	engineMu  sync.Mutex
-	engine    *routing.Router // non-nil while this node dispatches
-	dispatch  atomic.Bool
-	takeovers atomic.Int64
+	// adoptFailed: callbacks this node could not arm, until when it
+	// leaves them to others (the listening goroutine only).
+	adoptFailed map[string]time.Time
+	engineMu    sync.Mutex
+	engine      *routing.Router // non-nil while this node dispatches
+	dispatch    atomic.Bool
+	takeovers   atomic.Int64
 	// splitBrain makes the node dispatch without the lock: tests use it
 	// to show that two dispatchers still cannot double-offer.
 	splitBrain atomic.Bool

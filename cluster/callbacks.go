@@ -43,8 +43,12 @@ func (a *ACD) SetCallbacks(r CallbackRunner) {
 	a.nmu.Unlock()
 }
 
-// maxAdopt bounds the callbacks adopted per tick.
-const maxAdopt = 200
+// maxAdopt bounds the callbacks adopted per tick; a callback this node
+// could not arm is not tried here again for adoptRetry.
+const (
+	maxAdopt   = 200
+	adoptRetry = time.Minute
+)
 
 // adoptCallbacks claims the callbacks of nodes that are not up, queues
 // them here and arms them on this node's runner. The dispatcher runs it
@@ -57,14 +61,24 @@ func (a *ACD) adoptCallbacks(ctx context.Context) error {
 		return nil
 	}
 	me := a.node.ID()
+	// Callbacks this node could not arm lately are left to others a while.
+	now := time.Now()
+	skip := []string{}
+	for id, until := range a.adoptFailed {
+		if now.After(until) {
+			delete(a.adoptFailed, id)
+		} else {
+			skip = append(skip, id)
+		}
+	}
 	var adopted []store.Callback
 	var revoked []queuedOffer
 	err := pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
 		adopted, revoked = adopted[:0], revoked[:0]
 		rows, err := tx.Query(ctx, `SELECT id, call_id, number, queue, intent, priority, vip, value, sentiment, preferred_agent,
 			waiting_since, expires_at, created_at, node FROM callbacks
-			WHERE node NOT IN (SELECT id FROM nodes WHERE status = 'up')
-			ORDER BY waiting_since, id LIMIT $1 FOR UPDATE SKIP LOCKED`, maxAdopt)
+			WHERE node NOT IN (SELECT id FROM nodes WHERE status = 'up') AND id <> ALL($2)
+			ORDER BY waiting_since, id LIMIT $1 FOR UPDATE SKIP LOCKED`, maxAdopt, skip)
 		if err != nil {
 			return err
 		}
@@ -143,6 +157,10 @@ func (a *ACD) adoptCallbacks(ctx context.Context) error {
 		log := a.log.With("callback_id", cb.ID)
 		if err := runner.AdoptCallback(cb); err != nil {
 			log.Warn("cluster: callback not adopted here; left for another node", "err", err)
+			if a.adoptFailed == nil {
+				a.adoptFailed = map[string]time.Time{}
+			}
+			a.adoptFailed[cb.ID] = time.Now().Add(adoptRetry)
 			a.releaseCallback(ctx, cb.ID)
 			if r != nil {
 				r.Cancel(cb.ID)

@@ -269,3 +269,59 @@ func TestRestartedNodeGivesUpItsCallbacks(t *testing.T) {
 		t.Fatalf("the node that left dialled %v", got)
 	}
 }
+
+// countingRunner counts the callbacks a node tried to arm.
+type countingRunner struct {
+	CallbackRunner
+	mu    sync.Mutex
+	tried []string
+}
+
+func (c *countingRunner) AdoptCallback(rec store.Callback) error {
+	c.mu.Lock()
+	c.tried = append(c.tried, rec.ID)
+	c.mu.Unlock()
+	return c.CallbackRunner.AdoptCallback(rec)
+}
+
+// TestCallbackNotArmableLeftForOthers: the dispatcher cannot dial (no
+// trunk): a stored callback of no node is tried once, given back (no node,
+// not queued) and not tried again every tick.
+func TestCallbackNotArmableLeftForOthers(t *testing.T) {
+	db := freshDB(t)
+	d := startNode(t, db, "d", nil)
+	waitFor(t, "d dispatches", 5*time.Second, d.acd.Dispatching)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := postgres.Open(ctx, db, nil) // no node: as a single node stored it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m := call.NewManager(call.Options{Store: st, Router: d.acd, ASR: none.Recognizer{}, Log: quiet}) // no Dialer
+	defer m.Drain()
+	runner := &countingRunner{CallbackRunner: m}
+	d.acd.SetCallbacks(runner)
+	if err := st.AddCallback(ctx, store.Callback{ID: "cb-x", Number: "+15550100", Queue: "support",
+		WaitingSince: time.Now(), ExpiresAt: time.Now().Add(time.Hour), CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the callback tried", 5*time.Second, func() bool {
+		runner.mu.Lock()
+		defer runner.mu.Unlock()
+		return len(runner.tried) == 1
+	})
+	time.Sleep(time.Second) // ten ticks
+	runner.mu.Lock()
+	tried := len(runner.tried)
+	runner.mu.Unlock()
+	if tried != 1 {
+		t.Errorf("tried %d times in a second, want once", tried)
+	}
+	if node, _ := dbValue[string](t, db, `SELECT node FROM callbacks WHERE id = 'cb-x'`); node != "" {
+		t.Errorf("callback left with node %q, want none", node)
+	}
+	if _, ok := dbValue[string](t, db, `SELECT node FROM acd_queue WHERE call_id = 'cb-x'`); ok {
+		t.Error("a callback nobody can dial is on the waiting list")
+	}
+}
