@@ -334,6 +334,28 @@ func (m *Manager) RearmCallbacks(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// AdoptCallback makes this node wait for an agent to take rec and then
+// dial it, as if it had taken the call: in a cluster (package cluster) a
+// live node adopts the callbacks of a node that died or left. The
+// callback's place on the waiting list is the caller's (the cluster's)
+// to keep: it is not enqueued here.
+func (m *Manager) AdoptCallback(rec store.Callback) error {
+	if m.opts.Dialer == nil {
+		return ErrNoDialer
+	}
+	if !rec.ExpiresAt.IsZero() && time.Now().After(rec.ExpiresAt) {
+		return fmt.Errorf("call: callback %s expired at %s", rec.ID, rec.ExpiresAt.Format(time.RFC3339))
+	}
+	if _, err := m.call(rec.ID); err == nil {
+		return nil // already waiting here
+	}
+	if !m.armCallback(rec) {
+		return ErrDraining
+	}
+	m.opts.Log.Info("callback adopted", "callback_id", rec.ID, "number", rec.Number, "queue", rec.Queue)
+	return nil
+}
+
 // maxRearm bounds the callbacks read at start.
 const maxRearm = 100_000
 

@@ -71,10 +71,14 @@ type ACD struct {
 	all       routing.Notifier // every node: the agents' sockets here
 	owner     routing.Notifier // only the node owning the call (desk phones)
 	events    call.Events      // the agents' call events, delivered here
-	engineMu  sync.Mutex
-	engine    *routing.Router // non-nil while this node dispatches
-	dispatch  atomic.Bool
-	takeovers atomic.Int64
+	callbacks CallbackRunner   // dials the callbacks this node adopts
+	// adoptFailed: callbacks this node could not arm, until when it
+	// leaves them to others (the listening goroutine only).
+	adoptFailed map[string]time.Time
+	engineMu    sync.Mutex
+	engine      *routing.Router // non-nil while this node dispatches
+	dispatch    atomic.Bool
+	takeovers   atomic.Int64
 	// splitBrain makes the node dispatch without the lock: tests use it
 	// to show that two dispatchers still cannot double-offer.
 	splitBrain atomic.Bool
@@ -108,8 +112,10 @@ func (a *ACD) SetNotifier(all, owner routing.Notifier) {
 	a.nmu.Unlock()
 }
 
-// Dispatching reports whether this node is the dispatcher now.
-func (a *ACD) Dispatching() bool { return a.dispatch.Load() }
+// Dispatching reports whether this node is the dispatcher now: never
+// while it is fenced (its listening loop may still be waiting for a query
+// to time out on a broken link).
+func (a *ACD) Dispatching() bool { return a.dispatch.Load() && a.node.Fence() == "" }
 
 // Takeovers counts how often this node became the dispatcher.
 func (a *ACD) Takeovers() int64 { return a.takeovers.Load() }

@@ -58,7 +58,14 @@ func freshDB(t *testing.T) string {
 	return u.String()
 }
 
-var quiet = slog.New(slog.DiscardHandler)
+var quiet = testLog()
+
+func testLog() *slog.Logger {
+	if os.Getenv("CONTACTD_CLUSTER_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.DiscardHandler)
+}
 
 // agentSim plays the agents whose socket is on one node: offered a call,
 // it answers after a moment, talks briefly and hangs up.
@@ -131,7 +138,7 @@ func startNode(t *testing.T, db, id string, agents []string) *tnode {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	n, err := Join(ctx, db, Config{NodeID: id, URL: "http://127.0.0.1:1", Heartbeat: 200 * time.Millisecond, DeadAfter: time.Second, Log: quiet})
+	n, err := Join(ctx, db, Config{NodeID: id, URL: "http://127.0.0.1:1", Heartbeat: 200 * time.Millisecond, DeadAfter: 2 * time.Second, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,14 +30,23 @@ type event struct {
 // decisions to this node's notifiers, tries every Tick to become the
 // dispatcher, and while it is one applies the nodes' changes, looks for
 // dead nodes and resyncs. It returns when ctx ends.
+//
+// A fenced node (Node.Fence: its lease ran out) closes its listening
+// connection, which gives up the dispatcher's lock, and waits for its
+// lease to be renewed before it listens, and competes for the lock, again.
 func (a *ACD) Run(ctx context.Context) {
 	for ctx.Err() == nil {
-		err := a.session(ctx)
+		err := errFenced
+		if a.node.Fence() == "" {
+			err = a.session(ctx)
+		}
 		a.stopDispatching()
 		if ctx.Err() != nil {
 			return
 		}
-		a.log.Warn("cluster: listening connection lost; reconnecting", "err", err)
+		if !errors.Is(err, errFenced) {
+			a.log.Warn("cluster: listening connection lost; reconnecting", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -45,6 +54,8 @@ func (a *ACD) Run(ctx context.Context) {
 		}
 	}
 }
+
+var errFenced = errors.New("cluster: this node is fenced")
 
 func (a *ACD) session(ctx context.Context) error {
 	url := a.opts.LockURL
@@ -55,6 +66,8 @@ func (a *ACD) session(ctx context.Context) error {
 	if err != nil {
 		return errors.New("cluster: invalid database URL")
 	}
+	// The lock holder's node is found by this name (breakStaleLock).
+	cfg.RuntimeParams["application_name"] = lockAppPrefix + a.node.ID()
 	// pgx's default context handling for a conn is a read deadline (no
 	// cancel request to the server): waiting for a notification with a
 	// deadline leaves the connection usable.
@@ -73,28 +86,49 @@ func (a *ACD) session(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if a.node.Fence() != "" {
+			return errFenced // closing conn gives up the lock
+		}
 		if !a.dispatch.Load() {
 			var got bool
-			if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(dispatcherLockKey)).Scan(&got); err != nil {
+			qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := conn.QueryRow(qctx, `SELECT pg_try_advisory_lock($1)`, int64(dispatcherLockKey)).Scan(&got)
+			cancel()
+			if err != nil {
 				return err
+			}
+			if !got {
+				a.breakStaleLock(ctx)
 			}
 			if got || a.splitBrain.Load() {
 				if _, err := conn.Exec(ctx, "LISTEN "+chanOps); err != nil {
 					return err
 				}
-				if err := a.takeOver(ctx); err != nil {
+				tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err := a.takeOver(tctx)
+				cancel()
+				if err != nil {
 					return fmt.Errorf("cluster: take over dispatching: %w", err)
 				}
 				lastResync = time.Now()
 			}
 		} else {
-			if err := a.reap(ctx); err != nil {
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			if err := a.reap(wctx); err != nil {
 				a.log.Warn("cluster: dead-node check", "err", err)
 			}
+			cancel()
+			wctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+			if err := a.adoptCallbacks(wctx); err != nil {
+				a.log.Warn("cluster: adopt callbacks", "err", err)
+			}
+			cancel()
 			if time.Since(lastResync) >= a.opts.Resync {
-				if err := a.resync(ctx); err != nil {
+				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				if err := a.resync(wctx); err != nil {
 					a.log.Warn("cluster: resync", "err", err)
 				}
+				cancel()
 				lastResync = time.Now()
 			}
 		}
@@ -110,7 +144,9 @@ func (a *ACD) session(ctx context.Context) error {
 				}
 				return err
 			}
-			a.handle(ctx, n)
+			hctx, hcancel := context.WithTimeout(ctx, 5*time.Second)
+			a.handle(hctx, n)
+			hcancel()
 		}
 	}
 }
@@ -253,6 +289,47 @@ func (a *ACD) loadContact(ctx context.Context, id string) (routing.Contact, bool
 // database's clock, so node clocks do not matter) started waiting.
 func since(waited float64) time.Time {
 	return time.Now().Add(-time.Duration(max(waited, 0) * float64(time.Second)))
+}
+
+// lockAppPrefix names the listening connections (application_name).
+const lockAppPrefix = "contactd-acd:"
+
+// breakStaleLock ends the database session that holds the dispatcher's
+// lock when it belongs to a node whose heartbeat is older than dead-after.
+// A node cut off by a partition (packets lost, not refused) fences itself
+// within its lease and stops dispatching, but Postgres may keep its
+// half-open connection, and with it the lock, until TCP gives up, which
+// takes minutes to hours. Ending that session lets the cluster elect a
+// dispatcher again. It needs the nodes to use one database role (or the
+// pg_signal_backend role).
+func (a *ACD) breakStaleLock(ctx context.Context) {
+	qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	key := uint64(dispatcherLockKey)
+	var pid int32
+	var holder string
+	err := a.pool.QueryRow(qctx, `SELECT l.pid, s.application_name FROM pg_locks l JOIN pg_stat_activity s ON s.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 1
+		AND s.application_name LIKE 'contactd-acd:%'`, int64(key>>32), int64(key&0xffffffff)).Scan(&pid, &holder)
+	if err != nil {
+		return // no holder found (it just let go), or no right to see it
+	}
+	node := strings.TrimPrefix(holder, lockAppPrefix)
+	if node == a.node.ID() {
+		return
+	}
+	var stale bool
+	err = a.pool.QueryRow(qctx, `SELECT coalesce((SELECT status <> 'up' OR heartbeat_at < now() - make_interval(secs => $2)
+		FROM nodes WHERE id = $1), true)`, node, a.node.cfg.DeadAfter.Seconds()).Scan(&stale)
+	if err != nil || !stale {
+		return
+	}
+	var ended bool
+	if err := a.pool.QueryRow(qctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&ended); err != nil || !ended {
+		a.log.Warn("cluster: could not end the stale dispatcher's database session", "holder", node, "pid", pid, "err", err)
+		return
+	}
+	a.log.Warn("cluster: ended the database session of a dispatcher whose node stopped renewing its heartbeat", "holder", node, "pid", pid)
 }
 
 // takeOver makes this node the dispatcher: a fresh router rebuilt from
@@ -534,7 +611,9 @@ type engineNotifier struct {
 	r *routing.Router
 }
 
-func (n *engineNotifier) live() bool { return n.a.current() == n.r }
+// live: the router is the current one and the node holds its lease (a
+// fenced node commits no decision).
+func (n *engineNotifier) live() bool { return n.a.current() == n.r && n.a.node.Fence() == "" }
 
 // AgentState: the state is committed by stateChange, which has the reason.
 func (n *engineNotifier) AgentState(string, routing.State) {}

@@ -9,8 +9,10 @@ import (
 	"os"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -28,7 +30,13 @@ type Config struct {
 	Heartbeat time.Duration
 	// DeadAfter: a node whose last heartbeat is older is dead (default 5 s).
 	DeadAfter time.Duration
-	Log       *slog.Logger
+	// Lease is how long the node keeps serving without renewing its
+	// heartbeat; then it fences itself (Fence) until a renewal succeeds.
+	// Default DeadAfter less one Heartbeat: a node cut off from the
+	// database stops taking calls and dispatching before the others can
+	// declare it dead and end its calls.
+	Lease time.Duration
+	Log   *slog.Logger
 }
 
 var nodeIDRe = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
@@ -51,6 +59,12 @@ func (c *Config) fill() error {
 	}
 	if c.DeadAfter < 2*c.Heartbeat {
 		return fmt.Errorf("cluster: dead-after %s must be at least two heartbeats (%s)", c.DeadAfter, c.Heartbeat)
+	}
+	if c.Lease <= 0 {
+		c.Lease = c.DeadAfter - c.Heartbeat
+	}
+	if c.Lease < c.Heartbeat || c.Lease > c.DeadAfter {
+		return fmt.Errorf("cluster: lease %s must be between one heartbeat (%s) and dead-after (%s)", c.Lease, c.Heartbeat, c.DeadAfter)
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
@@ -94,18 +108,23 @@ func DatabaseURL(dbURL, nodeID string) (string, error) {
 	return u.String(), nil
 }
 
-// Node is this process as a member of the cluster: its row in nodes and
-// its heartbeat.
+// Node is this process as a member of the cluster: its row in nodes, its
+// heartbeat and the lease the heartbeat renews.
 type Node struct {
-	cfg  Config
-	pool *pgxpool.Pool
-	log  *slog.Logger
+	cfg    Config
+	pool   *pgxpool.Pool
+	dbURL  string
+	log    *slog.Logger
+	origin time.Time // monotonic base of renewed
 
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
 
-	declaredDead bool // heartbeat goroutine only
+	// renewed is when (since origin) the last heartbeat that the database
+	// took was sent: the lease runs from there.
+	renewed      atomic.Int64
+	declaredDead atomic.Bool
 }
 
 // Join opens a small pool on dbURL, registers the node (up, heartbeat now)
@@ -127,7 +146,9 @@ func Join(ctx context.Context, dbURL string, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	n := &Node{cfg: cfg, pool: pool, log: cfg.Log.With("node", cfg.NodeID), stop: make(chan struct{}), done: make(chan struct{})}
+	n := &Node{cfg: cfg, pool: pool, dbURL: dbURL, log: cfg.Log.With("node", cfg.NodeID), origin: time.Now(),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	sent := n.since()
 	// A live twin: up, heartbeat fresher than dead-after.
 	var twin bool
 	err = pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM nodes WHERE id = $1 AND status = 'up'
@@ -140,13 +161,25 @@ func Join(ctx context.Context, dbURL string, cfg Config) (*Node, error) {
 		pool.Close()
 		return nil, fmt.Errorf("cluster: node id %q is already up (heartbeat within %s): give each node its own CONTACTD_NODE_ID", cfg.NodeID, cfg.DeadAfter)
 	}
-	_, err = pool.Exec(ctx, `INSERT INTO nodes (id, url, sip, status, started_at, heartbeat_at) VALUES ($1, $2, $3, 'up', now(), now())
-		ON CONFLICT (id) DO UPDATE SET url = $2, sip = $3, status = 'up', started_at = now(), heartbeat_at = now()`,
-		cfg.NodeID, cfg.URL, cfg.SIP)
+	var dropped int
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO nodes (id, url, sip, status, started_at, heartbeat_at) VALUES ($1, $2, $3, 'up', now(), now())
+			ON CONFLICT (id) DO UPDATE SET url = $2, sip = $3, status = 'up', started_at = now(), heartbeat_at = now()`,
+			cfg.NodeID, cfg.URL, cfg.SIP)
+		if err != nil {
+			return err
+		}
+		dropped, err = releaseOwn(ctx, tx, cfg.NodeID)
+		return err
+	})
+	if dropped > 0 {
+		n.log.Warn("cluster: calls the previous run of this node left on the waiting list were dropped", "calls", dropped)
+	}
 	if err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("cluster: register node: %w", err)
 	}
+	n.renewed.Store(int64(sent))
 	go n.heartbeat()
 	n.log.Info("cluster: node up", "url", cfg.URL, "heartbeat", cfg.Heartbeat, "dead_after", cfg.DeadAfter)
 	return n, nil
@@ -158,25 +191,52 @@ func (n *Node) ID() string { return n.cfg.NodeID }
 // Pool is the node's connection pool (for the ACD).
 func (n *Node) Pool() *pgxpool.Pool { return n.pool }
 
+func (n *Node) since() time.Duration { return time.Since(n.origin) }
+
+// Fence says why this node must not take new work now, or "" when it
+// holds its lease. A node that could not renew its heartbeat within the
+// lease (cut off from the database, not dead) is fenced: it refuses new
+// calls, reports not ready, and does not dispatch, because the others may
+// soon declare it dead and end its calls. It recovers on its own once a
+// heartbeat gets through. A node the others already declared dead stays
+// fenced: restart it.
+func (n *Node) Fence() string {
+	if n.declaredDead.Load() {
+		return "fenced: the other nodes declared this node dead; restart it"
+	}
+	if age := n.since() - time.Duration(n.renewed.Load()); age > n.cfg.Lease {
+		return fmt.Sprintf("fenced: cluster lease lost (no heartbeat renewed for %s)", age.Round(100*time.Millisecond))
+	}
+	return ""
+}
+
+// heartbeat renews the lease every Heartbeat on a connection of its own
+// (a busy pool must not look like a lost database).
 func (n *Node) heartbeat() {
 	defer close(n.done)
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
 	t := time.NewTicker(n.cfg.Heartbeat)
 	defer t.Stop()
-	failing := false
+	failing, fenced := false, false
 	for {
 		select {
 		case <-n.stop:
 			return
 		case <-t.C:
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Heartbeat*2)
-		// status stays dead once others declared it so: a node they gave
-		// up on must not come back silently with its calls already ended.
-		t, err := n.pool.Exec(ctx, `UPDATE nodes SET heartbeat_at = now() WHERE id = $1 AND status = 'up'`, n.cfg.NodeID)
-		cancel()
-		if err == nil && t.RowsAffected() == 0 && !n.declaredDead {
-			n.declaredDead = true
-			n.log.Error("cluster: the other nodes declared this node dead (no heartbeat for too long) and ended its calls; restart it to rejoin")
+		sent := n.since()
+		err := n.beat(&conn)
+		if err != nil && conn != nil {
+			conn.Close(context.Background())
+			conn = nil
+		}
+		if err == nil {
+			n.renewed.Store(int64(sent))
 		}
 		if err != nil && !failing {
 			n.log.Warn("cluster: heartbeat failed", "err", err)
@@ -184,7 +244,42 @@ func (n *Node) heartbeat() {
 			n.log.Info("cluster: heartbeat back")
 		}
 		failing = err != nil
+		why := n.Fence()
+		if why != "" && !fenced {
+			n.log.Error("cluster: this node fenced itself: it refuses new calls and does not dispatch until its heartbeat gets through", "why", why)
+		} else if why == "" && fenced {
+			n.log.Warn("cluster: lease renewed; this node serves again")
+		}
+		fenced = why != ""
 	}
+}
+
+var errDeclaredDead = errors.New("declared dead by the other nodes")
+
+// beat writes one heartbeat, connecting first when needed.
+func (n *Node) beat(conn **pgx.Conn) error {
+	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.Heartbeat*2)
+	defer cancel()
+	if *conn == nil {
+		c, err := pgx.Connect(ctx, n.dbURL)
+		if err != nil {
+			return err
+		}
+		*conn = c
+	}
+	// status stays dead once others declared it so: a node they gave up
+	// on must not come back silently with its calls already ended.
+	t, err := (*conn).Exec(ctx, `UPDATE nodes SET heartbeat_at = now() WHERE id = $1 AND status = 'up'`, n.cfg.NodeID)
+	if err != nil {
+		return err
+	}
+	if t.RowsAffected() == 0 {
+		if !n.declaredDead.Swap(true) {
+			n.log.Error("cluster: the other nodes declared this node dead (no heartbeat for too long) and ended its calls; restart it to rejoin")
+		}
+		return errDeclaredDead
+	}
+	return nil
 }
 
 // Leave stops the heartbeat and marks the node left (a clean stop: its

@@ -100,8 +100,12 @@ func hasCredentials(r *http.Request) bool {
 }
 
 func (n *Node) ownerOf(ctx context.Context, callID string) (node, url, status string, err error) {
-	err = n.pool.QueryRow(ctx, `SELECT c.node, coalesce(n.url, ''), coalesce(n.status, '')
-		FROM calls c LEFT JOIN nodes n ON n.id = c.node WHERE c.id = $1`, callID).Scan(&node, &url, &status)
+	// A call's record names its node; a callback waiting for an agent has
+	// no record yet: its place on the waiting list names the node that
+	// will dial it.
+	err = n.pool.QueryRow(ctx, `SELECT o.node, coalesce(n.url, ''), coalesce(n.status, '') FROM
+		(SELECT node, 1 AS k FROM calls WHERE id = $1 UNION ALL SELECT node, 2 FROM acd_queue WHERE call_id = $1 ORDER BY k LIMIT 1) o
+		LEFT JOIN nodes n ON n.id = o.node`, callID).Scan(&node, &url, &status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", "", "", nil
 	}

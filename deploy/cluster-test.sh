@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# cluster-test.sh — three contactd nodes on one Postgres behind Kamailio,
-# SIPp callers and simulated softphone agents (cluster/agentsim: WebRTC
+# cluster-test.sh — three contactd nodes on one Postgres behind Kamailio
+# (SIP) and HAProxy (HTTP), SIPp callers and simulated softphone agents (cluster/agentsim: WebRTC
 # with pion, the events WebSocket, the REST API), one node killed with
-# SIGKILL mid-run. Everything on loopback addresses 127.0.0.9–13; every
+# SIGKILL mid-run. Everything on loopback addresses 127.0.0.8–13; every
 # process runs under timeout; the whole run is bounded by
 # CLUSTER_TEST_TIMEOUT (default 280 s). Not part of make test: it needs
-# kamailio (deploy/deps.sh cluster).
+# kamailio and haproxy (deploy/deps.sh cluster).
 #
 # Asserts:
 #   1. calls spread across all three nodes (calls.node);
@@ -22,11 +22,23 @@
 #      call is left open, and calls kept being answered after the kill;
 #   6. the agents whose socket was on the killed node reconnected to
 #      another node and answered calls there;
-#   7. a headless Chromium agent on the agent page of one node answered
-#      calls owned by other nodes: its peer connection reached "connected"
-#      and the caller's audio arrived (media straight to the call's node);
+#   7. a headless Chromium agent, on the agent page through HAProxy
+#      (deploy/haproxy/haproxy.cfg), answered calls of several nodes: its
+#      peer connection reached "connected" and the caller's audio arrived
+#      (media straight to the call's node). Its events socket was on the
+#      killed node (the test steers it there with HAProxy's runtime API);
+#      when that node died the page reconnected through HAProxy to another
+#      node (HAProxy's log shows the socket on both) and answered calls
+#      after the kill;
 #   8. a baresip desk phone registered through Kamailio answered calls
 #      (those of other nodes are rung through the front).
+#   9. Kamailio's OPTIONS probes marked the killed node down;
+#  10. fencing: node3 reaches Postgres through a TCP proxy (HAProxy in TCP
+#      mode). At the end the proxy drops the link: within node3's lease
+#      (2 s) /healthz and OPTIONS answer 503, Kamailio's probes mark it
+#      down, and it does not dispatch; the link returns before dead-after
+#      (6 s here): node3 serves again by itself, still "up", and Kamailio
+#      marks it up.
 # The last line is a one-line summary: "cluster-test: PASS …" or
 # "cluster-test: FAIL …".
 #
@@ -80,7 +92,7 @@ watchdog=$!
 pids+=("$watchdog")
 left() { echo $(( total - ($(date +%s) - start) )); }
 
-for cmd in kamailio sipp psql go python3 curl; do
+for cmd in kamailio haproxy sipp psql go python3 curl; do
   command -v "$cmd" >/dev/null || { fail "missing $cmd (deploy/deps.sh cluster)"; exit 1; }
 done
 [ -r /usr/share/sip-tester/dtmf_2833_0.pcap ] || { fail "missing SIPp's dtmf_2833_0.pcap (sip-tester)"; exit 1; }
@@ -127,13 +139,43 @@ PY
   [ $? -eq 0 ] || { fail "node config"; exit 1; }
 done
 
-# --- three nodes ---
+# --- node3's link to Postgres goes through a TCP proxy (HAProxy in TCP
+# mode), which the fencing check at the end cuts ---
+pg_addr=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print("%s:%d" % (p.hostname, p.port or 5432))' "$db_url")
+cat >"$work/dblink.cfg" <<EOF
+global
+    maxconn 500
+    stats socket $work/dblink.sock mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 1h
+    timeout server 1h
+frontend pg
+    bind 127.0.0.10:25432
+    default_backend pg
+backend pg
+    server pg $pg_addr
+EOF
+timeout -s KILL "$(left)" haproxy -db -f "$work/dblink.cfg" >"$work/dblink.log" 2>&1 &
+pids+=("$!")
+db_url_link=$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(netloc=p.netloc.rsplit("@",1)[0]+"@127.0.0.10:25432")))' "$db_url")
+# sock sends one command to an HAProxy runtime API socket.
+sock() {
+  python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall((sys.argv[2]+"\n").encode()); print(s.recv(65536).decode(), end="")' "$1" "$2"
+}
+for _ in $(seq 1 50); do [ -S "$work/dblink.sock" ] && break; sleep 0.1; done
+
+# --- three nodes: dead after 6 s; node3 (behind the cuttable link) fences
+# itself after 2 s without renewing its heartbeat ---
 start_node() {
-  local i=$1
+  local i=$1 url=$db_url lease=""
+  [ "$i" = 3 ] && { url=$db_url_link; lease=2s; }
   mkdir -p "$work/node$i"
   CONTACTD_CLUSTER=1 CONTACTD_NODE_ID="node$i" CONTACTD_NODE_URL="http://127.0.0.1$i:28080" \
   CONTACTD_HTTP_ADDR="127.0.0.1$i:28080" CONTACTD_SIP_ADDR="127.0.0.1$i:25060" \
-  CONTACTD_DATA_DIR="$work/node$i" CONTACTD_DATABASE_URL="$db_url" CONTACTD_CONFIG="$work/node$i.yaml" \
+  CONTACTD_CLUSTER_DEAD_AFTER=6s CONTACTD_CLUSTER_LEASE="$lease" \
+  CONTACTD_DATA_DIR="$work/node$i" CONTACTD_DATABASE_URL="$url" CONTACTD_CONFIG="$work/node$i.yaml" \
   CONTACTD_ADMIN_PASSWORD=admin-cluster-test \
     timeout -s KILL "$(left)" "$work/contactd" serve >>"$work/node$i.log" 2>&1 &
   node_pid[$i]=$!
@@ -162,6 +204,20 @@ timeout -s KILL "$(left)" kamailio -f "$root/deploy/kamailio/kamailio.cfg" -DD -
 pids+=("$!")
 sleep 3
 kill -0 "${pids[-1]}" 2>/dev/null || { fail "kamailio did not start (see $work/kamailio.log)"; exit 1; }
+
+# --- HAProxy in front of the nodes' HTTP, for the browser agent ---
+lb=127.0.0.10:28080
+LB_BIND=$lb NODE1=127.0.0.11:28080 NODE2=127.0.0.12:28080 NODE3=127.0.0.13:28080 HAPROXY_STATS="$work/haproxy.sock" \
+  timeout -s KILL "$(left)" haproxy -db -f "$root/deploy/haproxy/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+pids+=("$!")
+# lbcmd sends one command to HAProxy's runtime API.
+lbcmd() {
+  python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall((sys.argv[2]+"\n").encode()); print(s.recv(65536).decode(), end="")' \
+    "$work/haproxy.sock" "$1"
+}
+lb_ok=0
+for _ in $(seq 1 50); do curl -fsS "http://$lb/healthz" >/dev/null 2>&1 && { lb_ok=1; break; }; sleep 0.2; done
+[ $lb_ok = 1 ] || { fail "haproxy did not pass requests to the nodes (see $work/haproxy.log)"; exit 1; }
 
 # --- a desk phone (baresip) registering through Kamailio as agent phone1:
 # the REGISTER lands on one node; calls of the others ring it through the
@@ -218,15 +274,21 @@ timeout -s KILL $(( sipp_time + 30 )) "$work/agentsim" -nodes "$nodes" -agents "
   -duration "$(( sipp_time + 5 ))s" >"$work/agents.json" 2>"$work/agents.log" &
 agents_pid=$!
 pids+=("$agents_pid")
-# One more agent in a real headless Chromium, on a node that stays up:
-# the calls it answers are mostly other nodes' (media straight to them).
-bnode=3; [ "${dispatcher:-1}" = 3 ] && bnode=2
-timeout -s KILL $(( sipp_time + 30 )) "$work/browseragent" -node "http://127.0.0.1$bnode:28080" -user browser1 -password browser1-demo \
+# One more agent in a real headless Chromium, through HAProxy. Its page
+# and events socket are steered to the node that will be killed (the
+# others drain in HAProxy while it logs in); then HAProxy spreads its
+# requests over every node again. The calls it answers are mostly other
+# nodes' (media straight to them).
+victim=${dispatcher:-1}
+for i in 1 2 3; do [ "$i" = "$victim" ] || lbcmd "set server nodes/node$i state drain" >/dev/null; done
+timeout -s KILL $(( sipp_time + 30 )) "$work/browseragent" -node "http://$lb" -user browser1 -password browser1-demo \
   -talk "$talk" -duration "$(( sipp_time + 5 ))s" >"$work/browser.json" 2>"$work/browser.log" &
 browser_pid=$!
 pids+=("$browser_pid")
 for _ in $(seq 1 100); do grep -q "available on" "$work/browser.log" 2>/dev/null && break; sleep 0.2; done
 grep -q "available on" "$work/browser.log" || fail "the Chromium agent did not log in (see $work/browser.log)"
+for i in 1 2 3; do lbcmd "set server nodes/node$i state ready" >/dev/null; done
+say "Chromium agent logged in through HAProxy; its events socket is on node$victim"
 
 # --- callers ---
 say "SIPp: $calls calls at $rate/s through Kamailio; node$dispatcher (the dispatcher) is killed ${kill_after}s in"
@@ -236,7 +298,6 @@ say "SIPp: $calls calls at $rate/s through Kamailio; node$dispatcher (the dispat
 sipp_pid=$!
 pids+=("$sipp_pid")
 sleep "$kill_after"
-victim=${dispatcher:-1}
 answered_before=$(q "SELECT count(*) FROM calls WHERE answered_at IS NOT NULL")
 live_on_victim=$(q "SELECT count(*) FROM calls WHERE node='node$victim' AND ended_at IS NULL")
 # node_pid is the timeout wrapper; its child is contactd itself.
@@ -341,19 +402,33 @@ tickets=$(q "SELECT count(*) FROM tickets")
 [ "${reconn:-0}" -ge 1 ] && [ "${after:-0}" -ge 1 ] || fail "agents of the dead node did not reconnect and answer elsewhere (reconnects=${reconn:-0}, answers after=${after:-0})"
 [ "${heard:-0}" -ge 1 ] || fail "no agent heard audio from the call's node"
 
-# The Chromium agent: its calls connected, and some were other nodes' calls
-# whose audio reached the page.
-read -r b_calls b_connected b_ids < <(python3 -c '
+# The Chromium agent: its calls connected with audio, from several nodes;
+# its socket moved off the killed node through HAProxy, and it answered
+# calls after the kill.
+read -r b_calls b_connected b_after b_recon b_reloads b_ids b_bad < <(python3 -c '
 import json,sys
 try: r=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 except Exception: r={}
 cs=r.get("calls") or []
-ok=[c["call_id"] for c in cs if c.get("connected") and c.get("inbound_packets",0) > 50]
-print(len(cs), len(ok), ",".join("'"'"'%s'"'"'" % i for i in ok) or "'"'"'none'"'"'")' "$work/browser.json")
-b_remote=$(q "SELECT count(*) FROM calls WHERE id IN (${b_ids:-'none'}) AND node <> 'node$bnode'")
+ok=[c for c in cs if c.get("connected") and c.get("inbound_packets",0) > 50]
+bad=[c for c in cs if c not in ok]
+after=[c for c in ok if c.get("answered_at",0) > int(sys.argv[2])]
+q=lambda l: ",".join("'"'"'%s'"'"'" % c["call_id"] for c in l) or "'"'"'none'"'"'"
+print(len(cs), len(ok), len(after), r.get("reconnects",0), r.get("reloads",0), q(ok), q(bad))' "$work/browser.json" "$killed_at")
+b_nodes=$(q "SELECT count(DISTINCT node) FROM calls WHERE id IN (${b_ids:-'none'})")
+# A call that failed is excused only if it was the killed node's.
+b_bad_survivor=$(q "SELECT count(*) FROM calls WHERE id IN (${b_bad:-'none'}) AND node <> 'node$victim'")
 [ "${b_calls:-0}" -ge 1 ] || fail "the Chromium agent answered no call (see $work/browser.log)"
-[ "${b_connected:-0}" = "${b_calls:-0}" ] || fail "the Chromium agent: ${b_connected:-0} of ${b_calls:-0} calls connected with audio"
-[ "${b_remote:-0}" -ge 1 ] || fail "the Chromium agent took no call of another node with audio"
+[ "${b_bad_survivor:-0}" = 0 ] || fail "the Chromium agent: ${b_bad_survivor} call(s) of surviving nodes without connection or audio"
+[ "${b_nodes:-0}" -ge 2 ] || fail "the Chromium agent took calls of ${b_nodes:-0} node(s) with audio, want several"
+[ "${b_recon:-0}" -ge 1 ] || fail "the Chromium agent's events socket never reconnected"
+[ "${b_after:-0}" -ge 1 ] || fail "the Chromium agent answered no call after its node was killed"
+# HAProxy logged the page's events socket on the killed node, then on
+# another one (a socket is logged when it closes).
+lb_sock_victim=$(grep -c "nodes/node$victim 101 .* GET /api/v1/events" "$work/haproxy.log")
+lb_sock_other=$(grep "nodes/node[0-9] 101 .* GET /api/v1/events" "$work/haproxy.log" | grep -vc "nodes/node$victim ")
+[ "${lb_sock_victim:-0}" -ge 1 ] || fail "HAProxy never had the Chromium agent's events socket on node$victim (see $work/haproxy.log)"
+[ "${lb_sock_other:-0}" -ge 1 ] || fail "the Chromium agent's events socket did not move to another node through HAProxy (see $work/haproxy.log)"
 
 # The desk phone took calls; those of another node than its registration
 # were rung through the front.
@@ -363,9 +438,77 @@ if [ $have_phone = 1 ]; then
   [ "$phone_calls" -ge 1 ] || fail "the desk phone answered no call (see $work/phone.log)"
 fi
 
+# Kamailio's probes saw the killed node go down.
+kam_victim_down=$(grep -c "node sip:127.0.0.1$victim:25060 is down" "$work/kamailio.log")
+[ "$kam_victim_down" -ge 1 ] || fail "Kamailio's OPTIONS probes never marked the killed node down (see $work/kamailio.log)"
+
+# --- fencing: node3 loses its database (the TCP proxy stops passing and
+# drops its connections). Within its 2 s lease it must refuse calls:
+# /healthz and OPTIONS answer 503, Kamailio's probes mark it down, and it
+# does not dispatch. The link comes back before the others may declare it
+# dead (6 s): it serves again by itself, and Kamailio marks it up. ---
+# options_code sends one OPTIONS over UDP and prints the status code.
+options_code() {
+  python3 - "$1" "$2" <<'PY'
+import random, socket, sys
+h, p = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.9", 0)); s.settimeout(3)
+r = "%08x" % random.getrandbits(32); lp = s.getsockname()[1]
+m = ("OPTIONS sip:%s:%d SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.9:%d;branch=z9hG4bK%s\r\nMax-Forwards: 70\r\n"
+     "From: <sip:probe@127.0.0.9>;tag=%s\r\nTo: <sip:%s:%d>\r\nCall-ID: %s@probe\r\nCSeq: 1 OPTIONS\r\n"
+     "Content-Length: 0\r\n\r\n") % (h, p, lp, r, r, h, p, r)
+s.sendto(m.encode(), (h, p))
+try: print(s.recv(4096).split()[1].decode())
+except Exception: print("none")
+PY
+}
+ms_since() { python3 -c 'import sys,time; print(int((time.time()-float(sys.argv[1]))*1000))' "$1"; }
+fence_ms="" down_ms="" back_ms="" fence_opt="" back_opt=""
+healthy_opt=$(options_code 127.0.0.13 25060)
+[ "$healthy_opt" = 200 ] || fail "node3 answers OPTIONS $healthy_opt before the cut, want 200"
+kam_down_before=$(grep -c "node sip:127.0.0.13:25060 is down" "$work/kamailio.log")
+disp_before=$(grep -c "now the ACD dispatcher" "$work/node3.log")
+sock "$work/dblink.sock" "set server pg/pg state maint" >/dev/null
+sock "$work/dblink.sock" "shutdown sessions server pg/pg" >/dev/null
+cut_at=$(date +%s.%N)
+for _ in $(seq 1 60); do
+  code=$(curl -s -o "$work/fence-health.json" -w '%{http_code}' "http://127.0.0.13:28080/healthz")
+  if [ "$code" = 503 ] && grep -q fenced "$work/fence-health.json"; then fence_ms=$(ms_since "$cut_at"); break; fi
+  sleep 0.1
+done
+[ -n "$fence_ms" ] || fail "node3 did not fence itself within 6 s of losing its database (see $work/node3.log)"
+fence_opt=$(options_code 127.0.0.13 25060)
+[ "$fence_opt" = 503 ] || fail "fenced node3 answers OPTIONS $fence_opt, want 503"
+for _ in $(seq 1 40); do
+  [ "$(grep -c "node sip:127.0.0.13:25060 is down" "$work/kamailio.log")" -gt "$kam_down_before" ] && { down_ms=$(ms_since "$cut_at"); break; }
+  sleep 0.1
+done
+[ -n "$down_ms" ] || fail "Kamailio's probes did not mark fenced node3 down"
+if [ "$disp_before" -ge 1 ] && [ "$(grep -c "no longer the ACD dispatcher" "$work/node3.log")" -lt "$disp_before" ]; then
+  fail "fenced node3 still dispatches"
+fi
+kam_up_before=$(grep -c "node sip:127.0.0.13:25060 is up" "$work/kamailio.log")
+sock "$work/dblink.sock" "set server pg/pg state ready" >/dev/null
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.13:28080/healthz" >/dev/null 2>&1 && { back_ms=$(ms_since "$cut_at"); break; }
+  sleep 0.1
+done
+[ -n "$back_ms" ] || fail "node3 did not serve again after its database came back (see $work/node3.log)"
+back_opt=$(options_code 127.0.0.13 25060)
+[ "$back_opt" = 200 ] || fail "node3 answers OPTIONS $back_opt after the link came back, want 200"
+kam_up=0
+for _ in $(seq 1 50); do
+  [ "$(grep -c "node sip:127.0.0.13:25060 is up" "$work/kamailio.log")" -gt "$kam_up_before" ] && { kam_up=1; break; }
+  sleep 0.1
+done
+[ $kam_up = 1 ] || fail "Kamailio did not mark node3 up again"
+node3_status=$(q "SELECT status FROM nodes WHERE id='node3'")
+[ "$node3_status" = up ] || fail "node3 is '$node3_status' after a short cut, want up (it recovers without a restart)"
+say "fencing: node3 fenced ${fence_ms:-?} ms after its database link was cut (OPTIONS $fence_opt), Kamailio marked it down at ${down_ms:-?} ms; served again ${back_ms:-?} ms after the cut (OPTIONS $back_opt)"
+
 total_calls=$(q "SELECT count(*) FROM calls")
 peak=$(q "SELECT string_agg(node||':'||p, ' ' ORDER BY node) FROM (SELECT a.node, max((SELECT count(*) FROM calls b WHERE b.node = a.node
   AND b.started_at <= a.started_at AND coalesce(b.ended_at, now()) > a.started_at)) p FROM calls a GROUP BY a.node) s")
 say "peak calls at once per node: $peak"
-summary_text="agents=$n_agents calls=$total_calls [$per_node] peak_at_once=[$peak] answered=$answered (after kill: $answered_after) tickets=$tickets node_lost=$lost dead_after=${dead_after:-?}s rejoined_calls=$calls_after_rejoin offers=$offers answers=$answers offers_logged=$logged double_offers=$overlaps agents_reconnected=$reconn agent_audio_ok=$heard/$((heard + silent)) chromium_calls=${b_calls:-0}(other_node:${b_remote:-0},audio_ok:${b_connected:-0}) phone_calls=${phone_calls:-0}(other_node:${phone_remote:-0}) waiting=$waiting sipp_ok=${sipp_ok:-?} sipp_failed=${sipp_failed:-?} new_dispatcher=node${new_disp:-none}"
+summary_text="agents=$n_agents calls=$total_calls [$per_node] peak_at_once=[$peak] answered=$answered (after kill: $answered_after) tickets=$tickets node_lost=$lost dead_after=${dead_after:-?}s rejoined_calls=$calls_after_rejoin offers=$offers answers=$answers offers_logged=$logged double_offers=$overlaps agents_reconnected=$reconn agent_audio_ok=$heard/$((heard + silent)) chromium_calls=${b_calls:-0}(nodes:${b_nodes:-0},audio_ok:${b_connected:-0},after_kill:${b_after:-0},ws_reconnects:${b_recon:-0},reloads:${b_reloads:-0},lb_sockets:node$victim=${lb_sock_victim:-0}/others=${lb_sock_other:-0}) phone_calls=${phone_calls:-0}(other_node:${phone_remote:-0}) waiting=$waiting sipp_ok=${sipp_ok:-?} sipp_failed=${sipp_failed:-?} new_dispatcher=node${new_disp:-none} kamailio_saw_kill=$kam_victim_down fence=[fenced_ms:${fence_ms:-none} options:${fence_opt:-?} kamailio_down_ms:${down_ms:-none} back_ms:${back_ms:-none} status:${node3_status:-?}]"
 kill "$watchdog" 2>/dev/null

@@ -14,6 +14,10 @@ run_pkgs=(gcc pkg-config libopus-dev libopusfile-dev libspandsp-dev libpocketsph
 test_pkgs=("${run_pkgs[@]}" postgresql postgresql-client chromium sip-tester sox baresip-core asterisk-core-sounds-en-wav asterisk-core-sounds-en sipvicious firefox-esr flite)
 # bench: the peers measured beside contactd (raw decoder, rtpengine).
 bench_pkgs=("${test_pkgs[@]}" pocketsphinx rtpengine-daemon)
+# cluster: deploy/cluster-test.sh runs the SIP front (kamailio, with its
+# dispatcher module in the base package) and an HTTP load balancer (haproxy)
+# in front of the nodes' HTTP, as deploy/cluster.md deploys them.
+cluster_pkgs=("${test_pkgs[@]}" kamailio haproxy)
 case "${1:-run}" in
   run) want=("${run_pkgs[@]}") ;;
   test) want=("${test_pkgs[@]}") ;;

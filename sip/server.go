@@ -59,6 +59,11 @@ type Config struct {
 	// failure response to an INVITE the server sends before a call exists
 	// (400, 401/403, 420, 422, 486, 488, 503…), for metrics.
 	OnInviteRefused func(code int) `yaml:"-"`
+	// Unavailable, when set, is asked before every new INVITE and every
+	// OPTIONS: a non-empty answer (why, e.g. "fenced: cluster lease lost")
+	// refuses the INVITE with 503 and makes OPTIONS answer 503, so a SIP
+	// front probing with OPTIONS stops sending calls here.
+	Unavailable func() string `yaml:"-"`
 	// TLSAddr, when set, is a SIP over TLS (SIPS) listen address using the
 	// PEM files TLSCert and TLSKey.
 	TLSAddr string `yaml:"tls_addr"`
@@ -439,13 +444,8 @@ func (s *Server) advertisedIP(req *sipmsg.Request) net.IP {
 func (s *Server) admit() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch {
-	case s.closed:
-		return "Server Shutting Down"
-	case s.draining.Load():
-		return "Draining"
-	case s.cfg.MaxCalls > 0 && s.active >= s.cfg.MaxCalls:
-		return "Too Many Calls"
+	if why := s.refusalLocked(); why != "" {
+		return why
 	}
 	s.active++
 	s.wg.Add(1)
@@ -481,12 +481,49 @@ func (s *Server) retryAfter() sipmsg.Header {
 	return sipmsg.NewHeader("Retry-After", strconv.Itoa(int(s.cfg.RetryAfter/time.Second)))
 }
 
+// health says why the server would refuse a new call now; empty when it
+// would take one. OPTIONS answers with it (a SIP front's health probe).
+func (s *Server) health() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refusalLocked()
+}
+
+// refusalLocked is why a new call is refused now ("" when it is not); mu
+// is held.
+func (s *Server) refusalLocked() string {
+	switch {
+	case s.closed:
+		return "Server Shutting Down"
+	case s.draining.Load():
+		return "Draining"
+	case s.cfg.MaxCalls > 0 && s.active >= s.cfg.MaxCalls:
+		return "Too Many Calls"
+	}
+	if s.cfg.Unavailable != nil {
+		if why := s.cfg.Unavailable(); why != "" {
+			return "Unavailable: " + why
+		}
+	}
+	return ""
+}
+
+// onOptions answers 200 with what we take (Allow, Accept, Supported) when
+// a new call would be admitted, else 503 with Retry-After and why: a SIP
+// front (Kamailio's dispatcher) probing with OPTIONS sends no calls to a
+// node that is draining, full or fenced.
 func (s *Server) onOptions(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
-	s.respond(tx, req, sipmsg.StatusOK, "OK",
+	caps := []sipmsg.Header{
 		sipmsg.NewHeader("Allow", allowed),
 		sipmsg.NewHeader("Supported", supported),
 		sipmsg.NewHeader("Accept", "application/sdp"),
-		sipmsg.NewHeader("Server", s.cfg.UserAgent))
+		sipmsg.NewHeader("Server", s.cfg.UserAgent),
+	}
+	if why := s.health(); why != "" {
+		s.respond(tx, req, sipmsg.StatusServiceUnavailable, "Service Unavailable", append(caps, s.retryAfter(), warning(why, 399))...)
+		return
+	}
+	s.respond(tx, req, sipmsg.StatusOK, "OK", caps...)
 }
 
 func (s *Server) lookup(req *sipmsg.Request) *sipgo.DialogServerSession {

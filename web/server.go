@@ -65,6 +65,10 @@ type Options struct {
 	Hub      *Hub
 	DataDir  string
 	Ready    func() bool // healthz answers 200 only when true
+	// Health, when set, says why the node must not get new work ("" when
+	// it may: e.g. a cluster node that fenced itself); healthz answers 503
+	// with it, so a load balancer sends agents elsewhere.
+	Health   func() string
 	Log      *slog.Logger
 	TokenTTL time.Duration // a session's absolute lifetime (DefaultSessionTTL when zero)
 	SIPRealm string        // digest realm for agents' SIP phones ("" = no SIP secrets)
@@ -161,6 +165,12 @@ func (s *Server) routes() {
 		if !s.opts.Ready() {
 			writeError(w, http.StatusServiceUnavailable, "starting")
 			return
+		}
+		if s.opts.Health != nil {
+			if why := s.opts.Health(); why != "" {
+				writeError(w, http.StatusServiceUnavailable, why)
+				return
+			}
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

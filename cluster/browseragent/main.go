@@ -7,8 +7,11 @@
 // deploy/cluster-test.sh; every wait is bounded and the run by -duration.
 //
 // At the end it prints one JSON object with each call it answered: the
-// call id, whether the peer connection reached "connected", and the audio
-// packets and energy the page received.
+// call id, when, whether the peer connection reached "connected", and the
+// audio packets and energy the page received; and how often the page's
+// events socket reconnected. Behind a load balancer (-node is its URL) the
+// page's socket moves to another node when its node dies. A call the page
+// cannot end (its node died under it) is left by reloading the page.
 package main
 
 import (
@@ -26,18 +29,24 @@ import (
 )
 
 type callResult struct {
-	CallID    string  `json:"call_id"`
-	Connected bool    `json:"connected"`
-	Packets   int     `json:"inbound_packets"`
-	Energy    float64 `json:"inbound_energy"`
-	Error     string  `json:"error,omitempty"`
+	CallID     string  `json:"call_id"`
+	AnsweredAt int64   `json:"answered_at"` // Unix seconds
+	Connected  bool    `json:"connected"`
+	Packets    int     `json:"inbound_packets"`
+	Energy     float64 `json:"inbound_energy"`
+	Error      string  `json:"error,omitempty"`
 }
 
 type report struct {
 	Node  string       `json:"node"`
 	User  string       `json:"user"`
 	Calls []callResult `json:"calls"`
-	Error string       `json:"error,omitempty"`
+	// Reconnects counts the page's events socket coming back after it
+	// closed (resumed or resynced), over every page load; Reloads the
+	// page loads after a call could not be ended.
+	Reconnects int    `json:"reconnects"`
+	Reloads    int    `json:"reloads"`
+	Error      string `json:"error,omitempty"`
 }
 
 func main() {
@@ -69,33 +78,52 @@ func run(ctx context.Context, node, user, pass string, talk time.Duration, rep *
 		return err
 	}
 	defer b.Close()
-	if err := b.Navigate(node + "/agent"); err != nil {
-		return err
-	}
-	for _, step := range []func() error{
-		func() error { return b.SetValue("#username", user) },
-		func() error { return b.SetValue("#password", pass) },
-		func() error { return b.Click("#login") },
-		func() error {
-			return b.WaitJS(ctx, "window.contactd.loggedIn && window.contactd.wsConnected", 20*time.Second)
-		},
-		func() error { return b.Click("#go-available") },
-		func() error { return b.WaitJS(ctx, "window.contactd.state === 'available'", 15*time.Second) },
-	} {
-		if err := step(); err != nil {
-			return fmt.Errorf("log in: %w", err)
+	login := func() error {
+		if err := b.Navigate(node + "/agent"); err != nil {
+			return err
 		}
+		for _, step := range []func() error{
+			func() error { return b.SetValue("#username", user) },
+			func() error { return b.SetValue("#password", pass) },
+			func() error { return b.Click("#login") },
+			func() error {
+				return b.WaitJS(ctx, "window.contactd.loggedIn && window.contactd.wsConnected", 20*time.Second)
+			},
+			func() error { return b.Click("#go-available") },
+			func() error { return b.WaitJS(ctx, "window.contactd.state === 'available'", 15*time.Second) },
+		} {
+			if err := step(); err != nil {
+				return fmt.Errorf("log in: %w", err)
+			}
+		}
+		return nil
+	}
+	// The page counts its socket's reconnects; sampled while it is up
+	// (the browser goes with ctx), added up over page loads.
+	base := 0
+	sample := func() {
+		var n int
+		if err := b.Eval("window.contactd.resumes + window.contactd.resyncs", &n); err == nil {
+			rep.Reconnects = base + n
+		}
+	}
+	if err := login(); err != nil {
+		return err
 	}
 	log.Printf("browseragent: %s available on %s", user, node)
 	for ctx.Err() == nil {
-		if err := b.WaitJS(ctx, "!!(window.contactd.offer && window.contactd.offer.call_id)", time.Until(deadline(ctx))); err != nil {
-			return nil // no more offers before the end
+		sample()
+		if err := b.WaitJS(ctx, "!!(window.contactd.offer && window.contactd.offer.call_id)", time.Second); err != nil {
+			if ctx.Err() != nil || time.Until(deadline(ctx)) <= 0 {
+				return nil // no more offers before the end
+			}
+			continue
 		}
 		var id string
 		if err := b.Eval("window.contactd.offer.call_id", &id); err != nil {
 			return err
 		}
-		res := callResult{CallID: id}
+		res := callResult{CallID: id, AnsweredAt: time.Now().Unix()}
 		if err := b.Click("#answer"); err != nil {
 			res.Error = err.Error()
 			rep.Calls = append(rep.Calls, res)
@@ -123,7 +151,18 @@ func run(ctx context.Context, node, user, pass string, talk time.Duration, rep *
 		rep.Calls = append(rep.Calls, res)
 		log.Printf("browseragent: call %s connected=%v packets=%d", id, res.Connected, res.Packets)
 		if err := b.WaitJS(ctx, "!window.contactd.inCall", 15*time.Second); err != nil {
-			return fmt.Errorf("call %s did not end on the page: %w", id, err)
+			if ctx.Err() != nil {
+				return nil
+			}
+			// The call's node died under it: load the page again.
+			log.Printf("browseragent: call %s did not end on the page (%v); reloading", id, err)
+			sample()
+			base = rep.Reconnects
+			rep.Reloads++
+			if err := login(); err != nil {
+				return err
+			}
+			continue
 		}
 		_ = b.Click("#wu-skip") // wrap-up form: nothing to add
 		if err := b.WaitJS(ctx, "window.contactd.state === 'available' && !window.contactd.offer", 20*time.Second); err != nil {

@@ -22,7 +22,8 @@ import (
 
 // Several nodes on one Postgres (package cluster, deploy/cluster.md):
 // CONTACTD_CLUSTER=1 turns it on; CONTACTD_NODE_ID (default host:http-port)
-// and CONTACTD_NODE_URL (default http://<http addr>) name the node. Off,
+// and CONTACTD_NODE_URL (default http://<http addr>) name the node;
+// CONTACTD_CLUSTER_HEARTBEAT, _DEAD_AFTER and _LEASE set its timing. Off,
 // nothing here runs and a node works alone exactly as before.
 
 // acdPort is the ACD as serve wires it: the router alone, or the cluster's.
@@ -46,6 +47,7 @@ type clusterSettings struct {
 	id, url  string
 	tick     time.Duration
 	deadTime time.Duration
+	lease    time.Duration
 }
 
 func readClusterSettings(cfg *config.Config, getenv func(string) string) (clusterSettings, error) {
@@ -77,7 +79,8 @@ func readClusterSettings(cfg *config.Config, getenv func(string) string) (cluste
 		}
 		s.url = scheme + net.JoinHostPort(host, port)
 	}
-	for name, dst := range map[string]*time.Duration{"CONTACTD_CLUSTER_HEARTBEAT": &s.tick, "CONTACTD_CLUSTER_DEAD_AFTER": &s.deadTime} {
+	for name, dst := range map[string]*time.Duration{"CONTACTD_CLUSTER_HEARTBEAT": &s.tick, "CONTACTD_CLUSTER_DEAD_AFTER": &s.deadTime,
+		"CONTACTD_CLUSTER_LEASE": &s.lease} {
 		if v := getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -94,7 +97,7 @@ func readClusterSettings(cfg *config.Config, getenv func(string) string) (cluste
 func joinCluster(ctx context.Context, cfg *config.Config, s clusterSettings, log *slog.Logger,
 	engine func(routing.Notifier, func(routing.StateChange)) *routing.Router, stateLog func(routing.StateChange)) (*clusterNode, error) {
 	n, err := cluster.Join(ctx, cfg.Database, cluster.Config{NodeID: s.id, URL: s.url, SIP: cfg.SIP.Addr,
-		Heartbeat: s.tick, DeadAfter: s.deadTime, Log: log})
+		Heartbeat: s.tick, DeadAfter: s.deadTime, Lease: s.lease, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +137,15 @@ func (c *clusterNode) leave() {
 		<-c.done
 	}
 	c.node.Leave()
+}
+
+// fence says why this node must not take new calls or agents now (its
+// cluster lease ran out); "" alone or while it holds its lease.
+func (c *clusterNode) fence() string {
+	if c == nil {
+		return ""
+	}
+	return c.node.Fence()
 }
 
 // handler passes requests about other nodes' calls to them.

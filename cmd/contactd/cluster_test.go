@@ -38,6 +38,7 @@ func TestClusterSettings(t *testing.T) {
 		"no url":          {func() *config.Config { c := base(); c.HTTP.Addr = "0.0.0.0:8080"; return c }, env("CONTACTD_CLUSTER", "1"), "CONTACTD_NODE_URL"},
 		"bad heartbeat":   {base, env("CONTACTD_CLUSTER", "1", "CONTACTD_CLUSTER_HEARTBEAT", "soon"), "duration"},
 		"negative period": {base, env("CONTACTD_CLUSTER", "1", "CONTACTD_CLUSTER_DEAD_AFTER", "-1s"), "duration"},
+		"bad lease":       {base, env("CONTACTD_CLUSTER", "1", "CONTACTD_CLUSTER_LEASE", "0"), "duration"},
 	} {
 		if _, err := readClusterSettings(tc.cfg(), tc.env); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err %v, want one mentioning %q", name, err, tc.want)

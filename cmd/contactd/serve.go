@@ -211,6 +211,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	sipCfg.RestrictInbound = cfg.SIP.OpenInbound != nil && !*cfg.SIP.OpenInbound
 	sipCfg.EarlyMedia = cfg.SIP.EarlyMedia
 	sipCfg.OnInviteRefused = obs.Invite
+	sipCfg.Unavailable = clu.fence // a cluster node cut off from the database refuses calls and OPTIONS
 	sipCfg.TLSAddr, sipCfg.TLSCert, sipCfg.TLSKey = cfg.SIP.TLSAddr, cfg.SIP.TLSCert, cfg.SIP.TLSKey
 	sipCfg.AllowSDESWithoutTLS, sipCfg.RequireSRTPOnTLS = cfg.SIP.AllowSDESWithoutTLS, cfg.SIP.RequireSRTPOnTLS
 	for _, t := range cfg.SIP.Trunks {
@@ -254,8 +255,13 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	defer manager.StopPhones()
 	// Callbacks the last run stored and never placed wait again, each in
-	// its caller's place in line.
-	if _, err := manager.RearmCallbacks(ctx); err != nil {
+	// its caller's place in line. In a cluster the dispatcher hands them
+	// (and those of nodes that died or left) to a live node instead: a
+	// node re-arming every stored callback would dial ones that another
+	// node is dialling.
+	if clu != nil {
+		clu.acd.SetCallbacks(manager)
+	} else if _, err := manager.RearmCallbacks(ctx); err != nil {
 		log.Error("callbacks not re-armed", "err", err)
 	}
 
@@ -264,7 +270,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		TokenTTL: cfg.HTTP.SessionTTL.D(), SessionIdle: cfg.HTTP.SessionIdle.D(), AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		Recordings: files, URLKey: urlKey(recKey), URLTTL: cfg.Recordings.URLTTL.D(),
 		Metrics: obs.Handler(), MetricsToken: cfg.Metrics.Token, Webhooks: replayer(hooks), Recognizer: rec,
-		Ready: func() bool { return sipReady.Load() && httpReady.Load() }})
+		Ready: func() bool { return sipReady.Load() && httpReady.Load() }, Health: clu.fence})
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("http: %w", err)
