@@ -300,7 +300,10 @@ func TestGuardBansFlood(t *testing.T) {
 		mustServeOptions(t, "udp", s.Addr()) // 127.0.0.1 is still served
 	}
 	st := s.GuardStats()
-	if st.Allowed > 200 || st.Dropped < 250 || st.Banned != 1 { // refills depend on timing
+	// Refills depend on timing, and on a loaded machine the kernel drops
+	// part of the flood before it is read: of 500 sent, most of what was
+	// read is dropped by the guard.
+	if st.Allowed > 200 || st.Dropped < 100 || st.Dropped < st.Allowed || st.Banned != 1 {
 		t.Errorf("stats %+v", st)
 	}
 }
