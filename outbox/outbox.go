@@ -39,9 +39,22 @@ type Box struct {
 	dir string
 	log *slog.Logger
 
+	noSync bool // Put does not fsync (NoSync)
+
 	mu      sync.Mutex
 	claimed map[string]bool
 	kick    chan struct{}
+}
+
+// NoSync makes Put skip its fsyncs and returns b: a job then survives a
+// crash of the process (the kernel holds it) but not a crash of the
+// machine. It is for markers whose loss in a power cut costs little —
+// the live-call markers written as each call starts, where two fsyncs
+// per call cost more than the rest of the call's set-up at a few hundred
+// calls a second.
+func (b *Box) NoSync() *Box {
+	b.noSync = true
+	return b
 }
 
 // Open returns the box in dir, creating it, and drops the temporary files
@@ -71,7 +84,8 @@ func (b *Box) path(id string) (string, error) {
 }
 
 // Put stores the job durably under id, replacing one stored before.
-// When it returns nil the job survives a crash or power loss.
+// When it returns nil the job survives a crash or power loss (a crash of
+// the process only, after NoSync).
 func (b *Box) Put(id string, job any) error {
 	p, err := b.path(id)
 	if err != nil {
@@ -87,7 +101,7 @@ func (b *Box) Put(id string, job any) error {
 		return fmt.Errorf("outbox: %w", err)
 	}
 	_, err = f.Write(data)
-	if err == nil {
+	if err == nil && !b.noSync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
@@ -99,6 +113,9 @@ func (b *Box) Put(id string, job any) error {
 	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("outbox: write %s: %w", id, err)
+	}
+	if b.noSync {
+		return nil
 	}
 	if d, err := os.Open(b.dir); err == nil {
 		err = d.Sync()

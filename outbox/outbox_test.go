@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -125,5 +127,40 @@ func waitUntil(t *testing.T, ok func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A NoSync box's job survives the process being killed right after Put:
+// the child process below puts a job and SIGKILLs itself.
+func TestNoSyncSurvivesProcessKill(t *testing.T) {
+	if dir := os.Getenv("OUTBOX_TEST_KILL_DIR"); dir != "" {
+		b, err := Open(dir, nil)
+		if err != nil {
+			os.Exit(2)
+		}
+		if err := b.NoSync().Put("call-1", map[string]string{"id": "call-1"}); err != nil {
+			os.Exit(3)
+		}
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNoSyncSurvivesProcessKill$")
+	cmd.Env = append(os.Environ(), "OUTBOX_TEST_KILL_DIR="+dir)
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != -1 {
+		t.Fatalf("child: %v (want killed by a signal)", err)
+	}
+	b, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]string
+	if err := b.Load("call-1", &got); err != nil || got["id"] != "call-1" {
+		t.Fatalf("after the kill: %v %v", got, err)
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(dir, "*"+tmpExt)); len(tmps) != 0 {
+		t.Fatalf("temporary files left: %v", tmps)
 	}
 }

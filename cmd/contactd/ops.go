@@ -48,6 +48,7 @@ func dataProtection(cfg *config.Config, log *slog.Logger) (*recordings.Files, []
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	live.NoSync() // written as each call starts; see outbox.Box.NoSync
 	return files, key, box, live, nil
 }
 
