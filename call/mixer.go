@@ -123,8 +123,23 @@ const gapFill = 200 * time.Millisecond
 
 func (m *mixer) run(ctx context.Context) {
 	callerFrames := m.caller.Frames()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
+	// The tick feeds recognisers silence through gaps: without one (no
+	// speech recognition) it is not run at all, a wake-up less ten times
+	// a second per call.
+	var tick *time.Ticker
+	var tickC <-chan time.Time
+	startTick := func() {
+		if tick == nil && (m.callerASR != nil || m.agentASR != nil) {
+			tick = time.NewTicker(100 * time.Millisecond)
+			tickC = tick.C
+		}
+	}
+	startTick()
+	defer func() {
+		if tick != nil {
+			tick.Stop()
+		}
+	}()
 	lastCaller, lastAgent := time.Now(), time.Now()
 	silence := make([]int16, media.FrameSamples)
 	fill := func(s asr.Stream, last, now time.Time) {
@@ -147,13 +162,14 @@ func (m *mixer) run(ctx context.Context) {
 				agentFrames = j.leg.Frames()
 			}
 			lastAgent = time.Now()
+			startTick()
 			m.setRelay(agent)
 		case fn := <-m.ctl:
 			fn(ctx)
 			m.setRelay(agent) // off while hold, tones, a consultation or a monitor is on
 		case ef := <-m.extIn():
 			m.x.fromExtra(ef, agent)
-		case now := <-tick.C:
+		case now := <-tickC:
 			fill(m.callerASR, lastCaller, now)
 			fill(m.agentASR, lastAgent, now)
 		case f, ok := <-callerFrames:
