@@ -452,3 +452,14 @@ func sendSilence(ctx context.Context, leg media.Leg) (stop func()) {
 	}()
 	return func() { cancel(); <-done }
 }
+
+// logLine is the first line of contactd's log with message msg that
+// mentions id; "" when none.
+func logLine(logs, msg, id string) string {
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, `msg="`+msg+`"`) && strings.Contains(line, id) {
+			return line
+		}
+	}
+	return ""
+}
