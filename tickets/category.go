@@ -37,6 +37,10 @@ const (
 	// The caller's first line keeps its weight: it may be all they say
 	// ("billing please").
 	replyWeight = 0.25
+	// complaintFloor is the caller's dissatisfaction a call needs to be a
+	// complaint without asking to complain: more than a short retort
+	// ("about time") at replyWeight.
+	complaintFloor = 0.25
 )
 
 // Categorize picks the category of a call that has no IVR intent (an
@@ -138,7 +142,7 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 		case in == "" || in == CategoryUnknown:
 		case in == CategoryComplaint:
 			if caller { // an agent's apology is not the caller's complaint…
-				complaint += c
+				complaint += w * c
 			} else {
 				apology += c
 			}
@@ -160,7 +164,7 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 		}
 	}
 	switch {
-	case explicit, complaint > 0 && bestScore < topicFloor:
+	case explicit, complaint >= complaintFloor && bestScore < topicFloor:
 		return CategoryComplaint
 	case human && bestTotal < topicFloor: // asked for a person, and little else
 		return CategoryHuman

@@ -33,6 +33,7 @@ var topicCues = map[string][]string{
 		"price has gone up", "price increase", "payment card", "card details", "payment details",
 		"paying for", "im paying", "still paying", "pay for", "paying twice", "full price", "late fee", "fee", "fees",
 		"credit you", "credited", "credit note", "receipt", "receipts", "arrears", "i owe", "owe you", "final bill", "refund the charge",
+		"adjustment", "goodwill credit", "still being charged", "how much * bill",
 	},
 	"returns": {
 		"send it back", "send them back", "sent it back", "sent them back", "send back", "post it back",
@@ -62,6 +63,8 @@ var topicCues = map[string][]string{
 		"want out",
 		"dont send it", "dont need it anymore", "wont need", "not renewing", "wont be renewing", "not be renewing",
 		"stop his", "stop her", "stop my", "close his", "close her", "drop the", "take off the", "disconnect my",
+		"stop the insurance", "stop the service", "stop the contract", "stop the package", "stop the plan",
+		"to leave early", "leave before", "end everything",
 		"done with you", "stop the order", "stop it being sent", "stop it before",
 	},
 	"tech_support": {
@@ -89,6 +92,8 @@ var topicCues = map[string][]string{
 		"supposed to arrive", "supposed to be delivered", "couldnt be delivered", "missed delivery", "rebook the delivery",
 		"delivery slot", "which day", "sent out", "posted out", "been sent", "been posted", "be posted", "be sent",
 		"back order", "out of stock",
+		"arrive by", "get here by", "be here by", "arrive in time", "needs to arrive", "left a card", "rebooked",
+		"redeliver", "redelivery", "no sign of", "tracking link", "tracking number",
 	},
 }
 
