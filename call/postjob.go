@@ -103,11 +103,20 @@ func (m *Manager) runPostJob(ctx context.Context, job *PostJob, retry bool) (Res
 	o := m.opts
 	id := job.Call.ID
 	res := Result{CallID: id}
+	var took []any // each step's time, for the debug log
+	defer func() {
+		if len(took) > 0 && o.Log != nil {
+			o.Log.Debug("post-call steps", append([]any{"call_id", id}, took...)...)
+		}
+	}()
 	step := func(name string, fn func() error) error {
 		if slices.Contains(job.Done, name) {
 			return nil
 		}
-		if err := fn(); err != nil {
+		start := time.Now()
+		err := fn()
+		took = append(took, name+"_ms", time.Since(start).Milliseconds())
+		if err != nil {
 			return fmt.Errorf("call: post-call %s: %w", name, err)
 		}
 		job.Done = append(job.Done, name)

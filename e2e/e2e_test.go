@@ -184,8 +184,8 @@ func opusCall(ctx context.Context, t *testing.T, s *server, b *webtest.Browser) 
 	})
 	t.Logf("contactd: %s", ended)
 	for _, line := range strings.Split(s.logs.String(), "\n") {
-		if strings.Contains(line, "stream closed") && strings.Contains(line, o.CallID) {
-			t.Logf("contactd: %s", line) // how the recogniser's speculation and pieces went
+		if (strings.Contains(line, "stream closed") || strings.Contains(line, "post-call steps")) && strings.Contains(line, o.CallID) {
+			t.Logf("contactd: %s", line) // the recogniser's speculation and pieces, each post-call step
 		}
 	}
 	// The goal: hang-up to stored ticket within 2 s (polling adds up to
