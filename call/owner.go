@@ -68,6 +68,10 @@ type Call struct {
 	handover *agentJoin // a completed consultation's new agent
 	recPause *recPause  // the recording is paused (recpause.go)
 	view     liveView   // what LiveCalls shows; the owner writes it
+	// The end: when serve returned (the hang-up), and when the
+	// recognisers' last results were in.
+	endedAt, flushedAt time.Time
+	flushLog           []any // each stream's flush time, for the log
 }
 
 func (c *Call) ctx() context.Context {
@@ -141,9 +145,13 @@ func (c *Call) run(parent context.Context) {
 		o.Events.Publish(c.agent, Event{Type: "call_ended", CallID: c.in.ID})
 	}
 
-	// Tear down media: stop the mixer, close the agent leg, flush ASR.
+	// Tear down media: stop the mixer, then let the recognisers finish
+	// the last utterances (both at once, while the rest is torn down),
+	// close the agent leg and the recording, collect the last results.
+	c.endedAt = time.Now()
 	stopMix()
 	<-mixDone
+	c.closeASR()
 	c.logMedia()
 	c.rec.Quality = c.quality()
 	if c.agentLeg != nil {
@@ -504,38 +512,54 @@ func (c *Call) publish(s transcript.Segment) {
 		Text: s.Text, StartMS: s.StartMS, EndMS: s.EndMS})
 }
 
-// flushASR closes the streams and collects their last results.
+// closeASR ends both streams' audio, so that the recognisers decode the
+// utterances the hang-up cut, in parallel; flushASR collects them.
+func (c *Call) closeASR() {
+	for _, s := range []asr.Stream{c.callerASR, c.agentASR} {
+		if s != nil {
+			go s.Close()
+		}
+	}
+}
+
+// flushASR collects the streams' last results (closeASR closed them),
+// from both at once, for at most DrainWait.
 func (c *Call) flushASR() {
 	deadline := time.After(c.m.opts.DrainWait)
-	for _, st := range []struct {
-		s  asr.Stream
-		on func(asr.Result, bool)
-	}{{c.callerASR, c.onCallerResult}, {c.agentASR, c.onAgentResult}} {
-		if st.s == nil {
+	caller, agent := c.callerResults(), c.agentResults()
+	for caller != nil || agent != nil {
+		select {
+		case r, ok := <-caller:
+			if !ok {
+				caller = nil
+				c.flushLog = append(c.flushLog, "caller_flush_ms", time.Since(c.endedAt).Milliseconds())
+				continue
+			}
+			c.onCallerResult(r, true)
+		case r, ok := <-agent:
+			if !ok {
+				agent = nil
+				c.flushLog = append(c.flushLog, "agent_flush_ms", time.Since(c.endedAt).Milliseconds())
+				continue
+			}
+			c.onAgentResult(r, true)
+		case <-deadline:
+			c.log.Warn("ASR did not flush in time; transcript may be incomplete")
+			c.asrFailed = true
+			caller, agent = nil, nil
+		}
+	}
+	// A provider that lost an utterance says so here.
+	for _, s := range []asr.Stream{c.callerASR, c.agentASR} {
+		if s == nil {
 			continue
 		}
-		go st.s.Close()
-		results := st.s.Results()
-	drain:
-		for {
-			select {
-			case r, ok := <-results:
-				if !ok {
-					break drain
-				}
-				st.on(r, true)
-			case <-deadline:
-				c.log.Warn("ASR did not flush in time; transcript may be incomplete")
-				c.asrFailed = true
-				break drain
-			}
-		}
-		// A provider that lost an utterance says so here.
-		if err := asr.StreamErr(st.s); err != nil {
+		if err := asr.StreamErr(s); err != nil {
 			c.log.Warn("speech recognition lost audio; transcript incomplete", "err", err)
 			c.asrFailed = true
 		}
 	}
+	c.flushedAt = time.Now()
 }
 
 // finish stores the call, its transcript, ticket and evaluation.
@@ -543,7 +567,10 @@ func (c *Call) finish(disposition string) {
 	o := c.m.opts
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c.rec.EndedAt, c.rec.Disposition = time.Now(), disposition
+	c.rec.EndedAt, c.rec.Disposition = c.endedAt, disposition
+	if c.rec.EndedAt.IsZero() {
+		c.rec.EndedAt = time.Now()
+	}
 	sort.SliceStable(c.segs, func(i, j int) bool { return c.segs[i].StartMS < c.segs[j].StartMS })
 	o.Redaction.Segments(c.segs) // the IVR's prompts; people's lines were redacted as they came
 	tr := transcript.Transcript{CallID: c.in.ID, CallerNumber: c.in.From, Intent: c.rec.Intent, Agent: c.rec.Agent,
@@ -557,7 +584,13 @@ func (c *Call) finish(disposition string) {
 	c.m.unmarkLive(c.in.ID, c.log)
 	ticketID := res.TicketID
 	c.m.observer().CallEnded(c.rec)
-	c.log.Info("call ended", "disposition", disposition, "segments", len(c.segs), "ticket", ticketID)
+	// How long the hang-up took to become a stored ticket: tearing down
+	// and the recognisers' last utterances, then the post-call work.
+	done := time.Now()
+	args := append([]any{"disposition", disposition, "segments", len(c.segs), "ticket", ticketID,
+		"flush_ms", c.flushedAt.Sub(c.endedAt).Milliseconds()}, c.flushLog...)
+	c.log.Info("call ended", append(args, "post_ms", done.Sub(c.flushedAt).Milliseconds(),
+		"hangup_to_ticket_ms", done.Sub(c.endedAt).Milliseconds())...)
 	if c.agent != "" && ticketID != "" {
 		o.Events.Publish(c.agent, Event{Type: "call_ended", CallID: c.in.ID, TicketID: ticketID})
 	}

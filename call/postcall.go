@@ -244,13 +244,18 @@ func (p *PostCall) Import(ctx context.Context, tr transcript.Transcript, intent 
 			endMS = s.EndMS
 		}
 	}
-	c := store.Call{ID: tr.CallID, From: tr.CallerNumber, To: "import", StartedAt: start,
-		EndedAt: start.Add(time.Duration(endMS) * time.Millisecond), Intent: intent, Disposition: "imported"}
+	// Stored open, with its transcript, then ended: a call that shows as
+	// ended has its transcript (as for live calls, postjob.go).
+	c := store.Call{ID: tr.CallID, From: tr.CallerNumber, To: "import", StartedAt: start, Intent: intent}
 	if err := p.Store.CreateCall(ctx, c); err != nil {
 		return Result{}, fmt.Errorf("call: store imported call: %w", err)
 	}
 	if err := p.Store.AddSegments(ctx, tr.CallID, tr.Segments); err != nil {
 		return Result{}, fmt.Errorf("call: store imported transcript: %w", err)
+	}
+	c.EndedAt, c.Disposition = start.Add(time.Duration(endMS)*time.Millisecond), "imported"
+	if err := p.Store.UpdateCall(ctx, c); err != nil {
+		return Result{}, fmt.Errorf("call: end imported call: %w", err)
 	}
 	return p.Process(ctx, tr)
 }

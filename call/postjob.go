@@ -27,11 +27,13 @@ type PostJob struct {
 	Interrupted bool `json:"interrupted,omitempty"`
 }
 
-// Post-call steps, in order.
+// Post-call steps, in order. The call record is marked ended only once
+// its transcript and IVR visits are stored, so that a client that sees
+// ended_at through the API also sees the transcript.
 const (
-	stepCall     = "call"
 	stepSegments = "segments"
 	stepVisits   = "visits"
+	stepCall     = "call" // the record: ended_at, disposition, quality
 	stepPost     = "post" // ticket and evaluation
 )
 
@@ -102,15 +104,50 @@ func (m *Manager) runPostJob(ctx context.Context, job *PostJob, retry bool) (Res
 	o := m.opts
 	id := job.Call.ID
 	res := Result{CallID: id}
+	var took []any // each step's time, for the debug log
+	defer func() {
+		if len(took) > 0 && o.Log != nil {
+			o.Log.Debug("post-call steps", append([]any{"call_id", id}, took...)...)
+		}
+	}()
 	step := func(name string, fn func() error) error {
 		if slices.Contains(job.Done, name) {
 			return nil
 		}
-		if err := fn(); err != nil {
+		start := time.Now()
+		err := fn()
+		took = append(took, name+"_ms", time.Since(start).Milliseconds())
+		if err != nil {
 			return fmt.Errorf("call: post-call %s: %w", name, err)
 		}
 		job.Done = append(job.Done, name)
 		return nil
+	}
+	if err := step(stepSegments, func() error {
+		if retry {
+			if have, err := o.Store.Segments(ctx, id); err != nil || len(have) > 0 {
+				return err
+			}
+		}
+		err := o.Store.AddSegments(ctx, id, job.Transcript.Segments)
+		if err != nil && !job.Interrupted {
+			// The database was down when the call began: no record for the
+			// segments to belong to yet. Store it still open, then retry.
+			if _, gerr := o.Store.Call(ctx, id); errors.Is(gerr, store.ErrNotFound) {
+				open := job.Call
+				open.EndedAt, open.Disposition = time.Time{}, ""
+				if cerr := o.Store.CreateCall(ctx, open); cerr != nil {
+					return errors.Join(err, cerr)
+				}
+				err = o.Store.AddSegments(ctx, id, job.Transcript.Segments)
+			}
+		}
+		return err
+	}); err != nil {
+		return res, err
+	}
+	if err := step(stepVisits, func() error { return o.Store.AddIVRVisits(ctx, job.Visits) }); err != nil {
+		return res, err
 	}
 	if err := step(stepCall, func() error {
 		if job.Interrupted {
@@ -122,19 +159,6 @@ func (m *Manager) runPostJob(ctx context.Context, job *PostJob, retry bool) (Res
 		}
 		return err
 	}); err != nil {
-		return res, err
-	}
-	if err := step(stepSegments, func() error {
-		if retry {
-			if have, err := o.Store.Segments(ctx, id); err != nil || len(have) > 0 {
-				return err
-			}
-		}
-		return o.Store.AddSegments(ctx, id, job.Transcript.Segments)
-	}); err != nil {
-		return res, err
-	}
-	if err := step(stepVisits, func() error { return o.Store.AddIVRVisits(ctx, job.Visits) }); err != nil {
 		return res, err
 	}
 	err := step(stepPost, func() error {

@@ -260,3 +260,52 @@ func TestOutboxReplayedAtStart(t *testing.T) {
 		t.Errorf("unreadable job not set aside: %v", err)
 	}
 }
+
+// segmentGate holds AddSegments until release is closed; started is
+// closed when the first one begins.
+type segmentGate struct {
+	store.Store
+	started, release chan struct{}
+}
+
+func (g *segmentGate) AddSegments(ctx context.Context, id string, s []transcript.Segment) error {
+	close(g.started)
+	<-g.release
+	return g.Store.AddSegments(ctx, id, s)
+}
+
+// TestCallEndsAfterTranscript: the post-call work marks the call record
+// ended only once its transcript is stored, so that whoever reads the
+// record (the API's GET /calls/{id}) never sees an ended call without
+// its transcript.
+func TestCallEndsAfterTranscript(t *testing.T) {
+	ctx := context.Background()
+	inner, err := sqlite.Open(ctx, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inner.Close()
+	g := &segmentGate{Store: inner, started: make(chan struct{}), release: make(chan struct{})}
+	m := NewManager(Options{Store: g, Post: &PostCall{Store: g, Scorecard: qa.DefaultScorecard(), RepeatWindow: -1}})
+	job := endedJob("live")
+	open := job.Call
+	open.EndedAt, open.Disposition = time.Time{}, ""
+	if err := inner.CreateCall(ctx, open); err != nil { // as at the call's start
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := m.postCallWork(ctx, job, m.opts.Log); done <- err }()
+	<-g.started
+	if c, err := inner.Call(ctx, "live"); err != nil || !c.EndedAt.IsZero() {
+		t.Fatalf("while the transcript is stored the call is %+v (%v), want it not yet ended", c, err)
+	}
+	close(g.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	c, err := inner.Call(ctx, "live")
+	sg, _ := inner.Segments(ctx, "live")
+	if err != nil || c.EndedAt.IsZero() || len(sg) != 3 {
+		t.Fatalf("after the post-call work: %+v (%v), %d segments", c, err, len(sg))
+	}
+}

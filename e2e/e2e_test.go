@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -128,6 +129,33 @@ func opusCall(ctx context.Context, t *testing.T, s *server, b *webtest.Browser) 
 	must(t, c.Hangup(ctx))
 	hungUp := time.Now()
 
+	// An API client polling the call sees it end only with its
+	// transcript: the record is marked ended after the transcript is
+	// stored (every answer until then shows it not yet ended).
+	var polled struct {
+		EndedAt    *time.Time        `json:"ended_at"`
+		Transcript []json.RawMessage `json:"transcript"`
+	}
+	polls := 0
+	for deadline := time.Now().Add(10 * time.Second); ; polls++ {
+		polled.EndedAt, polled.Transcript = nil, nil
+		if st := s.api(t, s.adminTok, "GET", "/api/v1/calls/"+o.CallID, nil, &polled); st != 200 {
+			t.Fatalf("GET call while it ends: %d", st)
+		}
+		if polled.EndedAt != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the call was not marked ended within 10 s of the hang-up")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("call marked ended %v after hang-up (%d polls before) with %d transcript lines",
+		time.Since(hungUp).Round(time.Millisecond), polls, len(polled.Transcript))
+	if len(polled.Transcript) == 0 {
+		t.Fatal("the call showed as ended with no transcript")
+	}
+
 	var tk struct {
 		Tickets []struct {
 			ID        string                 `json:"id"`
@@ -147,6 +175,24 @@ func opusCall(ctx context.Context, t *testing.T, s *server, b *webtest.Browser) 
 	ticketIn := time.Since(hungUp)
 	tkt := tk.Tickets[0]
 	t.Logf("ticket %v after hang-up: %+v", ticketIn.Round(time.Millisecond), tkt)
+	// Where the time went, by contactd's own account: the recognisers'
+	// last utterances (cut by the hang-up) and the post-call work.
+	var ended string
+	waitUntil(t, "contactd's call-ended log line", 5*time.Second, func() bool {
+		ended = logLine(s.logs.String(), "call ended", o.CallID)
+		return ended != ""
+	})
+	t.Logf("contactd: %s", ended)
+	for _, line := range strings.Split(s.logs.String(), "\n") {
+		if (strings.Contains(line, "stream closed") || strings.Contains(line, "post-call steps")) && strings.Contains(line, o.CallID) {
+			t.Logf("contactd: %s", line) // the recogniser's speculation and pieces, each post-call step
+		}
+	}
+	// The goal: hang-up to stored ticket within 2 s (polling adds up to
+	// 50 ms to what the client measures).
+	if ticketIn > 2*time.Second {
+		t.Errorf("ticket %v after the hang-up, goal 2 s (contactd: %s)", ticketIn.Round(time.Millisecond), ended)
+	}
 	if tkt.Category != "order_status" || tkt.Entities["order_number"] != "58213" || tkt.Status != "open" || tkt.Customer.Phone != "+15550101" {
 		t.Fatalf("ticket = %+v", tkt)
 	}

@@ -523,3 +523,14 @@ func goAvailable(ctx context.Context, t *testing.T, b *webtest.Browser) {
 	must(t, b.Click("#go-available"))
 	must(t, b.WaitJS(ctx, "window.contactd.state === 'available'", 10*time.Second))
 }
+
+// logLine is the first line of contactd's log with message msg that
+// mentions id; "" when none.
+func logLine(logs, msg, id string) string {
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, `msg="`+msg+`"`) && strings.Contains(line, id) {
+			return line
+		}
+	}
+	return ""
+}

@@ -28,8 +28,19 @@ const (
 	// ("let me look at the account"), so they count half.
 	agentWeight = 0.5
 	// topicFloor is the summed evidence a concrete topic needs to beat a
-	// caller's complaint (one confident caller line, or two agent ones).
+	// caller's complaint or request for a person (one confident caller
+	// line, or two agent ones).
 	topicFloor = 0.5
+	// replyWeight scales a line that says little (lowContent) and names
+	// no topic: "oh ok never mind", "it's my work one" are answers and
+	// acknowledgements whose few words the classifier reads too much into.
+	// The caller's first line keeps its weight: it may be all they say
+	// ("billing please").
+	replyWeight = 0.25
+	// complaintFloor is the caller's dissatisfaction a call needs to be a
+	// complaint without asking to complain: more than a short retort
+	// ("about time") at replyWeight.
+	complaintFloor = 0.25
 )
 
 // Categorize picks the category of a call that has no IVR intent (an
@@ -55,6 +66,10 @@ const (
 //     complaint ("the engineer was rude" is about the engineer's manner),
 //     and a line that names one topic gives it the classifier's
 //     confidence whatever the classifier chose;
+//   - a line that says little (lowContent) and names no topic counts
+//     replyWeight of its weight, unless it is the caller's first;
+//   - a caller who asked for a person and whose call has less than
+//     topicFloor of evidence for a topic is human;
 //   - an agent's apology counts for nothing while the call has a topic,
 //     but a call with no topic at all and an agent apologising is a
 //     complaint ("she put the phone down on me").
@@ -80,7 +95,7 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 	topic := map[string]float64{}
 	cued := map[string]float64{}
 	var complaint, apology float64
-	var explicit, human bool
+	var explicit, human, heardCaller bool
 	var callerText []string
 	for _, s := range segs {
 		if s.Speaker != transcript.Caller && s.Speaker != transcript.Agent {
@@ -97,6 +112,10 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 			w = agentWeight
 		}
 		named := cues(words, known)
+		if len(named) == 0 && lowContent(words) && !(caller && !heardCaller) {
+			w *= replyWeight
+		}
+		heardCaller = heardCaller || caller
 		var only string // the one topic the line names
 		for cat, v := range named {
 			cued[cat] += w * v
@@ -123,7 +142,7 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 		case in == "" || in == CategoryUnknown:
 		case in == CategoryComplaint:
 			if caller { // an agent's apology is not the caller's complaint…
-				complaint += c
+				complaint += w * c
 			} else {
 				apology += c
 			}
@@ -145,8 +164,10 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 		}
 	}
 	switch {
-	case explicit, complaint > 0 && bestScore < topicFloor:
+	case explicit, complaint >= complaintFloor && bestScore < topicFloor:
 		return CategoryComplaint
+	case human && bestTotal < topicFloor: // asked for a person, and little else
+		return CategoryHuman
 	case best != "":
 		return best
 	case human:
@@ -203,4 +224,24 @@ var fillerWords = map[string]bool{
 	"i": true, "want": true, "to": true, "a": true, "an": true, "the": true, "can": true, "could": true, "please": true,
 	"need": true, "id": true, "like": true, "with": true, "me": true, "put": true, "through": true, "just": true,
 	"hi": true, "hello": true, "yes": true, "no": true, "ok": true, "okay": true, "may": true, "let": true, "get": true,
+}
+
+// ackWords, with smallTalk, are the words of answers and acknowledgements.
+var ackWords = map[string]bool{
+	"never": true, "mind": true, "lovely": true, "perfect": true, "brilliant": true, "cheers": true, "fine": true,
+	"sorry": true, "sounds": true, "lets": true, "do": true, "go": true, "ahead": true, "got": true, "done": true,
+	"one": true, "cool": true, "wonderful": true, "excellent": true, "much": true, "very": true, "then": true,
+	"will": true, "ill": true, "we": true, "were": true, "be": true, "was": true, "all": true, "just": true,
+}
+
+// lowContent reports whether a line has fewer than three words beyond
+// small talk and acknowledgements.
+func lowContent(words []string) bool {
+	n := 0
+	for _, w := range words {
+		if !smallTalk[w] && !ackWords[w] {
+			n++
+		}
+	}
+	return n < 3
 }

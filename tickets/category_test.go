@@ -71,7 +71,13 @@ func categoryAccuracy(t *testing.T, set string, logMisses bool) float64 {
 // (the held-out sets are measured through the import API in package web,
 // TestHeldOutImport). Measured 91.7 % (66/72) before the topic cues; 100 %
 // (104/104, with d73–d104 added) with them: a development figure, not a
-// measure of accuracy.
+// measure of accuracy. d105–d147 (harder: fewer of the classifier's
+// words) were added after heldout3 was written: 91.8 % (135/147) before
+// the third round of cues (more request and problem phrases, "*" gaps,
+// replyWeight, the human floor), 100 % after. d148–d185, written after
+// that round, were a fresh measure of it: 81.6 % (31/38); 99.5 % of all
+// 185 after a fourth round (complaintFloor, more cues; d181, a complaint
+// about a delivery driver's driving, is still order_status).
 // The floor catches regressions.
 func TestCategorizeDev(t *testing.T) {
 	acc := categoryAccuracy(t, "dev", true)
@@ -111,6 +117,7 @@ func TestCategorizeRules(t *testing.T) {
 		{"dissatisfied, no concrete problem", call("your service is terrible", "nobody ever calls me back"), "complaint"},
 		{"the agent's restatement decides a vague request", call("hi my contract ends next month and i want to know what deals you can offer me to stay",
 			">i can offer you our faster plan for the same price you pay now"), "sales"},
+		{"a person asked for, and little else said", call("can i talk to a real person", ">you are", "oh ok never mind"), "human"},
 		{"nothing known", call("hmm"), "unknown"},
 		{"no caller at all", nil, "unknown"},
 	} {
@@ -135,6 +142,7 @@ func TestCategorizeRules(t *testing.T) {
 		{"a faster plan is a sale, not a fault", call("my internet works fine but i want something faster"), cats, "sales"},
 		{"leaving is a cancellation, however sad", call("i'm sorry but i've decided to leave you after all these years"), cats, "cancel"},
 		{"billed after cancelling is billing", call("you billed me again after i cancelled last month"), cats, "billing"},
+		{"a short retort is no complaint", call("the signal on my mobile has been rubbish for days", ">i've found a fault and an engineer will fix it tomorrow", "about time"), cats, "tech_support"},
 		{"a complaint about a person names no topic", call("the engineer who came was so rude to my wife i'm disgusted"), cats, "complaint"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
@@ -144,5 +152,15 @@ func TestCategorizeRules(t *testing.T) {
 				t.Errorf("CategorizeIn = %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestCategorizeHeldOut measures Categorize on the held-out sets, figures
+// only: their misses are not logged, so that they are not tuned on (the
+// import test in package web, TestHeldOutImport, measures the same path
+// through the API and keeps the regression floors).
+func TestCategorizeHeldOut(t *testing.T) {
+	for _, set := range []string{"heldout", "heldout2", "heldout3"} {
+		t.Logf("%s: category accuracy %.1f%%", set, 100*categoryAccuracy(t, set, false))
 	}
 }

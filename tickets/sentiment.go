@@ -27,6 +27,8 @@ var lexicon = map[string]float64{
 	"complain": -1, "complaint": -1, "never again": -2, "waiting for weeks": -1.5,
 	"third time": -1, "again and again": -1.5, "nobody": -0.5, "rude": -2, "hate": -2,
 	"damn": -1.5, "stupid": -2, "sue": -2, "lawyer": -1.5,
+	// indignation said without an angry word
+	"outrageous": -2.5, "this is a joke": -1, "why on earth": -2, "how dare": -2.5, "youd better": -1.5, "you had better": -1.5, "youd better not": -1.5,
 }
 
 // negators flip the polarity of a sentiment word within the next three

@@ -23,13 +23,17 @@ import (
 // billed me after I cancelled" is not, so only the present forms are cues;
 // and leaving is leaving us ("I want to leave", "leaving you"), not
 // leaving a parcel in the porch.
-// Words are as tokens() makes them: lower case, apostrophes dropped.
+// Words are as tokens() makes them: lower case, apostrophes dropped; a "*"
+// stands for a few words (phraseAt).
 var topicCues = map[string][]string{
 	"billing": {
 		"charged", "charge", "charges", "overcharged", "overcharging", "payment", "payments", "direct debit",
 		"invoice", "invoices", "bill", "bills", "billed", "billing", "statement", "debited", "taken money",
 		"took money", "taking money", "money out of my account", "money from my account", "pay my", "price went up",
 		"price has gone up", "price increase", "payment card", "card details", "payment details",
+		"paying for", "im paying", "still paying", "pay for", "paying twice", "full price", "late fee", "fee", "fees",
+		"credit you", "credited", "credit note", "receipt", "receipts", "arrears", "i owe", "owe you", "final bill", "refund the charge",
+		"adjustment", "goodwill credit", "still being charged", "how much * bill",
 	},
 	"returns": {
 		"send it back", "send them back", "sent it back", "sent them back", "send back", "post it back",
@@ -37,6 +41,9 @@ var topicCues = map[string][]string{
 		"returns label", "return label", "returning", "exchange", "swap it", "wrong size", "too small", "too big",
 		"doesnt fit", "dont fit", "wrong item", "wrong colour", "wrong color", "arrived damaged", "arrived broken",
 		"faulty", "collect the", "money back", "damaged", "smashed", "cracked", "shattered", "dented",
+		"bring * back", "send * back", "take * back", "post * back", "you collected", "collected it",
+		"pick it up", "collect it", "a replacement", "replace it", "replacement", "instead of the", "instead of what",
+		"sent me the wrong", "sent the wrong", "changed my mind",
 	},
 	"sales": {
 		"upgrade", "upgrading", "how much would it cost", "how much does it cost", "how much would", "add a line",
@@ -44,6 +51,9 @@ var topicCues = map[string][]string{
 		"faster speed", "new plan", "better deal", "deals", "offers", "quote", "sign up", "buy", "purchase",
 		"bundle", "interested in", "add tv", "add sports", "included", "get broadband", "get connected",
 		"get you connected", "new connection", "new customer", "switch to you", "join you",
+		"anything cheaper", "something cheaper", "a cheaper", "cheaper deal", "cheaper plan", "cheaper tariff", "new tariff",
+		"new contract", "on a new one", "contract is up", "contract is ending", "get a mobile", "get a phone", "get a new",
+		"order a new", "order a second", "a second", "switch me to", "put me on", "available at my", "available on my",
 	},
 	"cancel": {
 		"cancel", "cancelling", "canceling", "cancellation", "want to leave", "going to leave", "decided to leave",
@@ -51,21 +61,39 @@ var topicCues = map[string][]string{
 		"close the account", "end my", "end the contract", "get rid of", "give notice", "terminate", "switch provider",
 		"switching provider", "stop my subscription", "stop the subscription", "no longer need", "dont want it anymore",
 		"want out",
+		"dont send it", "dont need it anymore", "wont need", "not renewing", "wont be renewing", "not be renewing",
+		"stop his", "stop her", "stop my", "close his", "close her", "drop the", "take off the", "disconnect my",
+		"stop the insurance", "stop the service", "stop the contract", "stop the package", "stop the plan",
+		"to leave early", "leave before", "end everything",
+		"done with you", "stop the order", "stop it being sent", "stop it before",
 	},
 	"tech_support": {
 		"not working", "isnt working", "stopped working", "wont connect", "cant connect", "no signal",
 		"no internet", "keeps dropping", "dropping out", "cutting out", "keeps cutting", "very slow", "really slow",
 		"so slow", "error", "fault", "outage", "line test", "restart", "reboot",
+		"stopped working", "wont work", "doesnt work", "not loading", "wont load", "keeps freezing", "freezing",
+		"no dial tone", "no service", "poor signal", "weak signal", "no picture", "black screen", "keeps going off",
+		"keeps disconnecting", "disconnected", "cant make * calls", "cant receive * calls", "cant get a signal",
+		"turn * off and on", "off and on again",
 	},
 	"account_access": {
 		"password", "log in", "login", "log into", "logging in", "sign in", "locked out", "account is locked",
 		"username", "reset link", "verification code", "two factor", "get into my account", "access my account",
 		"change my address", "update my details", "change my email", "email address on my account",
+		"change the email", "change the address", "change my number", "new number", "new mobile number", "new email",
+		"update the email", "update my address", "update my number", "authorised user", "off the account", "on the account",
+		"name on the account", "my surname", "register", "activation", "logging into", "logged into", "security question",
 	},
 	"order_status": {
 		"where is my order", "wheres my order", "tracking", "track my", "dispatched", "shipped", "hasnt arrived",
 		"not arrived", "havent received", "hasnt turned up", "not turned up", "out for delivery",
 		"delivery date", "when will it arrive", "still waiting for my order",
+		"waiting in", "nobody came", "didnt come", "hasnt come", "not come", "didnt turn up", "supposed to come",
+		"supposed to arrive", "supposed to be delivered", "couldnt be delivered", "missed delivery", "rebook the delivery",
+		"delivery slot", "which day", "sent out", "posted out", "been sent", "been posted", "be posted", "be sent",
+		"back order", "out of stock",
+		"arrive by", "get here by", "be here by", "arrive in time", "needs to arrive", "left a card", "rebooked",
+		"redeliver", "redelivery", "no sign of", "tracking link", "tracking number",
 	},
 }
 
@@ -113,15 +141,36 @@ func cues(words []string, cats map[string]bool) map[string]float64 {
 }
 
 // phraseAt is where phrase starts in words (the first time), -1 when it
-// is not there.
+// is not there. A "*" in a phrase stands for up to gapWords words ("bring
+// * back": "bring the coat back", "bring something i bought online
+// back").
 func phraseAt(words []string, phrase string) int {
-	p := strings.Fields(phrase)
-	for i := 0; i+len(p) <= len(words); i++ {
-		if slices.Equal(words[i:i+len(p)], p) {
+	parts := strings.Split(phrase, "*")
+	first := strings.Fields(parts[0])
+	for i := 0; i+len(first) <= len(words); i++ {
+		if slices.Equal(words[i:i+len(first)], first) && gapsMatch(words[i+len(first):], parts[1:]) {
 			return i
 		}
 	}
 	return -1
+}
+
+// gapWords is how many words a "*" of a cue may stand for.
+const gapWords = 5
+
+// gapsMatch reports whether words, from their start, hold each of parts in
+// turn, each after at most gapWords others.
+func gapsMatch(words []string, parts []string) bool {
+	if len(parts) == 0 {
+		return true
+	}
+	p := strings.Fields(parts[0])
+	for skip := 0; skip <= gapWords && skip+len(p) <= len(words); skip++ {
+		if slices.Equal(words[skip:skip+len(p)], p) && gapsMatch(words[skip+len(p):], parts[1:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // requested reports whether a request opens within requestWindow words

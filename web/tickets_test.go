@@ -31,20 +31,35 @@ type heldOut struct {
 // /calls/import without an intent, so the category comes from the
 // classifier as for any imported call, and reports the goals: category ≥
 // 95 %, order numbers exact, angry callers at high or urgent,
-// import-to-stored-ticket time. Two sets, never used for tuning:
+// import-to-stored-ticket time. Three sets, never used for tuning:
 // tickets/testdata/heldout (30 conversations, written with the first
-// ticket writer) and heldout2 (40, written before the classifier's
-// second round of work, on tickets/testdata/dev only).
+// ticket writer), heldout2 (40, written before the classifier's second
+// round of work, on tickets/testdata/dev only) and heldout3 (40, written
+// before the third round, on dev d105–d147 only). Their misses are logged
+// only with CONTACTD_SHOW_HELDOUT_MISSES=1, to keep them out of sight
+// while the classifier is worked on.
 func TestHeldOutImport(t *testing.T) {
 	for _, set := range []struct {
 		dir   string
 		floor float64 // regression floor, % right
-	}{{"heldout", 93}, {"heldout2", 90}} {
-		t.Run(set.dir, func(t *testing.T) { heldOutImport(t, set.dir, set.floor) })
+		// strict: a wrong order number or an angry caller below high fails
+		// the test; else it is measured (heldout3 was written after the
+		// writer's entity and anger work, and is not yet met there).
+		strict bool
+	}{{"heldout", 93, true}, {"heldout2", 92, true}, {"heldout3", 87, false}} {
+		t.Run(set.dir, func(t *testing.T) { heldOutImport(t, set.dir, set.floor, set.strict) })
 	}
 }
 
-func heldOutImport(t *testing.T, dir string, floor float64) {
+func heldOutImport(t *testing.T, dir string, floor float64, strict bool) {
+	miss := t.Errorf
+	if !strict {
+		miss = func(format string, args ...any) {
+			if os.Getenv("CONTACTD_SHOW_HELDOUT_MISSES") == "1" {
+				t.Logf(format, args...)
+			}
+		}
+	}
 	files, _ := filepath.Glob("../tickets/testdata/" + dir + "/*.json")
 	if len(files) < 25 {
 		t.Fatalf("held-out set %s has %d conversations", dir, len(files))
@@ -73,14 +88,14 @@ func heldOutImport(t *testing.T, dir string, floor float64) {
 		}
 		if tk.Category == c.Category {
 			catRight++
-		} else {
+		} else if os.Getenv("CONTACTD_SHOW_HELDOUT_MISSES") == "1" {
 			t.Logf("%s: category %s, want %s", c.ID, tk.Category, c.Category)
 		}
 		if c.OrderNumber != "" {
 			orders++
 		}
 		if got := tk.Entities[tickets.EntityOrderNumber]; got != c.OrderNumber {
-			t.Errorf("%s: order number %q, want %q", c.ID, got, c.OrderNumber)
+			miss("%s: order number %q, want %q", c.ID, got, c.OrderNumber)
 		} else if got != "" {
 			ordersRight++
 		}
@@ -89,7 +104,7 @@ func heldOutImport(t *testing.T, dir string, floor float64) {
 			if tickets.PriorityRank(tk.Priority) >= tickets.PriorityRank(tickets.PriorityHigh) {
 				angryHigh++
 			} else {
-				t.Errorf("%s: angry caller at %s", c.ID, tk.Priority)
+				miss("%s: angry caller at %s", c.ID, tk.Priority)
 			}
 		}
 	}
@@ -102,6 +117,9 @@ func heldOutImport(t *testing.T, dir string, floor float64) {
 	// tickets/testdata/dev). The floor catches regressions.
 	if pct < 95 {
 		t.Logf("BELOW GOAL: category accuracy %.1f%% < 95%% through the import classifier", pct)
+	}
+	if ordersRight < orders || angryHigh < angry {
+		t.Logf("BELOW GOAL: order numbers %d/%d exact, angry callers at high/urgent %d/%d", ordersRight, orders, angryHigh, angry)
 	}
 	if pct < floor {
 		t.Errorf("category accuracy %.1f%% fell below the %.0f%% regression floor", pct, floor)

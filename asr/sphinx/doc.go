@@ -35,9 +35,17 @@
 //     join the vocabulary (options general_words, general_weight). On the
 //     wideband dev set in flite voices it took WER from 0.31 to 0.11, on
 //     the narrowband dev prompts from 0.34 to 0.27, for about twice the
-//     decoding CPU. It is off by default (general_words: 20000 turns it
-//     on): at twice the CPU the last utterance of a call, decoded at
-//     hang-up, missed the 2 s hang-up-to-ticket budget on 2 cores.
+//     decoding CPU. It is off by default for that CPU (general_words:
+//     20000 turns it on).
+//
+//   - Pieces. Whole-utterance decoding makes the wait for a Final grow
+//     with the utterance, and a hang-up that cuts off a talking agent
+//     left a 10–14 s utterance to decode before the ticket could be
+//     written (2.7–3.2 s with the blend, against a 2 s budget). A long
+//     utterance is therefore decoded in pieces cut at the speaker's
+//     pauses while it goes on (piece_ms, see specStream), and only the
+//     audio since the last pause is left at its end: 0.2–0.4 s in
+//     e2e/TestFirstCall.
 //
 // A decoder holds the acoustic model (tens of MB), so a Recognizer keeps a
 // fixed pool of them (Options["decoders"], default one per CPU) shared by

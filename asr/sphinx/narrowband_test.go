@@ -131,6 +131,9 @@ func TestOptions(t *testing.T) {
 		{"missing narrowband mllr", map[string]string{"narrowband_mllr": "/nonexistent/mllr"}, true, false},
 		{"bad general weight", map[string]string{"general_weight": "1.5"}, true, false},
 		{"bad general words", map[string]string{"general_words": "-3"}, true, false},
+		{"bad piece length", map[string]string{"piece_ms": "-1"}, true, false},
+		{"bad piece length word", map[string]string{"piece_ms": "long"}, true, false},
+		{"no pieces", map[string]string{"piece_ms": "0"}, false, false},
 		{"defaults", map[string]string{}, false, false},
 		{"domain LM alone", map[string]string{"general_words": "0"}, false, false},
 		{"no mllr", map[string]string{"narrowband_mllr": "none", "general_words": "0"}, false, false},
@@ -217,4 +220,98 @@ func TestSpeculativeFinal(t *testing.T) {
 	if texts["200"] != texts["0"] || !strings.Contains(texts["0"], "order") {
 		t.Errorf("with speculation %q, without %q", texts["200"], texts["0"])
 	}
+}
+
+// TestPiecedCutOff is a speaker talking in one long utterance (sentences
+// with short pauses, shorter than the end-of-speech silence) cut off by a
+// hang-up (Close) in the middle of a sentence: with pieces the Final
+// arrives after a decode of the audio since the last pause, not of the
+// whole utterance, and says nearly the same.
+func TestPiecedCutOff(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(sphinx.DefaultHMM, "mdef")); err != nil {
+		t.Skip("pocketsphinx-en-us model not installed")
+	}
+	sentences := []string{"I want to check the status of my order.", "My order number is 4 7 1 9 2.",
+		"I have a question about my bill.", "I was charged twice.", "My internet is very slow.",
+		"I want to return an item."}
+	pause := make([]int16, 16000*35/100) // 350 ms: a pause, not an end
+	audio := make([]int16, 8000)
+	for i, s := range sentences {
+		if i > 0 {
+			audio = append(audio, pause...)
+		}
+		audio = append(audio, trimSilence(synth(t, s))...)
+	}
+	cut := len(audio) - 16000*6/10 // cut off 0.6 s before the last sentence ends
+	t.Logf("utterance of %.1f s cut at %.1f s", float64(len(audio))/16000, float64(cut)/16000)
+	dir := t.TempDir()
+	type run struct {
+		text   string
+		wait   time.Duration // Close to Final
+		pieced int64
+	}
+	runs := map[string]run{}
+	for _, piece := range []string{"3000", "0"} {
+		r, err := sphinx.New(context.Background(), asr.Config{Phrases: demoPhrases, DataDir: dir,
+			Options: map[string]string{"decoders": "2", "narrowband_mllr": "none", "piece_ms": piece}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		st, err := r.NewStream(ctx, asr.StreamOptions{Label: "test/pieces"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 20 ms frames at twice real time: the decoders keep up, as on a
+		// live call.
+		for i := 0; i < cut; i += 320 {
+			st.Write(audio[i:min(i+320, cut)])
+			time.Sleep(10 * time.Millisecond)
+		}
+		closed := time.Now()
+		go st.Close()
+		var finals []string
+		var wait time.Duration
+		for res := range st.Results() {
+			if res.Kind == asr.Final {
+				finals = append(finals, res.Text)
+				wait = time.Since(closed)
+			}
+		}
+		cancel()
+		if len(finals) != 1 {
+			t.Fatalf("piece_ms=%s: finals %q, want one utterance", piece, finals)
+		}
+		var pieced int64
+		if p, ok := st.(interface{ Pieced() int64 }); ok {
+			pieced = p.Pieced()
+		}
+		runs[piece] = run{finals[0], wait, pieced}
+		t.Logf("piece_ms=%s: Final %v after Close (pieced %d): %q", piece, wait.Round(time.Millisecond), pieced, finals[0])
+		r.Close()
+	}
+	on, off := runs["3000"], runs["0"]
+	if on.pieced != 1 || off.pieced != 0 {
+		t.Errorf("pieced Finals: %d with pieces, %d without; want 1 and 0", on.pieced, off.pieced)
+	}
+	if on.wait*2 > off.wait {
+		t.Errorf("with pieces the Final took %v after Close, without %v: want under half", on.wait, off.wait)
+	}
+	// Nearly the same words: the pieces start afresh at pauses.
+	if e := asreval.WER(off.text, on.text); e > 0.2 {
+		t.Errorf("pieced text differs from the whole decode by WER %.2f:\n%q\n%q", e, on.text, off.text)
+	}
+}
+
+// trimSilence cuts the synthesiser's leading and trailing silence.
+func trimSilence(pcm []int16) []int16 {
+	loud := func(v int16) bool { return v > 300 || v < -300 }
+	i, j := 0, len(pcm)
+	for i < j && !loud(pcm[i]) {
+		i++
+	}
+	for j > i && !loud(pcm[j-1]) {
+		j--
+	}
+	return pcm[i:j]
 }

@@ -43,6 +43,7 @@ type Recognizer struct {
 	domain Domain
 	vad    vad.Config
 	spec   time.Duration // pause that starts a speculative decode, 0: none
+	piece  time.Duration // least length of a piece of a long utterance, 0: none
 	mllr   string        // the narrowband pool's transform, "" without one
 
 	wide   chan job // queue of the wideband decoders
@@ -79,6 +80,11 @@ type jobResult struct {
 //	speculate_ms  pause after which the utterance so far is decoded while
 //	           a decoder is idle, so its Final is ready when silence_ms is
 //	           reached (default 200; "0": off; see specStream)
+//	piece_ms   a long utterance is decoded in pieces of at least this
+//	           long, cut at the speaker's pauses, while it goes on, so
+//	           that only the audio since the last pause is left to decode
+//	           when it ends — or when a hang-up cuts it (default 3000;
+//	           "0": off; needs speculate_ms; see specStream)
 //	narrowband_mllr      MLLR transform for narrowband streams (default:
 //	           the shipped NarrowbandMLLR, written to cfg.DataDir); "none":
 //	           narrowband streams use the wideband decoders
@@ -88,10 +94,9 @@ type jobResult struct {
 //	           the domain LM alone; 20000 is the measured choice). On the
 //	           dev sets (flite voices, wideband; Asterisk prompts,
 //	           narrowband) 20000 took WER from 0.31 to 0.11 and from 0.34
-//	           to 0.27, at about twice the CPU. It is off by default: a
-//	           call's last utterance, cut by the hang-up, is decoded before
-//	           the ticket is written, and at twice the CPU that missed the
-//	           2 s hang-up-to-ticket budget on this 2-core machine
+//	           to 0.27, at about twice the CPU. It is off by default for
+//	           that CPU (the 2 s hang-up-to-ticket budget it used to miss is
+//	           met with piece_ms)
 //	general_weight weight of the general LM in the blend (default 0.1;
 //	           0.05 to 0.3 gave the same dev WER: the vocabulary matters)
 //	general_lm     the general LM (default DefaultGeneralLM)
@@ -151,13 +156,18 @@ func New(ctx context.Context, cfg asr.Config, log *slog.Logger) (*Recognizer, er
 	if specMS >= silence {
 		specMS = 0 // no earlier than the end itself
 	}
+	pieceMS, err := strconv.Atoi(get("piece_ms", "3000"))
+	if err != nil || pieceMS < 0 {
+		return nil, fmt.Errorf("sphinx: option piece_ms=%q: want milliseconds, 0 for off", get("piece_ms", ""))
+	}
 
 	r := &Recognizer{
-		log:  log,
-		vad:  vad.Config{SampleRate: asr.SampleRate, SilenceEnd: time.Duration(silence) * time.Millisecond},
-		spec: time.Duration(specMS) * time.Millisecond,
-		wide: make(chan job, queue),
-		quit: make(chan struct{}),
+		log:   log,
+		vad:   vad.Config{SampleRate: asr.SampleRate, SilenceEnd: time.Duration(silence) * time.Millisecond},
+		spec:  time.Duration(specMS) * time.Millisecond,
+		piece: time.Duration(pieceMS) * time.Millisecond,
+		wide:  make(chan job, queue),
+		quit:  make(chan struct{}),
 	}
 	dir := cfg.DataDir
 	if dir == "" {
@@ -399,7 +409,7 @@ func (r *Recognizer) NewStream(ctx context.Context, opts asr.StreamOptions) (asr
 	}
 	so := asr.SegmentedOptions{VAD: r.vad, Logger: r.log, Label: opts.Label}
 	if r.spec > 0 {
-		return newSpecStream(ctx, dec, queue, r.vad, r.spec, so), nil
+		return newSpecStream(ctx, dec, queue, r.vad, r.spec, r.piece, so), nil
 	}
 	return asr.NewSegmentedStream(ctx, dec, so), nil
 }
