@@ -4,7 +4,7 @@
 #
 # SIPp's UAC scenario places calls at a fixed rate for BENCH_RATE_SECS
 # (5 s) per step, hanging each up as soon as it is answered, at each rate
-# of BENCH_RATES (100,200,400,800 calls/s), first against `sipp -sn uas`,
+# of BENCH_RATES (100,200,400,600,800,1200,1600 calls/s), first against `sipp -sn uas`,
 # then against `contactd serve` (the demo config with speech recognition
 # off: every call still goes through the IVR's start, the recorder, the
 # call record, its ticket and QA evaluation). A step is kept up when every
@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=${CONTACTD_BIN:-$ROOT/bin/contactd}
-RATES=${BENCH_RATES:-100,200,400,800}
+RATES=${BENCH_RATES:-100,200,400,600,800,1200,1600}
 STEP=${BENCH_RATE_SECS:-5}
 
 BENCH_NAME=setup-rate
