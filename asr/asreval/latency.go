@@ -43,13 +43,14 @@ type final struct {
 // measure writes pcm and a closing near-silence to a new stream of rec in
 // real time and records, for each Final, the time from the write that
 // completed the end-of-speech silence to its arrival.
-func (l *latency) measure(ctx context.Context, rec asr.Recognizer, pcm []int16, ref []string, opts Options) error {
+// It returns the Finals' text, joined, and its word errors against ref.
+func (l *latency) measure(ctx context.Context, rec asr.Recognizer, pcm []int16, ref []string, opts Options) (string, int, error) {
 	if l.tail == 0 {
 		l.tail = vad.Config{}.Defaults().Tail
 	}
 	st, err := rec.NewStream(ctx, asr.StreamOptions{Label: "asr-eval", Narrowband: opts.Narrowband})
 	if err != nil {
-		return fmt.Errorf("asreval: stream: %w", err)
+		return "", 0, fmt.Errorf("asreval: stream: %w", err)
 	}
 	got := make(chan []final, 1)
 	go func() {
@@ -96,7 +97,7 @@ func (l *latency) measure(ctx context.Context, rec asr.Recognizer, pcm []int16, 
 	st.Close()
 	fs := <-got
 	if werr != nil {
-		return fmt.Errorf("asreval: %w", werr)
+		return "", 0, fmt.Errorf("asreval: %w", werr)
 	}
 	var texts []string
 	for _, f := range fs {
@@ -109,9 +110,11 @@ func (l *latency) measure(ctx context.Context, rec asr.Recognizer, pcm []int16, 
 		k = max(0, min(k, n-1))
 		l.lats = append(l.lats, max(0, f.at.Sub(written[k])))
 	}
+	hyp := Words(strings.Join(texts, " "))
+	e := EditDistance(ref, hyp)
 	l.refWords += len(ref)
-	l.errors += EditDistance(ref, Words(strings.Join(texts, " ")))
-	return nil
+	l.errors += e
+	return strings.Join(hyp, " "), e, nil
 }
 
 func (l *latency) summarise(s *Summary) {
