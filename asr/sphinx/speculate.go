@@ -4,7 +4,9 @@ package sphinx
 
 import (
 	"context"
+	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,15 +25,27 @@ import (
 // speculate_ms (200 ms) the utterance so far is decoded at once, while a
 // decoder is idle. If the speaker stays silent, the utterance the stream's
 // VAD then cuts is exactly that audio, and its Final is the speculative
-// result, ready or nearly so. If the speaker goes on, the speculation is
-// wasted CPU and the utterance is decoded as usual. Results are the same
-// either way: a speculation is used only for identical audio.
+// result, ready or nearly so.
+//
+// If the speaker goes on, the utterance is decoded in pieces: a
+// speculation at least piece long (piece_ms, 2 s) is kept, and the next
+// pause decodes only the audio after it, with overlap (1 s) of the audio
+// before it in front so that the piece's cepstral mean and the language
+// model's first words have context; the words in that overlap are the
+// earlier piece's, except its last word (see join). A piece ends in a
+// pause, so no word straddles the cut. The Final is the pieces joined, and only what was
+// said after the last speculated pause is left to decode when the
+// utterance ends. A shorter speculation is decoded again with what
+// follows, as a whole-utterance decode would. Pieces are used only for
+// audio identical to what the stream's VAD cut.
 type specStream struct {
 	*asr.SegmentedStream
 	dec   asr.DecodeFunc
 	queue chan job // the pool's queue: speculate only while it is empty
 
 	long, short vad.Config
+	piece       int // samples: a speculation this long is kept as a piece (0: never)
+	overlap     int // samples decoded again in front of a later piece
 	ctx         context.Context
 	cancel      context.CancelFunc
 
@@ -42,22 +56,50 @@ type specStream struct {
 	wg     sync.WaitGroup
 
 	specMu sync.Mutex
-	spec   *speculation
+	// chains[0] is the open (or last) utterance's speculations, chains[1]
+	// the one before: its Final may still be waiting for a decoder.
+	chains [2]*chain
 
-	hits, misses atomic.Int64
+	hits, misses, reused atomic.Int64
 }
 
+// chain is one utterance's speculations, in order; each starts where the
+// one before ends.
+type chain struct {
+	start  int64 // stream sample of the utterance's first sample
+	pieces []*speculation
+}
+
+// speculation is the decode of pcm, utterance samples [off, off+len(pcm)),
+// whose own words are those from sample from of pcm on (before it: the
+// overlap with the piece before).
 type speculation struct {
-	pcm  []int16
-	done chan struct{}
-	res  asr.Result
-	err  error
+	off, from int
+	pcm       []int16
+	done      chan struct{}
+	res       asr.Result
+	err       error
+}
+
+func (sp *speculation) end() int    { return sp.off + len(sp.pcm) }
+func (sp *speculation) own() int    { return sp.off + sp.from } // utterance sample where its words start
+func (sp *speculation) length() int { return sp.end() - sp.own() }
+
+func (sp *speculation) finished() bool {
+	select {
+	case <-sp.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // newSpecStream starts the stream and its speculator goroutine; Close
-// stops both.
-func newSpecStream(ctx context.Context, dec asr.DecodeFunc, queue chan job, long vad.Config, short time.Duration, opts asr.SegmentedOptions) *specStream {
-	s := &specStream{dec: dec, queue: queue, long: long, short: long, in: make(chan []int16, 250)}
+// stops both. piece and overlap are durations (see specStream); a zero
+// piece decodes every utterance whole.
+func newSpecStream(ctx context.Context, dec asr.DecodeFunc, queue chan job, long vad.Config, short, piece, overlap time.Duration, opts asr.SegmentedOptions) *specStream {
+	s := &specStream{dec: dec, queue: queue, long: long, short: long, in: make(chan []int16, 250),
+		piece: samples(piece), overlap: samples(overlap)}
 	s.short.SilenceEnd = short
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	opts.VAD = long
@@ -66,6 +108,10 @@ func newSpecStream(ctx context.Context, dec asr.DecodeFunc, queue chan job, long
 	go s.run()
 	return s
 }
+
+func samples(d time.Duration) int { return int(d.Milliseconds()) * (asr.SampleRate / 1000) }
+
+func sampleMS(n int) int64 { return int64(n) * 1000 / asr.SampleRate }
 
 // Write passes the audio on and to the speculator, never blocking.
 func (s *specStream) Write(pcm []int16) {
@@ -100,33 +146,156 @@ func (s *specStream) Close() error {
 	return err
 }
 
-// Speculations reports how many Finals came from a speculative decode
-// (hits) and how many utterances were decoded after they ended although a
-// speculation had been made (misses).
+// Speculations reports how many Finals came from speculative decodes
+// alone (hits) and how many needed a decode after their utterance ended
+// although a speculation had been made (misses).
 func (s *specStream) Speculations() (hits, misses int64) { return s.hits.Load(), s.misses.Load() }
 
-// decode is the stream's DecodeFunc: the speculation's result when it was
-// made on this very audio, else a decode now.
+// Pieces reports how many Finals were joined from more than one decode.
+func (s *specStream) Pieces() int64 { return s.reused.Load() }
+
+// decode is the stream's DecodeFunc: the speculations made on this very
+// audio, joined, and a decode of whatever they do not cover.
 func (s *specStream) decode(ctx context.Context, pcm []int16) (asr.Result, error) {
 	s.specMu.Lock()
-	sp := s.spec
+	var use []*speculation
+	made := false
+	for _, c := range s.chains {
+		if c == nil {
+			continue
+		}
+		made = made || len(c.pieces) > 0
+		if m := matching(c.pieces, pcm); len(m) > len(use) {
+			use = m
+		}
+	}
 	s.specMu.Unlock()
-	if sp != nil && slices.Equal(sp.pcm, pcm) {
+	// The last one covers the end, or it must be long enough to be kept.
+	if n := len(use); n > 0 && use[n-1].end() != len(pcm) && (s.piece == 0 || use[n-1].length() < s.piece) {
+		use = use[:n-1]
+	}
+	if len(use) == 0 {
+		if made {
+			s.misses.Add(1)
+		}
+		return s.dec(ctx, pcm)
+	}
+	for _, sp := range use {
 		select {
 		case <-sp.done:
 		case <-ctx.Done():
 			return asr.Result{}, ctx.Err()
 		}
-		if sp.err == nil {
-			s.hits.Add(1)
-			res := sp.res
-			res.Words = slices.Clone(res.Words) // the stream shifts their times
-			return res, nil
+		if sp.err != nil {
+			s.misses.Add(1)
+			return s.dec(ctx, pcm)
 		}
-	} else if sp != nil {
-		s.misses.Add(1)
 	}
-	return s.dec(ctx, pcm)
+	if rest := use[len(use)-1].end(); rest < len(pcm) {
+		s.misses.Add(1)
+		off := s.overlapStart(use[len(use)-1])
+		res, err := s.dec(ctx, pcm[off:])
+		if err != nil {
+			return asr.Result{}, err
+		}
+		use = append(use, &speculation{off: off, from: rest - off, pcm: pcm[off:], res: res})
+	} else {
+		s.hits.Add(1)
+	}
+	if len(use) == 1 {
+		res := use[0].res
+		res.Words = slices.Clone(res.Words) // the stream shifts their times
+		return res, nil
+	}
+	s.reused.Add(1)
+	return join(use, len(pcm)), nil
+}
+
+// overlapStart is where the audio of the piece after prev starts: at
+// least overlap before prev's end, at the start of a word prev heard (50 ms
+// before it), so that the decoder starts on a word boundary rather than
+// inside a word; overlap before the end when prev heard no word there.
+func (s *specStream) overlapStart(prev *speculation) int {
+	end := prev.end()
+	off := max(0, end-s.overlap)
+	const lead = 50 * asr.SampleRate / 1000
+	for _, w := range slices.Backward(prev.res.Words) {
+		if at := prev.off + samples(time.Duration(w.StartMS)*time.Millisecond) - lead; at <= end-s.overlap {
+			return max(0, at)
+		}
+	}
+	return off
+}
+
+// matching is the longest run of pieces, from the first, whose audio is
+// that of pcm at the same place.
+func matching(pieces []*speculation, pcm []int16) []*speculation {
+	for i, sp := range pieces {
+		if sp.end() > len(pcm) || !slices.Equal(pcm[sp.off:sp.end()], sp.pcm) {
+			return pieces[:i]
+		}
+	}
+	return pieces
+}
+
+// join makes one utterance's result of n samples from its pieces, moved
+// to utterance time. Each word is taken from one piece: the words of a
+// piece run up to the start of the next one's own audio, except its last
+// word, which the next piece decoded too (in its overlap) with the words
+// that follow it as context, and which it ends with no right context (the
+// sentence end of the language model). The confidence is the product of
+// the pieces', as the posterior of a whole hypothesis made of independent
+// parts would be.
+func join(pieces []*speculation, n int) asr.Result {
+	// bounds[i]: utterance ms from which piece i's words are taken.
+	bounds := make([]int64, len(pieces)+1)
+	bounds[0], bounds[len(pieces)] = math.MinInt64, math.MaxInt64
+	for i := 1; i < len(pieces); i++ {
+		cut := sampleMS(pieces[i].own())
+		bounds[i] = cut
+		prev := pieces[i-1]
+		shift := sampleMS(prev.off)
+		var last *asr.Word
+		for k := range prev.res.Words {
+			w := &prev.res.Words[k]
+			if mid := shift + (w.StartMS+w.EndMS)/2; mid >= bounds[i-1] && mid < cut {
+				last = w
+			}
+		}
+		// The next piece's audio must start well before that word.
+		if last != nil && shift+last.StartMS >= sampleMS(pieces[i].off)+100 {
+			bounds[i] = shift + last.StartMS
+		}
+	}
+	res := asr.Result{Kind: asr.Final, EndMS: sampleMS(n), Confidence: 1}
+	var text []string
+	for i, sp := range pieces {
+		shift := sampleMS(sp.off)
+		kept := 0
+		for _, w := range sp.res.Words {
+			w.StartMS += shift
+			w.EndMS += shift
+			if mid := (w.StartMS + w.EndMS) / 2; mid < bounds[i] || mid >= bounds[i+1] {
+				continue
+			}
+			res.Words = append(res.Words, w)
+			text = append(text, w.Text)
+			kept++
+		}
+		if kept > 0 {
+			res.Confidence *= sp.res.Confidence
+		}
+	}
+	res.Text = strings.Join(text, " ")
+	if len(res.Words) == 0 {
+		res.Confidence = 0
+	} else {
+		res.StartMS = res.Words[0].StartMS
+	}
+	if math.IsNaN(res.Confidence) {
+		res.Confidence = 0.5
+	}
+	return res
 }
 
 // run follows the stream with two segmenters: one configured as the
@@ -154,6 +323,9 @@ func (s *specStream) run() {
 		for _, ev := range evL {
 			if ev.Kind == vad.SpeechStart {
 				open, uttStart = true, max(0, ev.StartMS*perMS-preroll)
+				s.specMu.Lock()
+				s.chains[1], s.chains[0] = s.chains[0], &chain{start: uttStart}
+				s.specMu.Unlock()
 			} else {
 				open = false
 			}
@@ -163,7 +335,7 @@ func (s *specStream) run() {
 			if ev.Kind != vad.Utterance || !open || uttStart < bufStart || end <= uttStart || end > bufStart+int64(len(buf)) {
 				continue
 			}
-			s.speculate(slices.Clone(buf[uttStart-bufStart : end-bufStart]))
+			s.speculate(buf[uttStart-bufStart:end-bufStart], uttStart)
 		}
 		// Keep what an utterance may still need: since its start, or the
 		// last second (pre-roll and onset window) while none is open.
@@ -178,27 +350,40 @@ func (s *specStream) run() {
 	}
 }
 
-// speculate decodes pcm in the background when no speculation of this
-// stream is running and the pool has no queue.
-func (s *specStream) speculate(pcm []int16) {
+// speculate decodes the utterance so far, utt (which starts at stream
+// sample start), in the background when no speculation of this stream is
+// running and the pool has no queue: all of it, or what follows the
+// pieces already kept.
+func (s *specStream) speculate(utt []int16, start int64) {
 	s.specMu.Lock()
 	defer s.specMu.Unlock()
-	if sp := s.spec; sp != nil {
-		select {
-		case <-sp.done:
-		default:
-			return // one at a time per stream
-		}
-	}
-	if len(s.queue) > 0 || s.ctx.Err() != nil {
+	c := s.chains[0]
+	if c == nil || c.start != start || len(s.queue) > 0 || s.ctx.Err() != nil {
 		return
 	}
-	sp := &speculation{pcm: pcm, done: make(chan struct{})}
-	s.spec = sp
+	own, off := 0, 0 // where the new speculation's words and audio start
+	if n := len(c.pieces); n > 0 {
+		last := c.pieces[n-1]
+		if !last.finished() {
+			return // one at a time per stream
+		}
+		if s.piece > 0 && last.err == nil && last.length() >= s.piece {
+			own = last.end() // keep it, go on after it
+			off = s.overlapStart(last)
+		} else {
+			own, off = last.own(), last.off // decode it again with what followed
+			c.pieces = c.pieces[:n-1]
+		}
+	}
+	if own >= len(utt) {
+		return
+	}
+	sp := &speculation{off: off, from: own - off, pcm: slices.Clone(utt[off:]), done: make(chan struct{})}
+	c.pieces = append(c.pieces, sp)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer close(sp.done)
-		sp.res, sp.err = s.dec(s.ctx, pcm)
+		sp.res, sp.err = s.dec(s.ctx, sp.pcm)
 	}()
 }
