@@ -141,11 +141,11 @@ func RunOptions(ctx context.Context, rec asr.Recognizer, listPath string, out io
 		}
 		streamOut := ""
 		if opts.Latency {
-			text, e, err := lat.measure(ctx, rec, pcm, refWords, opts)
+			text, e, worst, err := lat.measure(ctx, rec, pcm, refWords, opts)
 			if err != nil {
 				return sum, err
 			}
-			streamOut = fmt.Sprintf("\tstream_errors=%d\tstream_hyp=%q", e, text)
+			streamOut = fmt.Sprintf("\tstream_errors=%d\tstream_hyp=%q\tstream_lat_ms=%d", e, text, worst.Milliseconds())
 		}
 		start, cpu0 := time.Now(), cpuTime()
 		res, err := recognize(ctx, pcm)
