@@ -186,7 +186,7 @@ AUDIO_S=$(for f in "$U"/utt*[0-9].wav; do soxi -D "$f"; done | awk '{s += $1} EN
 # rounds. asr-eval uses the server's data dir. It runs with the domain LM
 # alone (--set general_words=0): the default blend with the general LM is
 # an interpolation pocketsphinx_batch cannot load, so both decode with the
-# same single LM file (bench/asr-streams.sh measures the blend too).
+# same single LM file (bench/asr-streams.sh measures concurrent streams).
 ROUNDS=${BENCH_ROUNDS:-3}
 TFMT='wall=%e user=%U sys=%S maxrss_kb=%M'
 for ((r = 1; r <= ROUNDS; r++)); do

@@ -139,10 +139,13 @@ func RunOptions(ctx context.Context, rec asr.Recognizer, listPath string, out io
 		if opts.Narrowband {
 			pcm = Narrowband(pcm)
 		}
+		streamOut := ""
 		if opts.Latency {
-			if err := lat.measure(ctx, rec, pcm, refWords, opts); err != nil {
+			text, e, worst, err := lat.measure(ctx, rec, pcm, refWords, opts)
+			if err != nil {
 				return sum, err
 			}
+			streamOut = fmt.Sprintf("\tstream_errors=%d\tstream_hyp=%q\tstream_lat_ms=%d", e, text, worst.Milliseconds())
 		}
 		start, cpu0 := time.Now(), cpuTime()
 		res, err := recognize(ctx, pcm)
@@ -160,7 +163,7 @@ func RunOptions(ctx context.Context, rec asr.Recognizer, listPath string, out io
 		hyp := Words(res.Text)
 		e := EditDistance(refWords, hyp)
 		sum.Errors += e
-		fmt.Fprintf(out, "%s\terrors=%d/%d\tref=%q\thyp=%q\n", filepath.Base(path), e, len(refWords), strings.Join(refWords, " "), strings.Join(hyp, " "))
+		fmt.Fprintf(out, "%s\terrors=%d/%d\tref=%q\thyp=%q%s\n", filepath.Base(path), e, len(refWords), strings.Join(refWords, " "), strings.Join(hyp, " "), streamOut)
 	}
 	if err := sc.Err(); err != nil {
 		return sum, fmt.Errorf("asreval: %s: %w", listPath, err)

@@ -43,13 +43,15 @@ type final struct {
 // measure writes pcm and a closing near-silence to a new stream of rec in
 // real time and records, for each Final, the time from the write that
 // completed the end-of-speech silence to its arrival.
-func (l *latency) measure(ctx context.Context, rec asr.Recognizer, pcm []int16, ref []string, opts Options) error {
+// It returns the Finals' text, joined, its word errors against ref and
+// the largest latency of its Finals.
+func (l *latency) measure(ctx context.Context, rec asr.Recognizer, pcm []int16, ref []string, opts Options) (string, int, time.Duration, error) {
 	if l.tail == 0 {
 		l.tail = vad.Config{}.Defaults().Tail
 	}
 	st, err := rec.NewStream(ctx, asr.StreamOptions{Label: "asr-eval", Narrowband: opts.Narrowband})
 	if err != nil {
-		return fmt.Errorf("asreval: stream: %w", err)
+		return "", 0, 0, fmt.Errorf("asreval: stream: %w", err)
 	}
 	got := make(chan []final, 1)
 	go func() {
@@ -96,9 +98,10 @@ func (l *latency) measure(ctx context.Context, rec asr.Recognizer, pcm []int16, 
 	st.Close()
 	fs := <-got
 	if werr != nil {
-		return fmt.Errorf("asreval: %w", werr)
+		return "", 0, 0, fmt.Errorf("asreval: %w", werr)
 	}
 	var texts []string
+	var worst time.Duration
 	for _, f := range fs {
 		l.finals++
 		texts = append(texts, f.res.Text)
@@ -107,11 +110,15 @@ func (l *latency) measure(ctx context.Context, rec asr.Recognizer, pcm []int16, 
 		end := time.Duration(f.res.EndMS)*time.Millisecond - l.tail + opts.SilenceEnd
 		k := int(math.Ceil(float64(end)/float64(20*time.Millisecond))) - 1
 		k = max(0, min(k, n-1))
-		l.lats = append(l.lats, max(0, f.at.Sub(written[k])))
+		lat := max(0, f.at.Sub(written[k]))
+		l.lats = append(l.lats, lat)
+		worst = max(worst, lat)
 	}
+	hyp := Words(strings.Join(texts, " "))
+	e := EditDistance(ref, hyp)
 	l.refWords += len(ref)
-	l.errors += EditDistance(ref, Words(strings.Join(texts, " ")))
-	return nil
+	l.errors += e
+	return strings.Join(hyp, " "), e, worst, nil
 }
 
 func (l *latency) summarise(s *Summary) {

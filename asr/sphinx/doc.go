@@ -19,6 +19,13 @@
 //     model's wideband initial value. On 8 kHz telephone audio this alone
 //     took the measured word error rate from 0.89 to 0.37.
 //
+//   - Results ready when the speaker stops. A Final can only come after
+//     the end-of-speech silence; decoding starts earlier, at each pause of
+//     speculate_ms (200 ms) while a decoder is idle, and a long utterance
+//     is decoded in pieces (at least speculate_piece_ms, 2 s, each with
+//     1 s of the audio before it for context) as it is spoken, so only
+//     the audio after its last pause is left when it ends (specStream).
+//
 //   - A narrowband model. Telephone audio (G.711 at 8 kHz, upsampled) has
 //     nothing above 4 kHz, which the wideband model never saw. A second
 //     pool of decoders applies an MLLR transform, NarrowbandMLLR (shipped in
@@ -43,7 +50,7 @@
 //     left a 10–14 s utterance to decode before the ticket could be
 //     written (2.7–3.2 s with the blend, against a 2 s budget). A long
 //     utterance is therefore decoded in pieces cut at the speaker's
-//     pauses while it goes on (piece_ms, see specStream), and only the
+//     pauses while it goes on (speculate_piece_ms, see specStream), and only the
 //     audio since the last pause is left at its end: 0.2–0.4 s in
 //     e2e/TestFirstCall.
 //

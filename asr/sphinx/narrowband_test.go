@@ -131,9 +131,6 @@ func TestOptions(t *testing.T) {
 		{"missing narrowband mllr", map[string]string{"narrowband_mllr": "/nonexistent/mllr"}, true, false},
 		{"bad general weight", map[string]string{"general_weight": "1.5"}, true, false},
 		{"bad general words", map[string]string{"general_words": "-3"}, true, false},
-		{"bad piece length", map[string]string{"piece_ms": "-1"}, true, false},
-		{"bad piece length word", map[string]string{"piece_ms": "long"}, true, false},
-		{"no pieces", map[string]string{"piece_ms": "0"}, false, false},
 		{"defaults", map[string]string{}, false, false},
 		{"domain LM alone", map[string]string{"general_words": "0"}, false, false},
 		{"no mllr", map[string]string{"narrowband_mllr": "none", "general_words": "0"}, false, false},
@@ -222,6 +219,76 @@ func TestSpeculativeFinal(t *testing.T) {
 	}
 }
 
+// TestSpeculativePieces checks that a long utterance with pauses shorter
+// than the end-of-speech silence is decoded in pieces while it is spoken
+// (speculate_piece_ms), so its Final is joined from them, and that it
+// says what the whole-utterance decode says.
+func TestSpeculativePieces(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(sphinx.DefaultHMM, "mdef")); err != nil {
+		t.Skip("pocketsphinx-en-us model not installed")
+	}
+	pause := make([]int16, asr.SampleRate/10) // espeak-ng adds silence around each: with this, pauses shorter than the end-of-speech silence
+	var audio []int16
+	audio = append(audio, make([]int16, 8000)...)
+	for i, s := range []string{"I want to check the status of my order", "my order number is 4 7 1 9 2", "I want a refund"} {
+		if i > 0 {
+			audio = append(audio, pause...)
+		}
+		audio = append(audio, synth(t, s)...)
+	}
+	audio = append(audio, make([]int16, 16000)...)
+	dir := t.TempDir()
+	texts := map[string]string{}
+	for _, piece := range []string{"1000", "0"} {
+		r, err := sphinx.New(context.Background(), asr.Config{Phrases: demoPhrases, DataDir: dir,
+			Options: map[string]string{"decoders": "1", "narrowband_mllr": "none", "general_words": "0", "speculate_piece_ms": piece}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		st, err := r.NewStream(ctx, asr.StreamOptions{Label: "test/pieces"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// At twice real time: each piece is decoded while the next is spoken.
+		start := time.Now()
+		for i := 0; i < len(audio); i += 320 {
+			st.Write(audio[i:min(i+320, len(audio))])
+			time.Sleep(time.Until(start.Add(time.Duration(i+320) * time.Second / asr.SampleRate / 2)))
+		}
+		st.Close()
+		var finals []asr.Result
+		for res := range st.Results() {
+			if res.Kind == asr.Final {
+				finals = append(finals, res)
+			}
+		}
+		cancel()
+		r.Close()
+		if len(finals) != 1 {
+			t.Fatalf("speculate_piece_ms=%s: %d finals %+v, want one utterance", piece, len(finals), finals)
+		}
+		f := finals[0]
+		texts[piece] = f.Text
+		for i, w := range f.Words {
+			if w.EndMS < w.StartMS || (i > 0 && w.StartMS < f.Words[i-1].StartMS) {
+				t.Errorf("speculate_piece_ms=%s: word times out of order: %+v", piece, f.Words)
+				break
+			}
+		}
+		joined := st.(interface{ Pieces() int64 }).Pieces()
+		t.Logf("speculate_piece_ms=%s: %q (joined %d)", piece, f.Text, joined)
+		if (joined > 0) != (piece != "0") {
+			t.Errorf("speculate_piece_ms=%s: %d finals joined from pieces", piece, joined)
+		}
+	}
+	for _, w := range []string{"status", "order", "refund"} {
+		if !strings.Contains(texts["1000"], w) {
+			t.Errorf("pieces: %q lacks %q (whole: %q)", texts["1000"], w, texts["0"])
+		}
+	}
+}
+
 // TestPiecedCutOff is a speaker talking in one long utterance (sentences
 // with short pauses, shorter than the end-of-speech silence) cut off by a
 // hang-up (Close) in the middle of a sentence: with pieces the Final
@@ -251,9 +318,9 @@ func TestPiecedCutOff(t *testing.T) {
 		pieced int64
 	}
 	runs := map[string]run{}
-	for _, piece := range []string{"3000", "0"} {
+	for _, piece := range []string{"2000", "0"} {
 		r, err := sphinx.New(context.Background(), asr.Config{Phrases: demoPhrases, DataDir: dir,
-			Options: map[string]string{"decoders": "2", "narrowband_mllr": "none", "piece_ms": piece}}, nil)
+			Options: map[string]string{"decoders": "2", "narrowband_mllr": "none", "speculate_piece_ms": piece}}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -280,17 +347,17 @@ func TestPiecedCutOff(t *testing.T) {
 		}
 		cancel()
 		if len(finals) != 1 {
-			t.Fatalf("piece_ms=%s: finals %q, want one utterance", piece, finals)
+			t.Fatalf("speculate_piece_ms=%s: finals %q, want one utterance", piece, finals)
 		}
 		var pieced int64
-		if p, ok := st.(interface{ Pieced() int64 }); ok {
-			pieced = p.Pieced()
+		if p, ok := st.(interface{ Pieces() int64 }); ok {
+			pieced = p.Pieces()
 		}
 		runs[piece] = run{finals[0], wait, pieced}
-		t.Logf("piece_ms=%s: Final %v after Close (pieced %d): %q", piece, wait.Round(time.Millisecond), pieced, finals[0])
+		t.Logf("speculate_piece_ms=%s: Final %v after Close (pieced %d): %q", piece, wait.Round(time.Millisecond), pieced, finals[0])
 		r.Close()
 	}
-	on, off := runs["3000"], runs["0"]
+	on, off := runs["2000"], runs["0"]
 	if on.pieced != 1 || off.pieced != 0 {
 		t.Errorf("pieced Finals: %d with pieces, %d without; want 1 and 0", on.pieced, off.pieced)
 	}

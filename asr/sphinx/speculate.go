@@ -4,7 +4,7 @@ package sphinx
 
 import (
 	"context"
-	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -25,30 +25,27 @@ import (
 // speculate_ms (200 ms) the utterance so far is decoded at once, while a
 // decoder is idle. If the speaker stays silent, the utterance the stream's
 // VAD then cuts is exactly that audio, and its Final is the speculative
-// result, ready or nearly so. If the speaker goes on, the speculation is
-// wasted CPU and the utterance is decoded as usual. Results are the same
-// either way: a speculation is used only for identical audio.
+// result, ready or nearly so.
 //
-// A long utterance is also decoded in pieces (piece, 3 s and more): when
-// the speaker pauses again after speaking for at least that long since
-// the last piece, the audio speculated at the pause before becomes a
-// piece of its own, and speculation goes on from its end. The Final of
-// such an utterance is its pieces' results joined with a decode of what
-// follows them, so what is left to decode when the utterance ends — above
-// all at a hang-up, which cuts a talking speaker off (Close) — is the
-// audio since the last pause, not the whole utterance: the time from the
-// end of speech to the Final no longer grows with the utterance. The text
-// may differ a little from a decode in one pass (each piece starts its
-// language model and cepstral mean afresh), which is why pieces are cut
-// at pauses only and only in long utterances.
+// If the speaker goes on, the utterance is decoded in pieces: a
+// speculation at least piece long (speculate_piece_ms, 2 s) is kept, and the next
+// pause decodes only the audio after it, with overlap (1 s) of the audio
+// before it in front so that the piece's cepstral mean and the language
+// model's first words have context; the words in that overlap are the
+// earlier piece's, except its last word (see join). A piece ends in a
+// pause, so no word straddles the cut. The Final is the pieces joined, and only what was
+// said after the last speculated pause is left to decode when the
+// utterance ends. A shorter speculation is decoded again with what
+// follows, as a whole-utterance decode would. Pieces are used only for
+// audio identical to what the stream's VAD cut.
 type specStream struct {
 	*asr.SegmentedStream
 	dec   asr.DecodeFunc
 	queue chan job // the pool's queue: speculate only while it is empty
 
 	long, short vad.Config
-	piece       int // samples: the least length of a piece, 0: no pieces
-	log         *slog.Logger
+	piece       int // samples: a speculation this long is kept as a piece (0: never)
+	overlap     int // samples decoded again in front of a later piece
 	ctx         context.Context
 	cancel      context.CancelFunc
 
@@ -59,40 +56,50 @@ type specStream struct {
 	wg     sync.WaitGroup
 
 	specMu sync.Mutex
-	spec   *speculation // the latest, from the open utterance's base on
-	chains []*chain     // the pieces of the last few utterances, oldest first
+	// chains[0] is the open (or last) utterance's speculations, chains[1]
+	// the one before: its Final may still be waiting for a decoder.
+	chains [2]*chain
 
-	hits, misses, pieced atomic.Int64
+	hits, misses, reused atomic.Int64
 }
 
-type speculation struct {
-	ch   *chain // the utterance's
-	from int    // where pcm starts in its utterance (samples)
-	pcm  []int16
-	done chan struct{}
-	res  asr.Result
-	err  error
-}
-
-// chain is one utterance's pieces, in order and back to back from its
-// start; base is where the next piece starts.
+// chain is one utterance's speculations, in order; each starts where the
+// one before ends.
 type chain struct {
+	start  int64 // stream sample of the utterance's first sample
 	pieces []*speculation
-	base   int
 }
 
-// keptChains is how many utterances' pieces are kept: the decoder may
-// still be on an earlier utterance when the next has begun.
-const keptChains = 3
+// speculation is the decode of pcm, utterance samples [off, off+len(pcm)),
+// whose own words are those from sample from of pcm on (before it: the
+// overlap with the piece before).
+type speculation struct {
+	off, from int
+	pcm       []int16
+	done      chan struct{}
+	res       asr.Result
+	err       error
+}
+
+func (sp *speculation) end() int    { return sp.off + len(sp.pcm) }
+func (sp *speculation) own() int    { return sp.off + sp.from } // utterance sample where its words start
+func (sp *speculation) length() int { return sp.end() - sp.own() }
+
+func (sp *speculation) finished() bool {
+	select {
+	case <-sp.done:
+		return true
+	default:
+		return false
+	}
+}
 
 // newSpecStream starts the stream and its speculator goroutine; Close
-// stops both.
-func newSpecStream(ctx context.Context, dec asr.DecodeFunc, queue chan job, long vad.Config, short, piece time.Duration, opts asr.SegmentedOptions) *specStream {
+// stops both. piece and overlap are durations (see specStream); a zero
+// piece decodes every utterance whole.
+func newSpecStream(ctx context.Context, dec asr.DecodeFunc, queue chan job, long vad.Config, short, piece, overlap time.Duration, opts asr.SegmentedOptions) *specStream {
 	s := &specStream{dec: dec, queue: queue, long: long, short: long, in: make(chan []int16, 250),
-		piece: int(piece.Milliseconds()) * asr.SampleRate / 1000, log: opts.Logger}
-	if s.log != nil && opts.Label != "" {
-		s.log = s.log.With("stream", opts.Label)
-	}
+		piece: samples(piece), overlap: samples(overlap)}
 	s.short.SilenceEnd = short
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	opts.VAD = long
@@ -101,6 +108,10 @@ func newSpecStream(ctx context.Context, dec asr.DecodeFunc, queue chan job, long
 	go s.run()
 	return s
 }
+
+func samples(d time.Duration) int { return int(d.Milliseconds()) * (asr.SampleRate / 1000) }
+
+func sampleMS(n int) int64 { return int64(n) * 1000 / asr.SampleRate }
 
 // Write passes the audio on and to the speculator, never blocking.
 func (s *specStream) Write(pcm []int16) {
@@ -132,143 +143,159 @@ func (s *specStream) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
-	if s.log != nil {
-		s.log.Debug("sphinx: stream closed", "speculation_hits", s.hits.Load(), "misses", s.misses.Load(),
-			"pieced_finals", s.pieced.Load())
-	}
 	return err
 }
 
-// Speculations reports how many Finals came from a speculative decode
-// (hits) and how many utterances were decoded after they ended although a
-// speculation had been made (misses).
+// Speculations reports how many Finals came from speculative decodes
+// alone (hits) and how many needed a decode after their utterance ended
+// although a speculation had been made (misses).
 func (s *specStream) Speculations() (hits, misses int64) { return s.hits.Load(), s.misses.Load() }
 
-// Pieced reports how many Finals were joined from pieces.
-func (s *specStream) Pieced() int64 { return s.pieced.Load() }
+// Pieces reports how many Finals were joined from more than one decode.
+func (s *specStream) Pieces() int64 { return s.reused.Load() }
 
-// decode is the stream's DecodeFunc: the pieces decoded while the
-// utterance went on, joined with the speculation's result when it was
-// made on the very audio after them, else with a decode of that audio
-// now.
+// decode is the stream's DecodeFunc: the speculations made on this very
+// audio, joined, and a decode of whatever they do not cover.
 func (s *specStream) decode(ctx context.Context, pcm []int16) (asr.Result, error) {
 	s.specMu.Lock()
-	sp := s.spec
-	pieces := s.piecesOf(pcm)
+	var use []*speculation
+	made := false
+	for _, c := range s.chains {
+		if c == nil {
+			continue
+		}
+		made = made || len(c.pieces) > 0
+		if m := matching(c.pieces, pcm); len(m) > len(use) {
+			use = m
+		}
+	}
 	s.specMu.Unlock()
-	base := 0
-	if n := len(pieces); n > 0 {
-		base = pieces[n-1].from + len(pieces[n-1].pcm)
+	// The last one covers the end, or it must be long enough to be kept.
+	if n := len(use); n > 0 && use[n-1].end() != len(pcm) && (s.piece == 0 || use[n-1].length() < s.piece) {
+		use = use[:n-1]
 	}
-	rest := pcm[base:]
-	if sp != nil && s.piece > 0 && sp.from == base && len(sp.pcm) >= s.piece && len(sp.pcm) < len(rest) &&
-		slices.Equal(sp.pcm, rest[:len(sp.pcm)]) {
-		// The speaker went on after the last pause and was cut off (or
-		// stopped) before the next: what was speculated at that pause is
-		// one more piece.
-		pieces = append(pieces, sp)
-		base += len(sp.pcm)
-		rest, sp = pcm[base:], nil
-	}
-	var last asr.Result
-	if sp != nil && sp.from == base && slices.Equal(sp.pcm, rest) {
-		if err := wait(ctx, sp); err != nil {
-			return asr.Result{}, err
+	if len(use) == 0 {
+		if made {
+			s.misses.Add(1)
 		}
-		if sp.err == nil {
-			s.hits.Add(1)
-			last = sp.res
-			last.Words = slices.Clone(last.Words) // the stream shifts their times
-			if len(pieces) == 0 {
-				return last, nil
-			}
-			return s.join(ctx, pcm, pieces, last)
-		}
-	} else if sp != nil {
-		s.misses.Add(1)
-	}
-	if len(pieces) == 0 {
 		return s.dec(ctx, pcm)
 	}
-	last, err := s.dec(ctx, rest)
-	if err != nil {
-		return asr.Result{}, err
-	}
-	return s.join(ctx, pcm, pieces, last)
-}
-
-// piecesOf is the longest run of a kept chain's pieces that pcm starts
-// with (identical audio); nil when none. specMu is held.
-func (s *specStream) piecesOf(pcm []int16) []*speculation {
-	for i := len(s.chains) - 1; i >= 0; i-- {
-		ps := s.chains[i].pieces
-		n := 0
-		for n < len(ps) {
-			p := ps[n]
-			if p.from+len(p.pcm) > len(pcm) || !slices.Equal(pcm[p.from:p.from+len(p.pcm)], p.pcm) {
-				break
-			}
-			n++
+	for _, sp := range use {
+		select {
+		case <-sp.done:
+		case <-ctx.Done():
+			return asr.Result{}, ctx.Err()
 		}
-		if n > 0 {
-			return slices.Clone(ps[:n])
-		}
-	}
-	return nil
-}
-
-// join waits for the pieces and joins their results and last (the audio
-// after them) into the utterance's; if a piece failed, the utterance is
-// decoded whole.
-func (s *specStream) join(ctx context.Context, pcm []int16, pieces []*speculation, last asr.Result) (asr.Result, error) {
-	const perMS = asr.SampleRate / 1000
-	var texts []string
-	out := asr.Result{Kind: asr.Final, EndMS: int64(len(pcm)) / perMS}
-	var conf, dur float64
-	add := func(r asr.Result, from int, n int) {
-		if r.Text != "" {
-			texts = append(texts, r.Text)
-			conf += r.Confidence * float64(n)
-			dur += float64(n)
-		}
-		off := int64(from / perMS)
-		for _, w := range r.Words {
-			w.StartMS += off
-			w.EndMS += off
-			out.Words = append(out.Words, w)
-		}
-	}
-	for _, p := range pieces {
-		if err := wait(ctx, p); err != nil {
-			return asr.Result{}, err
-		}
-		if p.err != nil {
+		if sp.err != nil {
+			s.misses.Add(1)
 			return s.dec(ctx, pcm)
 		}
-		add(p.res, p.from, len(p.pcm))
 	}
-	tail := pieces[len(pieces)-1]
-	base := tail.from + len(tail.pcm)
-	add(last, base, len(pcm)-base)
-	out.Text = strings.Join(texts, " ")
-	if dur > 0 {
-		out.Confidence = conf / dur
+	if rest := use[len(use)-1].end(); rest < len(pcm) {
+		s.misses.Add(1)
+		off := s.overlapStart(use[len(use)-1])
+		res, err := s.dec(ctx, pcm[off:])
+		if err != nil {
+			return asr.Result{}, err
+		}
+		use = append(use, &speculation{off: off, from: rest - off, pcm: pcm[off:], res: res})
+	} else {
+		s.hits.Add(1)
 	}
-	if len(out.Words) > 0 {
-		out.StartMS = out.Words[0].StartMS
+	if len(use) == 1 {
+		res := use[0].res
+		res.Words = slices.Clone(res.Words) // the stream shifts their times
+		return res, nil
 	}
-	s.pieced.Add(1)
-	return out, nil
+	s.reused.Add(1)
+	return join(use, len(pcm)), nil
 }
 
-// wait waits for sp's decode to end, or for ctx.
-func wait(ctx context.Context, sp *speculation) error {
-	select {
-	case <-sp.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+// overlapStart is where the audio of the piece after prev starts: at
+// least overlap before prev's end, at the start of a word prev heard (50 ms
+// before it), so that the decoder starts on a word boundary rather than
+// inside a word; overlap before the end when prev heard no word there.
+func (s *specStream) overlapStart(prev *speculation) int {
+	end := prev.end()
+	off := max(0, end-s.overlap)
+	const lead = 50 * asr.SampleRate / 1000
+	for _, w := range slices.Backward(prev.res.Words) {
+		if at := prev.off + samples(time.Duration(w.StartMS)*time.Millisecond) - lead; at <= end-s.overlap {
+			return max(0, at)
+		}
 	}
+	return off
+}
+
+// matching is the longest run of pieces, from the first, whose audio is
+// that of pcm at the same place.
+func matching(pieces []*speculation, pcm []int16) []*speculation {
+	for i, sp := range pieces {
+		if sp.end() > len(pcm) || !slices.Equal(pcm[sp.off:sp.end()], sp.pcm) {
+			return pieces[:i]
+		}
+	}
+	return pieces
+}
+
+// join makes one utterance's result of n samples from its pieces, moved
+// to utterance time. Each word is taken from one piece: the words of a
+// piece run up to the start of the next one's own audio, except its last
+// word, which the next piece decoded too (in its overlap) with the words
+// that follow it as context, and which it ends with no right context (the
+// sentence end of the language model). The confidence is the product of
+// the pieces', as the posterior of a whole hypothesis made of independent
+// parts would be.
+func join(pieces []*speculation, n int) asr.Result {
+	// bounds[i]: utterance ms from which piece i's words are taken.
+	bounds := make([]int64, len(pieces)+1)
+	bounds[0], bounds[len(pieces)] = math.MinInt64, math.MaxInt64
+	for i := 1; i < len(pieces); i++ {
+		cut := sampleMS(pieces[i].own())
+		bounds[i] = cut
+		prev := pieces[i-1]
+		shift := sampleMS(prev.off)
+		var last *asr.Word
+		for k := range prev.res.Words {
+			w := &prev.res.Words[k]
+			if mid := shift + (w.StartMS+w.EndMS)/2; mid >= bounds[i-1] && mid < cut {
+				last = w
+			}
+		}
+		// The next piece's audio must start well before that word.
+		if last != nil && shift+last.StartMS >= sampleMS(pieces[i].off)+100 {
+			bounds[i] = shift + last.StartMS
+		}
+	}
+	res := asr.Result{Kind: asr.Final, EndMS: sampleMS(n), Confidence: 1}
+	var text []string
+	for i, sp := range pieces {
+		shift := sampleMS(sp.off)
+		kept := 0
+		for _, w := range sp.res.Words {
+			w.StartMS += shift
+			w.EndMS += shift
+			if mid := (w.StartMS + w.EndMS) / 2; mid < bounds[i] || mid >= bounds[i+1] {
+				continue
+			}
+			res.Words = append(res.Words, w)
+			text = append(text, w.Text)
+			kept++
+		}
+		if kept > 0 {
+			res.Confidence *= sp.res.Confidence
+		}
+	}
+	res.Text = strings.Join(text, " ")
+	if len(res.Words) == 0 {
+		res.Confidence = 0
+	} else {
+		res.StartMS = res.Words[0].StartMS
+	}
+	if math.IsNaN(res.Confidence) {
+		res.Confidence = 0.5
+	}
+	return res
 }
 
 // run follows the stream with two segmenters: one configured as the
@@ -296,7 +323,9 @@ func (s *specStream) run() {
 		for _, ev := range evL {
 			if ev.Kind == vad.SpeechStart {
 				open, uttStart = true, max(0, ev.StartMS*perMS-preroll)
-				s.newChain()
+				s.specMu.Lock()
+				s.chains[1], s.chains[0] = s.chains[0], &chain{start: uttStart}
+				s.specMu.Unlock()
 			} else {
 				open = false
 			}
@@ -306,7 +335,7 @@ func (s *specStream) run() {
 			if ev.Kind != vad.Utterance || !open || uttStart < bufStart || end <= uttStart || end > bufStart+int64(len(buf)) {
 				continue
 			}
-			s.speculate(buf[uttStart-bufStart:end-bufStart], int(end-uttStart))
+			s.speculate(buf[uttStart-bufStart:end-bufStart], uttStart)
 		}
 		// Keep what an utterance may still need: since its start, or the
 		// last second (pre-roll and onset window) while none is open.
@@ -321,54 +350,36 @@ func (s *specStream) run() {
 	}
 }
 
-// newChain starts the pieces of an utterance.
-func (s *specStream) newChain() {
+// speculate decodes the utterance so far, utt (which starts at stream
+// sample start), in the background when no speculation of this stream is
+// running and the pool has no queue: all of it, or what follows the
+// pieces already kept.
+func (s *specStream) speculate(utt []int16, start int64) {
 	s.specMu.Lock()
 	defer s.specMu.Unlock()
-	s.chains = append(s.chains, &chain{})
-	if len(s.chains) > keptChains {
-		s.chains = slices.Delete(s.chains, 0, len(s.chains)-keptChains)
+	c := s.chains[0]
+	if c == nil || c.start != start || len(s.queue) > 0 || s.ctx.Err() != nil {
+		return
 	}
-}
-
-// speculate decodes the open utterance (utt, its audio up to a pause) in
-// the background, from the end of its last piece on, when no speculation
-// of this stream is running and the pool has no queue. The speculation
-// made at the pause before becomes a piece when it is at least piece long
-// (and no shorter than what follows it is likely to be: the speaker went
-// on talking).
-func (s *specStream) speculate(utt []int16, end int) {
-	s.specMu.Lock()
-	defer s.specMu.Unlock()
-	var ch *chain
-	if n := len(s.chains); n > 0 {
-		ch = s.chains[n-1]
-	}
-	if sp := s.spec; ch != nil && sp != nil && s.piece > 0 && sp.ch == ch && sp.from == ch.base && len(sp.pcm) >= s.piece &&
-		sp.from+len(sp.pcm) < end {
-		ch.pieces = append(ch.pieces, sp)
-		ch.base = sp.from + len(sp.pcm)
-		s.spec = nil
-	}
-	if sp := s.spec; sp != nil {
-		select {
-		case <-sp.done:
-		default:
+	own, off := 0, 0 // where the new speculation's words and audio start
+	if n := len(c.pieces); n > 0 {
+		last := c.pieces[n-1]
+		if !last.finished() {
 			return // one at a time per stream
 		}
+		if s.piece > 0 && last.err == nil && last.length() >= s.piece {
+			own = last.end() // keep it, go on after it
+			off = s.overlapStart(last)
+		} else {
+			own, off = last.own(), last.off // decode it again with what followed
+			c.pieces = c.pieces[:n-1]
+		}
 	}
-	if len(s.queue) > 0 || s.ctx.Err() != nil {
+	if own >= len(utt) {
 		return
 	}
-	from := 0
-	if ch != nil {
-		from = ch.base
-	}
-	if from >= end || end > len(utt) {
-		return
-	}
-	sp := &speculation{ch: ch, from: from, pcm: slices.Clone(utt[from:end]), done: make(chan struct{})}
-	s.spec = sp
+	sp := &speculation{off: off, from: own - off, pcm: slices.Clone(utt[off:]), done: make(chan struct{})}
+	c.pieces = append(c.pieces, sp)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -43,7 +43,8 @@ type Recognizer struct {
 	domain Domain
 	vad    vad.Config
 	spec   time.Duration // pause that starts a speculative decode, 0: none
-	piece  time.Duration // least length of a piece of a long utterance, 0: none
+	piece  time.Duration // speculation kept as a piece of a longer utterance, 0: none
+	lap    time.Duration // overlap decoded again in front of a later piece
 	mllr   string        // the narrowband pool's transform, "" without one
 
 	wide   chan job // queue of the wideband decoders
@@ -80,11 +81,13 @@ type jobResult struct {
 //	speculate_ms  pause after which the utterance so far is decoded while
 //	           a decoder is idle, so its Final is ready when silence_ms is
 //	           reached (default 200; "0": off; see specStream)
-//	piece_ms   a long utterance is decoded in pieces of at least this
-//	           long, cut at the speaker's pauses, while it goes on, so
-//	           that only the audio since the last pause is left to decode
-//	           when it ends — or when a hang-up cuts it (default 3000;
-//	           "0": off; needs speculate_ms; see specStream)
+//	speculate_piece_ms   a speculative decode at least this long is kept
+//	           when the speaker goes on, and only the audio after it is
+//	           decoded later, so a long utterance's Final needs little
+//	           decoding after its end (default 2000; "0": decode each
+//	           utterance whole, from its start)
+//	speculate_overlap_ms audio before such a piece decoded again in
+//	           front of the next one, for its context (default 1000)
 //	narrowband_mllr      MLLR transform for narrowband streams (default:
 //	           the shipped NarrowbandMLLR, written to cfg.DataDir); "none":
 //	           narrowband streams use the wideband decoders
@@ -94,9 +97,10 @@ type jobResult struct {
 //	           the domain LM alone; 20000 is the measured choice). On the
 //	           dev sets (flite voices, wideband; Asterisk prompts,
 //	           narrowband) 20000 took WER from 0.31 to 0.11 and from 0.34
-//	           to 0.27, at about twice the CPU. It is off by default for
-//	           that CPU (the 2 s hang-up-to-ticket budget it used to miss is
-//	           met with piece_ms)
+//	           to 0.27, at about twice the CPU. It is off by default: a
+//	           call's last utterance, cut by the hang-up, is decoded before
+//	           the ticket is written, and at twice the CPU that missed the
+//	           2 s hang-up-to-ticket budget on this 2-core machine
 //	general_weight weight of the general LM in the blend (default 0.1;
 //	           0.05 to 0.3 gave the same dev WER: the vocabulary matters)
 //	general_lm     the general LM (default DefaultGeneralLM)
@@ -156,9 +160,13 @@ func New(ctx context.Context, cfg asr.Config, log *slog.Logger) (*Recognizer, er
 	if specMS >= silence {
 		specMS = 0 // no earlier than the end itself
 	}
-	pieceMS, err := strconv.Atoi(get("piece_ms", "3000"))
+	pieceMS, err := strconv.Atoi(get("speculate_piece_ms", "2000"))
 	if err != nil || pieceMS < 0 {
-		return nil, fmt.Errorf("sphinx: option piece_ms=%q: want milliseconds, 0 for off", get("piece_ms", ""))
+		return nil, fmt.Errorf("sphinx: option speculate_piece_ms=%q: want milliseconds, 0 for off", get("speculate_piece_ms", ""))
+	}
+	lapMS, err := strconv.Atoi(get("speculate_overlap_ms", "1000"))
+	if err != nil || lapMS < 0 {
+		return nil, fmt.Errorf("sphinx: option speculate_overlap_ms=%q: want milliseconds", get("speculate_overlap_ms", ""))
 	}
 
 	r := &Recognizer{
@@ -166,6 +174,7 @@ func New(ctx context.Context, cfg asr.Config, log *slog.Logger) (*Recognizer, er
 		vad:   vad.Config{SampleRate: asr.SampleRate, SilenceEnd: time.Duration(silence) * time.Millisecond},
 		spec:  time.Duration(specMS) * time.Millisecond,
 		piece: time.Duration(pieceMS) * time.Millisecond,
+		lap:   time.Duration(lapMS) * time.Millisecond,
 		wide:  make(chan job, queue),
 		quit:  make(chan struct{}),
 	}
@@ -409,7 +418,7 @@ func (r *Recognizer) NewStream(ctx context.Context, opts asr.StreamOptions) (asr
 	}
 	so := asr.SegmentedOptions{VAD: r.vad, Logger: r.log, Label: opts.Label}
 	if r.spec > 0 {
-		return newSpecStream(ctx, dec, queue, r.vad, r.spec, r.piece, so), nil
+		return newSpecStream(ctx, dec, queue, r.vad, r.spec, r.piece, r.lap, so), nil
 	}
 	return asr.NewSegmentedStream(ctx, dec, so), nil
 }
