@@ -26,6 +26,11 @@ import (
 // result, ready or nearly so. If the speaker goes on, the speculation is
 // wasted CPU and the utterance is decoded as usual. Results are the same
 // either way: a speculation is used only for identical audio.
+//
+// Each speculation's result is also reported as an asr.Tentative (the
+// stream places it before the utterance's Final), so a consumer that can
+// tell a complete request from a pause inside one need not wait for the
+// end-of-speech silence.
 type specStream struct {
 	*asr.SegmentedStream
 	dec   asr.DecodeFunc
@@ -48,6 +53,8 @@ type specStream struct {
 }
 
 type speculation struct {
+	seq  int64 // the utterance's number in the stream (asr.SegmentedStream.Tentative)
+	at   int64 // its first sample
 	pcm  []int16
 	done chan struct{}
 	res  asr.Result
@@ -142,6 +149,8 @@ func (s *specStream) run() {
 		bufStart int64
 		open     bool
 		uttStart int64 // sample where the stream's open utterance starts
+		cut      int64 // utterances the stream's VAD has cut
+		uttSeq   int64 // the open one's number
 		evL, evS []vad.Event
 	)
 	for pcm := range s.in {
@@ -152,9 +161,13 @@ func (s *specStream) run() {
 		evL = long.Write(pcm, evL[:0])
 		evS = short.Write(pcm, evS[:0])
 		for _, ev := range evL {
-			if ev.Kind == vad.SpeechStart {
-				open, uttStart = true, max(0, ev.StartMS*perMS-preroll)
-			} else {
+			switch ev.Kind {
+			case vad.SpeechStart:
+				open, uttStart, uttSeq = true, max(0, ev.StartMS*perMS-preroll), cut
+			case vad.Utterance:
+				open = false
+				cut++
+			default:
 				open = false
 			}
 		}
@@ -163,7 +176,7 @@ func (s *specStream) run() {
 			if ev.Kind != vad.Utterance || !open || uttStart < bufStart || end <= uttStart || end > bufStart+int64(len(buf)) {
 				continue
 			}
-			s.speculate(slices.Clone(buf[uttStart-bufStart : end-bufStart]))
+			s.speculate(uttSeq, uttStart, slices.Clone(buf[uttStart-bufStart:end-bufStart]))
 		}
 		// Keep what an utterance may still need: since its start, or the
 		// last second (pre-roll and onset window) while none is open.
@@ -178,9 +191,11 @@ func (s *specStream) run() {
 	}
 }
 
-// speculate decodes pcm in the background when no speculation of this
-// stream is running and the pool has no queue.
-func (s *specStream) speculate(pcm []int16) {
+// speculate decodes pcm, the audio of the seq-th utterance from its first
+// sample at on, in the background when no speculation of this stream is
+// running and the pool has no queue; the result goes to the stream as a
+// Tentative.
+func (s *specStream) speculate(seq, at int64, pcm []int16) {
 	s.specMu.Lock()
 	defer s.specMu.Unlock()
 	if sp := s.spec; sp != nil {
@@ -193,12 +208,32 @@ func (s *specStream) speculate(pcm []int16) {
 	if len(s.queue) > 0 || s.ctx.Err() != nil {
 		return
 	}
-	sp := &speculation{pcm: pcm, done: make(chan struct{})}
+	sp := &speculation{seq: seq, at: at, pcm: pcm, done: make(chan struct{})}
 	s.spec = sp
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer close(sp.done)
 		sp.res, sp.err = s.dec(s.ctx, pcm)
+		if sp.err == nil && !s.broken.Load() {
+			// Before done closes, so it precedes the Final made from it.
+			s.SegmentedStream.Tentative(sp.seq, sp.tentative())
+		}
 	}()
+}
+
+// tentative is the speculation's result as a Tentative, its times from the
+// stream's start.
+func (sp *speculation) tentative() asr.Result {
+	const perMS = asr.SampleRate / 1000
+	r := sp.res
+	r.Kind = asr.Tentative
+	r.StartMS = sp.at / perMS
+	r.EndMS = (sp.at + int64(len(sp.pcm))) / perMS
+	r.Words = slices.Clone(r.Words)
+	for i := range r.Words {
+		r.Words[i].StartMS += r.StartMS
+		r.Words[i].EndMS += r.StartMS
+	}
+	return r
 }
