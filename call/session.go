@@ -24,7 +24,7 @@ var (
 // cutWait is how long ListenTurn waits for more after an utterance whose
 // words stop mid-phrase (ivr.TurnCut): on top of the recogniser's
 // end-of-speech silence (600 ms), enough for a caller who is thinking.
-const cutWait = 1200 * time.Millisecond
+const cutWait = time.Second
 
 // earlyTurn is an utterance whose Tentative ended the caller's turn: the
 // Final that follows for it is not new input (nor a barge-in).

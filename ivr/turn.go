@@ -65,7 +65,7 @@ var continuation = map[string]map[string]bool{
 		"to", "of", "for", "about", "with", "in", "on", "at", "from", "by", "into", "and", "or", "but", "so", "because",
 		"is", "are", "was", "were", "be", "been", "am", "has", "have", "had", "do", "does", "did", "can", "could",
 		"would", "will", "should", "want", "wanted", "need", "like", "get", "got", "just", "not", "dont", "didnt",
-		"cant", "what", "why", "how", "when", "where", "which", "who", "i", "im", "ive", "id", "it", "its", "uh", "um",
+		"cant", "what", "why", "how", "when", "where", "which", "who", "i", "im", "ive", "id", "its", "uh", "um",
 		"er", "erm", "hmm", "well", "like", "some", "any", "if", "than", "then", "number"),
 	"es": setOf("a", "al", "el", "la", "los", "las", "un", "una", "unos", "unas", "mi", "mis", "su", "sus", "tu",
 		"de", "del", "que", "y", "e", "o", "u", "pero", "para", "por", "con", "en", "sin", "sobre", "es", "está",
@@ -99,7 +99,10 @@ func dangles(text, lang string) bool {
 // judgeIntent judges the words so far of an answer to intent question n:
 // whole when the caller asks for a person, or when the (embedded) NLU
 // finds an intent at the flow's early-turn confidence that the flow would
-// act on without asking for a slot first; cut when the last word dangles.
+// act on without asking for a slot first, and the last word does not
+// dangle; cut when it dangles and the words are not understood well
+// enough to act on (a recogniser's error often ends on "the" or "on": a
+// confident intent is then taken at the end of speech, not waited on).
 func (r *runner) judgeIntent(n *Node) func(string) Turn {
 	nlu := r.nlu
 	if e, ok := nlu.(Embedder); ok && e.Embedded() != nil {
@@ -107,30 +110,37 @@ func (r *runner) judgeIntent(n *Node) func(string) Turn {
 	}
 	return func(text string) Turn {
 		text = strings.TrimSpace(text)
+		if text == "" {
+			return TurnOpen
+		}
+		dangling := dangles(text, r.lang)
+		// understood: an intent the flow can act on at once.
+		understood := func() bool {
+			if wantsHuman(tokenize(text)) {
+				return true
+			}
+			if nlu == nil {
+				return false
+			}
+			u, err := nlu.Understand(r.ctx, text, r.lang)
+			if err != nil || u.Intent == "" || u.Intent == Unknown || u.Confidence < r.earlyTurn() {
+				return false
+			}
+			if u.Intent == r.cfg.humanIntent() {
+				return true
+			}
+			if _, routed := r.cfg.route(u.Intent); !routed && r.cfg.Graph == nil {
+				return false
+			}
+			return !r.wouldAskSlot(n, u) // else the caller may be saying it
+		}()
 		switch {
-		case text == "":
-			return TurnOpen
-		case dangles(text, r.lang):
+		case understood && !dangling:
+			return TurnWhole
+		case dangling && !understood:
 			return TurnCut
-		case wantsHuman(tokenize(text)):
-			return TurnWhole
-		case nlu == nil:
-			return TurnOpen
 		}
-		u, err := nlu.Understand(r.ctx, text, r.lang)
-		if err != nil || u.Intent == "" || u.Intent == Unknown || u.Confidence < r.earlyTurn() {
-			return TurnOpen
-		}
-		if u.Intent == r.cfg.humanIntent() {
-			return TurnWhole
-		}
-		if _, routed := r.cfg.route(u.Intent); !routed && r.cfg.Graph == nil {
-			return TurnOpen
-		}
-		if r.wouldAskSlot(n, u) {
-			return TurnOpen // the caller may be saying it
-		}
-		return TurnWhole
+		return TurnOpen
 	}
 }
 

@@ -41,30 +41,33 @@ func TestJudgeIntentOnDemoFlow(t *testing.T) {
 	}
 	nlu := Simple{demoClassifier(t)}
 	tests := []struct {
-		name  string
-		turns [][]string // pauses..., the whole utterance
-		want  []Turn     // verdicts of the first turn's pauses
-		early bool
-		queue string
+		name   string
+		turns  [][]string // pauses..., the whole utterance
+		want   []Turn     // verdicts of the first turn's pauses
+		early  bool
+		intent string
 	}{
 		{"a whole request ends the turn at its pause",
 			[][]string{{"well", "my internet", "my internet is not working"}},
-			[]Turn{TurnCut, TurnWhole}, true, "support"},
-		{"a phrase stopping on a function word is cut",
-			[][]string{{"i have a question about my", "i have a question about my bill"}},
-			[]Turn{TurnCut}, false, "billing"},
+			[]Turn{TurnCut, TurnWhole}, true, "tech_support"},
+		{"a phrase stopping on a function word, not understood, is cut",
+			[][]string{{"i was wondering if you could tell me about the", "i was wondering if you could tell me about the new fibre plans"}},
+			[]Turn{TurnCut}, false, "sales"},
+		{"one stopping on a function word, understood, is neither",
+			[][]string{{"i want to cancel my", "i want to cancel my contract"}},
+			[]Turn{TurnOpen}, false, "cancel"},
 		{"an order without its number waits: the caller may be saying it",
 			[][]string{{"where is my order", "where is my order five eight two one three"}},
-			[]Turn{TurnOpen}, false, "orders"},
+			[]Turn{TurnOpen}, false, "order_status"},
 		{"an order with its number is whole",
 			[][]string{{"where is my order five eight two one three", "where is my order five eight two one three thanks"}},
-			[]Turn{TurnWhole}, true, "orders"},
+			[]Turn{TurnWhole}, true, "order_status"},
 		{"a person, at once",
 			[][]string{{"agent", "agent please"}},
-			[]Turn{TurnWhole}, true, "general"},
+			[]Turn{TurnWhole}, true, "human"},
 		{"nothing known: wait",
 			[][]string{{"well you see", "well you see the thing is my router is broken"}},
-			[]Turn{TurnOpen}, false, "support"},
+			[]Turn{TurnOpen}, false, "tech_support"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,8 +80,8 @@ func TestJudgeIntentOnDemoFlow(t *testing.T) {
 			if len(s.verdicts) == 0 || !equalTurns(s.verdicts[0], tc.want) {
 				t.Fatalf("verdicts %v, want %v", s.verdicts, tc.want)
 			}
-			if d.Queue != tc.queue {
-				t.Fatalf("queue %q, want %q (decision %+v)", d.Queue, tc.queue, d)
+			if d.Intent != tc.intent {
+				t.Fatalf("intent %q, want %q (decision %+v)", d.Intent, tc.intent, d)
 			}
 			want := tc.turns[0][len(tc.turns[0])-1] // the whole utterance
 			if tc.early {
