@@ -8,7 +8,8 @@
 # queue it should land in and the one it did, then the share that landed
 # right and the turn latency (end of the caller's speech to the next
 # prompt starting, p50/p95). Goals: >= 90 % right; p50 <= 400 ms, p95 <=
-# 800 ms. Not part of make test. Loopback only; every process has a
+# 800 ms. IVR_ASR_OPTIONS sets the recogniser's options (YAML flow-map
+# entries, e.g. 'general_words: "20000"'). Not part of make test. Loopback only; every process has a
 # timeout; the temp dir goes unless BENCH_KEEP=1 or it failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

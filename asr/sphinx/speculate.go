@@ -4,6 +4,7 @@ package sphinx
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -50,6 +51,7 @@ type specStream struct {
 	spec   *speculation
 
 	hits, misses atomic.Int64
+	log          *slog.Logger
 }
 
 type speculation struct {
@@ -64,7 +66,14 @@ type speculation struct {
 // newSpecStream starts the stream and its speculator goroutine; Close
 // stops both.
 func newSpecStream(ctx context.Context, dec asr.DecodeFunc, queue chan job, long vad.Config, short time.Duration, opts asr.SegmentedOptions) *specStream {
-	s := &specStream{dec: dec, queue: queue, long: long, short: long, in: make(chan []int16, 250)}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if opts.Label != "" {
+		log = log.With("stream", opts.Label)
+	}
+	s := &specStream{dec: dec, queue: queue, long: long, short: long, in: make(chan []int16, 250), log: log}
 	s.short.SilenceEnd = short
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	opts.VAD = long
@@ -214,7 +223,10 @@ func (s *specStream) speculate(seq, at int64, pcm []int16) {
 	go func() {
 		defer s.wg.Done()
 		defer close(sp.done)
+		began := time.Now()
 		sp.res, sp.err = s.dec(s.ctx, pcm)
+		s.log.Debug("sphinx: speculative decode", "audio_ms", len(pcm)/(asr.SampleRate/1000),
+			"took_ms", time.Since(began).Milliseconds(), "text", sp.res.Text, "err", sp.err)
 		if sp.err == nil && !s.broken.Load() {
 			// Before done closes, so it precedes the Final made from it.
 			s.SegmentedStream.Tentative(sp.seq, sp.tentative())
