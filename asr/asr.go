@@ -23,6 +23,15 @@ const (
 	Partial
 	// Final: the utterance's final text.
 	Final
+	// Tentative: the speaker paused inside an utterance that is still
+	// open, and Text is the whole utterance so far (StartMS is the
+	// utterance's, EndMS the pause's). A Final for the same utterance
+	// follows, with the same StartMS and the same or longer text (the
+	// speaker may go on, and a longer decode may change words). A consumer
+	// may act on a Tentative that is complete enough and then drop that
+	// Final (see call.Listen). Not every provider sends them (sphinx does,
+	// with speculate_ms); consumers must work without.
+	Tentative
 )
 
 // Word is one recognised word with its timing.

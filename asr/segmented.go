@@ -51,7 +51,8 @@ type SegmentedStream struct {
 	closed  bool
 	outOnce sync.Once
 	in      chan []int16
-	utts    chan vad.Event
+	utts    chan utterance
+	tent    chan tentative // see Tentative; never closed
 	out     chan Result
 	wg      sync.WaitGroup
 
@@ -62,9 +63,23 @@ type SegmentedStream struct {
 	dropped    atomic.Int64 // samples
 	droppedUtt atomic.Int64
 	samples    atomic.Int64
+	segmented  atomic.Int64 // samples whose VAD events have been handled
 }
 
 var _ Stream = (*SegmentedStream)(nil)
+
+// utterance is one the VAD cut, numbered from 0 in the order cut (those
+// dropped because the decoder was behind count too).
+type utterance struct {
+	ev  vad.Event
+	seq int64
+}
+
+// tentative is a Tentative result for the seq-th utterance.
+type tentative struct {
+	r   Result
+	seq int64
+}
 
 // NewSegmentedStream starts a stream whose utterances go to decode. It
 // starts two goroutines, which Close stops and waits for. Read Results
@@ -95,7 +110,8 @@ func NewSegmentedStream(ctx context.Context, decode DecodeFunc, opts SegmentedOp
 		log:     log,
 		seg:     vad.New(opts.VAD),
 		in:      make(chan []int16, opts.Buffer),
-		utts:    make(chan vad.Event, opts.Pending),
+		utts:    make(chan utterance, opts.Pending),
+		tent:    make(chan tentative, 4),
 		out:     make(chan Result, 16),
 	}
 	s.wg.Add(2)
@@ -122,6 +138,22 @@ func (s *SegmentedStream) Write(pcm []int16) {
 		if s.dropped.Add(int64(len(pcm))) == int64(len(pcm)) {
 			s.log.Warn("asr: stream is behind, dropping audio")
 		}
+	}
+}
+
+// Tentative hands the stream a Tentative result for its seq-th utterance
+// (0 for the first one its VAD cuts), with times from the stream's start,
+// for recognisers that decode the audio so far when the speaker pauses
+// (sphinx). It never blocks. The stream emits it in order: after the
+// Finals of the utterances before that one and before its own Final; one
+// whose Final has already gone is dropped, as are all once the stream has
+// dropped audio (the caller's VAD and the stream's may then disagree on
+// which utterance is which).
+func (s *SegmentedStream) Tentative(seq int64, r Result) {
+	r.Kind = Tentative
+	select {
+	case s.tent <- tentative{r: r, seq: seq}:
+	default:
 	}
 }
 
@@ -183,6 +215,7 @@ func (s *SegmentedStream) segment() {
 	defer s.wg.Done()
 	defer close(s.utts)
 	var evs []vad.Event
+	var seq int64
 	handle := func() bool {
 		for _, ev := range evs {
 			switch ev.Kind {
@@ -191,8 +224,9 @@ func (s *SegmentedStream) segment() {
 					return false
 				}
 			case vad.Utterance:
+				seq++
 				select {
-				case s.utts <- ev:
+				case s.utts <- utterance{ev: ev, seq: seq - 1}:
 				case <-s.ctx.Done():
 					return false
 				default:
@@ -218,20 +252,71 @@ func (s *SegmentedStream) segment() {
 			if !handle() {
 				return
 			}
+			s.segmented.Add(int64(len(pcm)))
 		case <-s.ctx.Done():
 			return
 		}
 	}
 }
 
-// decodeLoop decodes utterances in order.
+// decodeLoop decodes utterances in order, and places Tentatives.
 func (s *SegmentedStream) decodeLoop() {
 	defer s.wg.Done()
 	fails := 0
-	for ev := range s.utts {
+	var (
+		next int64      // seq of the next utterance to decode
+		held *tentative // one for a later utterance than next
+	)
+	// place emits t if its utterance is next, keeps it if later, or if
+	// the VAD here has not yet reached its end (so it cannot come before
+	// its utterance's SpeechStart); cut says the utterance was cut.
+	place := func(t tentative, cut bool) {
+		switch {
+		case t.seq < next || s.dropped.Load() > 0 || s.ctx.Err() != nil:
+		case t.seq == next && (cut || s.segmented.Load() >= t.r.EndMS*(SampleRate/1000)):
+			s.emit(t.r)
+		default:
+			held = &t
+		}
+	}
+	for {
+		var u utterance
+		var ok bool
+		select {
+		case u, ok = <-s.utts:
+		case t := <-s.tent:
+			if h := held; h != nil {
+				held = nil
+				place(*h, false)
+			}
+			place(t, false)
+			continue
+		}
+		if !ok {
+			break
+		}
 		if s.ctx.Err() != nil {
 			continue // drain so segment never blocks
 		}
+		// Tentatives for this utterance go before its Final.
+		next = u.seq
+		if h := held; h != nil {
+			held = nil
+			place(*h, true)
+		}
+		for drained := false; !drained; {
+			select {
+			case t := <-s.tent:
+				place(t, true)
+			default:
+				drained = true
+			}
+		}
+		next = u.seq + 1
+		if held != nil && held.seq < next {
+			held = nil
+		}
+		ev := u.ev
 		r, err := s.decode(s.ctx, ev.PCM)
 		if err != nil {
 			if s.ctx.Err() != nil {

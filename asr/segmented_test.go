@@ -113,3 +113,92 @@ func TestSegmentedStreamFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestSegmentedStreamTentativeOrder: a Tentative comes after the Finals of
+// the utterances before its own and before its own Final; one whose Final
+// has gone is dropped; one for audio the VAD has not reached waits.
+func TestSegmentedStreamTentativeOrder(t *testing.T) {
+	release, decoding := make(chan struct{}), make(chan struct{})
+	calls := 0
+	decode := func(ctx context.Context, pcm []int16) (asr.Result, error) {
+		calls++
+		if calls == 1 {
+			close(decoding)
+			select { // the first utterance decodes slowly
+			case <-release:
+			case <-ctx.Done():
+				return asr.Result{}, ctx.Err()
+			}
+		}
+		return asr.Result{Text: fmt.Sprintf("final%d", calls)}, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st := asr.NewSegmentedStream(ctx, decode, asr.SegmentedOptions{})
+	defer st.Close()
+	silence := make([]int16, asr.SampleRate)
+	next := func() asr.Result {
+		t.Helper()
+		select {
+		case r := <-st.Results():
+			t.Logf("%v %d..%d %q", r.Kind, r.StartMS, r.EndMS, r.Text)
+			return r
+		case <-ctx.Done():
+			t.Fatal("no result")
+		}
+		return asr.Result{}
+	}
+	// Utterance 0 (1-2 s), cut and stuck in the decoder; utterance 1 open.
+	for _, p := range [][]int16{silence, tone(time.Second), silence, tone(time.Second)} {
+		st.Write(p)
+	}
+	var starts []int64
+	for len(starts) < 2 {
+		if r := next(); r.Kind == asr.SpeechStart {
+			starts = append(starts, r.StartMS)
+		} else {
+			t.Fatalf("want two SpeechStarts first, got %v", r.Kind)
+		}
+	}
+	select {
+	case <-decoding:
+	case <-ctx.Done():
+		t.Fatal("utterance 0 never decoded")
+	}
+	st.Tentative(1, asr.Result{Text: "so far", StartMS: starts[1] - 200, EndMS: 3900})
+	st.Tentative(1, asr.Result{Text: "ahead of the audio", StartMS: starts[1] - 200, EndMS: 60000})
+	select {
+	case r := <-st.Results():
+		t.Fatalf("%v %q before the first Final", r.Kind, r.Text)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	want := []string{"Final final1", "Tentative so far"}
+	for _, w := range want {
+		if r := next(); fmt.Sprintf("%v %s", kindName(r.Kind), r.Text) != w {
+			t.Fatalf("got %v %q, want %s", r.Kind, r.Text, w)
+		}
+	}
+	st.Tentative(0, asr.Result{Text: "stale", StartMS: 800, EndMS: 1900}) // its Final has gone
+	st.Write(silence)                                                     // ends utterance 1
+	for _, w := range []string{"Tentative ahead of the audio", "Final final2"} {
+		r := next()
+		if got := fmt.Sprintf("%v %s", kindName(r.Kind), r.Text); got != w {
+			t.Fatalf("got %s, want %s", got, w)
+		}
+		if r.StartMS != starts[1]-200 {
+			t.Fatalf("%s starts at %d, want %d", w, r.StartMS, starts[1]-200)
+		}
+	}
+	st.Tentative(1, asr.Result{Text: "after its final"})
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for r := range st.Results() {
+		t.Fatalf("after the last Final: %v %q", r.Kind, r.Text)
+	}
+}
+
+func kindName(k asr.Kind) string {
+	return map[asr.Kind]string{asr.SpeechStart: "SpeechStart", asr.Partial: "Partial", asr.Final: "Final", asr.Tentative: "Tentative"}[k]
+}

@@ -8,7 +8,8 @@
 # queue it should land in and the one it did, then the share that landed
 # right and the turn latency (end of the caller's speech to the next
 # prompt starting, p50/p95). Goals: >= 90 % right; p50 <= 400 ms, p95 <=
-# 800 ms. Not part of make test. Loopback only; every process has a
+# 800 ms. IVR_ASR_OPTIONS sets the recogniser's options (YAML flow-map
+# entries, e.g. 'general_words: "20000"'). Not part of make test. Loopback only; every process has a
 # timeout; the temp dir goes unless BENCH_KEEP=1 or it failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,8 +71,18 @@ HTTP_PORT=$(free_port)
 SIP_PORT=$(free_port)
 PASS=ivr-admin-$$-$RANDOM
 mkdir -p "$WORK/data"
+# IVR_ASR_OPTIONS: the recogniser's options as YAML flow-map entries, e.g.
+# 'general_words: "20000"' (the blend with the general LM) or
+# 'speculate_ms: "0"' (no speculation, hence no tentative turn ends).
+CONFIG=
+if [[ -n ${IVR_ASR_OPTIONS:-} ]]; then
+	CONFIG=$WORK/config.yaml
+	sed "s|^  provider: sphinx\$|  provider: sphinx\n  options: {$IVR_ASR_OPTIONS}|" "$ROOT/config/demo.yaml" >"$CONFIG"
+	grep -q "options: {$IVR_ASR_OPTIONS}" "$CONFIG" || { log "could not set the asr options in $CONFIG"; exit 1; }
+	log "asr options: $IVR_ASR_OPTIONS"
+fi
 CONTACTD_HTTP_ADDR=127.0.0.1:$HTTP_PORT CONTACTD_SIP_ADDR=127.0.0.1:$SIP_PORT CONTACTD_DATA_DIR=$WORK/data \
-	CONTACTD_ADMIN_PASSWORD=$PASS CONTACTD_DATABASE_URL= CONTACTD_CONFIG= \
+	CONTACTD_ADMIN_PASSWORD=$PASS CONTACTD_DATABASE_URL= CONTACTD_CONFIG=$CONFIG \
 	timeout 900 "$BIN" serve >"$WORK/contactd.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 600); do

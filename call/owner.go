@@ -52,6 +52,7 @@ type Call struct {
 	agentLeg  media.Leg
 	agentAt   time.Duration // offset of the agent stream from call start
 	pending   []ivr.Input
+	early     *earlyTurn // session.go: the utterance a Tentative ended
 	segs      []transcript.Segment
 	asrFailed bool
 	mix       *mixer
@@ -204,7 +205,7 @@ func (c *Call) serve(ctx context.Context) string {
 		c.rec.IVROutcome = store.IVRTransferred
 	}
 	c.log.Info("ivr decision", "intent", d.Intent, "queue", d.Queue, "confidence", d.Confidence,
-		"dtmf", d.ViaDTMF, "misses", d.Misses, "utterance", c.m.opts.Redaction.Text(d.Utterance))
+		"dtmf", d.ViaDTMF, "misses", d.Misses, "early_turn", d.EarlyTurn, "utterance", c.m.opts.Redaction.Text(d.Utterance))
 	if err := o.Store.UpdateCall(ctx, c.rec); err != nil {
 		c.log.Warn("store call", "err", err)
 	}

@@ -2,6 +2,7 @@ package call
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/contactd/contactd/sip"
@@ -17,7 +18,48 @@ import (
 var (
 	_ ivr.Session      = (*Call)(nil)
 	_ ivr.CallInformer = (*Call)(nil)
+	_ ivr.TurnListener = (*Call)(nil)
 )
+
+// cutWait is how long ListenTurn waits for more after an utterance whose
+// words stop mid-phrase (ivr.TurnCut): on top of the recogniser's
+// end-of-speech silence (600 ms), enough for a caller who is thinking.
+const cutWait = time.Second
+
+// earlyTurn is an utterance whose Tentative ended the caller's turn: the
+// Final that follows for it is not new input (nor a barge-in).
+type earlyTurn struct {
+	startMS int64
+	text    string
+}
+
+// sameUtterance is the slack between a Tentative's start and its Final's:
+// both come from the same VAD on the same audio (10 ms frames).
+const sameUtterance = 30
+
+// spent reports whether r is the Final of the utterance a Tentative
+// already ended the turn with, and forgets that utterance once its Final
+// (or a later one) has come.
+func (c *Call) spent(r asr.Result) bool {
+	e := c.early
+	if e == nil || r.Kind != asr.Final {
+		return false
+	}
+	c.early = nil
+	if d := r.StartMS - e.startMS; d < -sameUtterance || d > sameUtterance {
+		return false // its Final never came; this is the next utterance
+	}
+	fin, tent := strings.ToLower(strings.TrimSpace(r.Text)), strings.ToLower(strings.TrimSpace(e.text))
+	switch {
+	case fin == tent:
+		c.log.Debug("ivr: final of an utterance taken at a pause dropped", "final", r.Text)
+	case strings.HasPrefix(fin, tent):
+		c.log.Info("ivr: the caller went on after the turn ended at a pause", "tentative", e.text, "final", r.Text)
+	default:
+		c.log.Info("ivr: the final text of an utterance taken at a pause differs", "tentative", e.text, "final", r.Text)
+	}
+	return true
+}
 
 // CallInfo tells the flow who called which number (VIP, known-customer and
 // dialled-number conditions; analytics).
@@ -46,6 +88,9 @@ func (c *Call) Say(ctx context.Context, text string) (bool, error) {
 			return false, ctx.Err()
 		case r, ok := <-c.callerResults():
 			c.onCallerResult(r, ok)
+			if ok && c.spent(r) {
+				break
+			}
 			if ok && (r.Kind == asr.SpeechStart || r.Kind == asr.Final) {
 				if r.Kind == asr.Final && r.Text != "" {
 					c.pending = append(c.pending, ivr.Input{Text: r.Text, Confidence: r.Confidence, Language: r.Language})
@@ -78,6 +123,17 @@ func (c *Call) Say(ctx context.Context, text string) (bool, error) {
 // Listen waits for the caller's next utterance or key. Speech that has
 // started extends the wait until its final result (bounded).
 func (c *Call) Listen(ctx context.Context, timeout time.Duration) (ivr.Input, error) {
+	return c.ListenTurn(ctx, timeout, nil)
+}
+
+// ListenTurn is Listen, ending the caller's turn by meaning as well as by
+// silence (ivr.TurnListener): a Tentative (the utterance so far, at a
+// pause) that judge finds whole is the input at once, and the Final that
+// follows for that utterance is dropped; a Final that judge finds cut
+// mid-phrase waits up to cutWait for more speech, whose Final is joined
+// to it. With a nil judge, or a recogniser without tentatives, it is
+// Listen.
+func (c *Call) ListenTurn(ctx context.Context, timeout time.Duration, judge func(string) ivr.Turn) (ivr.Input, error) {
 	if len(c.pending) > 0 {
 		in := c.pending[0]
 		c.pending = c.pending[1:]
@@ -86,6 +142,15 @@ func (c *Call) Listen(ctx context.Context, timeout time.Duration) (ivr.Input, er
 	const maxUtterance = 20 * time.Second
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	var held *ivr.Input // a Final cut mid-phrase, waiting for the rest
+	join := func(r asr.Result) ivr.Input {
+		in := ivr.Input{Text: r.Text, Confidence: r.Confidence, Language: r.Language}
+		if held != nil && strings.TrimSpace(held.Text) != "" {
+			in.Text = strings.TrimSpace(held.Text + " " + r.Text)
+			in.Confidence = min(held.Confidence, r.Confidence)
+		}
+		return in
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -102,13 +167,38 @@ func (c *Call) Listen(ctx context.Context, timeout time.Duration) (ivr.Input, er
 				// The recogniser failed: keep listening for keys only.
 				continue
 			}
+			if c.spent(r) {
+				continue
+			}
 			switch r.Kind {
 			case asr.SpeechStart:
 				timer.Reset(maxUtterance)
+			case asr.Tentative:
+				if judge == nil {
+					continue
+				}
+				in := join(r)
+				if judge(in.Text) != ivr.TurnWhole {
+					continue
+				}
+				c.early = &earlyTurn{startMS: r.StartMS, text: r.Text}
+				in.Early = true
+				c.log.Debug("ivr: turn ended at a pause", "text", in.Text, "pause_ms", r.EndMS)
+				return in, nil
 			case asr.Final:
-				return ivr.Input{Text: r.Text, Confidence: r.Confidence, Language: r.Language}, nil
+				in := join(r)
+				if judge != nil && held == nil && strings.TrimSpace(r.Text) != "" && judge(in.Text) == ivr.TurnCut {
+					held = &in
+					timer.Reset(cutWait)
+					c.log.Debug("ivr: words stop mid-phrase; waiting for more", "text", in.Text)
+					continue
+				}
+				return in, nil
 			}
 		case <-timer.C:
+			if held != nil {
+				return *held, nil
+			}
 			return ivr.Input{Timeout: true}, nil
 		}
 	}

@@ -33,4 +33,15 @@
 // sends the caller to a person at raised priority. An Observer sees every
 // node entered and left, for analytics; Decision says whether the call was
 // transferred or ended in the IVR, and whether self-service contained it.
+//
+// Turn-taking: with a Session that is a TurnListener (the call, whose
+// recogniser reports the utterance so far at each pause as an
+// asr.Tentative), an open question ends the caller's turn by meaning, not
+// only by silence. At a pause, words the embedded classifier puts in a
+// routed intent at defaults.early_turn confidence (0.6), that the flow
+// would act on without asking for a slot first, and whose last word does
+// not dangle ("my", "the", "to", "and", "uh", ...) end the turn there;
+// words that dangle and are not understood wait a second more after the
+// end of speech and are joined to what follows. Yes/no questions end at
+// the first yes or no.
 package ivr

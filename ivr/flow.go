@@ -22,6 +22,9 @@ type Input struct {
 	// says; the flow's first-utterance detection prefers it to guessing
 	// from the words.
 	Language string
+	// Early says the turn ended at a pause the flow judged a whole
+	// request (TurnListener), before the end-of-speech silence.
+	Early bool
 }
 
 // Session is what a flow needs from the call that runs it. The call's owner
@@ -143,8 +146,10 @@ type Decision struct {
 	Priority   string
 	Confidence float64
 	Utterance  string // what the caller said that decided it
-	ViaDTMF    bool
-	Misses     int
+	// EarlyTurn: that utterance was taken at a pause inside it (Input.Early).
+	EarlyTurn bool
+	ViaDTMF   bool
+	Misses    int
 
 	// Outcome is OutcomeTransfer (queue the call) or OutcomeHangup (the flow
 	// said goodbye; hang up).

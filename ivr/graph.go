@@ -290,6 +290,28 @@ type Defaults struct {
 	// at raised priority: each miss is 1, each request for an agent 1,
 	// swearing 2. Default 3.
 	Frustration int `yaml:"frustration_limit"`
+	// EarlyTurn is the least intent confidence at which a pause ends the
+	// caller's turn (with a recogniser that reports the words so far at
+	// pauses; see TurnListener), before the end-of-speech silence. 0: the
+	// default, 0.6 or confirm_below + 0.15 if higher; "off": never.
+	EarlyTurn EarlyTurn `yaml:"early_turn"`
+}
+
+// EarlyTurn is a confidence between 0 and 1, or "off" (stored as 2).
+type EarlyTurn float64
+
+// UnmarshalYAML accepts a number or "off".
+func (e *EarlyTurn) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode && strings.EqualFold(strings.TrimSpace(n.Value), "off") {
+		*e = 2
+		return nil
+	}
+	var f float64
+	if err := n.Decode(&f); err != nil {
+		return fmt.Errorf("line %d: early_turn: want a confidence between 0 and 1, or off", n.Line)
+	}
+	*e = EarlyTurn(f)
+	return nil
 }
 
 // Flow is a validated call-flow graph; Run interprets it.
@@ -400,6 +422,9 @@ func (f *Flow) compile(env FlowEnv) error {
 		if v < 0 || v > 1 {
 			top(field, "must be between 0 and 1, got %v", v)
 		}
+	}
+	if d.EarlyTurn < 0 || (d.EarlyTurn > 1 && d.EarlyTurn != 2) {
+		top("defaults.early_turn", "must be between 0 and 1 or off, got %v", float64(d.EarlyTurn))
 	}
 	if d.Frustration < 1 {
 		top("defaults.frustration_limit", "must be at least 1, got %d", d.Frustration)

@@ -194,7 +194,10 @@ func (r *runner) sayString(text string) error {
 	return err
 }
 
-func (r *runner) listen(n *Node) (Input, error) {
+// listen waits for the caller's answer to node n. With judge and a
+// TurnListener session, the caller's turn may end at a pause that judge
+// finds whole (see TurnListener).
+func (r *runner) listen(n *Node, judge func(string) Turn) (Input, error) {
 	wait := n.NoInput.d()
 	if wait == 0 {
 		wait = r.f.Defaults.NoInput.d()
@@ -205,7 +208,13 @@ func (r *runner) listen(n *Node) (Input, error) {
 	if wait <= 0 {
 		wait = 8 * time.Second
 	}
-	in, err := r.s.Listen(r.ctx, wait)
+	var in Input
+	var err error
+	if tl, ok := r.s.(TurnListener); ok && judge != nil {
+		in, err = tl.ListenTurn(r.ctx, wait, judge)
+	} else {
+		in, err = r.s.Listen(r.ctx, wait)
+	}
 	if err != nil {
 		return in, err
 	}
@@ -348,7 +357,7 @@ func (r *runner) askIntent(n *Node) (step, error) {
 		if err := r.say(prompt); err != nil {
 			return step{}, err
 		}
-		in, err := r.listen(n)
+		in, err := r.listen(n, r.judgeIntent(n))
 		if err != nil {
 			return step{}, err
 		}
@@ -415,7 +424,7 @@ func (r *runner) understand(n *Node, in Input, confirm bool) (outcome, error) {
 	}
 	if u.Intent == r.cfg.humanIntent() {
 		r.frustration++
-		r.d.Utterance = in.Text
+		r.d.Utterance, r.d.EarlyTurn = in.Text, in.Early
 		return human, nil
 	}
 	def := r.f.Defaults
@@ -425,6 +434,7 @@ func (r *runner) understand(n *Node, in Input, confirm bool) (outcome, error) {
 	}
 	accept := func() (outcome, error) {
 		r.d.Intent, r.d.Confidence, r.d.Utterance, r.d.ViaDTMF = cand, u.Confidence, in.Text, false
+		r.d.EarlyTurn = in.Early
 		return accepted, nil
 	}
 	if cand != "" && cand != Unknown && cand != r.cfg.humanIntent() {
@@ -469,7 +479,7 @@ func (r *runner) confirm(n *Node, intent string) (bool, error) {
 	if err := r.sayString(text); err != nil {
 		return false, err
 	}
-	in, err := r.listen(n)
+	in, err := r.listen(n, r.judgeYesNo)
 	if err != nil {
 		return false, err
 	}
@@ -496,7 +506,7 @@ func (r *runner) askSlot(n *Node) (step, error) {
 		if err := r.say(prompt); err != nil {
 			return step{}, err
 		}
-		in, err := r.listen(n)
+		in, err := r.listen(n, nil)
 		if err != nil {
 			return step{}, err
 		}
@@ -627,7 +637,7 @@ func (r *runner) menu(n *Node) (step, error) {
 		if err := r.sayString(r.menuText(n, attempt == 0)); err != nil {
 			return step{}, err
 		}
-		in, err := r.listen(n)
+		in, err := r.listen(n, nil)
 		if err != nil {
 			return step{}, err
 		}
@@ -726,7 +736,7 @@ func (r *runner) answer(n *Node) (step, error) {
 				return step{}, err
 			}
 		}
-		in, err := r.listen(n)
+		in, err := r.listen(n, r.judgeYesNo)
 		if err != nil {
 			return step{}, err
 		}

@@ -369,16 +369,3 @@ func TestPiecedCutOff(t *testing.T) {
 		t.Errorf("pieced text differs from the whole decode by WER %.2f:\n%q\n%q", e, on.text, off.text)
 	}
 }
-
-// trimSilence cuts the synthesiser's leading and trailing silence.
-func trimSilence(pcm []int16) []int16 {
-	loud := func(v int16) bool { return v > 300 || v < -300 }
-	i, j := 0, len(pcm)
-	for i < j && !loud(pcm[i]) {
-		i++
-	}
-	for j > i && !loud(pcm[j-1]) {
-		j--
-	}
-	return pcm[i:j]
-}

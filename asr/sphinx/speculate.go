@@ -4,6 +4,7 @@ package sphinx
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"slices"
 	"strings"
@@ -38,6 +39,11 @@ import (
 // utterance ends. A shorter speculation is decoded again with what
 // follows, as a whole-utterance decode would. Pieces are used only for
 // audio identical to what the stream's VAD cut.
+//
+// Each speculation's result, joined with the pieces before it, is also
+// reported as an asr.Tentative (the stream places it before the
+// utterance's Final), so a consumer that can tell a complete request from
+// a pause inside one need not wait for the end-of-speech silence.
 type specStream struct {
 	*asr.SegmentedStream
 	dec   asr.DecodeFunc
@@ -61,11 +67,13 @@ type specStream struct {
 	chains [2]*chain
 
 	hits, misses, reused atomic.Int64
+	log                  *slog.Logger
 }
 
 // chain is one utterance's speculations, in order; each starts where the
 // one before ends.
 type chain struct {
+	seq    int64 // the utterance's number in the stream (asr.SegmentedStream.Tentative)
 	start  int64 // stream sample of the utterance's first sample
 	pieces []*speculation
 }
@@ -98,8 +106,15 @@ func (sp *speculation) finished() bool {
 // stops both. piece and overlap are durations (see specStream); a zero
 // piece decodes every utterance whole.
 func newSpecStream(ctx context.Context, dec asr.DecodeFunc, queue chan job, long vad.Config, short, piece, overlap time.Duration, opts asr.SegmentedOptions) *specStream {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if opts.Label != "" {
+		log = log.With("stream", opts.Label)
+	}
 	s := &specStream{dec: dec, queue: queue, long: long, short: long, in: make(chan []int16, 250),
-		piece: samples(piece), overlap: samples(overlap)}
+		piece: samples(piece), overlap: samples(overlap), log: log}
 	s.short.SilenceEnd = short
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	opts.VAD = long
@@ -311,6 +326,7 @@ func (s *specStream) run() {
 		bufStart int64
 		open     bool
 		uttStart int64 // sample where the stream's open utterance starts
+		cut      int64 // utterances the stream's VAD has cut
 		evL, evS []vad.Event
 	)
 	for pcm := range s.in {
@@ -321,12 +337,16 @@ func (s *specStream) run() {
 		evL = long.Write(pcm, evL[:0])
 		evS = short.Write(pcm, evS[:0])
 		for _, ev := range evL {
-			if ev.Kind == vad.SpeechStart {
+			switch ev.Kind {
+			case vad.SpeechStart:
 				open, uttStart = true, max(0, ev.StartMS*perMS-preroll)
 				s.specMu.Lock()
-				s.chains[1], s.chains[0] = s.chains[0], &chain{start: uttStart}
+				s.chains[1], s.chains[0] = s.chains[0], &chain{seq: cut, start: uttStart}
 				s.specMu.Unlock()
-			} else {
+			case vad.Utterance:
+				open = false
+				cut++
+			default:
 				open = false
 			}
 		}
@@ -380,10 +400,41 @@ func (s *specStream) speculate(utt []int16, start int64) {
 	}
 	sp := &speculation{off: off, from: own - off, pcm: slices.Clone(utt[off:]), done: make(chan struct{})}
 	c.pieces = append(c.pieces, sp)
+	pieces := slices.Clone(c.pieces) // this one and the finished ones before it
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		defer close(sp.done)
+		began := time.Now()
 		sp.res, sp.err = s.dec(s.ctx, sp.pcm)
+		s.log.Debug("sphinx: speculative decode", "audio_ms", len(sp.pcm)/(asr.SampleRate/1000),
+			"pieces", len(pieces), "took_ms", time.Since(began).Milliseconds(), "text", sp.res.Text, "err", sp.err)
+		if sp.err == nil && !s.broken.Load() {
+			// Before done closes, so it precedes the Final made from it.
+			s.SegmentedStream.Tentative(c.seq, tentative(pieces, c.start))
+		}
 	}()
+}
+
+// tentative is the utterance so far, decoded in pieces (the last one just
+// finished; the utterance starts at stream sample start), as a Tentative
+// with times from the stream's start: StartMS the utterance's, EndMS the
+// pause's.
+func tentative(pieces []*speculation, start int64) asr.Result {
+	last := pieces[len(pieces)-1]
+	var r asr.Result
+	if len(pieces) == 1 {
+		r = last.res
+		r.Words = slices.Clone(r.Words)
+	} else {
+		r = join(pieces, last.end())
+	}
+	r.Kind = asr.Tentative
+	shift := sampleMS(int(start))
+	r.StartMS, r.EndMS = shift, shift+sampleMS(last.end())
+	for i := range r.Words {
+		r.Words[i].StartMS += shift
+		r.Words[i].EndMS += shift
+	}
+	return r
 }

@@ -248,6 +248,9 @@ func TestStreamTwoUtterances(t *testing.T) {
 	var kinds []asr.Kind
 	var finals []asr.Result
 	for res := range st.Results() {
+		if res.Kind == asr.Tentative {
+			continue // TestStreamTentatives
+		}
 		kinds = append(kinds, res.Kind)
 		if res.Kind == asr.Final {
 			finals = append(finals, res)

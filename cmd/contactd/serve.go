@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -158,7 +160,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	flow.Customers = knownCustomers{st}
 	flow.Log = log
-	warmPrompts(ctx, synth, flow, log)
+	warmPrompts(ctx, synth, flow, cfg.IVR.QueueMessage, log)
 
 	// Ticket changes go out to webhooks (signed, retried, dead-lettered
 	// into the store).
@@ -459,14 +461,30 @@ func flowConfig(cfg *config.Config) ivr.FlowConfig {
 }
 
 // warmPrompts synthesises the fixed prompts once so the first caller
-// doesn't wait for espeak-ng.
-func warmPrompts(ctx context.Context, s tts.Synthesizer, f ivr.FlowConfig, log *slog.Logger) {
+// doesn't wait for espeak-ng; then, in the background, each route's
+// confirmation with the hold message (what a caller hears as soon as the
+// IVR has understood: synthesis would add to that turn's latency).
+func warmPrompts(ctx context.Context, s tts.Synthesizer, f ivr.FlowConfig, hold string, log *slog.Logger) {
 	for _, p := range []string{f.Greeting, f.Reprompt} {
 		if _, err := s.Synthesize(ctx, p); err != nil {
 			log.Warn("prompt synthesis failed; callers will get DTMF only", "err", err)
 			return
 		}
 	}
+	var confirms []string
+	for _, r := range f.Routes {
+		d := ivr.Decision{Intent: r.Intent, Outcome: ivr.OutcomeTransfer}
+		if p := strings.TrimSpace(f.ConfirmText(d) + " " + hold); p != "" && !slices.Contains(confirms, p) {
+			confirms = append(confirms, p)
+		}
+	}
+	go func() {
+		for _, p := range confirms {
+			if _, err := s.Synthesize(ctx, p); err != nil {
+				return
+			}
+		}
+	}()
 }
 
 // recognizerPhrases is what the recogniser's domain model is built from: the

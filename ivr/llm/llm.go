@@ -156,6 +156,12 @@ func (c *Client) Understand(ctx context.Context, text, lang string) (ivr.Underst
 	return u, nil
 }
 
+// Embedded is the fallback (ivr.Embedder): the flow judges a caller's
+// words at each pause with it rather than asking the model each time.
+func (c *Client) Embedded() ivr.Understander { return c.o.Fallback }
+
+var _ ivr.Embedder = (*Client)(nil)
+
 // Classify is Understand in the default language, for IntentClassifier
 // consumers.
 func (c *Client) Classify(text string) (string, float64) {

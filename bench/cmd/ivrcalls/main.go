@@ -35,6 +35,7 @@ type result struct {
 	got     string // queue the call landed in ("" none)
 	turn    time.Duration
 	heardOK bool
+	over    bool // the IVR spoke before the caller had finished
 	err     error
 }
 
@@ -83,7 +84,7 @@ func main() {
 	}
 	wg.Wait()
 
-	right, queued, scored, errs := 0, 0, 0, 0
+	right, queued, scored, errs, over, silent := 0, 0, 0, 0, 0, 0
 	var turns []time.Duration
 	for _, r := range res {
 		status := "ok"
@@ -104,10 +105,19 @@ func main() {
 				status = "WRONG"
 			}
 		}
-		if r.heardOK {
+		turn := "    - ms"
+		switch {
+		case r.err != nil:
+		case r.over:
+			over++
+			turn = "    over"
+		case r.heardOK:
 			turns = append(turns, r.turn)
+			turn = fmt.Sprintf("%5d ms", r.turn.Milliseconds())
+		default:
+			silent++
 		}
-		fmt.Printf("%-14s want %-10s got %-10s turn %5d ms  %s  %s\n", r.intent, r.queue, r.got, r.turn.Milliseconds(), status, r.wav)
+		fmt.Printf("%-14s want %-10s got %-10s turn %s  %s  %s\n", r.intent, r.queue, r.got, turn, status, r.wav)
 	}
 	sort.Slice(turns, func(i, j int) bool { return turns[i] < turns[j] })
 	pct := func(p float64) int64 {
@@ -118,7 +128,8 @@ func main() {
 	}
 	fmt.Printf("calls %d, scored %d, queued %d, right queue %d (%.1f %%), errors %d\n", len(res), scored, queued, right, 100*float64(right)/float64(max(scored, 1)), errs)
 	fmt.Printf("turn latency (end of speech to the next prompt) over %d calls: p50 %d ms, p95 %d ms, max %d ms\n", len(turns), pct(0.5), pct(0.95), pct(1))
-	fmt.Printf("SPOKEN_ROUTING=%.3f TURN_P50_MS=%d TURN_P95_MS=%d\n", float64(right)/float64(max(scored, 1)), pct(0.5), pct(0.95))
+	fmt.Printf("the IVR spoke before the caller had finished in %d calls; no prompt within 6 s of the speech in %d\n", over, silent)
+	fmt.Printf("SPOKEN_ROUTING=%.3f TURN_P50_MS=%d TURN_P95_MS=%d TALKED_OVER=%d\n", float64(right)/float64(max(scored, 1)), pct(0.5), pct(0.95), over)
 }
 
 func readList(path string, queues map[string]string) ([]item, error) {
@@ -200,6 +211,7 @@ func place(ctx context.Context, sipAddr, httpURL, token, codec, from string, it 
 	for end >= media.FrameSamples && media.RMS(pcm[end-media.FrameSamples:end]) < 300 {
 		end -= media.FrameSamples
 	}
+	greetEnd := lastLoud()
 	started := time.Now()
 	speechEnd := started.Add(time.Duration(end) * time.Second / media.SampleRate)
 	if err := media.Play(ctx, leg, pcm); err != nil {
@@ -222,22 +234,40 @@ func place(ctx context.Context, sipAddr, httpURL, token, codec, from string, it 
 		}
 	}()
 	defer close(stop)
+	// The IVR's next prompt: the first loud frame after the speech. A
+	// loud frame while the caller still spoke (after the greeting's last)
+	// means the IVR took a pause inside the phrase for its end.
+	heard := func() (time.Duration, bool, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		over := false
+		for _, at := range loud {
+			if at.After(greetEnd) && at.Before(speechEnd) {
+				over = true
+			}
+			if at.After(speechEnd) {
+				return at.Sub(speechEnd), true, over
+			}
+		}
+		return 0, false, over
+	}
+	// Wait until the call is queued (12 s at most) and the next prompt
+	// was heard (6 s after the speech at most): the queue shows before
+	// the confirmation reaches the caller, so hanging up at once would
+	// miss it.
 	until := time.Now().Add(12 * time.Second)
-	for time.Now().Before(until) {
-		if q := queueOf(ctx, httpURL, token, from); q != "" {
-			r.got = q
-			break
+	var next time.Time
+	for ; time.Now().Before(until); time.Sleep(20 * time.Millisecond) {
+		if r.got == "" && time.Now().After(next) {
+			r.got = queueOf(ctx, httpURL, token, from)
+			next = time.Now().Add(250 * time.Millisecond)
 		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	mu.Lock()
-	for _, at := range loud { // the IVR's next prompt: the first loud frame after the speech
-		if at.After(speechEnd) {
-			r.turn, r.heardOK = at.Sub(speechEnd), true
+		_, ok, _ := heard()
+		if r.got != "" && (ok || time.Since(speechEnd) > 6*time.Second) {
 			break
 		}
 	}
-	mu.Unlock()
+	r.turn, r.heardOK, r.over = heard()
 	return r
 }
 
