@@ -134,29 +134,10 @@ func engine(n routing.Notifier, onState func(routing.StateChange)) *routing.Rout
 	return r
 }
 
+// startNode is startNodeCfg with a 200 ms heartbeat and dead after 2 s.
 func startNode(t *testing.T, db, id string, agents []string) *tnode {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	n, err := Join(ctx, db, Config{NodeID: id, URL: "http://127.0.0.1:1", Heartbeat: 200 * time.Millisecond, DeadAfter: 2 * time.Second, Log: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	acd, err := NewACD(n, ACDOptions{Engine: engine, OfferTimeout: 2 * time.Second, Tick: 100 * time.Millisecond, Resync: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim := &agentSim{t: t, node: id, here: map[string]bool{}, acd: acd, talk: 30 * time.Millisecond,
-		offers: map[string][]string{}, accepted: map[string][]string{}, live: map[string]string{}}
-	for _, a := range agents {
-		sim.here[a] = true
-	}
-	acd.SetNotifier(sim, nil)
-	rctx, rcancel := context.WithCancel(context.Background())
-	tn := &tnode{node: n, acd: acd, sim: sim, cancel: rcancel, done: make(chan struct{})}
-	go func() { defer close(tn.done); acd.Run(rctx) }()
-	t.Cleanup(tn.stop)
-	return tn
+	return startNodeCfg(t, db, id, Config{Heartbeat: 200 * time.Millisecond, DeadAfter: 2 * time.Second}, agents...)
 }
 
 // stop is a clean stop.

@@ -146,8 +146,10 @@ func (p *tcpProxy) via(db string) string {
 	return u.String()
 }
 
-// startNodeCfg is startNode with the node's own timing and database URL.
-func startNodeCfg(t *testing.T, db, id string, cfg Config) *tnode {
+// startNodeCfg joins node id to the cluster on db with cfg (its timing),
+// runs its ACD with an agent simulator, the agents present on it, and
+// stops it cleanly at the test's end.
+func startNodeCfg(t *testing.T, db, id string, cfg Config, agents ...string) *tnode {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -162,6 +164,9 @@ func startNodeCfg(t *testing.T, db, id string, cfg Config) *tnode {
 	}
 	sim := &agentSim{t: t, node: id, here: map[string]bool{}, acd: acd, talk: 30 * time.Millisecond,
 		offers: map[string][]string{}, accepted: map[string][]string{}, live: map[string]string{}}
+	for _, a := range agents {
+		sim.here[a] = true
+	}
 	acd.SetNotifier(sim, nil)
 	rctx, rcancel := context.WithCancel(context.Background())
 	tn := &tnode{node: n, acd: acd, sim: sim, cancel: rcancel, done: make(chan struct{})}
