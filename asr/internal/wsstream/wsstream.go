@@ -85,7 +85,8 @@ type Stream struct {
 	dropped  atomic.Int64
 	errMu    sync.Mutex
 	err      error
-	failedAt atomic.Bool // Results ended by a failure
+	failedAt atomic.Bool   // Results ended by a failure
+	recvDone chan struct{} // closed when receive returns
 }
 
 var (
@@ -167,6 +168,7 @@ func Open(ctx context.Context, cfg Config) (*Stream, error) {
 		keep: cfg.KeepAlive, keepEv: cfg.KeepAliveEvery, closeTO: cfg.CloseTimeout,
 		log: log, seg: vad.New(vc), ctx: ctx, ictx: ictx, icancel: icancel,
 		in: make(chan []int16, cfg.Buffer), out: make(chan asr.Result, 64), done: make(chan struct{}),
+		recvDone: make(chan struct{}),
 	}
 	s.wg.Add(2)
 	go s.send()
@@ -347,6 +349,13 @@ func (s *Stream) send() {
 				}
 			}
 			if err := s.conn.Write(s.ictx, websocket.MessageBinary, buf); err != nil {
+				// A server that closes the connection with a reason makes
+				// the write fail too: let the reader, which gets the
+				// reason, say why first.
+				select {
+				case <-s.recvDone:
+				case <-time.After(250 * time.Millisecond):
+				}
 				if s.ictx.Err() == nil {
 					s.fail(fmt.Errorf("%s: connection lost: send audio: %w", s.name, err))
 				}
@@ -360,6 +369,7 @@ func (s *Stream) send() {
 // receive reads the server's messages until it closes the connection.
 func (s *Stream) receive() {
 	defer s.wg.Done()
+	defer close(s.recvDone)
 	defer func() {
 		for _, r := range s.parser.Flush() {
 			s.emit(r)
