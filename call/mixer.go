@@ -183,7 +183,7 @@ func (m *mixer) run(ctx context.Context) {
 			// relayed G.711 leg (NativeFrames), for the recording.
 			kept := m.kept(f)
 			if m.rec != nil {
-				m.rec.Write(0, kept, len(kept)*50)
+				m.rec.Write(media.CallerChannel, kept, len(kept)*50)
 			}
 			if m.callerASR != nil {
 				m.callerASR.Write(wide(kept))
@@ -207,7 +207,7 @@ func (m *mixer) run(ctx context.Context) {
 			}
 			f = m.kept(f)
 			if m.rec != nil {
-				m.rec.Write(1, f, len(f)*50)
+				m.rec.Write(media.AgentChannel, f, len(f)*50)
 			}
 			if m.agentASR != nil {
 				m.agentASR.Write(wide(f))

@@ -243,14 +243,7 @@ func TestNoDoubleOfferUnderConcurrentEnqueues(t *testing.T) {
 	}
 	ns := []*tnode{startNode(t, db, "n1", agents[0]), startNode(t, db, "n2", agents[1]), startNode(t, db, "n3", agents[2])}
 	waitFor(t, "one dispatcher", 5*time.Second, func() bool { return dispatchers(ns...) == 1 })
-	for i, n := range ns {
-		for _, a := range agents[i] {
-			n.acd.SetAgent(a, map[string]int{"support": 5}, 1)
-			if err := n.acd.SetState(a, routing.Available, ""); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	setAvailable(t, ns, agents[:])
 	const perNode = 40
 	var wg sync.WaitGroup
 	for i, n := range ns {
@@ -268,15 +261,7 @@ func TestNoDoubleOfferUnderConcurrentEnqueues(t *testing.T) {
 	}
 	wg.Wait()
 	total := 3 * perNode
-	waitFor(t, "every call answered", 60*time.Second, func() bool {
-		n := 0
-		for _, x := range ns {
-			x.sim.mu.Lock()
-			n += len(x.sim.accepted)
-			x.sim.mu.Unlock()
-		}
-		return n == total
-	})
+	waitFor(t, "every call answered", 60*time.Second, func() bool { return acceptedCalls(ns) == total })
 	if q := queuedRows(t, db); q != 0 {
 		t.Fatalf("%d calls still queued", q)
 	}
@@ -322,14 +307,7 @@ func TestTwoDispatchersCannotDoubleOffer(t *testing.T) {
 		n.acd.splitBrain.Store(true)
 	}
 	waitFor(t, "two dispatchers", 5*time.Second, func() bool { return dispatchers(ns...) == 2 })
-	for i, n := range ns {
-		for _, a := range agents[i] {
-			n.acd.SetAgent(a, map[string]int{"support": 5}, 1)
-			if err := n.acd.SetState(a, routing.Available, ""); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	setAvailable(t, ns, agents[:])
 	const perNode = 30
 	var wg sync.WaitGroup
 	for i, n := range ns {
@@ -345,15 +323,7 @@ func TestTwoDispatchersCannotDoubleOffer(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	waitFor(t, "every call answered", 60*time.Second, func() bool {
-		n := 0
-		for _, x := range ns {
-			x.sim.mu.Lock()
-			n += len(x.sim.accepted)
-			x.sim.mu.Unlock()
-		}
-		return n == 2*perNode
-	})
+	waitFor(t, "every call answered", 60*time.Second, func() bool { return acceptedCalls(ns) == 2*perNode })
 	for _, x := range ns {
 		x.sim.mu.Lock()
 		if len(x.sim.overlap) > 0 {
@@ -525,15 +495,10 @@ func TestDispatcherThroughput(t *testing.T) {
 	}
 	ns := []*tnode{startNode(t, db, "n1", agents[0]), startNode(t, db, "n2", agents[1]), startNode(t, db, "n3", agents[2])}
 	waitFor(t, "one dispatcher", 5*time.Second, func() bool { return dispatchers(ns...) == 1 })
-	for i, n := range ns {
+	for _, n := range ns {
 		n.sim.talk = 200 * time.Millisecond
-		for _, a := range agents[i] {
-			n.acd.SetAgent(a, map[string]int{"support": 5}, 1)
-			if err := n.acd.SetState(a, routing.Available, ""); err != nil {
-				t.Fatal(err)
-			}
-		}
 	}
+	setAvailable(t, ns, agents[:])
 	time.Sleep(time.Second) // the dispatcher has applied the agents
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -564,4 +529,29 @@ func TestDispatcherThroughput(t *testing.T) {
 	checkOfferLog(t, db, total)
 	t.Logf("%d calls from 3 nodes, %d agents: enqueued in %s (%.0f/s), all offered and answered in %s (%.0f calls/s through the dispatcher)",
 		total, nAgents, enq.Round(time.Millisecond), float64(total)/enq.Seconds(), took.Round(time.Millisecond), float64(total)/took.Seconds())
+}
+
+// setAvailable gives each node's agents (agents[i] on ns[i]) the support
+// skill and makes them available.
+func setAvailable(t *testing.T, ns []*tnode, agents [][]string) {
+	t.Helper()
+	for i, n := range ns {
+		for _, a := range agents[i] {
+			n.acd.SetAgent(a, map[string]int{"support": 5}, 1)
+			if err := n.acd.SetState(a, routing.Available, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// acceptedCalls is how many calls the nodes' agents have accepted.
+func acceptedCalls(ns []*tnode) int {
+	n := 0
+	for _, x := range ns {
+		x.sim.mu.Lock()
+		n += len(x.sim.accepted)
+		x.sim.mu.Unlock()
+	}
+	return n
 }

@@ -17,12 +17,6 @@ import (
 type Recorder struct {
 	f           *os.File
 	rate        int
-	maxLag      int    // samples (200 ms) one channel may run ahead before the other is padded
-	headerEvery uint32 // data bytes (1 s) between header rewrites
-	// writeBytes is how much paired audio (a quarter second) is gathered
-	// before a write: one write(2) per quarter second, not one per frame,
-	// which counts with a thousand calls recording at once.
-	writeBytes  int
 	caller      []int16
 	agent       []int16
 	conv        [2]recConv // per channel: frames at the other rate
@@ -59,22 +53,41 @@ func NewRecorderRate(path string, rate int) (*Recorder, error) {
 		f.Close()
 		return nil, fmt.Errorf("media: write recording header: %w", err)
 	}
-	return &Recorder{f: f, rate: rate, maxLag: rate / 5, headerEvery: uint32(rate * 2 * 2), writeBytes: rate}, nil
+	return &Recorder{f: f, rate: rate}, nil
 }
+
+// maxLag is how far (200 ms, in samples) one channel may run ahead
+// before the other is padded with silence.
+func (r *Recorder) maxLag() int { return r.rate / 5 }
+
+// headerEvery is how much audio (1 s, in data bytes) is written between
+// header rewrites: a crash loses at most that much.
+func (r *Recorder) headerEvery() uint32 { return uint32(r.rate * 2 * 2) }
+
+// writeBytes is how much paired audio (a quarter second, in bytes) is
+// gathered before a write: one write(2) per quarter second, not one per
+// frame, which counts with a thousand calls recording at once.
+func (r *Recorder) writeBytes() int { return r.rate }
+
+// The recording's channels (Write).
+const (
+	CallerChannel = 0 // left
+	AgentChannel  = 1 // right
+)
 
 // Rate is the recording's sample rate.
 func (r *Recorder) Rate() int { return r.rate }
 
 // WriteCaller adds caller audio (16 kHz mono) to the left channel.
-func (r *Recorder) WriteCaller(frame []int16) { r.Write(0, frame, SampleRate) }
+func (r *Recorder) WriteCaller(frame []int16) { r.Write(CallerChannel, frame, SampleRate) }
 
 // WriteAgent adds agent audio (16 kHz mono) to the right channel.
-func (r *Recorder) WriteAgent(frame []int16) { r.Write(1, frame, SampleRate) }
+func (r *Recorder) WriteAgent(frame []int16) { r.Write(AgentChannel, frame, SampleRate) }
 
 // Write adds mono audio at rate (SampleRate or NarrowRate; other rates
-// are dropped) to channel 0 (caller, left) or 1 (agent, right).
+// are dropped) to CallerChannel or AgentChannel.
 func (r *Recorder) Write(channel int, pcm []int16, rate int) {
-	if r.closed || channel < 0 || channel > 1 {
+	if r.closed || channel != CallerChannel && channel != AgentChannel {
 		return
 	}
 	if rate != r.rate {
@@ -89,7 +102,7 @@ func (r *Recorder) Write(channel int, pcm []int16, rate int) {
 		}
 		pcm = c.buf
 	}
-	if channel == 0 {
+	if channel == CallerChannel {
 		r.caller = append(r.caller, pcm...)
 	} else {
 		r.agent = append(r.agent, pcm...)
@@ -102,10 +115,10 @@ func (r *Recorder) Write(channel int, pcm []int16, rate int) {
 // final) is padded with silence first.
 func (r *Recorder) drain(final bool) {
 	lc, la := len(r.caller), len(r.agent)
-	if final || lc-la > r.maxLag {
+	if final || lc-la > r.maxLag() {
 		r.agent = append(r.agent, make([]int16, max(0, lc-la))...)
 	}
-	if final || la-lc > r.maxLag {
+	if final || la-lc > r.maxLag() {
 		r.caller = append(r.caller, make([]int16, max(0, la-lc))...)
 	}
 	if n := min(len(r.caller), len(r.agent)); n > 0 {
@@ -119,7 +132,7 @@ func (r *Recorder) drain(final bool) {
 		r.caller = r.caller[:copy(r.caller, r.caller[n:])]
 		r.agent = r.agent[:copy(r.agent, r.agent[n:])]
 	}
-	if final || len(r.buf) >= r.writeBytes {
+	if final || len(r.buf) >= r.writeBytes() {
 		r.flush()
 	}
 }
@@ -142,7 +155,7 @@ func (r *Recorder) flush() {
 	}
 	r.written += uint32(len(b))
 	r.sinceHeader += uint32(len(b))
-	if r.sinceHeader >= r.headerEvery {
+	if r.sinceHeader >= r.headerEvery() {
 		r.writeSizes()
 	}
 }

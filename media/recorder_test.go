@@ -162,13 +162,13 @@ func TestRecorderNarrow(t *testing.T) {
 	for i := 0; i < 50; i++ {
 		// The caller's first half second at 16 kHz, then native frames.
 		if i < 25 {
-			r.Write(0, caller[i*FrameSamples:(i+1)*FrameSamples], SampleRate)
+			r.Write(CallerChannel, caller[i*FrameSamples:(i+1)*FrameSamples], SampleRate)
 		} else {
-			r.Write(0, caller8k[i*NarrowFrameSamples:(i+1)*NarrowFrameSamples], NarrowRate)
+			r.Write(CallerChannel, caller8k[i*NarrowFrameSamples:(i+1)*NarrowFrameSamples], NarrowRate)
 		}
-		r.Write(1, agent[i*NarrowFrameSamples:(i+1)*NarrowFrameSamples], NarrowRate)
+		r.Write(AgentChannel, agent[i*NarrowFrameSamples:(i+1)*NarrowFrameSamples], NarrowRate)
 	}
-	r.Write(1, make([]int16, 100), 22050) // not a rate it takes: dropped
+	r.Write(AgentChannel, make([]int16, 100), 22050) // not a rate it takes: dropped
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
