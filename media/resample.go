@@ -158,6 +158,12 @@ func (u *upsampler) process(dst []int16, in []int16) []int16 {
 // Blackman-windowed sinc interpolator (16 zero crossings each side, cutoff at
 // 95% of the lower Nyquist rate). It is meant for whole clips (TTS output,
 // WAV prompts), not for streaming: each call starts from silence.
+//
+// The output samples fall on L phases between input samples (L = to/gcd);
+// for the usual rates (22.05 or 44.1 kHz TTS and WAV to 16 kHz: 320 and 160
+// phases) the kernel is tabulated once per phase instead of evaluated per
+// tap, which is what made a prompt's synthesis cost more than espeak-ng
+// itself.
 func Resample(pcm []int16, from, to int) []int16 {
 	if from <= 0 || to <= 0 || len(pcm) == 0 {
 		return nil
@@ -165,36 +171,89 @@ func Resample(pcm []int16, from, to int) []int16 {
 	if from == to {
 		return append([]int16(nil), pcm...)
 	}
-	ratio := float64(to) / float64(from)
-	cutoff := 0.95 * math.Min(1, ratio) // fraction of the input Nyquist rate
-	const zeros = 16
-	half := float64(zeros) / cutoff // kernel half-width in input samples
+	k := newSincKernel(from, to)
 	outLen := int(int64(len(pcm)) * int64(to) / int64(from))
 	out := make([]int16, outLen)
-	step := float64(from) / float64(to)
+	if k.phases == nil { // an odd ratio: too many phases to tabulate
+		for n := range out {
+			out[n] = clip16(k.direct(pcm, n))
+		}
+		return out
+	}
 	for n := range out {
-		t := float64(n) * step
-		lo := int(math.Ceil(t - half))
-		hi := int(math.Floor(t + half))
-		if lo < 0 {
-			lo = 0
-		}
-		if hi > len(pcm)-1 {
-			hi = len(pcm) - 1
-		}
+		pos := int64(n) * int64(k.m) // n·M/L input samples, as base + phase/L
+		base, phase := int(pos/int64(k.l)), int(pos%int64(k.l))
+		taps := k.phases[phase]
+		first := base + k.lo[phase]
+		lo, hi := max(first, 0), min(first+len(taps), len(pcm))
 		var acc float64
-		for k := lo; k <= hi; k++ {
-			x := t - float64(k)
-			var s float64 = cutoff
-			if x != 0 {
-				s = math.Sin(math.Pi*cutoff*x) / (math.Pi * x)
-			}
-			// Blackman window over [-half, half].
-			p := (x + half) / (2 * half)
-			w := 0.42 - 0.5*math.Cos(2*math.Pi*p) + 0.08*math.Cos(4*math.Pi*p)
-			acc += float64(pcm[k]) * s * w
+		for i := lo; i < hi; i++ {
+			acc += float64(pcm[i]) * taps[i-first]
 		}
 		out[n] = clip16(acc)
 	}
 	return out
+}
+
+// maxSincPhases bounds the table (phases × ~34 taps of float64).
+const maxSincPhases = 4096
+
+// sincKernel is Resample's interpolator for one from→to ratio, L/M in
+// lowest terms.
+type sincKernel struct {
+	l, m         int
+	cutoff, half float64
+	step         float64     // input samples per output sample
+	phases       [][]float64 // per phase p (offset p/L): taps for inputs lo[p]..
+	lo           []int       // first tap's input offset from the base sample
+}
+
+func newSincKernel(from, to int) *sincKernel {
+	g := gcd(from, to)
+	k := &sincKernel{l: to / g, m: from / g, step: float64(from) / float64(to)}
+	k.cutoff = 0.95 * math.Min(1, float64(to)/float64(from)) // fraction of the input Nyquist rate
+	const zeros = 16
+	k.half = float64(zeros) / k.cutoff // kernel half-width in input samples
+	if k.l > maxSincPhases {
+		return k
+	}
+	k.phases, k.lo = make([][]float64, k.l), make([]int, k.l)
+	for p := range k.l {
+		frac := float64(p) / float64(k.l)
+		lo, hi := int(math.Ceil(frac-k.half)), int(math.Floor(frac+k.half))
+		taps := make([]float64, hi-lo+1)
+		for j := range taps {
+			taps[j] = k.tap(frac - float64(lo+j))
+		}
+		k.phases[p], k.lo[p] = taps, lo
+	}
+	return k
+}
+
+// tap is the windowed sinc at x input samples from the output instant.
+func (k *sincKernel) tap(x float64) float64 {
+	s := k.cutoff
+	if x != 0 {
+		s = math.Sin(math.Pi*k.cutoff*x) / (math.Pi * x)
+	}
+	p := (x + k.half) / (2 * k.half) // Blackman window over [-half, half]
+	return s * (0.42 - 0.5*math.Cos(2*math.Pi*p) + 0.08*math.Cos(4*math.Pi*p))
+}
+
+// direct computes output sample n without the table.
+func (k *sincKernel) direct(pcm []int16, n int) float64 {
+	t := float64(n) * k.step
+	lo, hi := max(int(math.Ceil(t-k.half)), 0), min(int(math.Floor(t+k.half)), len(pcm)-1)
+	var acc float64
+	for i := lo; i <= hi; i++ {
+		acc += float64(pcm[i]) * k.tap(t-float64(i))
+	}
+	return acc
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
