@@ -2,6 +2,7 @@ package call
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,7 +57,9 @@ func TestRecoverInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.m.markLive(store.Call{ID: "ended", StartedAt: start}, f.m.opts.Log)
-	if err := os.WriteFile(filepath.Join(live.Dir(), "torn.json"), []byte(`{"call":`), 0o600); err != nil {
+	// "torn": a marker that does not decode (damaged on disk, or from a
+	// version that wrote something else).
+	if err := live.Put("torn", json.RawMessage(`{"call":5}`)); err != nil {
 		t.Fatal(err)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/contactd/contactd/media"
+	"github.com/contactd/contactd/outbox"
 	"github.com/contactd/contactd/sip"
 )
 
@@ -77,9 +79,9 @@ func TestKillDuringCalls(t *testing.T) {
 	time.Sleep(time.Second)
 	b.hangup(t)
 	c.hangup(t)
-	outbox := filepath.Join(s.dataDir, "outbox")
+	box := filepath.Join(s.dataDir, "outbox")
 	waitUntil(t, "B's and C's post-call work in the outbox", 15*time.Second, func() bool {
-		return exists(filepath.Join(outbox, bID+".json")) && exists(filepath.Join(outbox, cID+".json"))
+		return inBox(t, box, bID) && inBox(t, box, cID)
 	})
 
 	// kill -9, with D and E a few seconds into their calls (their
@@ -162,8 +164,8 @@ func TestKillDuringCalls(t *testing.T) {
 	}
 	for _, dir := range []string{"outbox", "live"} {
 		waitUntil(t, dir+" to be empty", 10*time.Second, func() bool {
-			m, _ := filepath.Glob(filepath.Join(s.dataDir, dir, "*.json"))
-			return len(m) == 0
+			ids, err := outbox.PendingIn(filepath.Join(s.dataDir, dir))
+			return err == nil && len(ids) == 0
 		})
 	}
 	if m, _ := filepath.Glob(filepath.Join(recDir, "*.wav")); len(m) != 0 {
@@ -264,6 +266,17 @@ func lockTable(ctx context.Context, t *testing.T, dbURL, table string) (unlock f
 		_ = tx.Rollback(context.Background())
 		_ = conn.Close(context.Background())
 	}
+}
+
+// inBox reports whether the outbox journal in dir has a pending job id
+// (read while the server writes it).
+func inBox(t *testing.T, dir, id string) bool {
+	t.Helper()
+	ids, err := outbox.PendingIn(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.Contains(ids, id)
 }
 
 func exists(path string) bool {

@@ -3,10 +3,13 @@ package outbox
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -77,7 +80,6 @@ func TestRunRetriesAndSkipsAPoisonJob(t *testing.T) {
 		if err := b.Put(id, job{}); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(5 * time.Millisecond) // distinct modification times: oldest first
 	}
 	var mu sync.Mutex
 	runs := map[string]int{}
@@ -162,5 +164,187 @@ func TestNoSyncSurvivesProcessKill(t *testing.T) {
 	}
 	if tmps, _ := filepath.Glob(filepath.Join(dir, "*"+tmpExt)); len(tmps) != 0 {
 		t.Fatalf("temporary files left: %v", tmps)
+	}
+}
+
+// The journal keeps the latest version of each pending job across a
+// reopen, in the order they were last put; done jobs stay done.
+func TestJournalReopen(t *testing.T) {
+	dir := t.TempDir()
+	b, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"a", "b", "c"} {
+		if err := b.Put(id, job{N: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(t, b.Done("b"))
+	must(t, b.Put("a", job{N: 9}))
+	must(t, b.Close())
+	b, err = Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := b.Pending(); !slices.Equal(ids, []string{"c", "a"}) {
+		t.Fatalf("pending after reopen %v", ids)
+	}
+	var j job
+	if err := b.Load("a", &j); err != nil || j.N != 9 {
+		t.Fatalf("load a: %+v %v", j, err)
+	}
+	if err := b.Load("b", &j); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("load of a done job: %v", err)
+	}
+	if ids, _ := PendingIn(dir); !slices.Equal(ids, []string{"c", "a"}) {
+		t.Fatalf("PendingIn %v", ids)
+	}
+}
+
+// A line torn by a crash mid-write is cut off at the next Open; a damaged
+// line in the middle is skipped, the jobs around it kept.
+func TestJournalTornAndDamaged(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := Open(dir, nil)
+	must(t, b.Put("a", job{N: 1}))
+	must(t, b.Close())
+	j := filepath.Join(dir, journalName)
+	appendFile(t, j, "{\"id\":\"zz\",\"job\":{\"n\"\n")      // damaged, whole line
+	appendFile(t, j, `{"id":"b","job":{"n":2}}`+"\n")        // fine
+	appendFile(t, j, `{"id":"c","job":{"n":3}}`+"\n"+`{"id`) // torn tail
+	b, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := b.Pending(); !slices.Equal(ids, []string{"a", "b", "c"}) {
+		t.Fatalf("pending %v", ids)
+	}
+	must(t, b.Put("d", job{N: 4})) // written after the cut, readable
+	must(t, b.Close())
+	b, _ = Open(dir, nil)
+	var got job
+	if err := b.Load("d", &got); err != nil || got.N != 4 {
+		t.Fatalf("d after the torn line: %+v %v", got, err)
+	}
+}
+
+// An older contactd's job files (<id>.json) are taken into the journal,
+// oldest first, and removed; one that is not JSON is set aside.
+func TestJournalImportsJobFiles(t *testing.T) {
+	dir := t.TempDir()
+	for i, f := range []struct{ name, body string }{{"old1.json", "{\n \"n\": 5\n}"}, {"old2.json", `{"n":6}`}, {"bad.json", `{"n":`}} {
+		p := filepath.Join(dir, f.name)
+		must(t, os.WriteFile(p, []byte(f.body), 0o600))
+		at := time.Now().Add(time.Duration(i-10) * time.Second)
+		must(t, os.Chtimes(p, at, at))
+	}
+	b, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := b.Pending(); !slices.Equal(ids, []string{"old1", "old2"}) {
+		t.Fatalf("pending %v", ids)
+	}
+	var j job
+	if err := b.Load("old1", &j); err != nil || j.N != 5 {
+		t.Fatalf("old1: %+v %v", j, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.json")); len(left) != 0 {
+		t.Fatalf("job files left: %v", left)
+	}
+	if _, err := os.Stat(filepath.Join(dir, badDir, "bad.json")); err != nil {
+		t.Fatalf("the bad file was not set aside: %v", err)
+	}
+}
+
+// Once the journal is mostly done jobs it is rewritten with the pending
+// ones only, which stay readable (now and after a reopen).
+func TestJournalCompacts(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := Open(dir, nil)
+	b.NoSync()
+	pad := strings.Repeat("x", 4000)
+	type big struct {
+		N   int    `json:"n"`
+		Pad string `json:"pad"`
+	}
+	must(t, b.Put("keep", big{N: 1, Pad: pad}))
+	for i := range 1500 { // ~6 MB written, one job pending
+		id := fmt.Sprintf("j%d", i)
+		must(t, b.Put(id, big{N: i, Pad: pad}))
+		must(t, b.Done(id))
+	}
+	st, err := os.Stat(filepath.Join(dir, journalName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() >= compactMin {
+		t.Fatalf("journal of %d bytes not compacted", st.Size())
+	}
+	for _, reopen := range []bool{false, true} {
+		if reopen {
+			must(t, b.Close())
+			b, _ = Open(dir, nil)
+		}
+		var got big
+		if err := b.Load("keep", &got); err != nil || got.N != 1 || got.Pad != pad {
+			t.Fatalf("the pending job after compaction (reopen %v): %v", reopen, err)
+		}
+		if ids, _ := b.Pending(); !slices.Equal(ids, []string{"keep"}) {
+			t.Fatalf("pending %v", ids)
+		}
+	}
+}
+
+// Concurrent durable Puts share fsyncs and all survive.
+func TestJournalConcurrentPuts(t *testing.T) {
+	dir := t.TempDir()
+	b, _ := Open(dir, nil)
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() {
+			id := fmt.Sprintf("c%02d", i)
+			if err := b.Put(id, job{N: i}); err != nil {
+				t.Error(err)
+			}
+			if i%2 == 0 {
+				if err := b.Done(id); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	must(t, b.Close())
+	ids, err := PendingIn(dir)
+	if err != nil || len(ids) != 20 {
+		t.Fatalf("pending %v %v", ids, err)
+	}
+	b, _ = Open(dir, nil)
+	for _, id := range ids {
+		var j job
+		if err := b.Load(id, &j); err != nil || fmt.Sprintf("c%02d", j.N) != id {
+			t.Fatalf("%s: %+v %v", id, j, err)
+		}
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func appendFile(t *testing.T, name, s string) {
+	t.Helper()
+	f, err := os.OpenFile(name, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(s); err != nil {
+		t.Fatal(err)
 	}
 }

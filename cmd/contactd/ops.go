@@ -46,6 +46,7 @@ func dataProtection(cfg *config.Config, log *slog.Logger) (*recordings.Files, []
 	}
 	live, err := outbox.Open(filepath.Join(cfg.DataDir, LiveDir), log)
 	if err != nil {
+		box.Close()
 		return nil, nil, nil, nil, err
 	}
 	live.NoSync() // written as each call starts; see outbox.Box.NoSync

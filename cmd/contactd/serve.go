@@ -97,6 +97,8 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	defer box.Close() // after everything else (deferred later) has stopped
+	defer live.Close()
 
 	stateLog := func(c routing.StateChange) {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
