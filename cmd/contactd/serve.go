@@ -179,7 +179,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	webrtcCfg := media.WebRTCConfig{IncludeLoopback: true, Logger: log}
 	dialer := &trunkDialer{trunks: cfg.SIP.Trunks} // its server is set below
 	manager := call.NewManager(call.Options{
-		Store: st, Router: acd, ASR: callRecognizer(cfg.ASR.Provider, obs.Recognizer(rec)), TTS: synth, Voices: voices, NLU: nlu, Flow: flow,
+		Store: st, Router: acd, ASR: obs.Recognizer(rec), TTS: synth, Voices: voices, NLU: nlu, Flow: flow,
 		StickyDays: cfg.Routing.StickyDays,
 		HoldText:   cfg.IVR.QueueMessage, DataDir: cfg.DataDir, Record: *cfg.Record, Post: post, Log: log,
 		NewLeg: func(ctx context.Context, offer string) (media.Leg, string, error) {
@@ -646,13 +646,4 @@ func postCall(cfg *config.Config, st store.Store, log *slog.Logger) (*call.PostC
 		post.Judge = j
 	}
 	return post, nil
-}
-
-// callRecognizer is the recogniser calls stream to: none for provider
-// "none", whose streams would only discard the audio decoded for them.
-func callRecognizer(provider string, rec asr.Recognizer) asr.Recognizer {
-	if provider == "none" {
-		return nil
-	}
-	return rec
 }
