@@ -579,8 +579,10 @@ func (c *Call) finish(disposition string) {
 	// The record, transcript, IVR visits, ticket and evaluation, kept in
 	// the outbox until stored (postjob.go).
 	res, err := c.m.postCallWork(ctx, &PostJob{Call: c.rec, Visits: c.visits, Transcript: tr}, c.log)
-	if err != nil {
-		c.log.Error("post-call", "err", err)
+	if retried := new(retriedError); err != nil && !errors.As(err, &retried) {
+		// Not kept for a retry (no outbox, or it could not be written):
+		// the work is lost. A retried one was logged at WARN.
+		c.log.Error("post-call work not done", "err", err)
 	}
 	c.m.unmarkLive(c.in.ID, c.log)
 	ticketID := res.TicketID
