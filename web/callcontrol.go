@@ -32,6 +32,8 @@ func callControlStatus(err error) int {
 	switch {
 	case errors.Is(err, call.ErrBadTarget):
 		return http.StatusBadRequest
+	case errors.Is(err, call.ErrNotPermitted):
+		return http.StatusForbidden
 	case errors.Is(err, call.ErrNoDialer):
 		return http.StatusNotImplemented
 	case errors.Is(err, routing.ErrAgentAway), errors.Is(err, call.ErrNotBridged), errors.Is(err, call.ErrDraining):
