@@ -192,6 +192,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	hub := web.NewHub(log)
 	if clu != nil { // agents' sockets may be on other nodes
 		manager.SetEvents(clu.acd.Events(hub))
+		// Declared dead by the others (cut off too long), the node rejoins
+		// once its calls in progress, and waiting callbacks, are over.
+		clu.node.RejoinWhenIdle(func() bool { return manager.Active() == 0 })
 	} else {
 		manager.SetEvents(hub)
 	}
