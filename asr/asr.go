@@ -86,6 +86,28 @@ type Recognizer interface {
 	Close() error
 }
 
+// AudioWanter is implemented by a Recognizer that may want no live
+// audio at all (provider none: speech recognition turned off). Wrappers
+// of a Recognizer (metrics) implement it by asking what they wrap.
+type AudioWanter interface {
+	// WantsAudio reports whether streams are worth opening: false means
+	// they would only discard the audio decoded for them, so callers open
+	// none and decode nothing for recognition.
+	WantsAudio() bool
+}
+
+// WantsAudio reports whether r wants live audio: false for nil and for a
+// recogniser whose WantsAudio says so; true for any other.
+func WantsAudio(r Recognizer) bool {
+	if r == nil {
+		return false
+	}
+	if w, ok := r.(AudioWanter); ok {
+		return w.WantsAudio()
+	}
+	return true
+}
+
 // Config is what a provider factory gets.
 type Config struct {
 	// Phrases the callers are expected to say (IVR examples etc.), for

@@ -97,7 +97,7 @@ type ACD interface {
 type Options struct {
 	Store    store.Store
 	Router   ACD
-	ASR      asr.Recognizer // nil: calls are not transcribed (provider none); the IVR takes keys
+	ASR      asr.Recognizer // nil, or one that wants no audio (asr.WantsAudio: provider none): calls open no streams and are not transcribed; the IVR takes keys
 	TTS      tts.Synthesizer
 	Voices   map[string]tts.Synthesizer // per IVR language; TTS otherwise
 	NLU      ivr.IntentClassifier

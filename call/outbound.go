@@ -21,13 +21,18 @@ import (
 type Dialer interface {
 	// Check reports whether requester may call number (toll fraud: the
 	// trunks' outbound policies), without calling; the error wraps
-	// ErrBadTarget when not.
+	// ErrNotPermitted when not.
 	Check(requester, number string) error
 	// CallOut calls number for requester and returns the answered leg.
 	// The leg's Close hangs up; it reports the far end hanging up through
 	// a Done() <-chan struct{} method.
 	CallOut(ctx context.Context, requester, number string) (media.Leg, error)
 }
+
+// ErrNotPermitted means the trunks' outbound policy does not let the
+// agent call the number (toll fraud: a blocked range, outside the
+// allowed prefixes, or an agent who may not call out).
+var ErrNotPermitted = errors.New("number not permitted")
 
 // ErrNoDialer means no trunk can place outside calls.
 var ErrNoDialer = errors.New("call: outside calls are not configured (no trunk with an outbound uri)")

@@ -123,8 +123,8 @@ func (c *Call) run(parent context.Context) {
 	asrCtx, cancelASR := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelASR()
 	c.asrCtx = asrCtx
-	if o.ASR == nil {
-		// No recognition configured: keys only, and nothing decoded
+	if !asr.WantsAudio(o.ASR) {
+		// No recognition configured (nil, or provider none): keys only, and nothing decoded
 		// for a recogniser (a relayed call's recording takes its legs'
 		// frames as they are decoded).
 	} else if s, err := o.ASR.NewStream(asrCtx, asr.StreamOptions{Label: c.in.ID + "/caller", Narrowband: narrowband(c.in.Leg)}); err == nil {
@@ -280,7 +280,7 @@ func (c *Call) bridge(ctx context.Context, j agentJoin) (disposition string, nex
 	if err := o.Store.UpdateCall(ctx, c.rec); err != nil {
 		c.log.Warn("store call", "err", err)
 	}
-	if c.agentASR == nil && !c.asrFailed && o.ASR != nil { // the first agent; transfers keep the stream
+	if c.agentASR == nil && !c.asrFailed && asr.WantsAudio(o.ASR) { // the first agent; transfers keep the stream
 		if s, err := o.ASR.NewStream(c.asrCtx, asr.StreamOptions{Label: c.in.ID + "/agent", Narrowband: narrowband(j.leg)}); err == nil {
 			c.agentASR = s
 		} else {
@@ -579,8 +579,10 @@ func (c *Call) finish(disposition string) {
 	// The record, transcript, IVR visits, ticket and evaluation, kept in
 	// the outbox until stored (postjob.go).
 	res, err := c.m.postCallWork(ctx, &PostJob{Call: c.rec, Visits: c.visits, Transcript: tr}, c.log)
-	if err != nil {
-		c.log.Error("post-call", "err", err)
+	if retried := new(retriedError); err != nil && !errors.As(err, &retried) {
+		// Not kept for a retry (no outbox, or it could not be written):
+		// the work is lost. A retried one was logged at WARN.
+		c.log.Error("post-call work not done", "err", err)
 	}
 	c.m.unmarkLive(c.in.ID, c.log)
 	ticketID := res.TicketID

@@ -87,13 +87,21 @@ func (m *Manager) postCallWork(ctx context.Context, job *PostJob, log *slog.Logg
 		}
 		log.Warn("post-call work failed; kept in the outbox and retried", "err", err, "done", job.Done)
 		box.Kick()
-		return res, err
+		return res, &retriedError{err}
 	}
 	if err := box.Done(id); err != nil {
 		log.Warn("outbox: remove finished job", "err", err)
 	}
 	return res, nil
 }
+
+// retriedError is post-call work that failed but is kept in the outbox,
+// which retries it until it is done: it is late, not lost (a database
+// outage, or work behind under overload hitting its deadline).
+type retriedError struct{ err error }
+
+func (e *retriedError) Error() string { return e.err.Error() }
+func (e *retriedError) Unwrap() error { return e.err }
 
 // runPostJob does job's steps that are not done yet. A retry (the job
 // comes back from the outbox) first checks what an earlier attempt may

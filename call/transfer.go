@@ -59,6 +59,8 @@ func (x xfer) done(err error) {
 		x.report(200, "OK")
 	case errors.Is(err, ErrBadTarget):
 		x.report(404, "Not Found")
+	case errors.Is(err, ErrNotPermitted):
+		x.report(403, "Forbidden")
 	default:
 		x.report(480, "Temporarily Unavailable")
 	}

@@ -15,4 +15,15 @@
 // over within a tick and rebuilds its router from the tables. The
 // dispatcher also marks nodes whose heartbeat stopped dead, and ends their
 // calls ("node lost"). deploy/cluster.md has the reasoning.
+//
+// A node that cannot renew its heartbeat within its lease fences itself
+// (Node.Fence) and serves again when a heartbeat gets through. One that
+// the others declared dead meanwhile stays fenced while it still holds
+// calls in progress: their records were ended, their agents released and
+// its waiting callbacks adopted, so it must not report on them as a live
+// member. Once it holds none (Node.RejoinWhenIdle) it rejoins as a
+// restart would: up under a new epoch (nodes.started_at), giving up what
+// the database still lists as its own. Each run heartbeats only its own
+// epoch's row, so a process that another one with the same id has
+// replaced stays fenced for good.
 package cluster

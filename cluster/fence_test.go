@@ -344,3 +344,79 @@ func TestPartitionedDispatcherReplaced(t *testing.T) {
 		return len(b.sim.accepted["after-partition"]) == 1
 	})
 }
+
+func nodeStarted(t *testing.T, db, id string) time.Time {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var at time.Time
+	if err := c.QueryRow(ctx, `SELECT started_at FROM nodes WHERE id = $1`, id).Scan(&at); err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+// TestDeclaredDeadNodeRejoinsWhenIdle: node a is cut off for longer than
+// dead-after, and b declares it dead. When the link is back a stays
+// fenced while it still has calls in progress (their records were ended
+// as node lost, their agents released); once it has none it rejoins under
+// a new epoch without a restart, serves and keeps its heartbeat. Cut off
+// and declared dead again, then restarted elsewhere under the same id
+// (a new process joins as "a"): the old process never takes the row back,
+// even idle, and stays fenced.
+func TestDeclaredDeadNodeRejoinsWhenIdle(t *testing.T) {
+	db := freshDB(t)
+	u, _ := url.Parse(db)
+	proxy := startProxy(t, u.Host)
+	timing := Config{Heartbeat: 100 * time.Millisecond, DeadAfter: 1500 * time.Millisecond, Lease: 700 * time.Millisecond}
+	a := startNodeCfg(t, proxy.via(db), "a", timing)
+	b := startNodeCfg(t, db, "b", timing)
+	var idle atomic.Bool // a has a call in progress
+	a.node.RejoinWhenIdle(idle.Load)
+	first := nodeStarted(t, db, "a")
+
+	proxy.cut()
+	waitFor(t, "b declares a dead", 10*time.Second, func() bool { return nodeStatus(t, db, "a") == "dead" })
+	proxy.restore()
+	waitFor(t, "a learns it was declared dead", 5*time.Second, func() bool { return strings.Contains(a.node.Fence(), "declared") })
+	time.Sleep(500 * time.Millisecond) // heartbeats get through; a is busy
+	if why := a.node.Fence(); why == "" || nodeStatus(t, db, "a") != "dead" {
+		t.Fatalf("a declared dead, with a call in progress: fence %q, status %q; want fenced and dead", why, nodeStatus(t, db, "a"))
+	}
+
+	idle.Store(true) // its last call ended
+	waitFor(t, "a rejoins", 5*time.Second, func() bool { return a.node.Fence() == "" })
+	if s := nodeStatus(t, db, "a"); s != "up" {
+		t.Fatalf("a rejoined as %q, want up", s)
+	}
+	second := nodeStarted(t, db, "a")
+	if !second.After(first) {
+		t.Errorf("a rejoined with epoch %v, want one after %v", second, first)
+	}
+	time.Sleep(2 * timing.DeadAfter) // its heartbeats renew the new epoch's row
+	if s, why := nodeStatus(t, db, "a"), a.node.Fence(); s != "up" || why != "" {
+		t.Fatalf("after rejoining: status %q, fence %q; want up and serving", s, why)
+	}
+	waitFor(t, "someone dispatches", 5*time.Second, func() bool { return a.acd.Dispatching() || b.acd.Dispatching() })
+
+	// Declared dead again, and a new process joins as "a" meanwhile.
+	proxy.cut()
+	waitFor(t, "b declares a dead again", 10*time.Second, func() bool { return nodeStatus(t, db, "a") == "dead" })
+	a2 := startNodeCfg(t, db, "a", timing)
+	third := nodeStarted(t, db, "a")
+	proxy.restore()
+	waitFor(t, "the old a sees it was replaced", 5*time.Second, func() bool { return strings.Contains(a.node.Fence(), "another process") })
+	time.Sleep(500 * time.Millisecond)
+	if got := nodeStarted(t, db, "a"); !got.Equal(third) || nodeStatus(t, db, "a") != "up" || a2.node.Fence() != "" {
+		t.Errorf("after the old process came back idle: row started %v (new process %v), status %q, new process fence %q",
+			got, third, nodeStatus(t, db, "a"), a2.node.Fence())
+	}
+	if a.node.Fence() == "" {
+		t.Error("the replaced process serves")
+	}
+}

@@ -125,6 +125,13 @@ type Node struct {
 	// took was sent: the lease runs from there.
 	renewed      atomic.Int64
 	declaredDead atomic.Bool
+	// epoch is this run's nodes.started_at (heartbeat goroutine only, and
+	// Leave after it stopped): a heartbeat renews only its own run's row,
+	// so another process that joined under the same id is never mistaken
+	// for this one.
+	epoch    time.Time
+	replaced atomic.Bool                 // another process joined as this node id
+	idle     atomic.Pointer[func() bool] // RejoinWhenIdle
 }
 
 // Join opens a small pool on dbURL, registers the node (up, heartbeat now)
@@ -163,9 +170,10 @@ func Join(ctx context.Context, dbURL string, cfg Config) (*Node, error) {
 	}
 	var dropped int
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO nodes (id, url, sip, status, started_at, heartbeat_at) VALUES ($1, $2, $3, 'up', now(), now())
-			ON CONFLICT (id) DO UPDATE SET url = $2, sip = $3, status = 'up', started_at = now(), heartbeat_at = now()`,
-			cfg.NodeID, cfg.URL, cfg.SIP)
+		err := tx.QueryRow(ctx, `INSERT INTO nodes (id, url, sip, status, started_at, heartbeat_at) VALUES ($1, $2, $3, 'up', now(), now())
+			ON CONFLICT (id) DO UPDATE SET url = $2, sip = $3, status = 'up', started_at = now(), heartbeat_at = now()
+			RETURNING started_at`,
+			cfg.NodeID, cfg.URL, cfg.SIP).Scan(&n.epoch)
 		if err != nil {
 			return err
 		}
@@ -193,15 +201,38 @@ func (n *Node) Pool() *pgxpool.Pool { return n.pool }
 
 func (n *Node) since() time.Duration { return time.Since(n.origin) }
 
+// RejoinWhenIdle lets a node the others declared dead rejoin without a
+// restart once idle reports that it holds nothing the others took over:
+// no call in progress (they were ended as node lost, and their agents
+// released) and no callback or queued caller waiting in memory (they were
+// dropped or adopted). It rejoins as Join does, under a new epoch, and
+// gives up what the database still lists as its own (releaseOwn). Without
+// it (nil) such a node stays fenced until restarted. idle is called from
+// the heartbeat; it must not block.
+func (n *Node) RejoinWhenIdle(idle func() bool) {
+	if idle == nil {
+		n.idle.Store(nil)
+		return
+	}
+	n.idle.Store(&idle)
+}
+
 // Fence says why this node must not take new work now, or "" when it
 // holds its lease. A node that could not renew its heartbeat within the
 // lease (cut off from the database, not dead) is fenced: it refuses new
 // calls, reports not ready, and does not dispatch, because the others may
 // soon declare it dead and end its calls. It recovers on its own once a
 // heartbeat gets through. A node the others already declared dead stays
-// fenced: restart it.
+// fenced until it is idle (RejoinWhenIdle) or restarted; one whose id
+// another process has joined under stays fenced.
 func (n *Node) Fence() string {
+	if n.replaced.Load() {
+		return "fenced: another process joined the cluster as this node id; stop this one"
+	}
 	if n.declaredDead.Load() {
+		if n.idle.Load() != nil {
+			return "fenced: the other nodes declared this node dead; it rejoins once its calls in progress are over"
+		}
 		return "fenced: the other nodes declared this node dead; restart it"
 	}
 	if age := n.since() - time.Duration(n.renewed.Load()); age > n.cfg.Lease {
@@ -268,17 +299,64 @@ func (n *Node) beat(conn **pgx.Conn) error {
 		*conn = c
 	}
 	// status stays dead once others declared it so: a node they gave up
-	// on must not come back silently with its calls already ended.
-	t, err := (*conn).Exec(ctx, `UPDATE nodes SET heartbeat_at = now() WHERE id = $1 AND status = 'up'`, n.cfg.NodeID)
+	// on must not come back silently with its calls already ended (it
+	// may rejoin, below, once it holds none).
+	t, err := (*conn).Exec(ctx, `UPDATE nodes SET heartbeat_at = now() WHERE id = $1 AND status = 'up' AND started_at = $2`,
+		n.cfg.NodeID, n.epoch)
 	if err != nil {
 		return err
 	}
-	if t.RowsAffected() == 0 {
-		if !n.declaredDead.Swap(true) {
-			n.log.Error("cluster: the other nodes declared this node dead (no heartbeat for too long) and ended its calls; restart it to rejoin")
+	if t.RowsAffected() == 1 {
+		return nil
+	}
+	var status string
+	var epoch time.Time
+	err = (*conn).QueryRow(ctx, `SELECT status, started_at FROM nodes WHERE id = $1`, n.cfg.NodeID).Scan(&status, &epoch)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	if err == nil && !epoch.Equal(n.epoch) {
+		if !n.replaced.Swap(true) {
+			n.log.Error("cluster: another process joined the cluster as this node id; this one stays fenced: stop it", "their_start", epoch)
 		}
+		return errReplaced
+	}
+	if !n.declaredDead.Swap(true) {
+		n.log.Error("cluster: the other nodes declared this node dead (no heartbeat for too long) and ended its calls; it rejoins once idle, or restart it")
+	}
+	if idle := n.idle.Load(); idle == nil || !(*idle)() {
 		return errDeclaredDead
 	}
+	return n.rejoin(ctx, *conn)
+}
+
+var errReplaced = errors.New("another process joined as this node id")
+
+// rejoin brings a node declared dead back, idle: up under a new epoch
+// (only if no other process joined as this id meanwhile), giving up the
+// queued calls and callbacks the database still lists as its own, in one
+// transaction, as Join does.
+func (n *Node) rejoin(ctx context.Context, conn *pgx.Conn) error {
+	var epoch time.Time
+	var dropped int
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `UPDATE nodes SET status = 'up', started_at = now(), heartbeat_at = now()
+			WHERE id = $1 AND status <> 'up' AND started_at = $2 RETURNING started_at`, n.cfg.NodeID, n.epoch).Scan(&epoch)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errDeclaredDead // changed meanwhile: the next beat looks again
+		}
+		if err != nil {
+			return err
+		}
+		dropped, err = releaseOwn(ctx, tx, n.cfg.NodeID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	n.epoch = epoch
+	n.declaredDead.Store(false)
+	n.log.Warn("cluster: this node, declared dead, rejoined the cluster: it had no calls in progress", "dropped_queued", dropped)
 	return nil
 }
 
@@ -290,7 +368,8 @@ func (n *Node) Leave() {
 		<-n.done
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
-		if _, err := n.pool.Exec(ctx, `UPDATE nodes SET status = 'left' WHERE id = $1 AND status = 'up'`, n.cfg.NodeID); err != nil {
+		if _, err := n.pool.Exec(ctx, `UPDATE nodes SET status = 'left' WHERE id = $1 AND status = 'up' AND started_at = $2`,
+			n.cfg.NodeID, n.epoch); err != nil {
 			n.log.Warn("cluster: mark node left", "err", err)
 		}
 		n.pool.Close()

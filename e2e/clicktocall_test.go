@@ -53,6 +53,9 @@ func TestClickToCall(t *testing.T) {
 	if st.InCall || st.State != "available" {
 		t.Errorf("after a refused number: %+v, want available and not in a call", st)
 	}
+	if !strings.Contains(st.Err, "number not permitted: ") {
+		t.Errorf("refusal shown as %q, want it to say the number is not permitted", st.Err)
+	}
 	if n := carrier.lastNumber(); n != "" {
 		t.Fatalf("the trunk was asked to call %q", n)
 	}

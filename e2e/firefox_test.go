@@ -17,6 +17,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/contactd/contactd/internal/syncbuf"
 	"github.com/contactd/contactd/sip"
 )
 
@@ -89,7 +90,7 @@ type firefox struct {
 	mu     sync.Mutex // one command at a time
 	nextID int
 	ctxID  string // the top-level browsing context
-	log    *lockedBuffer
+	log    *syncbuf.Buffer
 }
 
 // firefoxPrefs keep the test browser on loopback and let the page use a
@@ -174,7 +175,7 @@ func startFirefox(ctx context.Context, t *testing.T, hz int) *firefox {
 		_ = cmd.Process.Kill()
 		<-exited
 	})
-	f := &firefox{log: &lockedBuffer{}}
+	f := &firefox{log: &syncbuf.Buffer{}}
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)

@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/contactd/contactd/config"
+	"github.com/contactd/contactd/internal/syncbuf"
 	"github.com/contactd/contactd/media"
 	"github.com/contactd/contactd/web/webtest"
 )
@@ -34,27 +35,10 @@ type server struct {
 	sipAddr  string
 	dbURL    string
 	dataDir  string
-	logs     *lockedBuffer
+	logs     *syncbuf.Buffer
 	exited   chan struct{}
 	exitErr  error
 	adminTok string
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func freePort(t *testing.T, network string) int {
@@ -204,7 +188,7 @@ func startServerOn(t *testing.T, bin, dbURL string, edit func(yaml string) strin
 		sipAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t, "udp")),
 		dbURL:   dbURL,
 		dataDir: filepath.Join(dir, "data"),
-		logs:    &lockedBuffer{},
+		logs:    &syncbuf.Buffer{},
 	}
 	rtp := 30000 + 2*(os.Getpid()%5000)
 	cfg := testConfig(t, dir)

@@ -21,6 +21,10 @@ type recognizer struct {
 	m *Metrics
 }
 
+// WantsAudio is the wrapped recogniser's: wrapping one that wants no
+// audio (provider none) must not make calls open streams for it.
+func (r *recognizer) WantsAudio() bool { return asr.WantsAudio(r.Recognizer) }
+
 func (r *recognizer) NewStream(ctx context.Context, opts asr.StreamOptions) (asr.Stream, error) {
 	s, err := r.Recognizer.NewStream(ctx, opts)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/contactd/contactd/internal/baresiptest"
+	"github.com/contactd/contactd/internal/testcert"
 	"github.com/contactd/contactd/media"
 )
 
@@ -28,7 +29,7 @@ func TestBaresipSRTP(t *testing.T) {
 		stats media.Stats
 	}
 	got := make(chan heard, 1)
-	certFile, keyFile, _ := selfSigned(t)
+	certFile, keyFile, _ := testcert.Write(t)
 	s := startServer(t, Config{TLSAddr: "127.0.0.1:0", TLSCert: certFile, TLSKey: keyFile}, HandlerFunc(func(ctx context.Context, c *InboundCall) {
 		h := heard{suite: c.SRTPSuite}
 		defer func() {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactd/contactd/internal/testcert"
 	"github.com/contactd/contactd/media"
 	"github.com/contactd/contactd/media/g711"
 	"github.com/pion/srtp/v3"
@@ -132,7 +133,7 @@ func (s *wireSpy) hook(offer []byte) []byte {
 // certificate and returns it with the client TLS configuration.
 func tlsTestServer(t *testing.T, cfg Config, h Handler) (*Server, *tls.Config) {
 	t.Helper()
-	certFile, keyFile, pool := selfSigned(t)
+	certFile, keyFile, pool := testcert.Write(t)
 	cfg.TLSAddr, cfg.TLSCert, cfg.TLSKey = "127.0.0.1:0", certFile, keyFile
 	s := startServer(t, cfg, h)
 	return s, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}

@@ -27,11 +27,33 @@ type Originator interface {
 	Originate(ctx context.Context, agent, number string, agentLeg media.Leg) (string, error)
 }
 
+// callAbility is Options.Calls as the optional ability T (the call
+// manager's transfer, hold, consultation… methods); without it the
+// request is answered 501 "this server cannot " + what.
+func callAbility[T any](s *Server, w http.ResponseWriter, what string) (T, bool) {
+	a, ok := s.opts.Calls.(T)
+	if !ok {
+		writeError(w, http.StatusNotImplemented, "this server cannot "+what)
+	}
+	return a, ok
+}
+
+// sdpOffer is whether sdp is an SDP offer; when not, it answers 400.
+func sdpOffer(w http.ResponseWriter, sdp string) bool {
+	if !strings.HasPrefix(strings.TrimSpace(sdp), "v=0") {
+		writeError(w, http.StatusBadRequest, "sdp: want an SDP offer starting with v=0")
+		return false
+	}
+	return true
+}
+
 // callControlStatus maps call-control errors to HTTP statuses.
 func callControlStatus(err error) int {
 	switch {
 	case errors.Is(err, call.ErrBadTarget):
 		return http.StatusBadRequest
+	case errors.Is(err, call.ErrNotPermitted):
+		return http.StatusForbidden
 	case errors.Is(err, call.ErrNoDialer):
 		return http.StatusNotImplemented
 	case errors.Is(err, routing.ErrAgentAway), errors.Is(err, call.ErrNotBridged), errors.Is(err, call.ErrDraining):
@@ -44,9 +66,8 @@ func callControlStatus(err error) int {
 // "agent:carol" | "+15551234567"}. An agent transfers their own call; a
 // supervisor or admin any call.
 func (s *Server) transferCall(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.opts.Calls.(Transferer)
+	t, ok := callAbility[Transferer](s, w, "transfer calls")
 	if !ok {
-		writeError(w, http.StatusNotImplemented, "this server cannot transfer calls")
 		return
 	}
 	var req struct {
@@ -75,9 +96,8 @@ func (s *Server) transferCall(w http.ResponseWriter, r *http.Request) {
 // With an SDP offer the agent talks from the browser (the answer comes
 // back); without one their registered desk phone rings first.
 func (s *Server) dialOut(w http.ResponseWriter, r *http.Request) {
-	o, ok := s.opts.Calls.(Originator)
+	o, ok := callAbility[Originator](s, w, "place outside calls")
 	if !ok {
-		writeError(w, http.StatusNotImplemented, "this server cannot place outside calls")
 		return
 	}
 	var req struct {
@@ -98,8 +118,7 @@ func (s *Server) dialOut(w http.ResponseWriter, r *http.Request) {
 	}
 	var err error
 	if strings.TrimSpace(req.SDP) != "" {
-		if !strings.HasPrefix(strings.TrimSpace(req.SDP), "v=0") {
-			writeError(w, http.StatusBadRequest, "sdp: want an SDP offer starting with v=0")
+		if !sdpOffer(w, req.SDP) {
 			return
 		}
 		resp.CallID, resp.SDP, err = o.OriginateWebRTC(r.Context(), agent, req.Number, req.SDP)

@@ -215,17 +215,15 @@ type Reconnector interface {
 // reconnectCall is POST /calls/{id}/reconnect {"sdp"}: 501 until the call
 // manager implements Reconnector.
 func (s *Server) reconnectCall(w http.ResponseWriter, r *http.Request) {
-	rc, ok := s.opts.Calls.(Reconnector)
+	rc, ok := callAbility[Reconnector](s, w, "reconnect a call's audio yet; the call goes on without it")
 	if !ok {
-		writeError(w, http.StatusNotImplemented, "this server cannot reconnect a call's audio yet; the call goes on without it")
 		return
 	}
 	var req sdpJSON
 	if !decode(w, r, &req) {
 		return
 	}
-	if !strings.HasPrefix(strings.TrimSpace(req.SDP), "v=0") {
-		writeError(w, http.StatusBadRequest, "sdp: want an SDP offer starting with v=0")
+	if !sdpOffer(w, req.SDP) {
 		return
 	}
 	answer, err := rc.ReconnectWebRTC(r.Context(), chi.URLParam(r, "id"), userOf(r).Username, req.SDP)

@@ -371,8 +371,7 @@ func (s *Server) answerCall(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	if !strings.HasPrefix(strings.TrimSpace(req.SDP), "v=0") {
-		writeError(w, http.StatusBadRequest, "sdp: want an SDP offer starting with v=0")
+	if !sdpOffer(w, req.SDP) {
 		return
 	}
 	answer, err := s.opts.Calls.AnswerWebRTC(r.Context(), chi.URLParam(r, "id"), userOf(r).Username, req.SDP)

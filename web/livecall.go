@@ -81,9 +81,8 @@ func (s *Server) liveCallRoutes(r chi.Router) {
 // or a resume of a running one, is 409.
 func (s *Server) pauseRecording(on bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		rp, ok := s.opts.Calls.(RecordingPauser)
+		rp, ok := callAbility[RecordingPauser](s, w, "pause recordings")
 		if !ok {
-			writeError(w, http.StatusNotImplemented, "this server cannot pause recordings")
 			return
 		}
 		u, id := userOf(r), chi.URLParam(r, "id")
@@ -121,19 +120,11 @@ func (s *Server) liveFail(w http.ResponseWriter, r *http.Request, err error) {
 	s.fail(w, r, err)
 }
 
-func (s *Server) liveControl(w http.ResponseWriter) (LiveControl, bool) {
-	lc, ok := s.opts.Calls.(LiveControl)
-	if !ok {
-		writeError(w, http.StatusNotImplemented, "this server cannot hold calls or send keys")
-	}
-	return lc, ok
-}
-
 // holdCall: POST /calls/{id}/hold and /resume, for the call's agent. The
 // caller hears music on hold meanwhile.
 func (s *Server) holdCall(on bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		lc, ok := s.liveControl(w)
+		lc, ok := callAbility[LiveControl](s, w, "hold calls or send keys")
 		if !ok {
 			return
 		}
@@ -147,7 +138,7 @@ func (s *Server) holdCall(on bool) http.HandlerFunc {
 
 // sendDTMF: POST /calls/{id}/dtmf {"digits": "12#"}.
 func (s *Server) sendDTMF(w http.ResponseWriter, r *http.Request) {
-	lc, ok := s.liveControl(w)
+	lc, ok := callAbility[LiveControl](s, w, "hold calls or send keys")
 	if !ok {
 		return
 	}
@@ -164,19 +155,11 @@ func (s *Server) sendDTMF(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-func (s *Server) consulter(w http.ResponseWriter) (Consulter, bool) {
-	c, ok := s.opts.Calls.(Consulter)
-	if !ok {
-		writeError(w, http.StatusNotImplemented, "this server cannot run consultative transfers")
-	}
-	return c, ok
-}
-
 // consultCall: POST /calls/{id}/consult {"target": "agent:bob" |
 // "queue:billing"} puts the caller on hold and offers the consultation to
 // the target agent, or through the queue to the agent its rules pick next.
 func (s *Server) consultCall(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.consulter(w)
+	c, ok := callAbility[Consulter](s, w, "run consultative transfers")
 	if !ok {
 		return
 	}
@@ -200,7 +183,7 @@ func (s *Server) consultCall(w http.ResponseWriter, r *http.Request) {
 // answerConsult: POST /calls/{id}/consult/answer {"sdp"} is the consulted
 // agent's browser joining; the SDP answer comes back.
 func (s *Server) answerConsult(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.consulter(w)
+	c, ok := callAbility[Consulter](s, w, "run consultative transfers")
 	if !ok {
 		return
 	}
@@ -208,8 +191,7 @@ func (s *Server) answerConsult(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	if !strings.HasPrefix(strings.TrimSpace(req.SDP), "v=0") {
-		writeError(w, http.StatusBadRequest, "sdp: want an SDP offer starting with v=0")
+	if !sdpOffer(w, req.SDP) {
 		return
 	}
 	answer, err := c.AnswerConsult(r.Context(), chi.URLParam(r, "id"), userOf(r).Username, req.SDP)
@@ -224,7 +206,7 @@ func (s *Server) answerConsult(w http.ResponseWriter, r *http.Request) {
 // before answering), /cancel (either agent) and /complete (the call's
 // agent: the call goes to the consulted agent).
 func (s *Server) consultAction(w http.ResponseWriter, r *http.Request) {
-	c, ok := s.consulter(w)
+	c, ok := callAbility[Consulter](s, w, "run consultative transfers")
 	if !ok {
 		return
 	}
@@ -252,9 +234,8 @@ func (s *Server) consultAction(w http.ResponseWriter, r *http.Request) {
 // "sdp": "v=0…"} opens the supervisor's leg (the SDP answer comes back);
 // without sdp it switches the mode of the leg they have (204).
 func (s *Server) monitorCall(w http.ResponseWriter, r *http.Request) {
-	mo, ok := s.opts.Calls.(Monitorer)
+	mo, ok := callAbility[Monitorer](s, w, "monitor calls")
 	if !ok {
-		writeError(w, http.StatusNotImplemented, "this server cannot monitor calls")
 		return
 	}
 	var req struct {
@@ -267,8 +248,7 @@ func (s *Server) monitorCall(w http.ResponseWriter, r *http.Request) {
 	if req.Mode == "" {
 		req.Mode = call.ModeListen
 	}
-	if req.SDP != "" && !strings.HasPrefix(strings.TrimSpace(req.SDP), "v=0") {
-		writeError(w, http.StatusBadRequest, "sdp: want an SDP offer starting with v=0")
+	if req.SDP != "" && !sdpOffer(w, req.SDP) {
 		return
 	}
 	answer, err := mo.Monitor(r.Context(), chi.URLParam(r, "id"), userOf(r).Username, req.Mode, req.SDP)
@@ -286,9 +266,8 @@ func (s *Server) monitorCall(w http.ResponseWriter, r *http.Request) {
 
 // stopMonitor: DELETE /calls/{id}/monitor takes the supervisor off.
 func (s *Server) stopMonitor(w http.ResponseWriter, r *http.Request) {
-	mo, ok := s.opts.Calls.(Monitorer)
+	mo, ok := callAbility[Monitorer](s, w, "monitor calls")
 	if !ok {
-		writeError(w, http.StatusNotImplemented, "this server cannot monitor calls")
 		return
 	}
 	if err := mo.StopMonitor(r.Context(), chi.URLParam(r, "id"), userOf(r).Username); err != nil {
@@ -302,9 +281,8 @@ func (s *Server) stopMonitor(w http.ResponseWriter, r *http.Request) {
 // with who has it, since when, and its hold, consultation and monitors —
 // what the events say of it, for a wallboard opened mid-call.
 func (s *Server) liveCalls(w http.ResponseWriter, r *http.Request) {
-	ll, ok := s.opts.Calls.(LiveLister)
+	ll, ok := callAbility[LiveLister](s, w, "list live calls")
 	if !ok {
-		writeError(w, http.StatusNotImplemented, "this server cannot list live calls")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"calls": ll.LiveCalls()})

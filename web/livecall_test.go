@@ -163,6 +163,7 @@ func TestLiveCallRoutes(t *testing.T) {
 	for err, want := range map[error]int{
 		fmt.Errorf("%w: digits", call.ErrBadArg):             400,
 		fmt.Errorf("%w: x", call.ErrBadTarget):               400,
+		fmt.Errorf("%w: +1900", call.ErrNotPermitted):        403,
 		fmt.Errorf("%w: held", call.ErrOnHold):               409,
 		call.ErrNoConsult:                                    409,
 		fmt.Errorf("%w: bob is break", routing.ErrAgentAway): 409,

@@ -17,7 +17,14 @@ func init() {
 // ready to use and safe for concurrent use.
 type Recognizer struct{}
 
-var _ asr.Recognizer = Recognizer{}
+var (
+	_ asr.Recognizer  = Recognizer{}
+	_ asr.AudioWanter = Recognizer{}
+)
+
+// WantsAudio is false: a call opens no streams for this recogniser and
+// decodes no audio for it (asr.WantsAudio).
+func (Recognizer) WantsAudio() bool { return false }
 
 // NewStream returns a stream that discards audio; it ends when Close is
 // called or ctx ends.

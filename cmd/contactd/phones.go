@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/contactd/contactd/call"
@@ -110,8 +111,24 @@ func (d *trunkDialer) trunkFor(requester, number string) (string, error) {
 		}
 		errs = append(errs, err)
 	}
-	return "", fmt.Errorf("%w: %w", call.ErrBadTarget, errors.Join(errs...))
+	return "", refusal(errs)
 }
+
+// refusal is why no trunk lets a requester call a number: it is
+// call.ErrNotPermitted and each trunk's reason (sip.ErrNotPermitted),
+// and reads "number not permitted: REASON; REASON".
+type refusal []error
+
+func (r refusal) Error() string {
+	reasons := make([]string, len(r))
+	for i, err := range r {
+		reasons[i] = strings.TrimPrefix(err.Error(), sip.ErrNotPermitted.Error()+": ")
+	}
+	return call.ErrNotPermitted.Error() + ": " + strings.Join(reasons, "; ")
+}
+
+func (r refusal) Is(target error) bool { return target == call.ErrNotPermitted }
+func (r refusal) Unwrap() []error      { return r }
 
 func (d *trunkDialer) Check(requester, number string) error {
 	_, err := d.trunkFor(requester, number)

@@ -181,7 +181,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	webrtcCfg := media.WebRTCConfig{IncludeLoopback: true, Logger: log}
 	dialer := &trunkDialer{trunks: cfg.SIP.Trunks} // its server is set below
 	manager := call.NewManager(call.Options{
-		Store: st, Router: acd, ASR: callRecognizer(cfg.ASR.Provider, obs.Recognizer(rec)), TTS: synth, Voices: voices, NLU: nlu, Flow: flow,
+		Store: st, Router: acd, ASR: obs.Recognizer(rec), TTS: synth, Voices: voices, NLU: nlu, Flow: flow,
 		StickyDays: cfg.Routing.StickyDays,
 		HoldText:   cfg.IVR.QueueMessage, DataDir: cfg.DataDir, Record: *cfg.Record, Post: post, Log: log,
 		NewLeg: func(ctx context.Context, offer string) (media.Leg, string, error) {
@@ -194,6 +194,9 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	hub := web.NewHub(log)
 	if clu != nil { // agents' sockets may be on other nodes
 		manager.SetEvents(clu.acd.Events(hub))
+		// Declared dead by the others (cut off too long), the node rejoins
+		// once its calls in progress, and waiting callbacks, are over.
+		clu.node.RejoinWhenIdle(func() bool { return manager.Active() == 0 })
 	} else {
 		manager.SetEvents(hub)
 	}
@@ -648,13 +651,4 @@ func postCall(cfg *config.Config, st store.Store, log *slog.Logger) (*call.PostC
 		post.Judge = j
 	}
 	return post, nil
-}
-
-// callRecognizer is the recogniser calls stream to: none for provider
-// "none", whose streams would only discard the audio decoded for them.
-func callRecognizer(provider string, rec asr.Recognizer) asr.Recognizer {
-	if provider == "none" {
-		return nil
-	}
-	return rec
 }

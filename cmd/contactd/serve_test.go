@@ -68,7 +68,8 @@ func (l *readyLog) String() string {
 
 // testServer runs contactd in this process (run, as `contactd serve`
 // does) on loopback ports with the demo config, DTMF only, recordings
-// encrypted with a key from the environment.
+// encrypted with a key from the environment. edits are more replacements
+// in the demo config: {old, new}.
 type testServer struct {
 	httpURL, sipAddr, dataDir string
 	key                       []byte
@@ -78,17 +79,21 @@ type testServer struct {
 	admin                     string
 }
 
-func startTestServer(t *testing.T) *testServer {
+func startTestServer(t *testing.T, edits ...[2]string) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	y := string(config.Demo())
 	rtp := 40000 + 2*(os.Getpid()%2000)
-	for old, repl := range map[string]string{
+	replace := map[string]string{
 		"shutdown_grace: 10s":      "shutdown_grace: 4s",
 		"rtp_port_min: 20000":      fmt.Sprintf("rtp_port_min: %d", rtp),
 		"rtp_port_max: 29999":      fmt.Sprintf("rtp_port_max: %d", rtp+200),
 		"asr:\n  provider: sphinx": "asr:\n  provider: none", // DTMF only: a quick start
-	} {
+	}
+	for _, e := range edits { // more replacements in the demo config
+		replace[e[0]] = e[1]
+	}
+	for old, repl := range replace {
 		if !strings.Contains(y, old) {
 			t.Fatalf("demo config lacks %q", old)
 		}

@@ -14,10 +14,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/contactd/contactd/internal/syncbuf"
 	"github.com/contactd/contactd/media"
 )
 
@@ -54,7 +54,7 @@ type Phone struct {
 	// Dir holds its config, accounts, mic.wav and what it heard.
 	Dir  string
 	ctrl string
-	out  *buffer
+	out  *syncbuf.Buffer
 }
 
 // Need fails the test unless baresip and the named modules are installed.
@@ -75,7 +75,7 @@ func Need(t testing.TB, modules ...string) {
 func Start(ctx context.Context, t testing.TB, o Options) *Phone {
 	t.Helper()
 	Need(t, o.Modules...)
-	p := &Phone{Dir: t.TempDir(), out: &buffer{}}
+	p := &Phone{Dir: t.TempDir(), out: &syncbuf.Buffer{}}
 	mic := filepath.Join(p.Dir, "mic.wav")
 	ch := max(o.MicChannels, 1)
 	var wav bytes.Buffer
@@ -214,21 +214,4 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
-}
-
-type buffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *buffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *buffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
