@@ -114,6 +114,9 @@ type Options struct {
 	Post      *PostCall
 	Log       *slog.Logger
 	DrainWait time.Duration // how long ASR may take to flush at hang-up
+	// PostWorkers is how many ended calls' post-call work runs at once
+	// (0: half the CPUs, at least 2).
+	PostWorkers int
 	// StickyDays: a caller's last agent within this many days gets the
 	// first offer (routing's sticky agent); 0 turns it off.
 	StickyDays int
@@ -145,6 +148,11 @@ type Manager struct {
 	phones   *phoneOffers
 	// armed are the callbacks waiting for an agent, by ID (guarded by mu).
 	armed map[string]*armedCallback
+	// Post-call work waiting for a worker, and the workers running
+	// (postjob.go; guarded by mu).
+	postQ       []postTask
+	postWorkers int
+	postBehind  bool // the queue overflowed into the outbox (logged once)
 }
 
 // NewManager returns a manager; it starts nothing.

@@ -563,11 +563,11 @@ func (c *Call) flushASR() {
 	c.flushedAt = time.Now()
 }
 
-// finish stores the call, its transcript, ticket and evaluation.
+// finish hands the call's record, transcript, ticket and evaluation to
+// the post-call workers (postjob.go), by way of the outbox; the call is
+// over once they are kept there.
 func (c *Call) finish(disposition string) {
 	o := c.m.opts
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	c.rec.EndedAt, c.rec.Disposition = c.endedAt, disposition
 	if c.rec.EndedAt.IsZero() {
 		c.rec.EndedAt = time.Now()
@@ -576,27 +576,27 @@ func (c *Call) finish(disposition string) {
 	o.Redaction.Segments(c.segs) // the IVR's prompts; people's lines were redacted as they came
 	tr := transcript.Transcript{CallID: c.in.ID, CallerNumber: c.in.From, Intent: c.rec.Intent, Agent: c.rec.Agent,
 		Segments: c.segs, Incomplete: c.asrFailed}
-	// The record, transcript, IVR visits, ticket and evaluation, kept in
-	// the outbox until stored (postjob.go).
-	res, err := c.m.postCallWork(ctx, &PostJob{Call: c.rec, Visits: c.visits, Transcript: tr}, c.log)
-	if retried := new(retriedError); err != nil && !errors.As(err, &retried) {
-		// Not kept for a retry (no outbox, or it could not be written):
-		// the work is lost. A retried one was logged at WARN.
-		c.log.Error("post-call work not done", "err", err)
-	}
+	rec, endedAt, flushedAt, flushLog, agent, log := c.rec, c.endedAt, c.flushedAt, c.flushLog, c.agent, c.log
+	c.m.postLater(&PostJob{Call: c.rec, Visits: c.visits, Transcript: tr}, c.log, func(res Result, err error) {
+		if retried := new(retriedError); err != nil && !errors.As(err, &retried) {
+			// Not kept for a retry (no outbox, or it could not be written):
+			// the work is lost. A retried one was logged at WARN.
+			log.Error("post-call work not done", "err", err)
+		}
+		c.m.observer().CallEnded(rec)
+		// How long the hang-up took to become a stored ticket: tearing
+		// down and the recognisers' last utterances, then the post-call
+		// work (waiting for a worker included).
+		done := time.Now()
+		args := append([]any{"disposition", disposition, "segments", len(tr.Segments), "ticket", res.TicketID,
+			"flush_ms", flushedAt.Sub(endedAt).Milliseconds()}, flushLog...)
+		log.Info("call ended", append(args, "post_ms", done.Sub(flushedAt).Milliseconds(),
+			"hangup_to_ticket_ms", done.Sub(endedAt).Milliseconds())...)
+		if agent != "" && res.TicketID != "" {
+			o.Events.Publish(agent, Event{Type: "call_ended", CallID: rec.ID, TicketID: res.TicketID})
+		}
+	})
 	c.m.unmarkLive(c.in.ID, c.log)
-	ticketID := res.TicketID
-	c.m.observer().CallEnded(c.rec)
-	// How long the hang-up took to become a stored ticket: tearing down
-	// and the recognisers' last utterances, then the post-call work.
-	done := time.Now()
-	args := append([]any{"disposition", disposition, "segments", len(c.segs), "ticket", ticketID,
-		"flush_ms", c.flushedAt.Sub(c.endedAt).Milliseconds()}, c.flushLog...)
-	c.log.Info("call ended", append(args, "post_ms", done.Sub(c.flushedAt).Milliseconds(),
-		"hangup_to_ticket_ms", done.Sub(c.endedAt).Milliseconds())...)
-	if c.agent != "" && ticketID != "" {
-		o.Events.Publish(c.agent, Event{Type: "call_ended", CallID: c.in.ID, TicketID: ticketID})
-	}
 }
 
 // quality is each leg's measured audio quality, for the call record.

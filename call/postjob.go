@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"time"
 
@@ -58,27 +59,47 @@ func (m *Manager) observer() Observer {
 	return m.opts.Observer
 }
 
-// postCallWork stores the ended call and runs the post-call pipeline.
-// With an outbox the job is written there (fsync'd) first and removed
-// when done, so what fails now (the database is down) or is cut short (a
-// crash) is done later by RunOutbox.
+// postCallWork stores the ended call and runs the post-call pipeline,
+// here and now. With an outbox the job is written there (fsync'd) first
+// and removed when done, so what fails now (the database is down) or is
+// cut short (a crash) is done later by RunOutbox.
 func (m *Manager) postCallWork(ctx context.Context, job *PostJob, log *slog.Logger) (Result, error) {
+	kept, err := m.keepPostJob(job, log)
+	if err != nil {
+		return Result{}, err
+	}
+	return m.doPostJob(ctx, job, kept, log)
+}
+
+// keepPostJob claims the job's ID and writes the job to the outbox; kept
+// is false when there is no outbox or it could not be written (the work
+// is then done without a safety net). The claim is released by doPostJob.
+func (m *Manager) keepPostJob(job *PostJob, log *slog.Logger) (kept bool, err error) {
+	box, id := m.opts.Outbox, job.Call.ID
+	if box == nil {
+		return false, nil
+	}
+	job.Queued = time.Now()
+	if !box.Claim(id) {
+		return false, fmt.Errorf("call: post-call work for %s is already running", id)
+	}
+	if err := box.Put(id, job); err != nil {
+		log.Error("outbox: cannot keep the post-call work; doing it without a safety net", "err", err)
+		return false, nil
+	}
+	m.unmarkLive(id, log) // the outbox has it now
+	return true, nil
+}
+
+// doPostJob runs a job keepPostJob took: removed from the outbox when
+// done, updated there (the steps done) when not.
+func (m *Manager) doPostJob(ctx context.Context, job *PostJob, kept bool, log *slog.Logger) (Result, error) {
 	box, id := m.opts.Outbox, job.Call.ID
 	if box != nil {
-		job.Queued = time.Now()
-		if !box.Claim(id) {
-			return Result{}, fmt.Errorf("call: post-call work for %s is already running", id)
-		}
 		defer box.Release(id)
-		if err := box.Put(id, job); err != nil {
-			log.Error("outbox: cannot keep the post-call work; doing it without a safety net", "err", err)
-			box = nil
-		} else {
-			m.unmarkLive(id, log) // the outbox has it now
-		}
 	}
 	res, err := m.runPostJob(ctx, job, false)
-	if box == nil {
+	if !kept {
 		return res, err
 	}
 	if err != nil {
@@ -93,6 +114,99 @@ func (m *Manager) postCallWork(ctx context.Context, job *PostJob, log *slog.Logg
 		log.Warn("outbox: remove finished job", "err", err)
 	}
 	return res, nil
+}
+
+// Post-call workers. An ended call's work, once safe in the outbox, is
+// done by a few workers instead of the call's own goroutine: the call
+// (and its SIP slot, counted against max_calls) ends as soon as its work
+// is kept, and a surge of hang-ups, or a slow database, queues that work
+// instead of running hundreds of pipelines at once against the new
+// calls' set-up and the one SQLite writer.
+const maxPostQueue = 4096 // beyond this the outbox's runner picks jobs up
+
+type postTask struct {
+	job   *PostJob
+	log   *slog.Logger
+	after func(Result, error) // told how it went (the first attempt)
+}
+
+// postLater does the job's post-call work in a worker, then calls after;
+// without an outbox (or when it cannot be written) it does it here.
+func (m *Manager) postLater(job *PostJob, log *slog.Logger, after func(Result, error)) {
+	kept, err := m.keepPostJob(job, log)
+	if err != nil {
+		after(Result{}, err)
+		return
+	}
+	if !kept {
+		ctx, cancel := context.WithTimeout(context.Background(), postTimeout)
+		defer cancel()
+		after(m.doPostJob(ctx, job, false, log))
+		return
+	}
+	m.mu.Lock()
+	if len(m.postQ) >= maxPostQueue {
+		first := !m.postBehind
+		m.postBehind = true
+		m.mu.Unlock()
+		m.opts.Outbox.Release(job.Call.ID)
+		m.opts.Outbox.Kick() // RunOutbox does it
+		if first {
+			log.Warn("post-call workers far behind: further calls' work waits in the outbox", "queued", maxPostQueue)
+		}
+		after(Result{}, &retriedError{errors.New("call: post-call workers busy")})
+		return
+	}
+	m.postQ = append(m.postQ, postTask{job: job, log: log, after: after})
+	start := m.postWorkers < m.postWorkerCap()
+	if start {
+		m.postWorkers++
+		m.wg.Add(1) // the caller's call still counts: Wait cannot have returned
+	}
+	m.mu.Unlock()
+	if start {
+		go m.postWorker()
+	}
+}
+
+// postTimeout bounds one attempt at a call's post-call work, from when a
+// worker takes it.
+const postTimeout = 10 * time.Second
+
+func (m *Manager) postWorkerCap() int {
+	if m.opts.PostWorkers > 0 {
+		return m.opts.PostWorkers
+	}
+	return max(2, runtime.GOMAXPROCS(0)/2)
+}
+
+// postWorker does queued post-call work until the queue is empty.
+func (m *Manager) postWorker() {
+	defer m.wg.Done()
+	for {
+		m.mu.Lock()
+		if len(m.postQ) == 0 {
+			m.postWorkers--
+			m.postQ = nil // let a surge's backing array go
+			caughtUp := m.postBehind && m.postWorkers == 0
+			if caughtUp {
+				m.postBehind = false
+			}
+			m.mu.Unlock()
+			if caughtUp {
+				m.opts.Log.Info("post-call workers caught up")
+			}
+			return
+		}
+		t := m.postQ[0]
+		m.postQ[0] = postTask{}
+		m.postQ = m.postQ[1:]
+		m.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), postTimeout)
+		res, err := m.doPostJob(ctx, t.job, true, t.log)
+		cancel()
+		t.after(res, err)
+	}
 }
 
 // retriedError is post-call work that failed but is kept in the outbox,

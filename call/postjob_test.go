@@ -3,9 +3,11 @@ package call
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +29,10 @@ type flakyStore struct {
 	mu   sync.Mutex
 	down bool
 	fail map[string]bool // nil: every method below fails while down
+	// gate, when set, holds AddSegments until it is closed; inflight and
+	// peak count the AddSegments running at once.
+	gate           chan struct{}
+	inflight, peak atomic.Int32
 }
 
 func (f *flakyStore) set(down bool, methods ...string) {
@@ -67,6 +73,13 @@ func (f *flakyStore) UpdateCall(ctx context.Context, c store.Call) error {
 func (f *flakyStore) AddSegments(ctx context.Context, id string, s []transcript.Segment) error {
 	if err := f.err("AddSegments"); err != nil {
 		return err
+	}
+	n := f.inflight.Add(1)
+	defer f.inflight.Add(-1)
+	for p := f.peak.Load(); n > p && !f.peak.CompareAndSwap(p, n); p = f.peak.Load() {
+	}
+	if f.gate != nil {
+		<-f.gate
 	}
 	return f.Store.AddSegments(ctx, id, s)
 }
@@ -307,5 +320,60 @@ func TestCallEndsAfterTranscript(t *testing.T) {
 	sg, _ := inner.Segments(ctx, "live")
 	if err != nil || c.EndedAt.IsZero() || len(sg) != 3 {
 		t.Fatalf("after the post-call work: %+v (%v), %d segments", c, err, len(sg))
+	}
+}
+
+// TestPostWorkersBounded: ended calls hand their post-call work over at
+// once (kept in the outbox), however slow the database; a bounded number
+// of workers does it, each job once, and Wait covers them.
+func TestPostWorkersBounded(t *testing.T) {
+	f := newPostFixture(t, t.TempDir())
+	f.m.opts.PostWorkers = 2
+	f.st.gate = make(chan struct{})
+	var mu sync.Mutex
+	ended := map[string]error{}
+	const calls = 7
+	for i := range calls {
+		id := fmt.Sprintf("w%d", i)
+		start := time.Now()
+		f.m.postLater(endedJob(id), f.m.opts.Log, func(_ Result, err error) {
+			mu.Lock()
+			ended[id] = err
+			mu.Unlock()
+		})
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("handing over %s took %v while the database was stuck", id, d)
+		}
+	}
+	if p, _ := f.box.Pending(); len(p) != calls {
+		t.Fatalf("outbox holds %d jobs, want %d", len(p), calls)
+	}
+	waitFor(t, "two workers in the database", func() bool { return f.st.inflight.Load() == 2 })
+	time.Sleep(50 * time.Millisecond) // a third would have started by now
+	close(f.st.gate)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := f.m.Wait(ctx); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	if p := f.st.peak.Load(); p != 2 {
+		t.Errorf("%d post-call jobs ran at once, want 2", p)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range calls {
+		id := fmt.Sprintf("w%d", i)
+		if err, ok := ended[id]; !ok || err != nil {
+			t.Errorf("%s: told %v (told: %v)", id, err, ok)
+		}
+		f.stored(t, id)
+	}
+	if p, _ := f.box.Pending(); len(p) != 0 {
+		t.Errorf("outbox not empty: %v", p)
+	}
+	f.m.mu.Lock()
+	defer f.m.mu.Unlock()
+	if f.m.postWorkers != 0 || len(f.m.postQ) != 0 {
+		t.Errorf("%d workers, %d queued after the work", f.m.postWorkers, len(f.m.postQ))
 	}
 }
