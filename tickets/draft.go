@@ -221,28 +221,6 @@ func spoken(tr transcript.Transcript, who transcript.Speaker) []transcript.Segme
 	return out
 }
 
-// line is a segment's text with the text of the line before it.
-type line struct{ text, prev string }
-
-// lines lists the caller's lines, then the agent's (agents read numbers
-// back), each with the line said before it by anyone.
-func lines(tr transcript.Transcript) []line {
-	var out []line
-	for _, who := range []transcript.Speaker{transcript.Caller, transcript.Agent} {
-		for k, s := range tr.Segments {
-			if s.Speaker != who || strings.TrimSpace(s.Text) == "" {
-				continue
-			}
-			l := line{text: s.Text}
-			if k > 0 {
-				l.prev = tr.Segments[k-1].Text
-			}
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // mentions reports whether text has one of the words.
 func mentions(text string, words []string) bool {
 	for _, t := range tokens(text) {
@@ -260,7 +238,11 @@ var phoneKeywords = []string{"phone", "mobile", "cell", "telephone", "landline",
 
 // extractEntities finds order and account numbers, an amount and an
 // e-mail address. A number counts as an order or account number when it
-// follows that word, or when the line before it asked for one.
+// follows that word, or when the line before it asked for one; the
+// caller's lines are read before the agent's (agents read numbers back),
+// with spoken numbers rewritten and joined across turns (numberLines),
+// and a caller who corrects the number read back to them has the last
+// word.
 func extractEntities(tr transcript.Transcript, now time.Time) map[string]string {
 	e := map[string]string{}
 	set := func(k, v string) {
@@ -268,7 +250,15 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 			e[k] = v
 		}
 	}
-	ls := lines(tr)
+	nl := numberLines(tr)
+	var ls []numberLine // the caller's, then the agent's
+	for _, caller := range []bool{true, false} {
+		for _, l := range nl {
+			if l.caller == caller {
+				ls = append(ls, l)
+			}
+		}
+	}
 	for _, l := range ls {
 		if v, ok := slots.ExtractNumber(l.text, slots.OrderKeywords, 4, 10, true); ok {
 			set(EntityOrderNumber, v)
@@ -290,14 +280,24 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 			}
 		}
 	}
-	for _, l := range ls {
-		if a, ok := slots.ExtractAmount(l.text); ok && e[EntityAmount] == "" {
+	for _, k := range []string{EntityOrderNumber, EntityAccountNumber} {
+		if v := corrected(nl, e[k]); v != "" {
+			e[k] = v
+		}
+	}
+	for _, s := range tr.Segments {
+		if (s.Speaker != transcript.Caller && s.Speaker != transcript.Agent) || strings.TrimSpace(s.Text) == "" {
+			continue
+		}
+		if a, ok := slots.ExtractAmount(s.Text); ok && e[EntityAmount] == "" {
 			set(EntityAmount, a.Value)
 			set(EntityCurrency, a.Currency)
 		}
-		if m, ok := slots.ExtractEmail(l.text); ok {
+		if m, ok := slots.ExtractEmail(s.Text); ok {
 			set(EntityEmail, m)
 		}
+	}
+	for _, l := range ls {
 		if v, ok := slots.ExtractNumber(l.text, phoneKeywords, 7, 15, true); ok {
 			set(EntityPhone, v)
 		}
