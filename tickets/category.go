@@ -37,6 +37,9 @@ const (
 	// The caller's first line keeps its weight: it may be all they say
 	// ("billing please").
 	replyWeight = 0.25
+	// feelingsFloor is the confidence the classifier needs in what an
+	// angry line says besides its anger for that to be its topic.
+	feelingsFloor = 0.3
 	// complaintFloor is the caller's dissatisfaction a call needs to be a
 	// complaint without asking to complain: more than a short retort
 	// ("about time") at replyWeight.
@@ -111,7 +114,7 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 		if !caller {
 			w = agentWeight
 		}
-		named := cues(words, known)
+		named, denied := cues(words, known, !caller)
 		if len(named) == 0 && lowContent(words) && !(caller && !heardCaller) {
 			w *= replyWeight
 		}
@@ -122,11 +125,27 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 			only = cat
 		}
 		in, c := clf.Classify(s.Text)
+		if denied[in] {
+			in = "" // "I'm not interested in any offers" is not sales
+		}
+		if in == CategoryComplaint && caller && !explicit {
+			// Anger is not a topic: what is left of the line without it
+			// may name one ("the FOURTH time I've rung about this order"),
+			// and then the anger is about that.
+			if rest := withoutFeelings(words); !lowContent(rest) {
+				if in2, c2 := clf.Classify(strings.Join(rest, " ")); in2 != CategoryComplaint && in2 != CategoryHuman && in2 != "" && in2 != CategoryUnknown && !denied[in2] && c2 >= feelingsFloor {
+					in, c = in2, c2
+				}
+			}
+		}
 		if len(named) == 1 && in != only && in != CategoryHuman && in != "" && in != CategoryUnknown {
 			// The line names its topic: the classifier's confidence goes to
 			// it ("you charged me, I want a refund" is billing; unhappy
 			// about a topic is that topic).
 			in = only
+		}
+		if in == CategoryHuman && !asksForPerson(words) {
+			in = "" // "customer number two six one nine": no person asked for
 		}
 		if in == CategoryHuman {
 			human = human || caller
@@ -199,6 +218,22 @@ var personWords = map[string]bool{
 	"representative": true, "operator": true, "real": true, "live": true, "actual": true, "rep": true, "anyone": true,
 }
 
+// asksForPerson reports whether words have a word of a request for a
+// person ("someone", "agent", "human"), without which a line the
+// classifier takes for one is not.
+func asksForPerson(words []string) bool {
+	for _, w := range words {
+		if personWords[w] || personWords[strings.TrimSuffix(w, "s")] || personAsks[w] {
+			return true
+		}
+	}
+	return anyPhrase(words, []string{"customer service", "customer services", "customer care", "put me through", "transfer me", "connect me", "none of those"})
+}
+
+// personAsks are words of a request for a person that are not
+// personWords because they are more than that request.
+var personAsks = map[string]bool{"advisor": true, "adviser": true, "manager": true, "supervisor": true, "staff": true, "people": true, "being": true, "man": true, "woman": true, "lady": true, "guy": true, "team": true, "department": true, "menu": true, "machine": true, "robot": true, "recording": true}
+
 // withoutPersonRequest is text without the words of a request for a
 // person; "" when nothing else is left.
 func withoutPersonRequest(text string) string {
@@ -235,11 +270,12 @@ var ackWords = map[string]bool{
 }
 
 // lowContent reports whether a line has fewer than three words beyond
-// small talk and acknowledgements.
+// small talk, acknowledgements, digits and single letters (a number or a
+// postcode read out: "customer number two six one nine four four").
 func lowContent(words []string) bool {
 	n := 0
 	for _, w := range words {
-		if !smallTalk[w] && !ackWords[w] {
+		if !smallTalk[w] && !ackWords[w] && !numberWord(w) && !isOh(w) && len(w) > 1 {
 			n++
 		}
 	}

@@ -205,6 +205,12 @@ func TestCategorizeRules(t *testing.T) {
 		{"billed after cancelling is billing", call("you billed me again after i cancelled last month"), cats, "billing"},
 		{"a short retort is no complaint", call("the signal on my mobile has been rubbish for days", ">i've found a fault and an engineer will fix it tomorrow", "about time"), cats, "tech_support"},
 		{"a complaint about a person names no topic", call("the engineer who came was so rude to my wife i'm disgusted"), cats, "complaint"},
+		{"a denied want is no topic", call("end my contract please", ">i can offer you a better price to stay", "no i'm not interested in any deals"), cats, "cancel"},
+		{"a threat is no topic", call("my laptop was meant to come on monday and it's still not here", ">it's with the courier and due today", "it had better come today or i want my money back"), cats, "order_status"},
+		{"anger is left out to find the topic", call("this is the fifth time i've phoned about my parcel and i'm sick to death of it"), cats, "order_status"},
+		{"swearing does not hide a cue", call("my broadband is so bloody slow"), cats, "tech_support"},
+		{"the agent's action names a vague request", call("i bought a jacket this morning and i've gone off the idea can you stop it", ">no problem i've cancelled the order"), cats, "cancel"},
+		{"a number read out is not a request for a person", call("i can't get into my online account", ">can i take your customer number", "customer number four four one two nine"), cats, "account_access"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {

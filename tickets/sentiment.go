@@ -289,3 +289,60 @@ func SentimentArc(tr transcript.Transcript) (start, end string) {
 	}
 	return judge(sum(scores[:n])), judge(sum(scores[len(scores)-n:]))
 }
+
+// intensifiers only strengthen what they stand before.
+var intensifiers = map[string]bool{
+	"absolutely": true, "completely": true, "totally": true, "utterly": true, "so": true, "really": true,
+	"very": true, "honestly": true, "frankly": true, "literally": true, "just": true, "quite": true,
+}
+
+// conduct words are a complaint about how someone behaved: what the call
+// is about, not only how the caller feels.
+var conduct = map[string]bool{
+	"rude": true, "unprofessional": true, "patronising": true, "condescending": true, "arrogant": true,
+	"aggressive": true, "swore": true, "shouted": true, "laughed": true, "ignored": true, "lied to": true, "liars": true,
+}
+
+// withoutFeelings is words without the caller's feelings: the lexicon's
+// negative words and phrases, outbursts, repeat counts ("the fourth
+// time") and intensifiers, leaving what the line is about.
+func withoutFeelings(words []string) []string {
+	drop := make([]bool, len(words))
+	mark := func(i, n int) {
+		for k := i; k < i+n && k < len(words); k++ {
+			drop[k] = true
+		}
+	}
+	for i := range words {
+		for l := 4; l >= 1; l-- {
+			if i+l > len(words) {
+				continue
+			}
+			p := strings.Join(words[i:i+l], " ")
+			if conduct[p] {
+				break
+			}
+			if v, ok := lexicon[p]; ok && v < 0 {
+				mark(i, l)
+				break
+			}
+			if v, ok := outbursts[p]; ok && v < 0 {
+				mark(i, l)
+				break
+			}
+		}
+		if intensifiers[words[i]] || swearWords[words[i]] {
+			drop[i] = true
+		}
+		if i+1 < len(words) && words[i+1] == "time" && repeatOrdinals[words[i]] != 0 {
+			mark(i, 2)
+		}
+	}
+	var out []string
+	for i, w := range words {
+		if !drop[i] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
