@@ -1,6 +1,7 @@
 package tickets
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/contactd/contactd/transcript"
@@ -131,8 +132,9 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 		if in == CategoryComplaint && caller && !explicit {
 			// Anger is not a topic: what is left of the line without it
 			// may name one ("the FOURTH time I've rung about this order"),
-			// and then the anger is about that.
-			if rest := withoutFeelings(words); !lowContent(rest) {
+			// and then the anger is about that, when it is about a thing
+			// (not "the service at your store").
+			if rest := withoutFeelings(words); !lowContent(rest) && slices.ContainsFunc(rest, func(w string) bool { return things[w] }) {
 				if in2, c2 := clf.Classify(strings.Join(rest, " ")); in2 != CategoryComplaint && in2 != CategoryHuman && in2 != "" && in2 != CategoryUnknown && !denied[in2] && c2 >= feelingsFloor {
 					in, c = in2, c2
 				}
@@ -199,6 +201,19 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 		}
 	}
 	return CategoryUnknown
+}
+
+// things are what a call about a concrete problem is about: a caller angry
+// about one of them has that problem; one angry about the service, the
+// staff or the company has a complaint.
+var things = map[string]bool{
+	"order": true, "orders": true, "parcel": true, "parcels": true, "package": true, "delivery": true, "item": true,
+	"items": true, "stuff": true, "goods": true, "bill": true, "bills": true, "invoice": true, "charge": true,
+	"charges": true, "payment": true, "payments": true, "refund": true, "money": true, "internet": true,
+	"broadband": true, "wifi": true, "router": true, "modem": true, "signal": true, "connection": true, "tv": true,
+	"cable": true, "landline": true, "phone": true, "mobile": true, "password": true, "login": true, "account": true,
+	"contract": true, "subscription": true, "plan": true, "tariff": true, "return": true, "returns": true,
+	"laptop": true, "fridge": true, "sofa": true, "tracking": true, "courier": true, "box": true, "speed": true,
 }
 
 // saysComplain reports whether a caller asks to complain ("I want to make

@@ -240,9 +240,9 @@ var phoneKeywords = []string{"phone", "mobile", "cell", "telephone", "landline",
 // e-mail address. A number counts as an order or account number when it
 // follows that word, or when the line before it asked for one; the
 // caller's lines are read before the agent's (agents read numbers back),
-// with spoken numbers rewritten and joined across turns (numberLines),
-// and a caller who corrects the number read back to them has the last
-// word.
+// with spoken numbers rewritten and joined across turns (numberLines);
+// the agent's read-back, when the caller lets it stand, is the number
+// (readBack), and a caller who corrects it has the last word.
 func extractEntities(tr transcript.Transcript, now time.Time) map[string]string {
 	e := map[string]string{}
 	set := func(k, v string) {
@@ -281,6 +281,9 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 		}
 	}
 	for _, k := range []string{EntityOrderNumber, EntityAccountNumber} {
+		if v := readBack(nl, e[k]); v != "" {
+			e[k] = v
+		}
 		if v := corrected(nl, e[k]); v != "" {
 			e[k] = v
 		}

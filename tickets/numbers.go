@@ -234,12 +234,7 @@ func corrected(ls []numberLine, v string) string {
 		if !l.caller || !strings.Contains(slots.ParseDigits(ls[i-1].text), v) {
 			continue
 		}
-		w := wordsOf(l.text)
-		opens := false
-		for _, x := range w[:min(3, len(w))] {
-			opens = opens || correctionMarkers[x] || x == "not"
-		}
-		if !opens {
+		if !opensWithCorrection(l.text) {
 			continue
 		}
 		if d, ok := slots.ExtractNumber(l.text, nil, len(v)-1, len(v)+1, false); ok && d != v {
@@ -247,4 +242,61 @@ func corrected(ls []numberLine, v string) string {
 		}
 	}
 	return out
+}
+
+// readBack is the agent's reading of v when it differs a little (two
+// digits or fewer) and the caller lets it stand: what the agent read back
+// and the caller heard is the number agreed ("nine hundred two thirteen"
+// read back as "nine zero zero two one three"). "" when there is none.
+func readBack(ls []numberLine, v string) string {
+	if v == "" {
+		return ""
+	}
+	for i := 0; i+1 < len(ls); i++ {
+		if !ls[i].caller || ls[i+1].caller || !strings.Contains(slots.ParseDigits(ls[i].text), v) {
+			continue
+		}
+		r, ok := slots.ExtractNumber(ls[i+1].text, nil, 4, 10, false)
+		if !ok || r == v || editDistance(r, v) > 2 {
+			continue
+		}
+		if i+2 < len(ls) && ls[i+2].caller && opensWithCorrection(ls[i+2].text) {
+			continue // corrected: see corrected
+		}
+		return r
+	}
+	return ""
+}
+
+// opensWithCorrection reports whether a line starts by taking something
+// back: "no", "sorry", "not quite", "that's wrong".
+func opensWithCorrection(text string) bool {
+	w := wordsOf(text)
+	for _, x := range w[:min(3, len(w))] {
+		if correctionMarkers[x] || x == "not" {
+			return true
+		}
+	}
+	return false
+}
+
+// editDistance is the Levenshtein distance of two short strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -39,6 +39,8 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"split after the keyword", []string{"c: i want to change the address on order eight three three", "c: four five"}, "83345"},
 		{"a whole number, then a new sentence", []string{"a: what's the order number", "c: five eight two one three", "c: two days late it is"}, "58213"},
 		{"corrected after the read-back", []string{"a: what's the order number", "c: five eight two one three", "a: five eight two one three is that right", "c: no sorry five eight two one four", "a: got it"}, "58214"},
+		{"the read-back the caller lets stand", []string{"a: what's the order number", "c: nine hundred two thirteen", "a: nine zero zero two one three", "c: that's it"}, "900213"},
+		{"a read-back of something else", []string{"a: what's the order number", "c: five eight two one three", "a: and the phone number is seven seven seven one two three four", "c: yes"}, "58213"},
 		{"confirmed read-back", []string{"a: what's the order number", "c: five eight two one three", "a: five eight two one three", "c: yes that's it"}, "58213"},
 		{"not after a long agent line", []string{"a: what's the order number", "c: it's seven seven oh", "a: sorry i need the whole number from the confirmation email please", "c: one moment"}, ""},
 	} {

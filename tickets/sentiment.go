@@ -66,7 +66,10 @@ var outbursts = map[string]float64{
 	"speak to a manager": -1, "speak to your manager": -1, "get me a manager": -1.5, "want a manager": -1,
 	"supervisor": -0.5, "escalated": -0.5, "compensation": -0.5, "i want it in writing": -1,
 	"you said that last time": -1.5, "thats what you said": -1.5, "thats what they said": -1.5,
-	"heard that before": -1.5,
+	"heard that before": -1.5, "believe it when i see it": -1.5, "different story": -1.5,
+	"three different things": -1.5, "different answer every time": -2, "in a row": -0.5,
+	"end of my rope": -2, "end of my tether": -2, "wits end": -2, "nothing has changed": -1, "nothings changed": -1,
+	"every single": -0.5, "shouldnt have taken": -1, "how is that acceptable": -2, "how is that fair": -1.5,
 }
 
 // repeatOrdinals say how many times a caller has been through something:
@@ -74,6 +77,13 @@ var outbursts = map[string]float64{
 var repeatOrdinals = map[string]float64{
 	"second": -1, "third": -1.5, "fourth": -1.5, "fifth": -1.5, "sixth": -1.5, "seventh": -1.5, "eighth": -1.5,
 	"ninth": -1.5, "tenth": -1.5, "umpteenth": -2, "hundredth": -2, "millionth": -2, "nth": -2,
+}
+
+// repeatUnits follow repeatOrdinals: "the third time", "the second month
+// in a row", "my fourth call".
+var repeatUnits = map[string]bool{
+	"time": true, "month": true, "week": true, "call": true, "day": true, "year": true, "visit": true, "attempt": true,
+	"bill": true, "engineer": true, "technician": true,
 }
 
 // repeatCounts with "times" and a call ("i've rung three times") say the
@@ -137,8 +147,11 @@ func hasLower(text string) bool { return strings.IndexFunc(text, unicode.IsLower
 func repeated(words []string) float64 {
 	v := 0.0
 	for i, w := range words {
-		if i+1 < len(words) && words[i+1] == "time" {
+		if i+1 < len(words) && repeatUnits[words[i+1]] {
 			v = min(v, repeatOrdinals[w])
+		}
+		if w == "calls" && i > 0 && repeatCounts[words[i-1]] {
+			v = min(v, -1.5)
 		}
 		if w == "times" && i > 0 && repeatCounts[words[i-1]] {
 			for _, x := range words {
@@ -334,7 +347,7 @@ func withoutFeelings(words []string) []string {
 		if intensifiers[words[i]] || swearWords[words[i]] {
 			drop[i] = true
 		}
-		if i+1 < len(words) && words[i+1] == "time" && repeatOrdinals[words[i]] != 0 {
+		if i+1 < len(words) && repeatUnits[words[i+1]] && repeatOrdinals[words[i]] != 0 {
 			mark(i, 2)
 		}
 	}

@@ -33,7 +33,8 @@ var topicCues = map[string][]string{
 		"price has gone up", "price increase", "payment card", "card details", "payment details",
 		"paying for", "im paying", "still paying", "pay for", "paying twice", "full price", "late fee", "fee", "fees",
 		"credit you", "credited", "credit note", "receipt", "receipts", "arrears", "i owe", "owe you", "final bill", "refund the charge",
-		"adjustment", "goodwill credit", "still being charged", "how much * bill",
+		"adjustment", "goodwill credit", "still being charged", "how much * bill", "autopay", "auto pay",
+		"automatic payment", "automatic payments", "paperless billing", "payment date", "pay by card",
 	},
 	"returns": {
 		"send it back", "send them back", "sent it back", "sent them back", "send back", "post it back",
@@ -77,7 +78,8 @@ var topicCues = map[string][]string{
 		"no dial tone", "no service", "poor signal", "weak signal", "no picture", "black screen", "keeps going off",
 		"keeps disconnecting", "disconnected", "cant make * calls", "cant receive * calls", "cant get a signal",
 		"turn * off and on", "off and on again", "dropped out", "drops out", "dropping off", "dropped off",
-		"line * dead", "phone * dead", "lines dead", "phones dead", "went dead", "gone dead", "goes dead",
+		"has been out", "been out for", "been out since", "keeps going out", "is down", "been down", "went down",
+		"keeps going down", "line * dead", "phone * dead", "lines dead", "phones dead", "went dead", "gone dead", "goes dead",
 	},
 	"account_access": {
 		"password", "log in", "login", "log into", "logging in", "sign in", "locked out", "account is locked",
@@ -91,7 +93,7 @@ var topicCues = map[string][]string{
 		"where is my order", "wheres my order", "tracking", "track my", "dispatched", "shipped", "hasnt arrived",
 		"not arrived", "havent received", "hasnt turned up", "not turned up", "out for delivery",
 		"delivery date", "when will it arrive", "still waiting for my order",
-		"waiting in", "nobody came", "didnt come", "hasnt come", "not come", "didnt turn up", "supposed to come",
+		"waiting in", "didnt come", "hasnt come", "not come", "didnt turn up", "supposed to come",
 		"supposed to arrive", "supposed to be delivered", "couldnt be delivered", "missed delivery", "rebook the delivery",
 		"delivery slot", "which day", "sent out", "posted out", "been sent", "been posted", "be posted", "be sent",
 		"back order", "out of stock",
