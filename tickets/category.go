@@ -125,6 +125,9 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 			cued[cat] += w * v
 			only = cat
 		}
+		if caller && slices.ContainsFunc(withoutFeelings(words), func(w string) bool { return conduct[w] }) {
+			complaint += w * cueWeight // "she was so patronising": how someone behaved
+		}
 		in, c := clf.Classify(s.Text)
 		if denied[in] {
 			in = "" // "I'm not interested in any offers" is not sales
@@ -140,10 +143,11 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 				}
 			}
 		}
-		if len(named) == 1 && in != only && in != CategoryHuman && in != "" && in != CategoryUnknown {
+		if len(named) == 1 && in != only && in != CategoryHuman && in != "" && in != CategoryUnknown && (caller || in != CategoryComplaint) {
 			// The line names its topic: the classifier's confidence goes to
-			// it ("you charged me, I want a refund" is billing; unhappy
-			// about a topic is that topic).
+			// it ("you charged me, I want a refund" is billing; a caller
+			// unhappy about a topic is that topic; an agent's apology
+			// stays one, whatever it offers).
 			in = only
 		}
 		if in == CategoryHuman && !asksForPerson(words) {
@@ -171,12 +175,12 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 			topic[in] += w * c
 		}
 	}
-	bestScore := 0.0 // the classifier's evidence alone decides against a complaint
-	for _, sc := range topic {
-		bestScore = max(bestScore, sc)
-	}
 	for in, sc := range cued {
 		topic[in] += sc
+	}
+	bestScore := 0.0 // the evidence for a topic, against a complaint
+	for _, sc := range topic {
+		bestScore = max(bestScore, sc)
 	}
 	best, bestTotal := "", 0.0
 	for in, sc := range topic {

@@ -211,6 +211,9 @@ func TestCategorizeRules(t *testing.T) {
 		{"swearing does not hide a cue", call("my broadband is so bloody slow"), cats, "tech_support"},
 		{"the agent's action names a vague request", call("i bought a jacket this morning and i've gone off the idea can you stop it", ">no problem i've cancelled the order"), cats, "cancel"},
 		{"a number read out is not a request for a person", call("i can't get into my online account", ">can i take your customer number", "customer number four four one two nine"), cats, "account_access"},
+		{"how someone behaved is a complaint", call("the lady in your shop was so condescending to my dad", ">i'm sorry what happened", "she spoke to him like he was a child"), cats, "complaint"},
+		{"a cue inside a longer one is that one's", call("my tablet won't charge any more"), cats, "tech_support"},
+		{"a request in the passive", call("i want the whole account closed today"), cats, "cancel"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {

@@ -37,7 +37,8 @@ var lexicon = map[string]float64{
 	"lied to": -2, "lying": -1.5, "nobody listens": -2, "no one listens": -2, "nobody cares": -2,
 	"nobody can tell me": -1.5, "no one can tell me": -1.5, "had it with": -2, "ive had it": -2,
 	"had it up to here": -2.5, "hacked off": -2, "cheesed off": -2, "gutted": -1, "infuriating": -2.5,
-	"impressed": 1, "acceptable": 0.5, "unreal": -1, "wasted": -1.5, "waste of time": -2,
+	"impressed": 1, "acceptable": 0.5, "patronising": -2, "patronizing": -2, "condescending": -2, "dismissive": -1.5,
+	"unhelpful": -1.5, "unprofessional": -2, "unreal": -1, "wasted": -1.5, "waste of time": -2,
 	"how many times": -1.5, "every time i call": -1.5, "every time i ring": -1.5,
 	// indignation said without an angry word
 	"outrageous": -2.5, "this is a joke": -1, "why on earth": -2, "how dare": -2.5, "youd better": -1.5, "you had better": -1.5, "youd better not": -1.5,
@@ -66,7 +67,7 @@ var outbursts = map[string]float64{
 	"speak to a manager": -1, "speak to your manager": -1, "get me a manager": -1.5, "want a manager": -1,
 	"supervisor": -0.5, "escalated": -0.5, "compensation": -0.5, "i want it in writing": -1,
 	"you said that last time": -1.5, "thats what you said": -1.5, "thats what they said": -1.5,
-	"heard that before": -1.5, "believe it when i see it": -1.5, "different story": -1.5,
+	"heard that before": -1.5, "dont give me": -1.5, "you expect me to": -1.5, "believe it when i see it": -1.5, "different story": -1.5,
 	"three different things": -1.5, "different answer every time": -2, "in a row": -0.5,
 	"end of my rope": -2, "end of my tether": -2, "wits end": -2, "nothing has changed": -1, "nothings changed": -1,
 	"every single": -0.5, "shouldnt have taken": -1, "how is that acceptable": -2, "how is that fair": -1.5,
@@ -312,8 +313,9 @@ var intensifiers = map[string]bool{
 // conduct words are a complaint about how someone behaved: what the call
 // is about, not only how the caller feels.
 var conduct = map[string]bool{
-	"rude": true, "unprofessional": true, "patronising": true, "condescending": true, "arrogant": true,
-	"aggressive": true, "swore": true, "shouted": true, "laughed": true, "ignored": true, "lied to": true, "liars": true,
+	"rude": true, "unprofessional": true, "patronising": true, "patronizing": true, "condescending": true,
+	"arrogant": true, "aggressive": true, "dismissive": true, "unhelpful": true, "swore": true, "shouted": true,
+	"laughed": true, "ignored": true, "lied": true, "lied to": true, "liars": true, "missold": true, "mis sold": true,
 }
 
 // withoutFeelings is words without the caller's feelings: the lexicon's

@@ -68,7 +68,8 @@ var topicCues = map[string][]string{
 		"to leave early", "leave before", "end everything",
 		"done with you", "stop the order", "stop it being sent", "stop it before", "stop it",
 		"dont need * any more", "dont need * anymore", "doesnt need * any more", "doesnt need * anymore",
-		"dont use * any more", "dont use * anymore", "no longer use",
+		"dont use * any more", "dont use * anymore", "no longer use", "want * cancelled", "want * ended",
+		"want * closed", "want * terminated", "just end it", "end it",
 	},
 	"tech_support": {
 		"not working", "isnt working", "stopped working", "wont connect", "cant connect", "no signal",
@@ -78,6 +79,8 @@ var topicCues = map[string][]string{
 		"no dial tone", "no service", "poor signal", "weak signal", "no picture", "black screen", "keeps going off",
 		"keeps disconnecting", "disconnected", "cant make * calls", "cant receive * calls", "cant get a signal",
 		"turn * off and on", "off and on again", "dropped out", "drops out", "dropping off", "dropped off",
+		"wont charge", "not charging", "doesnt charge", "isnt charging", "stopped charging", "wont turn on",
+		"wont switch on", "wont pair", "no bars", "no reception", "no coverage", "poor coverage", "no network",
 		"has been out", "been out for", "been out since", "keeps going out", "is down", "been down", "went down",
 		"keeps going down", "line * dead", "phone * dead", "lines dead", "phones dead", "went dead", "gone dead", "goes dead",
 	},
@@ -153,11 +156,19 @@ var (
 // make of the line either.
 func cues(words []string, cats map[string]bool, agent bool) (named map[string]float64, denied map[string]bool) {
 	words = withoutSwearing(words)
+	type span struct {
+		cat      string
+		from, to int
+	}
+	var spans []span
 	add := func(cat, p string) {
 		at := phraseAt(words, p)
 		if at < 0 {
 			return
 		}
+		spans = append(spans, span{cat, at, at + phraseLen(words[at:], p)})
+	}
+	score := func(cat string, at int) {
 		if deniedAt(words, at) {
 			if denied == nil {
 				denied = map[string]bool{}
@@ -187,10 +198,38 @@ func cues(words []string, cats map[string]bool, agent bool) (named map[string]fl
 			}
 		}
 	}
+	// A cue inside a longer one of another topic is that one's word:
+	// "charge" in "my phone won't charge".
+	for _, a := range spans {
+		inside := false
+		for _, b := range spans {
+			inside = inside || b.cat != a.cat && b.from <= a.from && a.to <= b.to && b.to-b.from > a.to-a.from
+		}
+		if !inside {
+			score(a.cat, a.from)
+		}
+	}
 	for cat := range named {
 		delete(denied, cat) // named outright elsewhere in the line
 	}
 	return named, denied
+}
+
+// phraseLen is how many of words, from the start, phrase covers there
+// (a "*" covers the fewest words that let the rest match).
+func phraseLen(words []string, phrase string) int {
+	parts := strings.Split(phrase, "*")
+	n := len(strings.Fields(parts[0]))
+	for _, p := range parts[1:] {
+		f := strings.Fields(p)
+		for skip := 0; skip <= gapWords && n+skip+len(f) <= len(words); skip++ {
+			if slices.Equal(words[n+skip:n+skip+len(f)], f) {
+				n += skip + len(f)
+				break
+			}
+		}
+	}
+	return n
 }
 
 // swearWords are left out of a line before its cues are read.
