@@ -175,6 +175,8 @@ func TestSentiment(t *testing.T) {
 		{[]string{"c: i'm interested in switching to you", "c: ok"}, SentimentNeutral},
 		{[]string{"c: I have been waiting THREE WEEKS for it", "a: sorry"}, SentimentNegative},
 		{[]string{"c: my TV box needs a new PIN"}, SentimentNeutral},
+		{[]string{"c: i'm appalled by this", "c: ok"}, SentimentNegative}, // other forms of the lexicon's words
+		{[]string{"c: i've been on hold for forty minutes", "c: ok"}, SentimentNegative},
 		{[]string{"C: MY ORDER HAS NOT ARRIVED", "A: I WILL CHECK THAT FOR YOU"}, SentimentNeutral}, // a recogniser writing in capitals is not shouting
 	}
 	for _, tt := range tests {

@@ -67,7 +67,8 @@ var outbursts = map[string]float64{
 	"speak to a manager": -1, "speak to your manager": -1, "get me a manager": -1.5, "want a manager": -1,
 	"supervisor": -0.5, "escalated": -0.5, "compensation": -0.5, "i want it in writing": -1,
 	"you said that last time": -1.5, "thats what you said": -1.5, "thats what they said": -1.5,
-	"heard that before": -1.5, "dont give me": -1.5, "you expect me to": -1.5, "believe it when i see it": -1.5, "different story": -1.5,
+	"heard that before": -1.5, "on hold * minutes": -1, "on hold * hour": -1.5, "on hold for ages": -1.5,
+	"about time": -1, "passed around": -1.5, "pushed from pillar to post": -2, "pillar to post": -2, "dont give me": -1.5, "you expect me to": -1.5, "believe it when i see it": -1.5, "different story": -1.5,
 	"three different things": -1.5, "different answer every time": -2, "in a row": -0.5,
 	"end of my rope": -2, "end of my tether": -2, "wits end": -2, "nothing has changed": -1, "nothings changed": -1,
 	"every single": -0.5, "shouldnt have taken": -1, "how is that acceptable": -2, "how is that fair": -1.5,
@@ -166,6 +167,32 @@ func repeated(words []string) float64 {
 	return v
 }
 
+// angerStems score the words they begin that the lexicon does not have,
+// so that its words' other forms count too ("disgusted", "infuriating",
+// "appalled").
+var angerStems = []struct {
+	stem  string
+	score float64
+}{
+	{"disgust", -2.5}, {"furious", -2.5}, {"infuriat", -2.5}, {"outrag", -2.5}, {"appal", -2.5}, {"annoy", -1.5},
+	{"frustrat", -1.5}, {"irritat", -1.5}, {"aggravat", -1.5}, {"exasperat", -2}, {"ridicul", -2}, {"unaccept", -2},
+	{"incompet", -2}, {"pathetic", -2}, {"useless", -2}, {"shambl", -2}, {"disgrac", -2.5}, {"horrend", -2.5},
+	{"horrif", -2}, {"atroc", -2.5}, {"abysmal", -2.5}, {"dreadful", -2}, {"diabolic", -2.5}, {"scandal", -2},
+	{"heartless", -2}, {"harass", -2}, {"embarrass", -1}, {"humiliat", -2}, {"insult", -2}, {"ludicrous", -2},
+	{"absurd", -2}, {"laughabl", -2}, {"farce", -2}, {"fiasco", -2}, {"sicken", -2}, {"unbeliev", -1.5},
+	{"inexcus", -2.5}, {"unforgiv", -2}, {"shock", -2}, {"rubbish", -2}, {"awful", -2}, {"terribl", -2},
+}
+
+// stemScore is the score of the anger stem w begins with, 0 when none.
+func stemScore(w string) float64 {
+	for _, s := range angerStems {
+		if strings.HasPrefix(w, s.stem) {
+			return s.score
+		}
+	}
+	return 0
+}
+
 // negators flip the polarity of a sentiment word within the next three
 // words: "not happy" is negative, "not bad" mildly positive.
 var negators = map[string]bool{
@@ -232,7 +259,10 @@ func lineScore(text string, caseful bool) float64 {
 			}
 		}
 		if n == 0 {
-			continue
+			if v = stemScore(words[i]); v == 0 {
+				continue
+			}
+			n = 1
 		}
 		for j := i - 1; j >= 0 && j >= i-negationWindow; j-- {
 			if negators[words[j]] {
@@ -315,7 +345,7 @@ var intensifiers = map[string]bool{
 var conduct = map[string]bool{
 	"rude": true, "unprofessional": true, "patronising": true, "patronizing": true, "condescending": true,
 	"arrogant": true, "aggressive": true, "dismissive": true, "unhelpful": true, "swore": true, "shouted": true,
-	"laughed": true, "ignored": true, "lied": true, "lied to": true, "liars": true, "missold": true, "mis sold": true,
+	"laughed": true, "ignored": true, "heartless": true, "insensitive": true, "lied": true, "lied to": true, "liars": true, "missold": true, "mis sold": true,
 }
 
 // withoutFeelings is words without the caller's feelings: the lexicon's
@@ -346,7 +376,7 @@ func withoutFeelings(words []string) []string {
 				break
 			}
 		}
-		if intensifiers[words[i]] || swearWords[words[i]] {
+		if intensifiers[words[i]] || swearWords[words[i]] || stemScore(words[i]) < 0 && !conduct[words[i]] {
 			drop[i] = true
 		}
 		if i+1 < len(words) && repeatUnits[words[i+1]] && repeatOrdinals[words[i]] != 0 {

@@ -35,6 +35,7 @@ var topicCues = map[string][]string{
 		"credit you", "credited", "credit note", "receipt", "receipts", "arrears", "i owe", "owe you", "final bill", "refund the charge",
 		"adjustment", "goodwill credit", "still being charged", "how much * bill", "autopay", "auto pay",
 		"automatic payment", "automatic payments", "paperless billing", "payment date", "pay by card",
+		"quarterly", "pay annually", "paying annually", "payment method", "payment plan",
 	},
 	"returns": {
 		"send it back", "send them back", "sent it back", "sent them back", "send back", "post it back",
@@ -79,7 +80,8 @@ var topicCues = map[string][]string{
 		"no dial tone", "no service", "poor signal", "weak signal", "no picture", "black screen", "keeps going off",
 		"keeps disconnecting", "disconnected", "cant make * calls", "cant receive * calls", "cant get a signal",
 		"turn * off and on", "off and on again", "dropped out", "drops out", "dropping off", "dropped off",
-		"wont charge", "not charging", "doesnt charge", "isnt charging", "stopped charging", "wont turn on",
+		"hasnt worked", "hasnt been working", "not been working", "havent been working", "update failed",
+		"failed to update", "wont update", "keeps failing", "wont charge", "not charging", "doesnt charge", "isnt charging", "stopped charging", "wont turn on",
 		"wont switch on", "wont pair", "no bars", "no reception", "no coverage", "poor coverage", "no network",
 		"has been out", "been out for", "been out since", "keeps going out", "is down", "been down", "went down",
 		"keeps going down", "line * dead", "phone * dead", "lines dead", "phones dead", "went dead", "gone dead", "goes dead",
@@ -123,7 +125,8 @@ var agentCues = map[string][]string{
 	},
 	"returns": {
 		"returns label", "return label", "returns portal", "returns form", "arrange a collection", "book a collection",
-		"booked a collection", "send a courier to collect", "courier to pick",
+		"booked a collection", "send a courier to collect", "courier to pick", "have it collected", "be collected",
+		"get it collected",
 	},
 	"tech_support":   {"line test", "speed test", "raised a fault", "reported a fault", "reset the router", "restart the router"},
 	"account_access": {"unlocked", "reset link", "password reset", "reset your password"},
