@@ -125,8 +125,8 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 			cued[cat] += w * v
 			only = cat
 		}
-		if caller && slices.ContainsFunc(withoutFeelings(words), func(w string) bool { return conduct[w] }) {
-			complaint += w * cueWeight // "she was so patronising": how someone behaved
+		if caller && slices.ContainsFunc(withoutFeelings(words), func(w string) bool { return conduct[w] || w == "feedback" }) {
+			complaint += w * cueWeight // "she was so patronising": how someone behaved; "some feedback"
 		}
 		in, c := clf.Classify(s.Text)
 		if denied[in] {

@@ -233,6 +233,13 @@ func mentions(text string, words []string) bool {
 	return false
 }
 
+// orderTalk is talk of an order, after which "what's the number" asks for
+// the order number.
+var orderTalk = []string{"order", "ordered", "parcel", "package", "delivery", "delivered", "dispatched", "shipped", "tracking"}
+
+// otherNumbers are numbers that are not an order's.
+var otherNumbers = []string{"phone", "mobile", "cell", "telephone", "landline", "card", "account", "customer", "postcode", "zip", "membership", "pin", "code", "contact"}
+
 // phoneKeywords introduce a phone number.
 var phoneKeywords = []string{"phone", "mobile", "cell", "telephone", "landline", "callback"}
 
@@ -267,8 +274,12 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 			set(EntityAccountNumber, v)
 		}
 	}
+	ordered := slices.ContainsFunc(nl, func(l numberLine) bool { return mentions(l.text, orderTalk) })
 	for _, l := range ls {
 		order, account := mentions(l.prev, slots.OrderKeywords), mentions(l.prev, slots.AccountKeywords)
+		if !order && !account && ordered && mentions(l.prev, []string{"number", "reference", "ref"}) && !mentions(l.prev, otherNumbers) {
+			order = true // "what's the number" in a call about an order
+		}
 		if order && !account {
 			if v, ok := slots.ExtractNumber(l.text, slots.OrderKeywords, 4, 10, false); ok {
 				set(EntityOrderNumber, v)

@@ -41,6 +41,8 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"corrected after the read-back", []string{"a: what's the order number", "c: five eight two one three", "a: five eight two one three is that right", "c: no sorry five eight two one four", "a: got it"}, "58214"},
 		{"the read-back the caller lets stand", []string{"a: what's the order number", "c: nine hundred two thirteen", "a: nine zero zero two one three", "c: that's it"}, "900213"},
 		{"a read-back of something else", []string{"a: what's the order number", "c: five eight two one three", "a: and the phone number is seven seven seven one two three four", "c: yes"}, "58213"},
+		{"\"the number\" in a call about an order", []string{"c: has my parcel been sent yet", "a: what's the number", "c: four four one two nine"}, "44129"},
+		{"\"the number\" in a call about something else", []string{"c: i want to change my details", "a: what's the number", "c: four four one two nine"}, ""},
 		{"confirmed read-back", []string{"a: what's the order number", "c: five eight two one three", "a: five eight two one three", "c: yes that's it"}, "58213"},
 		{"not after a long agent line", []string{"a: what's the order number", "c: it's seven seven oh", "a: sorry i need the whole number from the confirmation email please", "c: one moment"}, ""},
 	} {
