@@ -70,8 +70,20 @@ const (
 //     complaint ("the engineer was rude" is about the engineer's manner),
 //     and a line that names one topic gives it the classifier's
 //     confidence whatever the classifier chose;
-//   - a line that says little (lowContent) and names no topic counts
-//     replyWeight of its weight, unless it is the caller's first;
+//   - a caller line the classifier calls a complaint is classified again
+//     without its feelings (withoutFeelings), and counts for the topic
+//     left when that names a thing and the classifier is feelingsFloor
+//     sure ("the FOURTH time I've rung about this order"); a line about
+//     how someone behaved ("so patronising") or giving feedback adds to
+//     the complaint;
+//   - a cue after a negated want or in a threat ("not interested in any
+//     offers", "or I want my money back") is denied: neither it nor the
+//     classifier's reading of the line counts for that topic; agents'
+//     actions are cues too ("I've cancelled the order");
+//   - a line that says little (lowContent: digits and single letters do
+//     not count) and names no topic counts replyWeight of its weight,
+//     unless it is the caller's first; a line the classifier takes for a
+//     request for a person with no word of one is not;
 //   - a caller who asked for a person and whose call has less than
 //     topicFloor of evidence for a topic is human;
 //   - an agent's apology counts for nothing while the call has a topic,

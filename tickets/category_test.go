@@ -137,7 +137,10 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 // replyWeight, the human floor), 100 % after. d148–d185, written after
 // that round, were a fresh measure of it: 81.6 % (31/38); 99.5 % of all
 // 185 after a fourth round (complaintFloor, more cues; d181, a complaint
-// about a delivery driver's driving, is still order_status).
+// about a delivery driver's driving, is still order_status). d186–d395
+// came in five batches, each written after a round of work and measured
+// fresh before the next (category 75.0 %, 90.0 %, 87.5 %, 87.2 %, 83.3 %;
+// the commits that add them give all the goals): 98.0 % of all 394 after.
 // The floor catches regressions.
 func TestCategorizeDev(t *testing.T) {
 	g := measure(t, "dev", true)
