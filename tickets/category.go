@@ -1,6 +1,7 @@
 package tickets
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/contactd/contactd/transcript"
@@ -37,6 +38,9 @@ const (
 	// The caller's first line keeps its weight: it may be all they say
 	// ("billing please").
 	replyWeight = 0.25
+	// feelingsFloor is the confidence the classifier needs in what an
+	// angry line says besides its anger for that to be its topic.
+	feelingsFloor = 0.3
 	// complaintFloor is the caller's dissatisfaction a call needs to be a
 	// complaint without asking to complain: more than a short retort
 	// ("about time") at replyWeight.
@@ -66,8 +70,20 @@ const (
 //     complaint ("the engineer was rude" is about the engineer's manner),
 //     and a line that names one topic gives it the classifier's
 //     confidence whatever the classifier chose;
-//   - a line that says little (lowContent) and names no topic counts
-//     replyWeight of its weight, unless it is the caller's first;
+//   - a caller line the classifier calls a complaint is classified again
+//     without its feelings (withoutFeelings), and counts for the topic
+//     left when that names a thing and the classifier is feelingsFloor
+//     sure ("the FOURTH time I've rung about this order"); a line about
+//     how someone behaved ("so patronising") or giving feedback adds to
+//     the complaint;
+//   - a cue after a negated want or in a threat ("not interested in any
+//     offers", "or I want my money back") is denied: neither it nor the
+//     classifier's reading of the line counts for that topic; agents'
+//     actions are cues too ("I've cancelled the order");
+//   - a line that says little (lowContent: digits and single letters do
+//     not count) and names no topic counts replyWeight of its weight,
+//     unless it is the caller's first; a line the classifier takes for a
+//     request for a person with no word of one is not;
 //   - a caller who asked for a person and whose call has less than
 //     topicFloor of evidence for a topic is human;
 //   - an agent's apology counts for nothing while the call has a topic,
@@ -111,7 +127,7 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 		if !caller {
 			w = agentWeight
 		}
-		named := cues(words, known)
+		named, denied := cues(words, known, !caller)
 		if len(named) == 0 && lowContent(words) && !(caller && !heardCaller) {
 			w *= replyWeight
 		}
@@ -121,12 +137,33 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 			cued[cat] += w * v
 			only = cat
 		}
+		if caller && slices.ContainsFunc(withoutFeelings(words), func(w string) bool { return conduct[w] || w == "feedback" }) {
+			complaint += w * cueWeight // "she was so patronising": how someone behaved; "some feedback"
+		}
 		in, c := clf.Classify(s.Text)
-		if len(named) == 1 && in != only && in != CategoryHuman && in != "" && in != CategoryUnknown {
+		if denied[in] {
+			in = "" // "I'm not interested in any offers" is not sales
+		}
+		if in == CategoryComplaint && caller && !explicit {
+			// Anger is not a topic: what is left of the line without it
+			// may name one ("the FOURTH time I've rung about this order"),
+			// and then the anger is about that, when it is about a thing
+			// (not "the service at your store").
+			if rest := withoutFeelings(words); !lowContent(rest) && slices.ContainsFunc(rest, func(w string) bool { return things[w] }) {
+				if in2, c2 := clf.Classify(strings.Join(rest, " ")); in2 != CategoryComplaint && in2 != CategoryHuman && in2 != "" && in2 != CategoryUnknown && !denied[in2] && c2 >= feelingsFloor {
+					in, c = in2, c2
+				}
+			}
+		}
+		if len(named) == 1 && in != only && in != CategoryHuman && in != "" && in != CategoryUnknown && (caller || in != CategoryComplaint) {
 			// The line names its topic: the classifier's confidence goes to
-			// it ("you charged me, I want a refund" is billing; unhappy
-			// about a topic is that topic).
+			// it ("you charged me, I want a refund" is billing; a caller
+			// unhappy about a topic is that topic; an agent's apology
+			// stays one, whatever it offers).
 			in = only
+		}
+		if in == CategoryHuman && !asksForPerson(words) {
+			in = "" // "customer number two six one nine": no person asked for
 		}
 		if in == CategoryHuman {
 			human = human || caller
@@ -150,12 +187,12 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 			topic[in] += w * c
 		}
 	}
-	bestScore := 0.0 // the classifier's evidence alone decides against a complaint
-	for _, sc := range topic {
-		bestScore = max(bestScore, sc)
-	}
 	for in, sc := range cued {
 		topic[in] += sc
+	}
+	bestScore := 0.0 // the evidence for a topic, against a complaint
+	for _, sc := range topic {
+		bestScore = max(bestScore, sc)
 	}
 	best, bestTotal := "", 0.0
 	for in, sc := range topic {
@@ -182,6 +219,19 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 	return CategoryUnknown
 }
 
+// things are what a call about a concrete problem is about: a caller angry
+// about one of them has that problem; one angry about the service, the
+// staff or the company has a complaint.
+var things = map[string]bool{
+	"order": true, "orders": true, "parcel": true, "parcels": true, "package": true, "delivery": true, "item": true,
+	"items": true, "stuff": true, "goods": true, "bill": true, "bills": true, "invoice": true, "charge": true,
+	"charges": true, "payment": true, "payments": true, "refund": true, "money": true, "internet": true,
+	"broadband": true, "wifi": true, "router": true, "modem": true, "signal": true, "connection": true, "tv": true,
+	"cable": true, "landline": true, "phone": true, "mobile": true, "password": true, "login": true, "account": true,
+	"contract": true, "subscription": true, "plan": true, "tariff": true, "return": true, "returns": true,
+	"laptop": true, "fridge": true, "sofa": true, "tracking": true, "courier": true, "box": true, "speed": true,
+}
+
 // saysComplain reports whether a caller asks to complain ("I want to make
 // a complaint", "I'm calling to complain").
 func saysComplain(text string) bool {
@@ -198,6 +248,22 @@ var personWords = map[string]bool{
 	"speak": true, "talk": true, "someone": true, "somebody": true, "person": true, "human": true, "agent": true,
 	"representative": true, "operator": true, "real": true, "live": true, "actual": true, "rep": true, "anyone": true,
 }
+
+// asksForPerson reports whether words have a word of a request for a
+// person ("someone", "agent", "human"), without which a line the
+// classifier takes for one is not.
+func asksForPerson(words []string) bool {
+	for _, w := range words {
+		if personWords[w] || personWords[strings.TrimSuffix(w, "s")] || personAsks[w] {
+			return true
+		}
+	}
+	return anyPhrase(words, []string{"customer service", "customer services", "customer care", "put me through", "transfer me", "connect me", "none of those"})
+}
+
+// personAsks are words of a request for a person that are not
+// personWords because they are more than that request.
+var personAsks = map[string]bool{"advisor": true, "adviser": true, "manager": true, "supervisor": true, "staff": true, "people": true, "being": true, "man": true, "woman": true, "lady": true, "guy": true, "team": true, "department": true, "menu": true, "machine": true, "robot": true, "recording": true}
 
 // withoutPersonRequest is text without the words of a request for a
 // person; "" when nothing else is left.
@@ -235,11 +301,12 @@ var ackWords = map[string]bool{
 }
 
 // lowContent reports whether a line has fewer than three words beyond
-// small talk and acknowledgements.
+// small talk, acknowledgements, digits and single letters (a number or a
+// postcode read out: "customer number two six one nine four four").
 func lowContent(words []string) bool {
 	n := 0
 	for _, w := range words {
-		if !smallTalk[w] && !ackWords[w] {
+		if !smallTalk[w] && !ackWords[w] && !numberWord(w) && !isOh(w) && len(w) > 1 {
 			n++
 		}
 	}

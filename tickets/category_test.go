@@ -2,10 +2,12 @@ package tickets_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/contactd/contactd/config"
 	"github.com/contactd/contactd/ivr"
@@ -29,14 +31,35 @@ var demoClassifier = sync.OnceValues(func() (ivr.Simple, error) {
 })
 
 type labelled struct {
-	ID         string               `json:"id"`
-	Category   string               `json:"category"`
-	Transcript []transcript.Segment `json:"transcript"`
+	ID           string               `json:"id"`
+	Category     string               `json:"category"`
+	OrderNumber  string               `json:"order_number"`
+	Angry        bool                 `json:"angry"`
+	CallerNumber string               `json:"caller_number"`
+	Transcript   []transcript.Segment `json:"transcript"`
 }
 
-// categoryAccuracy is Categorize's share of right categories over the
-// conversations in testdata/<set>.
-func categoryAccuracy(t *testing.T, set string, logMisses bool) float64 {
+// goals are the issue's measures over a set of conversations, taken the
+// way an imported call is written: the category from CategorizeIn with
+// the demo classifier and categories, then the ticket drafted with it.
+type goals struct {
+	calls, catRight     int
+	orders, ordersRight int // calls with an order number; of them, exactly right
+	falseOrders         int // an order number where there was none, or a wrong one where there was
+	angry, angryHigh    int
+	calm, calmHigh      int // calm callers outside complaints and cancellations raised to high
+}
+
+func (g goals) category() float64 { return float64(g.catRight) / float64(g.calls) }
+
+func (g goals) String() string {
+	return fmt.Sprintf("%d calls; category %d/%d (%.1f%%); order numbers %d/%d exact, %d wrong or false; angry callers at high/urgent %d/%d; calm callers raised to high %d/%d",
+		g.calls, g.catRight, g.calls, 100*g.category(), g.ordersRight, g.orders, g.falseOrders, g.angryHigh, g.angry, g.calmHigh, g.calm)
+}
+
+// measure takes the goals over the conversations in testdata/<set>,
+// logging each miss when logMisses (never for a held-out set).
+func measure(t *testing.T, set string, logMisses bool) goals {
 	t.Helper()
 	clf, err := demoClassifier()
 	if err != nil {
@@ -46,7 +69,13 @@ func categoryAccuracy(t *testing.T, set string, logMisses bool) float64 {
 	if len(files) == 0 {
 		t.Fatalf("no conversations in testdata/%s", set)
 	}
-	right := 0
+	miss := func(format string, args ...any) {
+		if logMisses {
+			t.Logf(format, args...)
+		}
+	}
+	now := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	var g goals
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -56,14 +85,45 @@ func categoryAccuracy(t *testing.T, set string, logMisses bool) float64 {
 		if err := json.Unmarshal(b, &c); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
+		g.calls++
 		got := tickets.CategorizeIn(c.Transcript, clf, clf.C.Intents())
 		if got == c.Category {
-			right++
-		} else if logMisses {
-			t.Logf("%s: category %s, want %s", c.ID, got, c.Category)
+			g.catRight++
+		} else {
+			miss("%s: category %s, want %s", c.ID, got, c.Category)
+		}
+		tk := tickets.Draft(transcript.Transcript{CallID: c.ID, CallerNumber: c.CallerNumber, Intent: got, Segments: c.Transcript}, tickets.DraftOptions{Now: now})
+		order := tk.Entities[tickets.EntityOrderNumber]
+		if c.OrderNumber != "" {
+			g.orders++
+		}
+		switch {
+		case order == c.OrderNumber && order != "":
+			g.ordersRight++
+		case order != c.OrderNumber:
+			miss("%s: order number %q, want %q", c.ID, order, c.OrderNumber)
+			if order != "" {
+				g.falseOrders++
+			}
+		}
+		high := tickets.PriorityRank(tk.Priority) >= tickets.PriorityRank(tickets.PriorityHigh)
+		switch {
+		case c.Angry:
+			g.angry++
+			if high {
+				g.angryHigh++
+			} else {
+				miss("%s: angry caller at %s (sentiment %s→%s, overall %s)", c.ID, tk.Priority, tk.SentimentStart, tk.SentimentEnd, tk.Sentiment)
+			}
+		case c.Category != "complaint" && c.Category != "cancel":
+			g.calm++
+			if high {
+				g.calmHigh++
+				miss("%s: calm caller at %s (sentiment %s→%s, overall %s)", c.ID, tk.Priority, tk.SentimentStart, tk.SentimentEnd, tk.Sentiment)
+			}
 		}
 	}
-	return float64(right) / float64(len(files))
+	return g
 }
 
 // TestCategorizeDev measures Categorize with the demo classifier and the
@@ -77,11 +137,15 @@ func categoryAccuracy(t *testing.T, set string, logMisses bool) float64 {
 // replyWeight, the human floor), 100 % after. d148–d185, written after
 // that round, were a fresh measure of it: 81.6 % (31/38); 99.5 % of all
 // 185 after a fourth round (complaintFloor, more cues; d181, a complaint
-// about a delivery driver's driving, is still order_status).
+// about a delivery driver's driving, is still order_status). d186–d395
+// came in five batches, each written after a round of work and measured
+// fresh before the next (category 75.0 %, 90.0 %, 87.5 %, 87.2 %, 83.3 %;
+// the commits that add them give all the goals): 98.0 % of all 394 after.
 // The floor catches regressions.
 func TestCategorizeDev(t *testing.T) {
-	acc := categoryAccuracy(t, "dev", true)
-	t.Logf("dev set: category accuracy %.1f%%", 100*acc)
+	g := measure(t, "dev", true)
+	acc := g.category()
+	t.Logf("dev set: %v", g)
 	if acc < 0.95 {
 		t.Errorf("dev category accuracy %.1f%% fell below the 95%% regression floor", 100*acc)
 	}
@@ -144,6 +208,15 @@ func TestCategorizeRules(t *testing.T) {
 		{"billed after cancelling is billing", call("you billed me again after i cancelled last month"), cats, "billing"},
 		{"a short retort is no complaint", call("the signal on my mobile has been rubbish for days", ">i've found a fault and an engineer will fix it tomorrow", "about time"), cats, "tech_support"},
 		{"a complaint about a person names no topic", call("the engineer who came was so rude to my wife i'm disgusted"), cats, "complaint"},
+		{"a denied want is no topic", call("end my contract please", ">i can offer you a better price to stay", "no i'm not interested in any deals"), cats, "cancel"},
+		{"a threat is no topic", call("my laptop was meant to come on monday and it's still not here", ">it's with the courier and due today", "it had better come today or i want my money back"), cats, "order_status"},
+		{"anger is left out to find the topic", call("this is the fifth time i've phoned about my parcel and i'm sick to death of it"), cats, "order_status"},
+		{"swearing does not hide a cue", call("my broadband is so bloody slow"), cats, "tech_support"},
+		{"the agent's action names a vague request", call("i bought a jacket this morning and i've gone off the idea can you stop it", ">no problem i've cancelled the order"), cats, "cancel"},
+		{"a number read out is not a request for a person", call("i can't get into my online account", ">can i take your customer number", "customer number four four one two nine"), cats, "account_access"},
+		{"how someone behaved is a complaint", call("the lady in your shop was so condescending to my dad", ">i'm sorry what happened", "she spoke to him like he was a child"), cats, "complaint"},
+		{"a cue inside a longer one is that one's", call("my tablet won't charge any more"), cats, "tech_support"},
+		{"a request in the passive", call("i want the whole account closed today"), cats, "cancel"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {
@@ -155,12 +228,14 @@ func TestCategorizeRules(t *testing.T) {
 	}
 }
 
-// TestCategorizeHeldOut measures Categorize on the held-out sets, figures
-// only: their misses are not logged, so that they are not tuned on (the
-// import test in package web, TestHeldOutImport, measures the same path
-// through the API and keeps the regression floors).
+// TestCategorizeHeldOut measures the goals on the held-out sets the way an
+// imported call is written (category from the conversation, then the
+// ticket), figures only: their misses are not logged, so that they are
+// not tuned on (the import test in package web, TestHeldOutImport,
+// measures the same path through the API and keeps the regression
+// floors).
 func TestCategorizeHeldOut(t *testing.T) {
-	for _, set := range []string{"heldout", "heldout2", "heldout3"} {
-		t.Logf("%s: category accuracy %.1f%%", set, 100*categoryAccuracy(t, set, false))
+	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4"} {
+		t.Logf("%s: %v", set, measure(t, set, false))
 	}
 }

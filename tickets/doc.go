@@ -5,7 +5,9 @@
 // subject and summary, falling back to the embedded text) writes the
 // ticket: category from the IVR intent, a sub-category and tags from what
 // was said, entities (order and account numbers, amounts, dates, e-mails,
-// phone numbers, with spoken digits normalised), the caller's sentiment at
+// phone numbers, with spoken digits normalised and read across turns,
+// corrections and the agent's read-back: numbers.go), the caller's
+// sentiment (a lexicon, swearing, threats, repeat calls, capitals) at
 // the start, the end and overall, a priority from configurable rules (an
 // angry caller is never below high), an extractive summary of the
 // problem, what the agent did, the outcome and next steps, and follow-ups
@@ -14,7 +16,8 @@
 // Categorize picks the category of a call that has no IVR intent (an
 // imported one) from the whole conversation with the IVR's classifier: the
 // caller's lines, and the agent's at half weight; a request for a person or
-// an angry outburst is not a topic (category.go).
+// an angry outburst is not a topic, nor a want the caller denies or a
+// threat (category.go, topics.go).
 //
 // Redact masks payment cards (Luhn-checked), CVV codes and national IDs;
 // call's post-call pipeline redacts transcripts before anything is stored.

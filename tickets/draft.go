@@ -221,28 +221,6 @@ func spoken(tr transcript.Transcript, who transcript.Speaker) []transcript.Segme
 	return out
 }
 
-// line is a segment's text with the text of the line before it.
-type line struct{ text, prev string }
-
-// lines lists the caller's lines, then the agent's (agents read numbers
-// back), each with the line said before it by anyone.
-func lines(tr transcript.Transcript) []line {
-	var out []line
-	for _, who := range []transcript.Speaker{transcript.Caller, transcript.Agent} {
-		for k, s := range tr.Segments {
-			if s.Speaker != who || strings.TrimSpace(s.Text) == "" {
-				continue
-			}
-			l := line{text: s.Text}
-			if k > 0 {
-				l.prev = tr.Segments[k-1].Text
-			}
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // mentions reports whether text has one of the words.
 func mentions(text string, words []string) bool {
 	for _, t := range tokens(text) {
@@ -255,12 +233,23 @@ func mentions(text string, words []string) bool {
 	return false
 }
 
+// orderTalk is talk of an order, after which "what's the number" asks for
+// the order number.
+var orderTalk = []string{"order", "ordered", "parcel", "package", "delivery", "delivered", "dispatched", "shipped", "tracking"}
+
+// otherNumbers are numbers that are not an order's.
+var otherNumbers = []string{"phone", "mobile", "cell", "telephone", "landline", "card", "account", "customer", "postcode", "zip", "membership", "pin", "code", "contact"}
+
 // phoneKeywords introduce a phone number.
 var phoneKeywords = []string{"phone", "mobile", "cell", "telephone", "landline", "callback"}
 
 // extractEntities finds order and account numbers, an amount and an
 // e-mail address. A number counts as an order or account number when it
-// follows that word, or when the line before it asked for one.
+// follows that word, or when the line before it asked for one; the
+// caller's lines are read before the agent's (agents read numbers back),
+// with spoken numbers rewritten and joined across turns (numberLines);
+// the agent's read-back, when the caller lets it stand, is the number
+// (readBack), and a caller who corrects it has the last word.
 func extractEntities(tr transcript.Transcript, now time.Time) map[string]string {
 	e := map[string]string{}
 	set := func(k, v string) {
@@ -268,7 +257,15 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 			e[k] = v
 		}
 	}
-	ls := lines(tr)
+	nl := numberLines(tr)
+	var ls []numberLine // the caller's, then the agent's
+	for _, caller := range []bool{true, false} {
+		for _, l := range nl {
+			if l.caller == caller {
+				ls = append(ls, l)
+			}
+		}
+	}
 	for _, l := range ls {
 		if v, ok := slots.ExtractNumber(l.text, slots.OrderKeywords, 4, 10, true); ok {
 			set(EntityOrderNumber, v)
@@ -277,8 +274,12 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 			set(EntityAccountNumber, v)
 		}
 	}
+	ordered := slices.ContainsFunc(nl, func(l numberLine) bool { return mentions(l.text, orderTalk) })
 	for _, l := range ls {
 		order, account := mentions(l.prev, slots.OrderKeywords), mentions(l.prev, slots.AccountKeywords)
+		if !order && !account && ordered && mentions(l.prev, []string{"number", "reference", "ref"}) && !mentions(l.prev, otherNumbers) {
+			order = true // "what's the number" in a call about an order
+		}
 		if order && !account {
 			if v, ok := slots.ExtractNumber(l.text, slots.OrderKeywords, 4, 10, false); ok {
 				set(EntityOrderNumber, v)
@@ -290,14 +291,27 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 			}
 		}
 	}
-	for _, l := range ls {
-		if a, ok := slots.ExtractAmount(l.text); ok && e[EntityAmount] == "" {
+	for _, k := range []string{EntityOrderNumber, EntityAccountNumber} {
+		if v := readBack(nl, e[k]); v != "" {
+			e[k] = v
+		}
+		if v := corrected(nl, e[k]); v != "" {
+			e[k] = v
+		}
+	}
+	for _, s := range tr.Segments {
+		if (s.Speaker != transcript.Caller && s.Speaker != transcript.Agent) || strings.TrimSpace(s.Text) == "" {
+			continue
+		}
+		if a, ok := slots.ExtractAmount(s.Text); ok && e[EntityAmount] == "" {
 			set(EntityAmount, a.Value)
 			set(EntityCurrency, a.Currency)
 		}
-		if m, ok := slots.ExtractEmail(l.text); ok {
+		if m, ok := slots.ExtractEmail(s.Text); ok {
 			set(EntityEmail, m)
 		}
+	}
+	for _, l := range ls {
 		if v, ok := slots.ExtractNumber(l.text, phoneKeywords, 7, 15, true); ok {
 			set(EntityPhone, v)
 		}

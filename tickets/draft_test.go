@@ -163,6 +163,21 @@ func TestSentiment(t *testing.T) {
 		{[]string{"c: i'm not angry just confused", "c: great thanks"}, SentimentPositive},
 		{[]string{"a: this is ridiculous", "c: fine"}, SentimentNeutral}, // agent lines do not count
 		{[]string{"c: I'm FED UP!"}, SentimentNegative},
+		// outbursts: swearing (not turned round by a negation), repeat
+		// calls, threats to leave, capitals in a lower-case transcript
+		{[]string{"c: i'm not bloody happy about it"}, SentimentNegative},
+		{[]string{"c: my bloody router won't work", "c: ok thanks"}, SentimentNegative},
+		{[]string{"c: this is the fourth time i've rung about my order", "c: ok"}, SentimentNegative},
+		{[]string{"c: i've called three times about this", "c: ok"}, SentimentNegative},
+		{[]string{"c: i called a few times but it was engaged", "c: ok"}, SentimentNeutral},
+		{[]string{"c: sort it out or i'm taking my business elsewhere"}, SentimentNegative},
+		{[]string{"c: i'll leave it with you then", "c: thanks"}, SentimentNeutral},
+		{[]string{"c: i'm interested in switching to you", "c: ok"}, SentimentNeutral},
+		{[]string{"c: I have been waiting THREE WEEKS for it", "a: sorry"}, SentimentNegative},
+		{[]string{"c: my TV box needs a new PIN"}, SentimentNeutral},
+		{[]string{"c: i'm appalled by this", "c: ok"}, SentimentNegative}, // other forms of the lexicon's words
+		{[]string{"c: i've been on hold for forty minutes", "c: ok"}, SentimentNegative},
+		{[]string{"C: MY ORDER HAS NOT ARRIVED", "A: I WILL CHECK THAT FOR YOU"}, SentimentNeutral}, // a recogniser writing in capitals is not shouting
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.lines, "/"), func(t *testing.T) {

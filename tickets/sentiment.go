@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/contactd/contactd/transcript"
 )
@@ -25,10 +26,173 @@ var lexicon = map[string]float64{
 	"broken": -0.5, "problem": -0.25, "issue": -0.25, "waste": -1.5, "sick": -1,
 	"fed up": -2, "sick of": -2, "had enough": -2, "not good enough": -2,
 	"complain": -1, "complaint": -1, "never again": -2, "waiting for weeks": -1.5,
-	"third time": -1, "again and again": -1.5, "nobody": -0.5, "rude": -2, "hate": -2,
-	"damn": -1.5, "stupid": -2, "sue": -2, "lawyer": -1.5,
+	"again and again": -1.5, "nobody": -0.5, "rude": -2, "hate": -2,
+	"stupid": -2, "sue": -2, "lawyer": -1.5,
+	"appalling": -2.5, "atrocious": -2.5, "shocking": -2, "diabolical": -2.5, "shambles": -2, "shambolic": -2,
+	"disgraceful": -2.5, "scandalous": -2.5, "livid": -2.5, "fuming": -2.5, "seething": -2.5, "irate": -2,
+	"nightmare": -1.5, "hopeless": -1.5, "clueless": -1.5, "junk": -1.5, "unbelievable": -1.5, "beyond a joke": -2,
+	"a joke": -1.5, "last straw": -2, "sick and tired": -2.5, "fobbed off": -2, "messed about": -1.5,
+	"mucked about": -1.5, "messing me about": -2, "nothing but problems": -2, "nothing but trouble": -2,
+	"good riddance": -2, "rip off": -2, "ripped off": -2, "scam": -2, "daylight robbery": -2.5, "liars": -2,
+	"lied to": -2, "lying": -1.5, "nobody listens": -2, "no one listens": -2, "nobody cares": -2,
+	"nobody can tell me": -1.5, "no one can tell me": -1.5, "had it with": -2, "ive had it": -2,
+	"had it up to here": -2.5, "hacked off": -2, "cheesed off": -2, "gutted": -1, "infuriating": -2.5,
+	"impressed": 1, "acceptable": 0.5, "patronising": -2, "patronizing": -2, "condescending": -2, "dismissive": -1.5,
+	"unhelpful": -1.5, "unprofessional": -2, "unreal": -1, "wasted": -1.5, "waste of time": -2,
+	"how many times": -1.5, "every time i call": -1.5, "every time i ring": -1.5,
 	// indignation said without an angry word
 	"outrageous": -2.5, "this is a joke": -1, "why on earth": -2, "how dare": -2.5, "youd better": -1.5, "you had better": -1.5, "youd better not": -1.5,
+}
+
+// outbursts are what an angry caller says besides how they feel:
+// swearing, threats to leave or to go over the company's head. Unlike the
+// lexicon's words a negation does not turn them round ("i'm not bloody
+// happy" is no praise of anything), and a "*" stands for a few words.
+var outbursts = map[string]float64{
+	// swearing, and what recognisers write for it
+	"bloody": -1.5, "damn": -1.5, "damned": -1.5, "dammit": -1.5, "crap": -1.5, "crappy": -1.5, "shit": -2,
+	"shite": -2, "bullshit": -2.5, "fuck": -2.5, "fucking": -2.5, "effing": -2.5, "pissed": -2,
+	"piss": -2, "sodding": -1.5, "bleeding ridiculous": -2, "what the hell": -2, "the hell is": -2,
+	"where the hell": -2, "why the hell": -2, "for gods sake": -2, "for crying out loud": -2,
+	"oh my god": -1, "expletive": -2, "profanity": -2, "bleep": -1.5,
+	// threats to leave
+	"take my business elsewhere": -2, "taking my business elsewhere": -2, "go elsewhere": -1.5,
+	"going elsewhere": -1.5, "ill * elsewhere": -1.5, "off to another": -1.5, "going to another": -1.5,
+	"move to another": -1.5, "moving to another": -1.5, "switch to another": -1.5, "ill switch": -1.5,
+	"ill be switching": -1.5, "ill just switch": -1.5, "ill leave you": -1.5, "ill be leaving": -1.5,
+	"or im leaving": -2, "then im leaving": -2, "or ill leave": -2, "im leaving": -0.75, "ill cancel": -0.75,
+	"or ill cancel": -2, "then ill cancel": -1.5,
+	// going over the company's head
+	"report you": -2, "trading standards": -2, "ombudsman": -2, "social media": -1, "bad review": -1.5,
+	"speak to a manager": -1, "speak to your manager": -1, "get me a manager": -1.5, "want a manager": -1,
+	"supervisor": -0.5, "escalated": -0.5, "compensation": -0.5, "i want it in writing": -1,
+	"you said that last time": -1.5, "thats what you said": -1.5, "thats what they said": -1.5,
+	"heard that before": -1.5, "heard that one before": -1.5, "how hard is it": -1.5, "how hard can it be": -1.5,
+	"im not being funny": -1, "a con": -1.5, "complete con": -2, "paying me for my time": -1.5, "losing my mind": -2,
+	"losing the will": -2, "driving me mad": -0.75, "driving me crazy": -0.75, "doing my head in": -1, "on hold * minutes": -1, "on hold * hour": -1.5, "on hold for ages": -1.5,
+	"about time": -1, "passed around": -1.5, "pushed from pillar to post": -2, "pillar to post": -2, "dont give me": -1.5, "you expect me to": -1.5, "believe it when i see it": -1.5, "different story": -1.5,
+	"three different things": -1.5, "different answer every time": -2, "in a row": -0.5,
+	"end of my rope": -2, "end of my tether": -2, "wits end": -2, "nothing has changed": -1, "nothings changed": -1,
+	"every single": -0.5, "shouldnt have taken": -1, "how is that acceptable": -2, "how is that fair": -1.5,
+}
+
+// repeatOrdinals say how many times a caller has been through something:
+// "the third time I'm calling".
+var repeatOrdinals = map[string]float64{
+	"second": -1, "third": -1.5, "fourth": -1.5, "fifth": -1.5, "sixth": -1.5, "seventh": -1.5, "eighth": -1.5,
+	"ninth": -1.5, "tenth": -1.5, "umpteenth": -2, "hundredth": -2, "millionth": -2, "nth": -2,
+}
+
+// repeatUnits follow repeatOrdinals: "the third time", "the second month
+// in a row", "my fourth call".
+var repeatUnits = map[string]bool{
+	"time": true, "month": true, "week": true, "call": true, "day": true, "year": true, "visit": true, "attempt": true,
+	"bill": true, "engineer": true, "technician": true,
+}
+
+// repeatCounts with "times" and a call ("i've rung three times") say the
+// same.
+var repeatCounts = map[string]bool{
+	"two": true, "three": true, "four": true, "five": true, "six": true, "seven": true, "eight": true,
+	"nine": true, "ten": true, "twenty": true, "several": true, "multiple": true, "many": true, "numerous": true,
+	"countless": true, "dozen": true, "2": true, "3": true, "4": true, "5": true, "6": true,
+}
+
+// callWords are calls and chasing.
+var callWords = map[string]bool{
+	"called": true, "call": true, "calling": true, "rung": true, "rang": true, "ring": true, "ringing": true,
+	"phoned": true, "phone": true, "phoning": true, "chased": true, "chasing": true, "contacted": true,
+	"emailed": true, "spoken": true, "spoke": true, "complained": true, "told": true, "asked": true, "explained": true,
+}
+
+// acronyms in capitals are not shouting.
+var acronyms = map[string]bool{
+	"TV": true, "SIM": true, "PIN": true, "ISP": true, "USB": true, "DVD": true, "BBC": true, "ATM": true, "CEO": true,
+	"UK": true, "USA": true, "SMS": true, "VAT": true, "ID": true, "OK": true, "HDMI": true, "WIFI": true, "PDF": true,
+	"IP": true, "DSL": true, "ADSL": true, "VOIP": true, "APP": true, "IT": true, "PC": true, "MAC": true, "NHS": true,
+	"GB": true, "MB": true, "CVV": true, "IBAN": true, "BT": true, "EE": true, "HD": true, "UHD": true, "DM": true,
+	"ASAP": true, "PM": true, "AM": true,
+}
+
+// shouted scores a line's capitals, when the transcript writes in lower
+// case too: a word of three or more capitals that is not an acronym is
+// raised, a line most of whose words are is shouted.
+func shouted(text string) float64 {
+	n, caps := 0, 0
+	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' && r != '’' }) {
+		n++
+		letters, upper := 0, 0
+		for _, r := range f {
+			if unicode.IsLetter(r) {
+				letters++
+				if unicode.IsUpper(r) {
+					upper++
+				}
+			}
+		}
+		if letters >= 3 && upper == letters && !acronyms[strings.ToUpper(strings.Trim(f, "'’"))] {
+			caps++
+		}
+	}
+	switch {
+	case caps >= 3 && 2*caps >= n:
+		return -2
+	case caps > 0:
+		return -1
+	}
+	return 0
+}
+
+// hasLower reports whether text has a lower-case letter.
+func hasLower(text string) bool { return strings.IndexFunc(text, unicode.IsLower) >= 0 }
+
+// repeated scores a caller saying how often they have been through this:
+// "the third time", "i've rung five times".
+func repeated(words []string) float64 {
+	v := 0.0
+	for i, w := range words {
+		if i+1 < len(words) && repeatUnits[words[i+1]] {
+			v = min(v, repeatOrdinals[w])
+		}
+		if w == "calls" && i > 0 && repeatCounts[words[i-1]] {
+			v = min(v, -1.5)
+		}
+		if w == "times" && i > 0 && repeatCounts[words[i-1]] {
+			for _, x := range words {
+				if callWords[x] {
+					v = min(v, -1.5)
+					break
+				}
+			}
+		}
+	}
+	return v
+}
+
+// angerStems score the words they begin that the lexicon does not have,
+// so that its words' other forms count too ("disgusted", "infuriating",
+// "appalled").
+var angerStems = []struct {
+	stem  string
+	score float64
+}{
+	{"disgust", -2.5}, {"furious", -2.5}, {"infuriat", -2.5}, {"outrag", -2.5}, {"appal", -2.5}, {"annoy", -1.5},
+	{"frustrat", -1.5}, {"irritat", -1.5}, {"aggravat", -1.5}, {"exasperat", -2}, {"ridicul", -2}, {"unaccept", -2},
+	{"incompet", -2}, {"pathetic", -2}, {"useless", -2}, {"shambl", -2}, {"disgrac", -2.5}, {"horrend", -2.5},
+	{"horrif", -2}, {"atroc", -2.5}, {"abysmal", -2.5}, {"dreadful", -2}, {"diabolic", -2.5}, {"scandal", -2},
+	{"heartless", -2}, {"harass", -2}, {"embarrass", -1}, {"humiliat", -2}, {"insult", -2}, {"ludicrous", -2},
+	{"absurd", -2}, {"laughabl", -2}, {"farce", -2}, {"fiasco", -2}, {"sicken", -2}, {"unbeliev", -1.5},
+	{"inexcus", -2.5}, {"unforgiv", -2}, {"shock", -2}, {"rubbish", -2}, {"awful", -2}, {"terribl", -2},
+}
+
+// stemScore is the score of the anger stem w begins with, 0 when none.
+func stemScore(w string) float64 {
+	for _, s := range angerStems {
+		if strings.HasPrefix(w, s.stem) {
+			return s.score
+		}
+	}
+	return 0
 }
 
 // negators flip the polarity of a sentiment word within the next three
@@ -52,9 +216,10 @@ const (
 // flipping a term when a negation stands up to three words before it.
 func Sentiment(tr transcript.Transcript) string {
 	var score float64
+	caseful := caseful(tr)
 	for _, s := range tr.Segments {
 		if s.Speaker == transcript.Caller {
-			score += sentimentScore(s.Text)
+			score += lineScore(s.Text, caseful)
 		}
 	}
 	switch {
@@ -70,8 +235,14 @@ func Sentiment(tr transcript.Transcript) string {
 // strong word is about ±1 (e.g. "furious" −2, "thanks" +1).
 func LineSentiment(text string) float64 { return sentimentScore(text) }
 
-// sentimentScore scores one line.
-func sentimentScore(text string) float64 {
+// sentimentScore scores one line, its capitals as shouting when it has
+// lower case letters too.
+func sentimentScore(text string) float64 { return lineScore(text, hasLower(text)) }
+
+// lineScore scores one line: the lexicon, outbursts, repeats and, when
+// caseful (the transcript writes in lower case, so capitals are
+// emphasis), shouting.
+func lineScore(text string, caseful bool) float64 {
 	toks := tokens(text)
 	words := make([]string, len(toks))
 	for i, t := range toks {
@@ -90,7 +261,10 @@ func sentimentScore(text string) float64 {
 			}
 		}
 		if n == 0 {
-			continue
+			if v = stemScore(words[i]); v == 0 {
+				continue
+			}
+			n = 1
 		}
 		for j := i - 1; j >= 0 && j >= i-negationWindow; j-- {
 			if negators[words[j]] {
@@ -105,7 +279,27 @@ func sentimentScore(text string) float64 {
 		score += v
 		i += n - 1
 	}
+	for p, v := range outbursts {
+		if phraseAt(words, p) >= 0 {
+			score += v
+		}
+	}
+	score += repeated(words)
+	if caseful {
+		score += shouted(text)
+	}
 	return score
+}
+
+// caseful reports whether a transcript writes in lower case anywhere, so
+// that capitals in it are emphasis.
+func caseful(tr transcript.Transcript) bool {
+	for _, s := range tr.Segments {
+		if hasLower(s.Text) {
+			return true
+		}
+	}
+	return false
 }
 
 // SentimentArc judges the caller's mood in the first and the last third
@@ -113,9 +307,10 @@ func sentimentScore(text string) float64 {
 // tip: one strong word does it.
 func SentimentArc(tr transcript.Transcript) (start, end string) {
 	var scores []float64
+	caseful := caseful(tr)
 	for _, s := range tr.Segments {
 		if s.Speaker == transcript.Caller && strings.TrimSpace(s.Text) != "" {
-			scores = append(scores, sentimentScore(s.Text))
+			scores = append(scores, lineScore(s.Text, caseful))
 		}
 	}
 	if len(scores) == 0 {
@@ -139,4 +334,62 @@ func SentimentArc(tr transcript.Transcript) (start, end string) {
 		return SentimentNeutral
 	}
 	return judge(sum(scores[:n])), judge(sum(scores[len(scores)-n:]))
+}
+
+// intensifiers only strengthen what they stand before.
+var intensifiers = map[string]bool{
+	"absolutely": true, "completely": true, "totally": true, "utterly": true, "so": true, "really": true,
+	"very": true, "honestly": true, "frankly": true, "literally": true, "just": true, "quite": true,
+}
+
+// conduct words are a complaint about how someone behaved: what the call
+// is about, not only how the caller feels.
+var conduct = map[string]bool{
+	"rude": true, "unprofessional": true, "patronising": true, "patronizing": true, "condescending": true,
+	"arrogant": true, "aggressive": true, "dismissive": true, "unhelpful": true, "swore": true, "shouted": true,
+	"laughed": true, "ignored": true, "heartless": true, "insensitive": true, "lied": true, "lied to": true, "liars": true, "missold": true, "mis sold": true,
+}
+
+// withoutFeelings is words without the caller's feelings: the lexicon's
+// negative words and phrases, outbursts, repeat counts ("the fourth
+// time") and intensifiers, leaving what the line is about.
+func withoutFeelings(words []string) []string {
+	drop := make([]bool, len(words))
+	mark := func(i, n int) {
+		for k := i; k < i+n && k < len(words); k++ {
+			drop[k] = true
+		}
+	}
+	for i := range words {
+		for l := 4; l >= 1; l-- {
+			if i+l > len(words) {
+				continue
+			}
+			p := strings.Join(words[i:i+l], " ")
+			if conduct[p] {
+				break
+			}
+			if v, ok := lexicon[p]; ok && v < 0 {
+				mark(i, l)
+				break
+			}
+			if v, ok := outbursts[p]; ok && v < 0 {
+				mark(i, l)
+				break
+			}
+		}
+		if intensifiers[words[i]] || swearWords[words[i]] || stemScore(words[i]) < 0 && !conduct[words[i]] {
+			drop[i] = true
+		}
+		if i+1 < len(words) && repeatUnits[words[i+1]] && repeatOrdinals[words[i]] != 0 {
+			mark(i, 2)
+		}
+	}
+	var out []string
+	for i, w := range words {
+		if !drop[i] {
+			out = append(out, w)
+		}
+	}
+	return out
 }

@@ -33,7 +33,9 @@ var topicCues = map[string][]string{
 		"price has gone up", "price increase", "payment card", "card details", "payment details",
 		"paying for", "im paying", "still paying", "pay for", "paying twice", "full price", "late fee", "fee", "fees",
 		"credit you", "credited", "credit note", "receipt", "receipts", "arrears", "i owe", "owe you", "final bill", "refund the charge",
-		"adjustment", "goodwill credit", "still being charged", "how much * bill",
+		"adjustment", "goodwill credit", "still being charged", "how much * bill", "autopay", "auto pay",
+		"automatic payment", "automatic payments", "paperless billing", "payment date", "pay by card",
+		"quarterly", "pay annually", "paying annually", "payment method", "payment plan",
 	},
 	"returns": {
 		"send it back", "send them back", "sent it back", "sent them back", "send back", "post it back",
@@ -43,7 +45,7 @@ var topicCues = map[string][]string{
 		"faulty", "collect the", "money back", "damaged", "smashed", "cracked", "shattered", "dented",
 		"bring * back", "send * back", "take * back", "post * back", "you collected", "collected it",
 		"pick it up", "collect it", "a replacement", "replace it", "replacement", "instead of the", "instead of what",
-		"sent me the wrong", "sent the wrong", "changed my mind",
+		"sent me the wrong", "sent the wrong",
 	},
 	"sales": {
 		"upgrade", "upgrading", "how much would it cost", "how much does it cost", "how much would", "add a line",
@@ -54,6 +56,8 @@ var topicCues = map[string][]string{
 		"anything cheaper", "something cheaper", "a cheaper", "cheaper deal", "cheaper plan", "cheaper tariff", "new tariff",
 		"new contract", "on a new one", "contract is up", "contract is ending", "get a mobile", "get a phone", "get a new",
 		"order a new", "order a second", "a second", "switch me to", "put me on", "available at my", "available on my",
+		"need broadband", "need internet", "need a phone line", "need a landline", "business package",
+		"business broadband", "business plan", "business line",
 	},
 	"cancel": {
 		"cancel", "cancelling", "canceling", "cancellation", "want to leave", "going to leave", "decided to leave",
@@ -65,7 +69,10 @@ var topicCues = map[string][]string{
 		"stop his", "stop her", "stop my", "close his", "close her", "drop the", "take off the", "disconnect my",
 		"stop the insurance", "stop the service", "stop the contract", "stop the package", "stop the plan",
 		"to leave early", "leave before", "end everything",
-		"done with you", "stop the order", "stop it being sent", "stop it before",
+		"done with you", "stop the order", "stop it being sent", "stop it before", "stop it",
+		"dont need * any more", "dont need * anymore", "doesnt need * any more", "doesnt need * anymore",
+		"dont use * any more", "dont use * anymore", "no longer use", "want * cancelled", "want * ended",
+		"want * closed", "want * terminated", "just end it", "end it",
 	},
 	"tech_support": {
 		"not working", "isnt working", "stopped working", "wont connect", "cant connect", "no signal",
@@ -74,7 +81,14 @@ var topicCues = map[string][]string{
 		"stopped working", "wont work", "doesnt work", "not loading", "wont load", "keeps freezing", "freezing",
 		"no dial tone", "no service", "poor signal", "weak signal", "no picture", "black screen", "keeps going off",
 		"keeps disconnecting", "disconnected", "cant make * calls", "cant receive * calls", "cant get a signal",
-		"turn * off and on", "off and on again",
+		"turn * off and on", "off and on again", "dropped out", "drops out", "dropping off", "dropped off",
+		"at the exchange", "problem at the exchange", "fault at the exchange", "exchange fault",
+		"cant hear", "cant be heard", "cant hear me", "crackle", "crackling",
+		"noise on the line", "echo on the line", "hasnt worked", "hasnt been working", "not been working", "havent been working", "update failed",
+		"failed to update", "wont update", "keeps failing", "wont charge", "not charging", "doesnt charge", "isnt charging", "stopped charging", "wont turn on",
+		"wont switch on", "wont pair", "no bars", "no reception", "no coverage", "poor coverage", "no network",
+		"has been out", "been out for", "been out since", "keeps going out", "is down", "been down", "went down",
+		"keeps going down", "line * dead", "phone * dead", "lines dead", "phones dead", "went dead", "gone dead", "goes dead",
 	},
 	"account_access": {
 		"password", "log in", "login", "log into", "logging in", "sign in", "locked out", "account is locked",
@@ -88,13 +102,38 @@ var topicCues = map[string][]string{
 		"where is my order", "wheres my order", "tracking", "track my", "dispatched", "shipped", "hasnt arrived",
 		"not arrived", "havent received", "hasnt turned up", "not turned up", "out for delivery",
 		"delivery date", "when will it arrive", "still waiting for my order",
-		"waiting in", "nobody came", "didnt come", "hasnt come", "not come", "didnt turn up", "supposed to come",
+		"waiting in", "didnt come", "hasnt come", "not come", "didnt turn up", "supposed to come",
 		"supposed to arrive", "supposed to be delivered", "couldnt be delivered", "missed delivery", "rebook the delivery",
 		"delivery slot", "which day", "sent out", "posted out", "been sent", "been posted", "be posted", "be sent",
 		"back order", "out of stock",
 		"arrive by", "get here by", "be here by", "arrive in time", "needs to arrive", "left a card", "rebooked",
 		"redeliver", "redelivery", "no sign of", "tracking link", "tracking number",
+		"waiting for a delivery", "waiting for my delivery", "waiting for the delivery", "waiting for my parcel",
+		"waiting for a parcel", "wheres my parcel", "where is my parcel", "wheres my package", "where is my package",
+		"wheres my delivery", "where is my delivery", "wheres my stuff", "where is my stuff",
 	},
+}
+
+// agentCues are what an agent does that names the topic, said in the
+// past or future ("I've cancelled it", "I'll email you a returns label"):
+// the agent's action settles a call the caller described vaguely ("I've
+// changed my mind, can you stop it"). The caller's past tense is a story
+// ("I cancelled in June and you still bill me"), so these count for agents
+// only.
+var agentCues = map[string][]string{
+	"cancel": {
+		"ive cancelled", "i have cancelled", "cancelled it", "cancelled that", "cancelled the order", "cancelled your order",
+		"processed the cancellation", "process the cancellation", "your cancellation", "arranged your cancellation",
+		"end the service", "close your account", "close the account", "remove that line", "remove the line",
+		"removed the line", "set the end date", "your notice", "notice period",
+	},
+	"returns": {
+		"returns label", "return label", "returns portal", "returns form", "arrange a collection", "book a collection",
+		"booked a collection", "send a courier to collect", "courier to pick", "have it collected", "be collected",
+		"get it collected",
+	},
+	"tech_support":   {"line test", "speed test", "raised a fault", "reported a fault", "reset the router", "restart the router"},
+	"account_access": {"unlocked", "reset link", "password reset", "reset your password"},
 }
 
 // cueWeight is the evidence a line naming a topic adds to it, as much as
@@ -115,29 +154,151 @@ var (
 )
 
 // cues returns the evidence words give the categories of cats they name
-// (each once): cueWeight, twice that for a request.
-func cues(words []string, cats map[string]bool) map[string]float64 {
-	var out map[string]float64
+// (each once): cueWeight, twice that for a request; the agent's actions
+// (agentCues) count too when agent. Swearing is left out first ("so
+// bloody slow" is "so slow"). denied lists the categories a cue names
+// only to deny wanting it ("I'm not interested in any offers") or as a
+// threat ("fix it or I want my money back", "if it isn't fixed I'm
+// leaving"): these are not the topic, and not what the classifier may
+// make of the line either.
+func cues(words []string, cats map[string]bool, agent bool) (named map[string]float64, denied map[string]bool) {
+	words = withoutSwearing(words)
+	type span struct {
+		cat      string
+		from, to int
+	}
+	var spans []span
+	add := func(cat, p string) {
+		at := phraseAt(words, p)
+		if at < 0 {
+			return
+		}
+		spans = append(spans, span{cat, at, at + phraseLen(words[at:], p)})
+	}
+	score := func(cat string, at int) {
+		if deniedAt(words, at) {
+			if denied == nil {
+				denied = map[string]bool{}
+			}
+			denied[cat] = true
+			return
+		}
+		v := cueWeight
+		if requested(words, at) {
+			v *= 2
+		}
+		if named == nil {
+			named = map[string]float64{}
+		}
+		named[cat] = max(named[cat], v)
+	}
 	for cat, phrases := range topicCues {
 		if cats != nil && !cats[cat] {
 			continue
 		}
 		for _, p := range phrases {
-			at := phraseAt(words, p)
-			if at < 0 {
-				continue
+			add(cat, p)
+		}
+		if agent {
+			for _, p := range agentCues[cat] {
+				add(cat, p)
 			}
-			v := cueWeight
-			if requested(words, at) {
-				v *= 2
-			}
-			if out == nil {
-				out = map[string]float64{}
-			}
-			out[cat] = max(out[cat], v)
 		}
 	}
-	return out
+	// A cue inside a longer one of another topic is that one's word:
+	// "charge" in "my phone won't charge".
+	for _, a := range spans {
+		inside := false
+		for _, b := range spans {
+			inside = inside || b.cat != a.cat && b.from <= a.from && a.to <= b.to && b.to-b.from > a.to-a.from
+		}
+		if !inside {
+			score(a.cat, a.from)
+		}
+	}
+	for cat := range named {
+		delete(denied, cat) // named outright elsewhere in the line
+	}
+	return named, denied
+}
+
+// phraseLen is how many of words, from the start, phrase covers there
+// (a "*" covers the fewest words that let the rest match).
+func phraseLen(words []string, phrase string) int {
+	parts := strings.Split(phrase, "*")
+	n := len(strings.Fields(parts[0]))
+	for _, p := range parts[1:] {
+		f := strings.Fields(p)
+		for skip := 0; skip <= gapWords && n+skip+len(f) <= len(words); skip++ {
+			if slices.Equal(words[n+skip:n+skip+len(f)], f) {
+				n += skip + len(f)
+				break
+			}
+		}
+	}
+	return n
+}
+
+// swearWords are left out of a line before its cues are read.
+var swearWords = map[string]bool{
+	"bloody": true, "damn": true, "damned": true, "effing": true, "fucking": true, "flipping": true, "sodding": true,
+	"bleeding": true, "frigging": true, "freaking": true, "flaming": true, "blooming": true,
+}
+
+func withoutSwearing(words []string) []string {
+	if !slices.ContainsFunc(words, func(w string) bool { return swearWords[w] }) {
+		return words
+	}
+	return slices.DeleteFunc(slices.Clone(words), func(w string) bool { return swearWords[w] })
+}
+
+// wantWords say what a caller wants or is interested in; a negation before
+// them denies the cue after ("I don't want to leave").
+var wantWords = map[string]bool{
+	"want": true, "wants": true, "need": true, "like": true, "interested": true, "looking": true, "planning": true,
+	"wanting": true, "wanna": true, "after": true, "bothered": true,
+}
+
+// threatWords open the consequence of a threat when the caller follows
+// them ("sort it or I'm leaving", "otherwise I want my money back"; not
+// "exchange it or get a refund").
+var threatWords = map[string]bool{"or": true, "otherwise": true, "else": true}
+
+// firstPerson words follow threatWords in a threat.
+var firstPerson = map[string]bool{"i": true, "im": true, "ill": true, "were": true, "well": true, "we": true, "id": true}
+
+// deniedAt reports whether the cue at words[at] is denied (a negation
+// before a want word up to it: "not interested in any offers", "I don't
+// want to cancel") or threatened (after "or I…", "otherwise I…", or a
+// negative "if" that asks nothing: "if it isn't fixed I'm leaving", but
+// not "if it doesn't fit can I send it back").
+func deniedAt(words []string, at int) bool {
+	for j := at - 1; j >= 0 && j >= at-requestWindow-1; j-- {
+		if threatWords[words[j]] && j+1 < len(words) && firstPerson[words[j+1]] {
+			return true
+		}
+		if negators[words[j]] && slices.ContainsFunc(words[j+1:min(at+1, len(words))], func(w string) bool { return wantWords[w] }) {
+			return true
+		}
+	}
+	for j := at - 1; j >= 0; j-- {
+		if words[j] != "if" {
+			continue
+		}
+		between := words[j+1 : at]
+		if !slices.ContainsFunc(between, func(w string) bool { return negators[w] }) {
+			return false
+		}
+		for k := 1; k < len(between); k++ {
+			for _, p := range requestPairs {
+				if between[k-1] == p[0] && between[k] == p[1] {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // phraseAt is where phrase starts in words (the first time), -1 when it

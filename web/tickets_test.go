@@ -31,22 +31,24 @@ type heldOut struct {
 // /calls/import without an intent, so the category comes from the
 // classifier as for any imported call, and reports the goals: category ≥
 // 95 %, order numbers exact, angry callers at high or urgent,
-// import-to-stored-ticket time. Three sets, never used for tuning:
+// import-to-stored-ticket time. Four sets, never used for tuning:
 // tickets/testdata/heldout (30 conversations, written with the first
 // ticket writer), heldout2 (40, written before the classifier's second
-// round of work, on tickets/testdata/dev only) and heldout3 (40, written
-// before the third round, on dev d105–d147 only). Their misses are logged
-// only with CONTACTD_SHOW_HELDOUT_MISSES=1, to keep them out of sight
-// while the classifier is worked on.
+// round of work, on tickets/testdata/dev only), heldout3 (40, written
+// before the third round, on dev d105–d147 only) and heldout4 (40,
+// written before the work on spoken numbers across turns, anger cues and
+// feelings left out of the topic, on dev d186–d395 only). Their misses
+// are logged only with CONTACTD_SHOW_HELDOUT_MISSES=1, to keep them out
+// of sight while the classifier is worked on.
 func TestHeldOutImport(t *testing.T) {
 	for _, set := range []struct {
 		dir   string
 		floor float64 // regression floor, % right
 		// strict: a wrong order number or an angry caller below high fails
-		// the test; else it is measured (heldout3 was written after the
-		// writer's entity and anger work, and is not yet met there).
+		// the test; else it is measured (heldout3 and heldout4 were written
+		// to test the writer's entity and anger work, not to meet it).
 		strict bool
-	}{{"heldout", 93, true}, {"heldout2", 92, true}, {"heldout3", 87, false}} {
+	}{{"heldout", 93, true}, {"heldout2", 92, true}, {"heldout3", 90, false}, {"heldout4", 92, false}} {
 		t.Run(set.dir, func(t *testing.T) { heldOutImport(t, set.dir, set.floor, set.strict) })
 	}
 }
@@ -65,7 +67,7 @@ func heldOutImport(t *testing.T, dir string, floor float64, strict bool) {
 		t.Fatalf("held-out set %s has %d conversations", dir, len(files))
 	}
 	f := newAPI(t)
-	var catRight, orders, ordersRight, angry, angryHigh int
+	var catRight, orders, ordersRight, wrongOrders, angry, angryHigh int
 	var slowest time.Duration
 	for _, file := range files {
 		b, err := os.ReadFile(file)
@@ -96,6 +98,9 @@ func heldOutImport(t *testing.T, dir string, floor float64, strict bool) {
 		}
 		if got := tk.Entities[tickets.EntityOrderNumber]; got != c.OrderNumber {
 			miss("%s: order number %q, want %q", c.ID, got, c.OrderNumber)
+			if got != "" {
+				wrongOrders++
+			}
 		} else if got != "" {
 			ordersRight++
 		}
@@ -109,8 +114,8 @@ func heldOutImport(t *testing.T, dir string, floor float64, strict bool) {
 		}
 	}
 	pct := 100 * float64(catRight) / float64(len(files))
-	t.Logf("held-out import (%s): %d calls; category %d/%d (%.1f%%, goal ≥ 95%%); order numbers %d/%d exact; angry at high/urgent %d/%d; slowest import→ticket %v",
-		dir, len(files), catRight, len(files), pct, ordersRight, orders, angryHigh, angry, slowest.Round(time.Millisecond))
+	t.Logf("held-out import (%s): %d calls; category %d/%d (%.1f%%, goal ≥ 95%%); order numbers %d/%d exact, %d wrong or false; angry at high/urgent %d/%d; slowest import→ticket %v",
+		dir, len(files), catRight, len(files), pct, ordersRight, orders, wrongOrders, angryHigh, angry, slowest.Round(time.Millisecond))
 	// The category of an imported call is tickets.Categorize over the
 	// whole conversation (package tickets: the IVR classifier, trained
 	// from the config's examples, and the conversation cues learnt from
@@ -118,8 +123,8 @@ func heldOutImport(t *testing.T, dir string, floor float64, strict bool) {
 	if pct < 95 {
 		t.Logf("BELOW GOAL: category accuracy %.1f%% < 95%% through the import classifier", pct)
 	}
-	if ordersRight < orders || angryHigh < angry {
-		t.Logf("BELOW GOAL: order numbers %d/%d exact, angry callers at high/urgent %d/%d", ordersRight, orders, angryHigh, angry)
+	if ordersRight < orders || wrongOrders > 0 || angryHigh < angry {
+		t.Logf("BELOW GOAL: order numbers %d/%d exact, %d wrong or false, angry callers at high/urgent %d/%d", ordersRight, orders, wrongOrders, angryHigh, angry)
 	}
 	if pct < floor {
 		t.Errorf("category accuracy %.1f%% fell below the %.0f%% regression floor", pct, floor)

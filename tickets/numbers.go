@@ -1,0 +1,302 @@
+package tickets
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/contactd/contactd/ivr/slots"
+	"github.com/contactd/contactd/transcript"
+)
+
+// Spoken numbers in a conversation, before the slot extractors read them.
+// ivr/slots reads one utterance at a time, as the IVR hears it; a caller
+// talking to an agent also says "oh" for a zero at the end of a number
+// ("two nine five five oh") and several times over ("three nine oh oh
+// four"), corrects themself ("six two four one one sorry no six two five
+// one one"), and pauses in the middle of a number, so that it comes in two
+// segments, sometimes with the agent's "go on" between them.
+
+// numberFillers may stand inside a spoken number.
+var numberFillers = map[string]bool{
+	"um": true, "uh": true, "er": true, "erm": true, "ah": true, "hmm": true, "mm": true, "umm": true, "uhm": true,
+	"dash": true, "hyphen": true,
+}
+
+// correctionWords take back what was just said ("sorry", "no", "i mean",
+// "actually"); between two digit strings they mean the second replaces
+// the first.
+var correctionWords = map[string]bool{
+	"sorry": true, "no": true, "actually": true, "mean": true, "i": true, "wait": true, "hang": true, "on": true,
+	"its": true, "it": true, "is": true, "thats": true, "that": true, "was": true, "wrong": true, "oops": true,
+	"rather": true, "or": true, "correction": true, "let": true, "me": true, "start": true, "again": true,
+}
+
+// correctionMarkers are the correctionWords that, at least one of them,
+// make a correction ("its" alone between two numbers does not).
+var correctionMarkers = map[string]bool{
+	"sorry": true, "no": true, "actually": true, "mean": true, "wait": true, "wrong": true, "oops": true,
+	"rather": true, "correction": true, "again": true,
+}
+
+// backchannels are an agent's words while a caller reads a number out:
+// "go on", "yes", "mhm".
+var backchannels = map[string]bool{
+	"yes": true, "yeah": true, "yep": true, "go": true, "on": true, "ok": true, "okay": true, "mhm": true, "uh": true,
+	"huh": true, "right": true, "carry": true, "and": true, "then": true, "the": true, "rest": true, "got": true,
+	"that": true, "keep": true, "going": true, "sure": true, "um": true, "mm": true, "hmm": true, "sorry": true,
+	"with": true, "you": true, "im": true, "so": true, "far": true, "thats": true, "fine": true,
+}
+
+// isOh reports whether w is a spoken zero that is also a word.
+func isOh(w string) bool { return w == "oh" || w == "o" }
+
+// numberWord reports whether w is a digit word on its own ("seven",
+// "twenty", "58213", "double").
+func numberWord(w string) bool {
+	switch w {
+	case "double", "triple", "hundred":
+		return true
+	case "and", "oh", "o", "to", "too", "for", "fore", "ate", "won":
+		return false
+	}
+	return slots.ParseDigits(w) != ""
+}
+
+// spokenNumbers rewrites text's words for the slot extractors: an "oh" (or
+// a row of them) is "0" between digits, and after three or more digit
+// words at the end of a number; a digit string followed by a correction
+// and another digit string is dropped. Text without digit words comes
+// back as it was.
+func spokenNumbers(text string) string {
+	w := wordsOf(text)
+	if !slices.ContainsFunc(w, numberWord) {
+		return text
+	}
+	// "oh" as zero.
+	digitsBefore := 0 // digit words in the number running up to i
+	for i := 0; i < len(w); i++ {
+		switch {
+		case numberWord(w[i]):
+			digitsBefore++
+			continue
+		case numberFillers[w[i]]:
+			continue
+		case !isOh(w[i]):
+			digitsBefore = 0
+			continue
+		}
+		j := i // the row of ohs is w[i:j]
+		for j < len(w) && (isOh(w[j]) || numberFillers[w[j]]) {
+			j++
+		}
+		next := j < len(w) && numberWord(w[j])
+		if digitsBefore > 0 && next || digitsBefore >= 3 && !next || digitsBefore == 0 && next && j-i > 1 {
+			for k := i; k < j; k++ {
+				if isOh(w[k]) {
+					w[k] = "0"
+					digitsBefore++
+				}
+			}
+		} else {
+			digitsBefore = 0
+		}
+		i = j - 1
+	}
+	// Corrections: the digit string before "sorry no" goes.
+	var out []string
+	for i := 0; i < len(w); i++ {
+		if !numberWord(w[i]) {
+			out = append(out, w[i])
+			continue
+		}
+		j := i // the number is w[i:j]
+		for j < len(w) && (numberWord(w[j]) || numberFillers[w[j]]) {
+			j++
+		}
+		k, marked := j, false // the correction is w[j:k]
+		for k < len(w) && correctionWords[w[k]] && k-j < 5 {
+			marked = marked || correctionMarkers[w[k]]
+			k++
+		}
+		if marked && k > j && k < len(w) && numberWord(w[k]) {
+			out = append(out, w[j:k]...) // the words of the correction stay
+			i = k - 1
+			continue
+		}
+		out = append(out, w[i:j]...)
+		i = j - 1
+	}
+	return strings.Join(out, " ")
+}
+
+// numberLine is a line for entity extraction: its text with spoken
+// numbers rewritten, and the line said before it.
+type numberLine struct {
+	text, prev string
+	caller     bool
+}
+
+// numberLines lists the conversation's lines for entity extraction, in
+// order: spoken numbers rewritten (spokenNumbers), and a caller's number
+// that runs on into their next line joined to it ("it's five eight" …
+// "three one nine"), across an agent's backchannel ("go on"). A line that
+// is joined on keeps the line said before its first part.
+func numberLines(tr transcript.Transcript) []numberLine {
+	var out []numberLine
+	prev := ""
+	segs := tr.Segments
+	for k := 0; k < len(segs); k++ {
+		s := segs[k]
+		if (s.Speaker != transcript.Caller && s.Speaker != transcript.Agent) || strings.TrimSpace(s.Text) == "" {
+			continue
+		}
+		text := s.Text
+		if s.Speaker == transcript.Caller {
+			for {
+				n, ok := runsOn(segs, k, text)
+				if !ok {
+					break
+				}
+				text += " " + segs[n].Text
+				k = n
+			}
+		}
+		out = append(out, numberLine{text: spokenNumbers(text), prev: prev, caller: s.Speaker == transcript.Caller})
+		prev = text
+	}
+	return out
+}
+
+// runsOn reports whether the caller's number at the end of text (segment
+// k's, perhaps joined) goes on in their next line, and which segment
+// that is: text ends in a digit word, the next caller line starts with
+// one, only backchannels lie between, and either the first part is too
+// short to be a number of its own (under four digits) or the next line is
+// nothing but digits.
+func runsOn(segs []transcript.Segment, k int, text string) (int, bool) {
+	w := wordsOf(text)
+	tail := 0 // digit words at the end of text
+	for i := len(w) - 1; i >= 0 && (numberWord(w[i]) || isOh(w[i]) || numberFillers[w[i]]); i-- {
+		tail++
+	}
+	if tail == 0 {
+		return 0, false
+	}
+	for n := k + 1; n < len(segs); n++ {
+		s := segs[n]
+		nw := wordsOf(s.Text)
+		if s.Speaker == transcript.Agent {
+			if len(nw) > 4 || !allIn(nw, backchannels) {
+				return 0, false
+			}
+			continue
+		}
+		if s.Speaker != transcript.Caller {
+			continue
+		}
+		first := 0
+		for first < len(nw) && numberFillers[nw[first]] {
+			first++
+		}
+		if first == len(nw) || !(numberWord(nw[first]) || isOh(nw[first])) {
+			return 0, false
+		}
+		short := len(slots.ParseDigits(spokenNumbers(strings.Join(w[len(w)-tail:], " ")))) < 4
+		only := true
+		for _, x := range nw {
+			only = only && (numberWord(x) || isOh(x) || numberFillers[x])
+		}
+		return n, short || only
+	}
+	return 0, false
+}
+
+func allIn(words []string, set map[string]bool) bool {
+	for _, w := range words {
+		if !set[w] {
+			return false
+		}
+	}
+	return true
+}
+
+// corrected is the number a caller gives instead of v when v was read
+// back to them ("five eight two one three" … "no, five eight two one
+// four"): a caller line opening with a correction, after a line that said
+// v, with a number of v's length give or take one. "" when there is none.
+func corrected(ls []numberLine, v string) string {
+	if v == "" {
+		return ""
+	}
+	out := ""
+	for i := 1; i < len(ls); i++ {
+		l := ls[i]
+		if !l.caller || !strings.Contains(slots.ParseDigits(ls[i-1].text), v) {
+			continue
+		}
+		if !opensWithCorrection(l.text) {
+			continue
+		}
+		if d, ok := slots.ExtractNumber(l.text, nil, len(v)-1, len(v)+1, false); ok && d != v {
+			out, v = d, d
+		}
+	}
+	return out
+}
+
+// readBack is the agent's reading of v when it differs a little (two
+// digits or fewer) and the caller lets it stand: what the agent read back
+// and the caller heard is the number agreed ("nine hundred two thirteen"
+// read back as "nine zero zero two one three"). "" when there is none.
+func readBack(ls []numberLine, v string) string {
+	if v == "" {
+		return ""
+	}
+	for i := 0; i+1 < len(ls); i++ {
+		if !ls[i].caller || ls[i+1].caller || !strings.Contains(slots.ParseDigits(ls[i].text), v) {
+			continue
+		}
+		r, ok := slots.ExtractNumber(ls[i+1].text, nil, 4, 10, false)
+		if !ok || r == v || editDistance(r, v) > 2 {
+			continue
+		}
+		if i+2 < len(ls) && ls[i+2].caller && opensWithCorrection(ls[i+2].text) {
+			continue // corrected: see corrected
+		}
+		return r
+	}
+	return ""
+}
+
+// opensWithCorrection reports whether a line starts by taking something
+// back: "no", "sorry", "not quite", "that's wrong".
+func opensWithCorrection(text string) bool {
+	w := wordsOf(text)
+	for _, x := range w[:min(3, len(w))] {
+		if correctionMarkers[x] || x == "not" {
+			return true
+		}
+	}
+	return false
+}
+
+// editDistance is the Levenshtein distance of two short strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

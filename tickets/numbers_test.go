@@ -1,0 +1,56 @@
+package tickets
+
+import (
+	"testing"
+
+	"github.com/contactd/contactd/ivr/slots"
+)
+
+func TestSpokenNumbers(t *testing.T) {
+	for _, tc := range []struct{ text, want string }{
+		{"it's three nine oh oh four", "39004"},
+		{"two nine five five oh", "29550"},
+		{"nine oh eight seven one two oh", "9087120"},
+		{"oh oh seven one two", "00712"},
+		{"double seven oh two nine", "77029"},
+		{"one oh", "1"}, // "oh" after one digit, at the end, is a word
+		{"oh i see five of them", "5"},
+		{"it's six two four one one sorry no six two five one one", "62511"},
+		{"five eight two sorry i mean five eight three one one", "58311"},
+		{"four six three one one sorry four six three one oh", "46310"},
+		{"five eight two one three no it hasn't arrived", "58213"},
+		{"it's 5 8 2 1 3", "58213"},
+		{"no numbers here", ""},
+	} {
+		if got := slots.ParseDigits(spokenNumbers(tc.text)); got != tc.want {
+			t.Errorf("spokenNumbers(%q) reads %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+func TestOrderNumberAcrossTurns(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		tr    []string
+		order string
+	}{
+		{"split over two caller lines", []string{"c: where's my parcel", "a: what's the order number", "c: it's five eight", "c: three one nine", "a: thanks"}, "58319"},
+		{"split around a backchannel", []string{"a: can i take the reference", "c: eight one five", "a: go on", "c: two oh", "a: thank you"}, "81520"},
+		{"split after the keyword", []string{"c: i want to change the address on order eight three three", "c: four five"}, "83345"},
+		{"a whole number, then a new sentence", []string{"a: what's the order number", "c: five eight two one three", "c: two days late it is"}, "58213"},
+		{"corrected after the read-back", []string{"a: what's the order number", "c: five eight two one three", "a: five eight two one three is that right", "c: no sorry five eight two one four", "a: got it"}, "58214"},
+		{"the read-back the caller lets stand", []string{"a: what's the order number", "c: nine hundred two thirteen", "a: nine zero zero two one three", "c: that's it"}, "900213"},
+		{"a read-back of something else", []string{"a: what's the order number", "c: five eight two one three", "a: and the phone number is seven seven seven one two three four", "c: yes"}, "58213"},
+		{"\"the number\" in a call about an order", []string{"c: has my parcel been sent yet", "a: what's the number", "c: four four one two nine"}, "44129"},
+		{"\"the number\" in a call about something else", []string{"c: i want to change my details", "a: what's the number", "c: four four one two nine"}, ""},
+		{"confirmed read-back", []string{"a: what's the order number", "c: five eight two one three", "a: five eight two one three", "c: yes that's it"}, "58213"},
+		{"not after a long agent line", []string{"a: what's the order number", "c: it's seven seven oh", "a: sorry i need the whole number from the confirmation email please", "c: one moment"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tk := Draft(call("order_status", tc.tr...), DraftOptions{})
+			if got := tk.Entities[EntityOrderNumber]; got != tc.order {
+				t.Errorf("order number %q, want %q", got, tc.order)
+			}
+		})
+	}
+}
