@@ -61,8 +61,42 @@ run_peer() {
 	for r in ${RATES//,/ }; do
 		log "$1: $r calls/s for $STEP s"
 		step "$1" "$2" "$r" | sed "s/^/$r./" >>"$WORK/$1.stats"
-		sleep 2 # let the peer settle (post-call work) before the next step
+		if [[ $1 == contactd ]]; then
+			# contactd does each call's post-call work (record, ticket,
+			# evaluation) after the call, from its outbox: wait until it is
+			# all stored before the next step, and say how long that took.
+			echo "$r.drain_s=$(drain_outbox)" >>"$WORK/$1.stats"
+		fi
+		sleep 2 # let the peer settle before the next step
 	done
+}
+
+# drain_outbox: seconds until contactd's outbox journal holds no pending
+# post-call job (at most 120), or "timeout".
+drain_outbox() {
+	local t0=$SECONDS
+	while ((SECONDS - t0 < 120)); do
+		if [[ $(python3 - "$WORK/data/outbox/journal" <<'PY'
+import json, sys
+pending = set()
+try:
+    for line in open(sys.argv[1], "rb"):
+        try:
+            l = json.loads(line)
+        except ValueError:
+            continue
+        (pending.discard if l.get("done") else pending.add)(l.get("id"))
+except FileNotFoundError:
+    pass
+print(len(pending))
+PY
+		) == 0 ]]; then
+			echo $((SECONDS - t0))
+			return
+		fi
+		sleep 1
+	done
+	echo timeout
 }
 
 # -------------------------------------------------------------- SIPp UAS ----
@@ -129,7 +163,7 @@ def num(kv, k, d=0.0):
 
 peers = {p: load(p) for p in ("sipp", "contactd")}
 print("== 1b. SIP call set-up rate: sipp -sn uac, calls hung up when answered, %d s per step (127.0.0.1, UDP)" % step)
-print("%-8s %-9s %9s %8s %7s %8s %9s %9s %6s" % ("rate/s", "peer", "answered", "per s", "failed", "retrans", "p50 ms", "p99 ms", "kept"))
+print("%-8s %-9s %9s %8s %7s %8s %9s %9s %6s %9s" % ("rate/s", "peer", "answered", "per s", "failed", "retrans", "p50 ms", "p99 ms", "kept", "drain s"))
 best = {}
 for r in rates:
     for p, kv in peers.items():
@@ -142,12 +176,14 @@ for r in rates:
         kept = ok == wanted and failed == 0 and retrans <= 0.01 * wanted and wall <= step + 3
         if kept:
             best[p] = max(best.get(p, 0), r)
-        print("%-8d %-9s %9d %8.0f %7d %8d %9s %9s %6s" % (r, p, ok, ok / wall, failed,
+        print("%-8d %-9s %9d %8.0f %7d %8d %9s %9s %6s %9s" % (r, p, ok, ok / wall, failed,
               num(kv, pre + "retrans"), kv.get(pre + "p50_ms", "-"), kv.get(pre + "p99_ms", "-"),
-              "yes" if kept else "no"))
+              "yes" if kept else "no", kv.get(pre + "drain_s", "")))
 s, c = best.get("sipp", 0), best.get("contactd", 0)
 print()
 print("highest rate kept up: contactd %d/s, SIPp UAS %d/s, ratio %s (goal >= 0.5; the steps are %s)" % (
     c, s, "%.2f" % (c / s) if s else "n/a", ",".join(map(str, rates))))
 print("contactd after the run: /healthz %s, ERROR log lines %s" % (health, errors))
+print("drain s: after contactd's step, the seconds until every call's post-call work (record,")
+print("ticket, evaluation; done by its workers from the outbox) was stored")
 EOF

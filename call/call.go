@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -115,7 +114,7 @@ type Options struct {
 	Log       *slog.Logger
 	DrainWait time.Duration // how long ASR may take to flush at hang-up
 	// PostWorkers is how many ended calls' post-call work runs at once
-	// (0: half the CPUs, at least 2).
+	// (0: half the CPUs, at least one).
 	PostWorkers int
 	// StickyDays: a caller's last agent within this many days gets the
 	// first offer (routing's sticky agent); 0 turns it off.
@@ -373,7 +372,5 @@ func recordingRate(c media.Codec) int {
 	return media.SampleRate
 }
 
-// recordingPath is where a call's WAV lives, relative to the data dir.
-func recordingPath(callID string) string { return filepath.Join("recordings", callID+".wav") }
 
 func ensureDir(dir string) error { return os.MkdirAll(dir, 0o750) }

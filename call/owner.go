@@ -15,6 +15,7 @@ import (
 	"github.com/contactd/contactd/asr"
 	"github.com/contactd/contactd/ivr"
 	"github.com/contactd/contactd/media"
+	"github.com/contactd/contactd/recordings"
 	"github.com/contactd/contactd/routing"
 	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/tickets"
@@ -107,7 +108,7 @@ func (c *Call) run(parent context.Context) {
 
 	var rec *media.Recorder
 	if o.Record {
-		rel := recordingPath(c.in.ID)
+		rel := recordings.Path(c.in.ID, c.start)
 		abs := filepath.Join(o.DataDir, rel)
 		if err := ensureDir(filepath.Dir(abs)); err == nil {
 			if r, err := media.NewRecorderRate(abs, recordingRate(c.in.Leg.Codec())); err == nil {

@@ -177,7 +177,7 @@ func (m *Manager) postWorkerCap() int {
 	if m.opts.PostWorkers > 0 {
 		return m.opts.PostWorkers
 	}
-	return max(2, runtime.GOMAXPROCS(0)/2)
+	return max(1, runtime.GOMAXPROCS(0)/2)
 }
 
 // postWorker does queued post-call work until the queue is empty.

@@ -17,7 +17,11 @@ import (
 // recording reads the call's WAV: caller (left) and agent (right).
 func (f *liveFixture) recording(t *testing.T) (caller, agent []int16) {
 	t.Helper()
-	file, err := os.Open(filepath.Join(f.dir, recordingPath(f.id)))
+	found, _ := filepath.Glob(filepath.Join(f.dir, "recordings", "*", "*", f.id+".wav"))
+	if len(found) != 1 {
+		t.Fatalf("recording of %s: found %v", f.id, found)
+	}
+	file, err := os.Open(found[0])
 	if err != nil {
 		t.Fatal(err)
 	}

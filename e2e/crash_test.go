@@ -97,14 +97,14 @@ func TestKillDuringCalls(t *testing.T) {
 	}
 	recDir := filepath.Join(s.dataDir, "recordings")
 	for _, id := range []string{dID, eID} {
-		raw, err := os.ReadFile(filepath.Join(recDir, id+".wav"))
+		raw, err := os.ReadFile(recFile(s, id))
 		if err != nil {
 			t.Fatalf("the interrupted call's recording: %v", err)
 		}
 		t.Logf("%s at the kill: %d bytes of audio, the header says %d", id, len(raw)-44, binary.LittleEndian.Uint32(raw[40:]))
 	}
 	for _, id := range []string{bID, cID} {
-		if !exists(filepath.Join(recDir, id+".wav.enc")) {
+		if !exists(recFile(s, id) + ".enc") {
 			t.Errorf("B/C's recording was not sealed when the call ended")
 		}
 	}
@@ -132,7 +132,7 @@ func TestKillDuringCalls(t *testing.T) {
 		if secs < 1 {
 			t.Errorf("call %s: recording of %.2f s", id, secs)
 		}
-		if exists(filepath.Join(recDir, id+".wav.partial")) {
+		if exists(recFile(s, id) + ".partial") {
 			t.Errorf("call %s: a finished recording flagged partial", id)
 		}
 	}
@@ -151,7 +151,7 @@ func TestKillDuringCalls(t *testing.T) {
 		if n := s.count(t, "tickets", id); n != 0 {
 			t.Errorf("interrupted call %s has %d tickets", id, n)
 		}
-		if !exists(filepath.Join(recDir, id+".wav.partial")) {
+		if !exists(recFile(s, id) + ".partial") {
 			t.Errorf("interrupted call %s: recording not flagged partial", id)
 		}
 		// The audio runs until the kill: the recorder loses at most the
@@ -168,7 +168,7 @@ func TestKillDuringCalls(t *testing.T) {
 			return err == nil && len(ids) == 0
 		})
 	}
-	if m, _ := filepath.Glob(filepath.Join(recDir, "*.wav")); len(m) != 0 {
+	if m, _ := filepath.Glob(filepath.Join(recDir, "*", "*", "*.wav")); len(m) != 0 {
 		t.Errorf("plaintext recordings left: %v", m)
 	}
 	if !strings.Contains(s.logs.String(), "post-call work done from the outbox") {
@@ -266,6 +266,16 @@ func lockTable(ctx context.Context, t *testing.T, dbURL, table string) (unlock f
 		_ = tx.Rollback(context.Background())
 		_ = conn.Close(context.Background())
 	}
+}
+
+// recFile is where the recording of call id is (recordings.Path: under
+// its day and a shard of its ID), its plaintext name.
+func recFile(s *server, id string) string {
+	found, _ := filepath.Glob(filepath.Join(s.dataDir, "recordings", "*", "*", id+".wav*"))
+	if len(found) == 0 {
+		return filepath.Join(s.dataDir, "recordings", "none", id+".wav")
+	}
+	return filepath.Join(filepath.Dir(found[0]), id+".wav")
 }
 
 // inBox reports whether the outbox journal in dir has a pending job id

@@ -337,8 +337,8 @@ func (b *Box) maybeCompact() {
 	}
 }
 
-// compact writes the pending jobs to a new journal, fsyncs it and puts
-// it in place of the old one.
+// compact writes the pending jobs to a new journal, fsyncs it (unless
+// NoSync) and puts it in place of the old one.
 func (b *Box) compact() error {
 	b.syncMu.Lock()
 	defer b.syncMu.Unlock()
@@ -373,7 +373,7 @@ func (b *Box) compact() error {
 	if err == nil {
 		err = w.Flush()
 	}
-	if err == nil {
+	if err == nil && !b.noSync {
 		err = nf.Sync()
 	}
 	if err == nil {
@@ -384,7 +384,9 @@ func (b *Box) compact() error {
 		os.Remove(name + tmpExt)
 		return err
 	}
-	syncDir(b.dir)
+	if !b.noSync {
+		syncDir(b.dir)
+	}
 	b.f.Close()
 	b.f, b.index, b.size, b.live, b.synced = nf, index, size, size, b.seq
 	return nil

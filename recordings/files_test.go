@@ -9,12 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func writeRec(t *testing.T, dataDir, name string, b []byte) string {
 	t.Helper()
 	rel := filepath.Join(Dir, name)
-	if err := os.MkdirAll(filepath.Join(dataDir, Dir), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(dataDir, rel)), 0o750); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dataDir, rel), b, 0o640); err != nil {
@@ -95,11 +96,17 @@ func TestSealPending(t *testing.T) {
 	}
 	left := writeRec(t, dir, "left.wav", []byte("left behind by a crash"))
 	writeRec(t, dir, "half.wav"+tmpSuffix, []byte("CTDREC partial"))
+	// Where Path puts them: under the day and a shard of the ID.
+	nested := writeRec(t, dir, "2026-11-22/ab/abcd.wav", []byte("left behind too"))
+	writeRec(t, dir, "2026-11-22/ab/abce.wav"+tmpSuffix, []byte("CTDREC partial"))
 	n, err := f.SealPending(context.Background())
-	if err != nil || n != 1 {
+	if err != nil || n != 2 {
 		t.Fatalf("SealPending = %d, %v", n, err)
 	}
-	for _, rel := range []string{done, left} {
+	if _, err := os.Stat(filepath.Join(dir, Dir, "2026-11-22/ab/abce.wav"+tmpSuffix)); !errors.Is(err, fs.ErrNotExist) {
+		t.Error("nested half-written file kept")
+	}
+	for _, rel := range []string{done, left, nested} {
 		r, err := f.Open(rel)
 		if err != nil {
 			t.Fatalf("%s: %v", rel, err)
@@ -123,4 +130,22 @@ func TestSealPending(t *testing.T) {
 		t.Fatalf("plain open: %v", err)
 	}
 	r.Close()
+}
+
+// TestPath: a call's recording goes under its UTC day and a shard of its
+// ID, and the path is one Files accepts.
+func TestPath(t *testing.T) {
+	at := time.Date(2026, 11, 22, 23, 30, 0, 0, time.FixedZone("UTC-2", -2*3600))
+	if got, want := Path("9f3a77", at), filepath.Join(Dir, "2026-11-23", "9f", "9f3a77.wav"); got != want {
+		t.Fatalf("Path = %q, want %q", got, want)
+	}
+	if got := Path("x", at); got != filepath.Join(Dir, "2026-11-23", "_", "x.wav") {
+		t.Fatalf("short ID: %q", got)
+	}
+	f, _ := New(t.TempDir(), nil, false, nil)
+	for _, id := range []string{"9f3a77", "x"} {
+		if _, err := f.abs(Path(id, at)); err != nil {
+			t.Errorf("Path(%q) refused: %v", id, err)
+		}
+	}
 }

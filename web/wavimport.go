@@ -291,7 +291,7 @@ func (s *Server) keepImported(r *http.Request, callID string, j importJob) error
 	}
 	c.Agent = j.tr.Agent
 	if j.wav != nil {
-		rel := filepath.Join(recordings.Dir, callID+".wav")
+		rel := recordings.Path(callID, c.StartedAt)
 		if err := writeRecording(filepath.Join(s.opts.DataDir, rel), j.wav); err != nil {
 			return err
 		}

@@ -189,6 +189,7 @@ func (s *testServer) dial(t *testing.T, ctx context.Context, from string) *sip.O
 
 type callView struct {
 	ID           string     `json:"id"`
+	StartedAt    time.Time  `json:"started_at"`
 	EndedAt      *time.Time `json:"ended_at"`
 	RecordingURL string     `json:"recording_url"`
 }
@@ -259,11 +260,11 @@ func TestServeDataProtectionAndDrain(t *testing.T) {
 	if first.RecordingURL == "" {
 		t.Fatal("no recording")
 	}
-	recDir := filepath.Join(s.dataDir, recordings.Dir)
-	if _, err := os.Stat(filepath.Join(recDir, first.ID+".wav")); !errors.Is(err, fs.ErrNotExist) {
+	wav := filepath.Join(s.dataDir, recordings.Path(first.ID, first.StartedAt))
+	if _, err := os.Stat(wav); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("plaintext recording left: %v", err)
 	}
-	raw, err := os.ReadFile(filepath.Join(recDir, first.ID+".wav"+recordings.EncSuffix))
+	raw, err := os.ReadFile(wav + recordings.EncSuffix)
 	if err != nil || !recordings.IsEncrypted(raw) {
 		t.Fatalf("encrypted recording: %v", err)
 	}
