@@ -372,5 +372,4 @@ func recordingRate(c media.Codec) int {
 	return media.SampleRate
 }
 
-
 func ensureDir(dir string) error { return os.MkdirAll(dir, 0o750) }
