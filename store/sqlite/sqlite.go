@@ -34,11 +34,17 @@ var dialect = sqlstore.Dialect{
 	Name:     "sqlite",
 	FTSMatch: `id IN (SELECT ticket_id FROM tickets_fts WHERE tickets_fts MATCH %s)`,
 	FTSQuery: ftsQuery,
+	// A ticket's document is found by its FTS rowid (tickets_fts_rows):
+	// ticket_id is not indexed in the FTS table.
 	IndexTicket: func(ctx context.Context, tx sqlstore.DB, id, doc string) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM tickets_fts WHERE ticket_id = $1`, id); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM tickets_fts WHERE rowid = (SELECT fts_rowid FROM tickets_fts_rows WHERE ticket_id = $1)`, id); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO tickets_fts (ticket_id, doc) VALUES ($1, $2)`, id, doc)
+		if _, err := tx.Exec(ctx, `INSERT INTO tickets_fts (ticket_id, doc) VALUES ($1, $2)`, id, doc); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO tickets_fts_rows (ticket_id, fts_rowid) VALUES ($1, last_insert_rowid())
+			ON CONFLICT (ticket_id) DO UPDATE SET fts_rowid = excluded.fts_rowid`, id)
 		return err
 	},
 	MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (

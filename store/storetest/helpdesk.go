@@ -128,6 +128,9 @@ func testHelpdesk(t *testing.T, open Opener) {
 	got, err = s.ListTickets(c, tickets.Filter{Query: "invoice copy"})
 	must(t, err, "ListTickets old words")
 	equal(t, ids(got), []string{"h2"}, "subject words still found") // subject unchanged
+	got, err = s.ListTickets(c, tickets.Filter{Query: "wanted"})
+	must(t, err, "ListTickets a word of the old summary")
+	equal(t, ids(got), []string{}, "the old summary's words are gone from the index")
 }
 
 // testTicketAudit checks the audit trail and the SLA clocks UpdateTicket
