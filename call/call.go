@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -372,4 +374,19 @@ func recordingRate(c media.Codec) int {
 	return media.SampleRate
 }
 
-func ensureDir(dir string) error { return os.MkdirAll(dir, 0o750) }
+// openRecording creates the recording file and its directory. Removing a
+// shard's last recording removes the directory (recordings.Files.Remove),
+// so a directory that went between the two is made again, once.
+func openRecording(abs string, rate int) (*media.Recorder, error) {
+	var err error
+	for range 2 {
+		if err = os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+			return nil, err
+		}
+		var r *media.Recorder
+		if r, err = media.NewRecorderRate(abs, rate); !errors.Is(err, fs.ErrNotExist) {
+			return r, err
+		}
+	}
+	return nil, err
+}

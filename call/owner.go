@@ -110,12 +110,11 @@ func (c *Call) run(parent context.Context) {
 	if o.Record {
 		rel := recordings.Path(c.in.ID, c.start)
 		abs := filepath.Join(o.DataDir, rel)
-		if err := ensureDir(filepath.Dir(abs)); err == nil {
-			if r, err := media.NewRecorderRate(abs, recordingRate(c.in.Leg.Codec())); err == nil {
-				rec, c.rec.RecordingPath = r, rel
-			} else {
-				c.log.Warn("recording disabled", "err", err)
-			}
+		r, err := openRecording(abs, recordingRate(c.in.Leg.Codec()))
+		if err == nil {
+			rec, c.rec.RecordingPath = r, rel
+		} else {
+			c.log.Warn("recording disabled", "err", err)
 		}
 	}
 	c.m.markLive(c.rec, c.log) // removed once the post-call work is queued

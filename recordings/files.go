@@ -265,5 +265,13 @@ func (f *Files) Remove(rel string) (bool, error) {
 			errs = append(errs, err)
 		}
 	}
+	// The shard and day directories (Path) go with their last recording;
+	// one that still holds something stays (rmdir refuses).
+	top := filepath.Join(f.dataDir, Dir)
+	for dir := filepath.Dir(p); removed && dir != top && strings.HasPrefix(dir, top); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break
+		}
+	}
 	return removed, errors.Join(errs...)
 }

@@ -149,3 +149,29 @@ func TestPath(t *testing.T) {
 		}
 	}
 }
+
+// Removing a day's last recordings removes their directories too.
+func TestRemoveTakesEmptyDirs(t *testing.T) {
+	dir := t.TempDir()
+	f, _ := New(dir, nil, false, nil)
+	a := writeRec(t, dir, "2026-11-22/ab/abcd.wav", []byte("a"))
+	b := writeRec(t, dir, "2026-11-22/cd/cdef.wav", []byte("b"))
+	if ok, err := f.Remove(a); !ok || err != nil {
+		t.Fatalf("Remove(a) = %v, %v", ok, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, Dir, "2026-11-22", "ab")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("empty shard kept: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, Dir, "2026-11-22")); err != nil {
+		t.Errorf("the day with b in it went: %v", err)
+	}
+	if ok, err := f.Remove(b); !ok || err != nil {
+		t.Fatalf("Remove(b) = %v, %v", ok, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, Dir, "2026-11-22")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("empty day kept: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, Dir)); err != nil {
+		t.Errorf("the recordings directory went: %v", err)
+	}
+}
