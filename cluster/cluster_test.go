@@ -181,17 +181,7 @@ func dispatchers(ns ...*tnode) int {
 
 func queuedRows(t *testing.T, db string) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	var n int
-	if err := c.QueryRow(ctx, `SELECT count(*) FROM acd_queue`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	n, _ := dbValue[int](t, db, `SELECT count(*) FROM acd_queue`)
 	return n
 }
 

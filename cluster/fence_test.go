@@ -15,7 +15,6 @@ import (
 
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/contactd/contactd/routing"
 	"github.com/contactd/contactd/sip"
@@ -289,16 +288,9 @@ func TestCutOffNodeFencesItself(t *testing.T) {
 
 func nodeStatus(t *testing.T, db, id string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	var s string
-	if err := c.QueryRow(ctx, `SELECT status FROM nodes WHERE id = $1`, id).Scan(&s); err != nil {
-		t.Fatal(err)
+	s, ok := dbValue[string](t, db, `SELECT status FROM nodes WHERE id = $1`, id)
+	if !ok {
+		t.Fatalf("no node %s", id)
 	}
 	return s
 }
@@ -347,16 +339,9 @@ func TestPartitionedDispatcherReplaced(t *testing.T) {
 
 func nodeStarted(t *testing.T, db, id string) time.Time {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := pgx.Connect(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	var at time.Time
-	if err := c.QueryRow(ctx, `SELECT started_at FROM nodes WHERE id = $1`, id).Scan(&at); err != nil {
-		t.Fatal(err)
+	at, ok := dbValue[time.Time](t, db, `SELECT started_at FROM nodes WHERE id = $1`, id)
+	if !ok {
+		t.Fatalf("no node %s", id)
 	}
 	return at
 }

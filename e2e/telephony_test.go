@@ -202,8 +202,8 @@ func TestTelephony(t *testing.T) {
 	var out struct {
 		CallID string `json:"call_id"`
 	}
-	if st := s.api(t, bobTok, "POST", "/api/v1/calls/outbound", map[string]string{"number": "+44 20 7946 0000"}, &out); st != 400 {
-		t.Fatalf("click-to-call outside the allowed prefixes: %d, want 400", st)
+	if st := s.api(t, bobTok, "POST", "/api/v1/calls/outbound", map[string]string{"number": "+44 20 7946 0000"}, &out); st != 403 {
+		t.Fatalf("click-to-call outside the allowed prefixes: %d, want 403 (number not permitted)", st)
 	}
 	if got := carrier.lastNumber(); got != "+15557000" {
 		t.Fatalf("a number outside the allowed prefixes reached the carrier: %q", got)

@@ -211,9 +211,24 @@ func (b *Browser) Navigate(url string) error {
 }
 
 // Click clicks the first element that matches the CSS selector sel, once it
-// is visible.
+// is visible. A page that re-renders the element between finding and
+// clicking it (a table refreshed by an event) is tried again.
 func (b *Browser) Click(sel string) error {
-	return b.action("click "+sel, chromedp.Click(chromedp.CSS(sel)))
+	var err error
+	for range 3 {
+		err = b.action("click "+sel, chromedp.Click(chromedp.CSS(sel)))
+		if err == nil || !staleNode(err) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return err
+}
+
+// staleNode: the element found went from the page before it was used.
+func staleNode(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Could not find node with given id") || strings.Contains(msg, "Node is detached")
 }
 
 // Type focuses the first element that matches the CSS selector sel and
