@@ -50,9 +50,10 @@ import (
 // request of a few seconds). So once the open utterance is head
 // (live_head_ms, 1.5 s) long, the stream also takes a live decoder from
 // the pool's (bounded) set, when one is free, and feeds it the utterance
-// as its audio arrives: at a pause, the live decoder's hypothesis (its
-// first search pass, over all of the audio so far) is a Tentative at
-// once, before the speculation's. The live decoder's cepstral mean is that
+// as its audio arrives: at a pause (live_pause_ms, 150 ms: it costs no
+// decoding), the live decoder's hypothesis (its first search pass, over
+// all of the audio so far) is a Tentative at once, before the
+// speculation's. The live decoder's cepstral mean is that
 // of the head, not of the whole utterance, and it has no second pass: on
 // the dev half of the in-domain phrasings (flite voices) its WER was
 // within 0.01 of the whole-utterance decode's with a 1.5 s head (0.04
@@ -67,8 +68,9 @@ type specStream struct {
 	head  int        // samples an utterance has before it takes a live decoder
 
 	long, short vad.Config
-	piece       int // samples: a speculation this long is kept as a piece (0: never)
-	overlap     int // samples decoded again in front of a later piece
+	livePause   vad.Config // the pause at which a live decoder's words are a Tentative
+	piece       int        // samples: a speculation this long is kept as a piece (0: never)
+	overlap     int        // samples decoded again in front of a later piece
 	ctx         context.Context
 	cancel      context.CancelFunc
 
@@ -123,7 +125,16 @@ func (sp *speculation) finished() bool {
 // newSpecStream starts the stream and its speculator goroutine; Close
 // stops both. piece and overlap are durations (see specStream); a zero
 // piece decodes every utterance whole.
-func newSpecStream(ctx context.Context, dec asr.DecodeFunc, queue chan job, lives chan *live, head time.Duration, long vad.Config, short, piece, overlap time.Duration, opts asr.SegmentedOptions) *specStream {
+// liveConfig is the live decoding of a specStream: its decoders (nil:
+// none), the utterance audio one starts with, and the pause at which its
+// words are a Tentative.
+type liveConfig struct {
+	pool  chan *live
+	head  time.Duration
+	pause time.Duration
+}
+
+func newSpecStream(ctx context.Context, dec asr.DecodeFunc, queue chan job, lc liveConfig, long vad.Config, short, piece, overlap time.Duration, opts asr.SegmentedOptions) *specStream {
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -131,9 +142,10 @@ func newSpecStream(ctx context.Context, dec asr.DecodeFunc, queue chan job, live
 	if opts.Label != "" {
 		log = log.With("stream", opts.Label)
 	}
-	s := &specStream{dec: dec, queue: queue, lives: lives, head: samples(head), long: long, short: long, in: make(chan []int16, 250),
+	s := &specStream{dec: dec, queue: queue, lives: lc.pool, head: samples(lc.head), long: long, short: long, livePause: long, in: make(chan []int16, 250),
 		piece: samples(piece), overlap: samples(overlap), log: log}
 	s.short.SilenceEnd = short
+	s.livePause.SilenceEnd = lc.pause
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	opts.VAD = long
 	s.SegmentedStream = asr.NewSegmentedStream(ctx, s.decode, opts)
@@ -341,7 +353,7 @@ func join(pieces []*speculation, n int) asr.Result {
 func (s *specStream) run() {
 	defer s.wg.Done()
 	const perMS = asr.SampleRate / 1000
-	long, short := vad.New(s.long), vad.New(s.short)
+	long, short, pause := vad.New(s.long), vad.New(s.short), vad.New(s.livePause)
 	preroll := int64(s.long.Defaults().PreRoll.Milliseconds()) * perMS
 	var (
 		buf      []int16 // audio from bufStart on
@@ -350,6 +362,7 @@ func (s *specStream) run() {
 		uttStart int64 // sample where the stream's open utterance starts
 		cut      int64 // utterances the stream's VAD has cut
 		evL, evS []vad.Event
+		evP      []vad.Event
 		lv       *live // the open utterance's live decoder
 		tried    bool  // the open utterance has asked for one
 	)
@@ -369,6 +382,7 @@ func (s *specStream) run() {
 		buf = append(buf, pcm...)
 		evL = long.Write(pcm, evL[:0])
 		evS = short.Write(pcm, evS[:0])
+		evP = pause.Write(pcm, evP[:0])
 		for _, ev := range evL {
 			switch ev.Kind {
 			case vad.SpeechStart:
@@ -411,13 +425,15 @@ func (s *specStream) run() {
 				}
 			}
 		}
+		for _, ev := range evP {
+			if end := ev.EndMS * perMS; lv != nil && ev.Kind == vad.Utterance && open && end > uttStart {
+				s.liveTentative(lv, uttStart, end)
+			}
+		}
 		for _, ev := range evS {
 			end := ev.EndMS * perMS
 			if ev.Kind != vad.Utterance || !open || uttStart < bufStart || end <= uttStart || end > bufStart+int64(len(buf)) {
 				continue
-			}
-			if lv != nil {
-				s.liveTentative(lv, uttStart, end)
 			}
 			s.speculate(buf[uttStart-bufStart:end-bufStart], uttStart)
 		}

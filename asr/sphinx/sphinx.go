@@ -47,6 +47,7 @@ type Recognizer struct {
 	lap    time.Duration // overlap decoded again in front of a later piece
 	mllr   string        // the narrowband pool's transform, "" without one
 	head   time.Duration // utterance audio a live decoder starts with (its cepstral mean)
+	pause  time.Duration // pause at which a live decoder's words are a Tentative
 
 	// Live decoders (see specStream): free ones wait in these pools.
 	wideLive, narrowLive chan *live
@@ -101,6 +102,8 @@ type jobResult struct {
 //	           gets one once it is live_head_ms long, when one is free
 //	live_head_ms   audio of the utterance whose cepstral mean a live
 //	           decoder uses for all of it (default 1500; see live.go)
+//	live_pause_ms  pause after which a live decoder's words so far are a
+//	           Tentative (default 150, at most silence_ms)
 //	narrowband_mllr      MLLR transform for narrowband streams (default:
 //	           the shipped NarrowbandMLLR, written to cfg.DataDir); "none":
 //	           narrowband streams use the wideband decoders
@@ -185,6 +188,10 @@ func New(ctx context.Context, cfg asr.Config, log *slog.Logger) (*Recognizer, er
 	if err != nil {
 		return nil, err
 	}
+	pauseMS, err := atoi("live_pause_ms", 150)
+	if err != nil {
+		return nil, err
+	}
 	lapMS, err := strconv.Atoi(get("speculate_overlap_ms", "1000"))
 	if err != nil || lapMS < 0 {
 		return nil, fmt.Errorf("sphinx: option speculate_overlap_ms=%q: want milliseconds", get("speculate_overlap_ms", ""))
@@ -197,6 +204,7 @@ func New(ctx context.Context, cfg asr.Config, log *slog.Logger) (*Recognizer, er
 		piece: time.Duration(pieceMS) * time.Millisecond,
 		lap:   time.Duration(lapMS) * time.Millisecond,
 		head:  time.Duration(headMS) * time.Millisecond,
+		pause: time.Duration(min(pauseMS, silence)) * time.Millisecond,
 		wide:  make(chan job, queue),
 		quit:  make(chan struct{}),
 	}
@@ -464,11 +472,11 @@ func (r *Recognizer) NewStream(ctx context.Context, opts asr.StreamOptions) (asr
 	}
 	so := asr.SegmentedOptions{VAD: r.vad, Logger: r.log, Label: opts.Label}
 	if r.spec > 0 {
-		lives := r.wideLive
+		lc := liveConfig{pool: r.wideLive, head: r.head, pause: r.pause}
 		if opts.Narrowband {
-			lives = r.narrowLive
+			lc.pool = r.narrowLive
 		}
-		return newSpecStream(ctx, dec, queue, lives, r.head, r.vad, r.spec, r.piece, r.lap, so), nil
+		return newSpecStream(ctx, dec, queue, lc, r.vad, r.spec, r.piece, r.lap, so), nil
 	}
 	return asr.NewSegmentedStream(ctx, dec, so), nil
 }
