@@ -4,6 +4,7 @@ package sphinx_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,10 +22,12 @@ import (
 // the pool's one decoder is kept busy with long utterances (so no
 // speculative decode can start), the request is written, and its
 // Tentative must come while the pool is still busy, from the live decoder
-// that followed the utterance as it was written. With live_decoders "0"
-// the same audio gets no Tentative before the pool is free. The test does
-// not depend on the machine's speed: the busy decoder has minutes of
-// audio queued, the request's Tentative needs none of it.
+// that followed the utterance as it was written. With live_decoders "0",
+// or on a stream not opened for turn-taking (an agent's), the same audio
+// gets no Tentative before the pool is free, nor once the consumer has
+// said it takes no more turns (asr.TurnTaker). The test does not depend on
+// the machine's speed: the busy decoder has minutes of audio queued until
+// the request is written, and the request's Tentative needs none of it.
 func TestLiveTentativeAtPause(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(sphinx.DefaultHMM, "mdef")); err != nil {
 		t.Skip("pocketsphinx-en-us model not installed")
@@ -39,38 +42,46 @@ func TestLiveTentativeAtPause(t *testing.T) {
 	audio = append(audio, make([]int16, asr.SampleRate)...)
 	pauseMS := int64(500 + len(request)/16)
 	var long []int16
-	for range 6 {
+	for range 2 {
 		long = append(long, synth(t, "I want to check the status of my order, my order number is 4 7 1 9 2, and I want a refund for the broken dishwasher.")...)
 	}
 	dir := t.TempDir()
-	for _, nlive := range []string{"1", "0"} {
-		t.Run("live_decoders="+nlive, func(t *testing.T) {
+	for _, tc := range []struct {
+		nlive      string
+		turns, off bool // off: SetTurns(false) before the request
+	}{{"1", true, false}, {"0", true, false}, {"1", false, false}, {"1", true, true}} {
+		t.Run(fmt.Sprintf("live_decoders=%s,turns=%v,off=%v", tc.nlive, tc.turns, tc.off), func(t *testing.T) {
 			r, err := sphinx.New(context.Background(), asr.Config{Phrases: demoPhrases, DataDir: dir,
-				Options: map[string]string{"decoders": "1", "narrowband_mllr": "none", "general_words": "0", "live_decoders": nlive}}, nil)
+				Options: map[string]string{"decoders": "1", "narrowband_mllr": "none", "general_words": "0", "live_decoders": tc.nlive}}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer r.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 			defer cancel()
-			// Keep the one decoder busy: one long utterance decoding, more
-			// queued, several times the request's duration.
+			// Keep the one decoder busy until the request has been
+			// written: one long utterance decoding, many more queued
+			// (minutes of audio), dropped once the request is in.
+			busyCtx, stopBusy := context.WithCancel(ctx)
 			var busy sync.WaitGroup
 			var busyDone atomic.Bool
-			for range 6 {
+			for range 60 {
 				busy.Add(1)
 				go func() {
 					defer busy.Done()
-					if _, err := r.Recognize(ctx, long); err != nil {
+					if _, err := r.Recognize(busyCtx, long); err != nil && busyCtx.Err() == nil {
 						t.Error(err)
 					}
 				}()
 			}
-			go func() { busy.Wait(); busyDone.Store(true) }()
+			defer busy.Wait()
 			time.Sleep(50 * time.Millisecond) // let them queue
-			st, err := r.NewStream(ctx, asr.StreamOptions{Label: "test/live"})
+			st, err := r.NewStream(ctx, asr.StreamOptions{Label: "test/live", Turns: tc.turns})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.off {
+				st.(asr.TurnTaker).SetTurns(false)
 			}
 			type got struct {
 				r        asr.Result
@@ -92,6 +103,8 @@ func TestLiveTentativeAtPause(t *testing.T) {
 				st.Write(audio[i:min(i+320, len(audio))])
 			}
 			tick.Stop()
+			busyDone.Store(true)
+			stopBusy()
 			if err := st.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -114,9 +127,9 @@ func TestLiveTentativeAtPause(t *testing.T) {
 				t.Fatalf("final %+v: want one saying order", final)
 			}
 			tent, _ := st.(interface{ Live() (int64, int64) }).Live()
-			if nlive == "0" {
+			if tc.nlive == "0" || !tc.turns || tc.off {
 				if early != nil || tent != 0 {
-					t.Errorf("without live decoders: Tentative %q while the pool was busy, %d live", early.Text, tent)
+					t.Errorf("Tentative %+v while the pool was busy, %d live", early, tent)
 				}
 				return
 			}

@@ -87,8 +87,11 @@ type specStream struct {
 
 	hits, misses, reused atomic.Int64
 	liveTent, liveBusy   atomic.Int64
+	noTurns              atomic.Bool // SetTurns(false): take no more live decoders
 	log                  *slog.Logger
 }
+
+var _ asr.TurnTaker = (*specStream)(nil)
 
 // chain is one utterance's speculations, in order; each starts where the
 // one before ends.
@@ -195,6 +198,11 @@ func (s *specStream) Close() error {
 // alone (hits) and how many needed a decode after their utterance ended
 // although a speculation had been made (misses).
 func (s *specStream) Speculations() (hits, misses int64) { return s.hits.Load(), s.misses.Load() }
+
+// SetTurns says whether the stream's consumer still takes turns
+// (asr.TurnTaker): without, utterances that start later take no live
+// decoder.
+func (s *specStream) SetTurns(on bool) { s.noTurns.Store(!on) }
 
 // Live reports how many Tentatives came from a live decoder, and how many
 // utterances long enough for one found none free.
@@ -407,7 +415,7 @@ func (s *specStream) run() {
 				s.log.Warn("sphinx: live decoding failed", "err", err)
 				release()
 			}
-		case open && !tried && s.lives != nil && uttStart >= bufStart && end-uttStart >= int64(s.head):
+		case open && !tried && s.lives != nil && !s.noTurns.Load() && uttStart >= bufStart && end-uttStart >= int64(s.head):
 			tried = true
 			select {
 			case lv = <-s.lives:

@@ -95,9 +95,10 @@ type jobResult struct {
 //	speculate_overlap_ms audio before such a piece decoded again in
 //	           front of the next one, for its context (default 1000)
 //	live_decoders  decoders (per pool: wideband, and narrowband with its
-//	           transform) that follow an open utterance as its audio
-//	           arrives, so that its words so far are a Tentative at once
-//	           when the speaker pauses (default runtime.NumCPU(); "0": none,
+//	           transform) that follow an open utterance of a stream opened
+//	           with asr.StreamOptions.Turns as its audio arrives, so that
+//	           its words so far are a Tentative at once when the speaker
+//	           pauses (default runtime.NumCPU(); "0": none,
 //	           every Tentative waits for a speculative decode). An utterance
 //	           gets one once it is live_head_ms long, when one is free
 //	live_head_ms   audio of the utterance whose cepstral mean a live
@@ -314,10 +315,20 @@ func New(ctx context.Context, cfg asr.Config, log *slog.Logger) (*Recognizer, er
 	for range ndec {
 		specs = append(specs, spec{args: args, jobs: r.wide})
 	}
+	// A live decoder's hypothesis is its first (tree) search pass's, and
+	// it ends utterances only to drop them: the second pass and the
+	// lattice search would be decoding for nothing when it does.
+	var liveArgs []string
+	for i := 0; i+1 < len(args); i += 2 {
+		if args[i] != "-fwdflat" && args[i] != "-bestpath" {
+			liveArgs = append(liveArgs, args[i], args[i+1])
+		}
+	}
+	liveArgs = append(liveArgs, "-fwdflat", "no", "-bestpath", "no")
 	if r.spec > 0 && nlive > 0 {
 		r.wideLive = make(chan *live, nlive)
 		for range nlive {
-			specs = append(specs, spec{args: args, live: r.wideLive})
+			specs = append(specs, spec{args: liveArgs, live: r.wideLive})
 		}
 	}
 	r.narrow, r.narrowLive = r.wide, r.wideLive
@@ -330,7 +341,7 @@ func New(ctx context.Context, cfg asr.Config, log *slog.Logger) (*Recognizer, er
 		if r.spec > 0 && nlive > 0 {
 			r.narrowLive = make(chan *live, nlive)
 			for range nlive {
-				specs = append(specs, spec{args: nargs, live: r.narrowLive})
+				specs = append(specs, spec{args: append(append([]string(nil), liveArgs...), "-mllr", r.mllr), live: r.narrowLive})
 			}
 		}
 	}
@@ -475,6 +486,9 @@ func (r *Recognizer) NewStream(ctx context.Context, opts asr.StreamOptions) (asr
 		lc := liveConfig{pool: r.wideLive, head: r.head, pause: r.pause}
 		if opts.Narrowband {
 			lc.pool = r.narrowLive
+		}
+		if !opts.Turns {
+			lc.pool = nil
 		}
 		return newSpecStream(ctx, dec, queue, lc, r.vad, r.spec, r.piece, r.lap, so), nil
 	}
