@@ -76,6 +76,19 @@ type StreamOptions struct {
 	// for such streams (sphinx: the MLLR-adapted decoders); others may
 	// ignore it.
 	Narrowband bool
+	// Turns says the consumer ends the speaker's turns on Tentatives (the
+	// IVR listening to a caller): a recogniser may spend more on having
+	// them early (sphinx: a live decoder from a bounded set). Others,
+	// such as an agent's stream, leave those resources to streams that
+	// take turns.
+	Turns bool
+}
+
+// TurnTaker is a Stream opened with StreamOptions.Turns whose consumer
+// can say it no longer takes turns (the IVR is over and the caller talks
+// to an agent), so the recogniser stops spending on early Tentatives.
+type TurnTaker interface {
+	SetTurns(on bool)
 }
 
 // Recognizer opens streams. Implementations are safe for concurrent use.

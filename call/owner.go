@@ -127,7 +127,7 @@ func (c *Call) run(parent context.Context) {
 		// No recognition configured (nil, or provider none): keys only, and nothing decoded
 		// for a recogniser (a relayed call's recording takes its legs'
 		// frames as they are decoded).
-	} else if s, err := o.ASR.NewStream(asrCtx, asr.StreamOptions{Label: c.in.ID + "/caller", Narrowband: narrowband(c.in.Leg)}); err == nil {
+	} else if s, err := o.ASR.NewStream(asrCtx, asr.StreamOptions{Label: c.in.ID + "/caller", Narrowband: narrowband(c.in.Leg), Turns: true}); err == nil {
 		c.callerASR = s
 	} else {
 		c.log.Warn("caller ASR unavailable; DTMF only", "err", err)
@@ -186,6 +186,11 @@ func (c *Call) serve(ctx context.Context) string {
 		return c.queued(ctx, transferPrompt)
 	}
 	d, err := ivr.Run(ctx, c, o.Flow, o.NLU)
+	// The IVR no longer takes turns: what the caller says from here on
+	// is transcript, and needs no Tentatives.
+	if t, ok := c.callerASR.(asr.TurnTaker); ok {
+		t.SetTurns(false)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			c.rec.IVROutcome = store.IVRAbandoned

@@ -7,9 +7,10 @@ import (
 )
 
 // Cache wraps a Synthesizer and keeps the audio of the most recent prompts,
-// keyed by text and voice (Voicer). Concurrent calls for the same prompt
-// share one synthesis (as singleflight does), without goroutines of its
-// own. Failures are not cached.
+// keyed by text and voice (Voicer), with the silence before their first
+// sound trimmed (TrimLead). Concurrent calls for the same prompt share one
+// synthesis (as singleflight does), without goroutines of its own.
+// Failures are not cached.
 type Cache struct {
 	s   Synthesizer
 	max int
@@ -88,6 +89,7 @@ func (c *Cache) Synthesize(ctx context.Context, text string) ([]int16, error) {
 
 func (c *Cache) lead(ctx context.Context, key, text string, cl *call) {
 	cl.pcm, cl.err = c.s.Synthesize(ctx, text)
+	cl.pcm = TrimLead(cl.pcm)
 	cl.canceled = ctx.Err() != nil
 	c.mu.Lock()
 	delete(c.inflight, key)

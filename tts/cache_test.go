@@ -178,3 +178,41 @@ func TestRegistry(t *testing.T) {
 		}()
 	}
 }
+
+// leadSynth returns 60 ms of near-silence (dither-like noise) and then a
+// loud square wave.
+type leadSynth struct{}
+
+func (leadSynth) Synthesize(ctx context.Context, text string) ([]int16, error) {
+	pcm := make([]int16, 0, 2000)
+	for i := range 960 {
+		pcm = append(pcm, int16(i%3-1)*20)
+	}
+	for i := range 1000 {
+		pcm = append(pcm, int16(1-2*(i/8%2))*3000)
+	}
+	return pcm, nil
+}
+
+// TestCacheTrimsLead checks that a cached prompt starts 10 ms before its
+// first sound, not after the synthesiser's lead-in, and keeps the rest.
+func TestCacheTrimsLead(t *testing.T) {
+	c := tts.NewCache(leadSynth{}, 10)
+	pcm, err := c.Synthesize(context.Background(), "please hold")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := -1
+	for i, v := range pcm {
+		if v > 1000 || v < -1000 {
+			first = i
+			break
+		}
+	}
+	if first != 160 || len(pcm) != 1160 {
+		t.Errorf("first sound at sample %d of %d, want 160 (10 ms) of 1160", first, len(pcm))
+	}
+	if got := tts.TrimLead([]int16{5, -3, 0}); len(got) != 3 {
+		t.Errorf("silence alone: %v, want it kept", got)
+	}
+}

@@ -46,6 +46,12 @@ type Recognizer struct {
 	piece  time.Duration // speculation kept as a piece of a longer utterance, 0: none
 	lap    time.Duration // overlap decoded again in front of a later piece
 	mllr   string        // the narrowband pool's transform, "" without one
+	head   time.Duration // utterance audio a live decoder starts with (its cepstral mean)
+	pause  time.Duration // pause at which a live decoder's words are a Tentative
+
+	// Live decoders (see specStream): free ones wait in these pools.
+	wideLive, narrowLive chan *live
+	lives                []*live // all, freed by Close
 
 	wide   chan job // queue of the wideband decoders
 	narrow chan job // queue of the narrowband decoders (== wide without MLLR)
@@ -88,6 +94,17 @@ type jobResult struct {
 //	           utterance whole, from its start)
 //	speculate_overlap_ms audio before such a piece decoded again in
 //	           front of the next one, for its context (default 1000)
+//	live_decoders  decoders (per pool: wideband, and narrowband with its
+//	           transform) that follow an open utterance of a stream opened
+//	           with asr.StreamOptions.Turns as its audio arrives, so that
+//	           its words so far are a Tentative at once when the speaker
+//	           pauses (default runtime.NumCPU(); "0": none,
+//	           every Tentative waits for a speculative decode). An utterance
+//	           gets one once it is live_head_ms long, when one is free
+//	live_head_ms   audio of the utterance whose cepstral mean a live
+//	           decoder uses for all of it (default 1500; see live.go)
+//	live_pause_ms  pause after which a live decoder's words so far are a
+//	           Tentative (default 150, at most silence_ms)
 //	narrowband_mllr      MLLR transform for narrowband streams (default:
 //	           the shipped NarrowbandMLLR, written to cfg.DataDir); "none":
 //	           narrowband streams use the wideband decoders
@@ -164,6 +181,18 @@ func New(ctx context.Context, cfg asr.Config, log *slog.Logger) (*Recognizer, er
 	if err != nil || pieceMS < 0 {
 		return nil, fmt.Errorf("sphinx: option speculate_piece_ms=%q: want milliseconds, 0 for off", get("speculate_piece_ms", ""))
 	}
+	nlive, err := strconv.Atoi(get("live_decoders", strconv.Itoa(runtime.NumCPU())))
+	if err != nil || nlive < 0 {
+		return nil, fmt.Errorf("sphinx: option live_decoders=%q: want a count, 0 for none", get("live_decoders", ""))
+	}
+	headMS, err := atoi("live_head_ms", 1500)
+	if err != nil {
+		return nil, err
+	}
+	pauseMS, err := atoi("live_pause_ms", 150)
+	if err != nil {
+		return nil, err
+	}
 	lapMS, err := strconv.Atoi(get("speculate_overlap_ms", "1000"))
 	if err != nil || lapMS < 0 {
 		return nil, fmt.Errorf("sphinx: option speculate_overlap_ms=%q: want milliseconds", get("speculate_overlap_ms", ""))
@@ -175,6 +204,8 @@ func New(ctx context.Context, cfg asr.Config, log *slog.Logger) (*Recognizer, er
 		spec:  time.Duration(specMS) * time.Millisecond,
 		piece: time.Duration(pieceMS) * time.Millisecond,
 		lap:   time.Duration(lapMS) * time.Millisecond,
+		head:  time.Duration(headMS) * time.Millisecond,
+		pause: time.Duration(min(pauseMS, silence)) * time.Millisecond,
 		wide:  make(chan job, queue),
 		quit:  make(chan struct{}),
 	}
@@ -278,17 +309,40 @@ func New(ctx context.Context, cfg asr.Config, log *slog.Logger) (*Recognizer, er
 	type spec struct {
 		args []string
 		jobs chan job
+		live chan *live // a live decoder for this pool instead of a worker's
 	}
-	specs := make([]spec, 0, ndec+nnar)
+	specs := make([]spec, 0, ndec+nnar+2*nlive)
 	for range ndec {
-		specs = append(specs, spec{args, r.wide})
+		specs = append(specs, spec{args: args, jobs: r.wide})
 	}
-	r.narrow = r.wide
+	// A live decoder's hypothesis is its first (tree) search pass's, and
+	// it ends utterances only to drop them: the second pass and the
+	// lattice search would be decoding for nothing when it does.
+	var liveArgs []string
+	for i := 0; i+1 < len(args); i += 2 {
+		if args[i] != "-fwdflat" && args[i] != "-bestpath" {
+			liveArgs = append(liveArgs, args[i], args[i+1])
+		}
+	}
+	liveArgs = append(liveArgs, "-fwdflat", "no", "-bestpath", "no")
+	if r.spec > 0 && nlive > 0 {
+		r.wideLive = make(chan *live, nlive)
+		for range nlive {
+			specs = append(specs, spec{args: liveArgs, live: r.wideLive})
+		}
+	}
+	r.narrow, r.narrowLive = r.wide, r.wideLive
 	if r.mllr != "" {
 		r.narrow = make(chan job, 8*nnar)
 		nargs := append(append([]string(nil), args...), "-mllr", r.mllr)
 		for range nnar {
-			specs = append(specs, spec{nargs, r.narrow})
+			specs = append(specs, spec{args: nargs, jobs: r.narrow})
+		}
+		if r.spec > 0 && nlive > 0 {
+			r.narrowLive = make(chan *live, nlive)
+			for range nlive {
+				specs = append(specs, spec{args: append(append([]string(nil), liveArgs...), "-mllr", r.mllr), live: r.narrowLive})
+			}
 		}
 	}
 	decs := make([]*decoder, 0, len(specs))
@@ -311,10 +365,21 @@ func New(ctx context.Context, cfg asr.Config, log *slog.Logger) (*Recognizer, er
 		}
 	}
 	for i, d := range decs {
+		if p := specs[i].live; p != nil {
+			l, err := newLive(d)
+			if err != nil {
+				r.Close()
+				freeAll(decs[i:])
+				return nil, err
+			}
+			r.lives = append(r.lives, l)
+			p <- l
+			continue
+		}
 		r.wg.Add(1)
 		go r.work(d, specs[i].jobs)
 	}
-	log.Info("sphinx: ready", "decoders", ndec, "narrowband_decoders", len(decs)-ndec,
+	log.Info("sphinx: ready", "decoders", ndec, "narrowband_decoders", len(decs)-ndec-len(r.lives), "live_decoders", len(r.lives),
 		"narrowband_mllr", r.mllr, "words", len(r.domain.Words), "general_words", len(r.domain.Extra), "lm", lmPath)
 	return r, nil
 }
@@ -418,7 +483,14 @@ func (r *Recognizer) NewStream(ctx context.Context, opts asr.StreamOptions) (asr
 	}
 	so := asr.SegmentedOptions{VAD: r.vad, Logger: r.log, Label: opts.Label}
 	if r.spec > 0 {
-		return newSpecStream(ctx, dec, queue, r.vad, r.spec, r.piece, r.lap, so), nil
+		lc := liveConfig{pool: r.wideLive, head: r.head, pause: r.pause}
+		if opts.Narrowband {
+			lc.pool = r.narrowLive
+		}
+		if !opts.Turns {
+			lc.pool = nil
+		}
+		return newSpecStream(ctx, dec, queue, lc, r.vad, r.spec, r.piece, r.lap, so), nil
 	}
 	return asr.NewSegmentedStream(ctx, dec, so), nil
 }
@@ -428,5 +500,8 @@ func (r *Recognizer) NewStream(ctx context.Context, opts asr.StreamOptions) (asr
 func (r *Recognizer) Close() error {
 	r.once.Do(func() { close(r.quit) })
 	r.wg.Wait()
+	for _, l := range r.lives {
+		l.free()
+	}
 	return nil
 }
