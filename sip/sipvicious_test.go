@@ -8,9 +8,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/contactd/contactd/internal/syncbuf"
 )
 
 // SIPVicious (Debian package sipvicious) is what attackers scan SIP
@@ -43,7 +44,7 @@ func runSVUntil(t *testing.T, s *Server, tool, until string, args ...string) str
 		"-P", strconv.Itoa(freeUDPPort(t)),
 	}, args...), "udp://"+s.Addr())...)
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir()) // it keeps sessions under ~/.sipvicious
-	out := &lockedOutput{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -74,23 +75,6 @@ wait:
 		t.Fatalf("%s: %v\n%s", tool, err, out)
 	}
 	return out.String()
-}
-
-type lockedOutput struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (o *lockedOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *lockedOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
 }
 
 func wordlist(t *testing.T, words ...string) string {
