@@ -229,11 +229,11 @@ func (b *Box) importFiles() error {
 			return fmt.Errorf("outbox: %w", err)
 		}
 		var compact bytes.Buffer // one line in the journal
-		if _, err := b.path(id); err != nil || json.Compact(&compact, data) != nil {
+		if validID(id) != nil || json.Compact(&compact, data) != nil {
 			if err := b.setAside(id, data); err != nil {
 				return err
 			}
-		} else if err := b.append(id, compact.Bytes()); err != nil {
+		} else if _, err := b.append(id, compact.Bytes()); err != nil {
 			return err
 		}
 	}
@@ -246,22 +246,25 @@ func (b *Box) importFiles() error {
 	return nil
 }
 
-func (b *Box) path(id string) (string, error) {
+// validID refuses job IDs that could not name a file (unreadable/<id>.json)
+// or a journal line.
+func validID(id string) error {
 	if id == "" || strings.ContainsAny(id, "/\\\n") || strings.HasPrefix(id, ".") || len(id) > 200 {
-		return "", fmt.Errorf("outbox: bad job id %q", id)
+		return fmt.Errorf("outbox: bad job id %q", id)
 	}
-	return filepath.Join(b.dir, id+ext), nil
+	return nil
 }
 
 // append writes a put line for id and indexes it; it returns the line's
-// sequence number for sync. Not under mu.
-func (b *Box) append(id string, data json.RawMessage) error {
+// sequence number, for syncTo. Not under mu.
+func (b *Box) append(id string, data json.RawMessage) (uint64, error) {
 	p := jobPrefix(id)
 	buf := make([]byte, 0, len(p)+len(data)+2)
 	buf = append(append(append(buf, p...), data...), "}\n"...)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.writeLocked(id, buf, entry{jobLen: len(data)}, len(p), false)
+	err := b.writeLocked(id, buf, entry{jobLen: len(data)}, len(p), false)
+	return b.seq, err
 }
 
 // writeLocked appends one line and applies it to the index; under mu.
@@ -284,20 +287,18 @@ func (b *Box) writeLocked(id string, buf []byte, e entry, prefix int, done bool)
 // returns nil the job survives a crash or power loss (a crash of the
 // process only, after NoSync).
 func (b *Box) Put(id string, job any) error {
-	if _, err := b.path(id); err != nil {
+	if err := validID(id); err != nil {
 		return err
 	}
 	data, err := json.Marshal(job)
 	if err != nil {
 		return fmt.Errorf("outbox: encode %s: %w", id, err)
 	}
-	if err := b.append(id, data); err != nil {
+	seq, err := b.append(id, data)
+	if err != nil {
 		return err
 	}
 	if !b.noSync {
-		b.mu.Lock()
-		seq := b.seq
-		b.mu.Unlock()
 		if err := b.syncTo(seq); err != nil {
 			return err
 		}
