@@ -175,8 +175,10 @@ func digitRuns(toks []string) []run {
 			continue
 		}
 		if t == "hundred" {
-			// "five hundred", "five hundred and twelve": pad the group to three digits.
-			if cur.Len() == 0 || last != i-1 || !isSingleUnit(toks[i-1]) {
+			// "five hundred", "five hundred and twelve", "twelve
+			// hundred", "forty five hundred": the group before it is
+			// hundreds, the two digits after it (or 00) follow.
+			if cur.Len() == 0 || last != i-1 || !hundreds(toks, i) {
 				end()
 				continue
 			}
@@ -228,6 +230,16 @@ func digitOf(toks []string, i int) (string, bool) {
 		return t, true
 	}
 	return "", false
+}
+
+// hundreds reports whether the words before toks[i] ("hundred") count
+// hundreds: a unit ("five"), a teen ("twelve"), tens ("forty") or tens and
+// a unit ("forty five").
+func hundreds(toks []string, i int) bool {
+	p := toks[i-1]
+	_, teen := teenWords[p]
+	_, tens := tensWords[p]
+	return isSingleUnit(p) || teen || tens
 }
 
 func isSingleUnit(t string) bool {
