@@ -84,8 +84,14 @@ const (
 //     not count) and names no topic counts replyWeight of its weight,
 //     unless it is the caller's first; a line the classifier takes for a
 //     request for a person with no word of one is not;
+//   - the category model (learned.go: naive Bayes over the call's words
+//     and word pairs, trained on the dev conversations) adds its
+//     posterior, up to learnedWeight, to each category the configuration
+//     has (a complaint's share to the complaint): it reads the phrasings
+//     no cue was written for, and settles calls the rest leaves close;
 //   - a caller who asked for a person and whose call has less than
-//     topicFloor of evidence for a topic is human;
+//     topicFloor of evidence said for a topic (the model's posterior
+//     aside: it always names some topic) is human;
 //   - an agent's apology counts for nothing while the call has a topic,
 //     but a call with no topic at all and an agent apologising is a
 //     complaint ("she put the phone down on me").
@@ -104,6 +110,11 @@ func Categorize(segs []transcript.Segment, clf IntentClassifier) string {
 // CategorizeIn is Categorize with the configuration's categories (intent
 // names), for the topic cues.
 func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []string) string {
+	return categorize(segs, clf, categories, model())
+}
+
+// categorize is CategorizeIn with the learned models l.
+func categorize(segs []transcript.Segment, clf IntentClassifier, categories []string, l learned) string {
 	known := make(map[string]bool, len(categories))
 	for _, c := range categories {
 		known[c] = true
@@ -190,6 +201,19 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 	for in, sc := range cued {
 		topic[in] += sc
 	}
+	ruleBest := 0.0 // the evidence said for a topic, before the model's
+	for _, sc := range topic {
+		ruleBest = max(ruleBest, sc)
+	}
+	for in, p := range l.topicPosterior(segs, known) {
+		switch in {
+		case CategoryHuman:
+		case CategoryComplaint:
+			complaint += learnedWeight * p
+		default:
+			topic[in] += learnedWeight * p
+		}
+	}
 	bestScore := 0.0 // the evidence for a topic, against a complaint
 	for _, sc := range topic {
 		bestScore = max(bestScore, sc)
@@ -203,7 +227,7 @@ func CategorizeIn(segs []transcript.Segment, clf IntentClassifier, categories []
 	switch {
 	case explicit, complaint >= complaintFloor && bestScore < topicFloor:
 		return CategoryComplaint
-	case human && bestTotal < topicFloor: // asked for a person, and little else
+	case human && ruleBest < topicFloor: // asked for a person, and said little else
 		return CategoryHuman
 	case best != "":
 		return best
@@ -312,3 +336,5 @@ func lowContent(words []string) bool {
 	}
 	return n < 3
 }
+
+var ExpHuman, ExpComplaint bool = true, true

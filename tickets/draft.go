@@ -98,7 +98,8 @@ func Draft(tr transcript.Transcript, opts DraftOptions) Ticket {
 	}
 	t.Summary = summarize(tr, opts, outcome, follow)
 	f := facts{category: category, sentiment: sentiment, words: words, vip: opts.VIP, repeat: opts.Repeat}
-	t.Priority = priority(f, start, end, opts)
+	angry := model().angryProb(tr.Segments) >= angerThreshold
+	t.Priority = priority(f, start, end, angry, opts)
 	t.Tags = []string{category, sentiment}
 	if t.SubCategory != "" {
 		t.Tags = append(t.Tags, t.SubCategory)
@@ -149,8 +150,9 @@ func CustomerID(phone, account string) string {
 
 // priority applies the rules, the high-priority categories and the angry
 // caller's floor: a caller negative overall or at the end of the call, or
-// very negative at its start, is at least high.
-func priority(f facts, start, end string, opts DraftOptions) string {
+// very negative at its start, or one the anger model takes for angry
+// (angry), is at least high.
+func priority(f facts, start, end string, angry bool, opts DraftOptions) string {
 	rules := opts.Rules
 	if rules == nil {
 		rules = DefaultRules
@@ -163,7 +165,7 @@ func priority(f facts, start, end string, opts DraftOptions) string {
 	if slices.Contains(opts.HighPriority, f.category) {
 		p = atLeast(p, PriorityHigh)
 	}
-	if f.sentiment == SentimentNegative || end == SentimentNegative || start == SentimentNegative {
+	if angry || f.sentiment == SentimentNegative || end == SentimentNegative || start == SentimentNegative {
 		p = atLeast(p, PriorityHigh)
 	}
 	return p

@@ -1,0 +1,261 @@
+package tickets
+
+import (
+	_ "embed"
+	"encoding/json"
+	"math"
+	"sync"
+
+	"github.com/contactd/contactd/transcript"
+)
+
+// The learned component: multinomial naive Bayes over the words and word
+// pairs of whole conversations, trained on labelled calls (training.json,
+// made from testdata/dev by `go test ./tickets -run TestTrainingCorpus
+// -update`). Rules and cues recognise the phrasings they were written for;
+// the model weighs every word a category's calls use, so it carries over
+// to phrasings nobody wrote a cue for ("I won't be needing mine", "the
+// sports add on"). It is evidence alongside the classifier and the cues
+// (Categorize), and a second opinion on anger (angryProb).
+
+// TrainingCall is one labelled call of the training corpus.
+type TrainingCall struct {
+	Category string               `json:"category"`
+	Angry    bool                 `json:"angry"`
+	Lines    []transcript.Segment `json:"lines"`
+}
+
+//go:embed training.json
+var trainingJSON []byte
+
+// Feature weights of a conversation's parts for the category model: the
+// caller's first statement of the problem (their first line with some
+// content) says what the call is about more surely than later talk. The
+// weights and the smoothing were chosen by leave-one-out accuracy on the
+// dev set (TestLearnedCrossValidated); agents' lines counting as much as
+// callers' did better there than half.
+const (
+	firstStatementWeight = 2.0
+	callerLineWeight     = 1.0
+	agentLineWeight      = 1.0
+	// angerAgentWeight: agents answer anger ("I'm so sorry", "that's not
+	// acceptable"), so their words are evidence of it too, kept apart
+	// from the caller's.
+	angerAgentWeight = 1.0
+	// nbPrior is the additive (Laplace) smoothing of feature counts.
+	nbPrior = 0.1
+)
+
+// nbModel is a multinomial naive Bayes model with fractional counts, so
+// that a call can be taken out again (leave-one-out).
+type nbModel struct {
+	prior float64                       // additive smoothing
+	docs  map[string]float64            // calls per class
+	feats map[string]map[string]float64 // class → feature → weight
+	total map[string]float64            // class → summed feature weight
+	vocab map[string]float64            // feature → summed weight over classes
+}
+
+func newNB(prior float64) *nbModel {
+	return &nbModel{prior: prior, docs: map[string]float64{}, feats: map[string]map[string]float64{}, total: map[string]float64{}, vocab: map[string]float64{}}
+}
+
+// add adds a call's features to class (sign 1) or takes them out (−1).
+func (m *nbModel) add(class string, f map[string]float64, sign float64) {
+	m.docs[class] += sign
+	if m.feats[class] == nil {
+		m.feats[class] = map[string]float64{}
+	}
+	for k, v := range f {
+		m.feats[class][k] += sign * v
+		m.total[class] += sign * v
+		m.vocab[k] += sign * v
+		if m.vocab[k] <= 1e-9 {
+			delete(m.vocab, k)
+		}
+	}
+}
+
+// posterior is P(class | features) over classes (those the model knows,
+// among them), with the log-likelihood scaled by temper: naive Bayes
+// counts every word as independent evidence and is overconfident on long
+// calls, so the evidence is taken per unit of feature weight, times
+// temper.
+func (m *nbModel) posterior(f map[string]float64, classes []string, temper float64) map[string]float64 {
+	var n, w float64
+	for _, c := range classes {
+		n += m.docs[c]
+	}
+	for k, v := range f {
+		if m.vocab[k] > 0 {
+			w += v
+		}
+	}
+	if n <= 0 || w == 0 {
+		return nil
+	}
+	v := float64(len(m.vocab))
+	logp := map[string]float64{}
+	best := math.Inf(-1)
+	for _, c := range classes {
+		if m.docs[c] <= 0 {
+			continue
+		}
+		var ll float64
+		for k, x := range f {
+			if m.vocab[k] <= 0 {
+				continue
+			}
+			ll += x * math.Log((m.feats[c][k]+m.prior)/(m.total[c]+m.prior*v))
+		}
+		lp := math.Log(m.docs[c]/n) + temper*ll/math.Sqrt(w)
+		logp[c] = lp
+		best = max(best, lp)
+	}
+	var z float64
+	for c, lp := range logp {
+		logp[c] = math.Exp(lp - best)
+		z += logp[c]
+	}
+	for c := range logp {
+		logp[c] /= z
+	}
+	return logp
+}
+
+// addWords adds the words of text and their pairs, at weight w, leaving
+// out numbers (an order number is no topic).
+func addWords(f map[string]float64, text string, w float64) {
+	prev := ""
+	for _, t := range withoutSwearing(wordsOf(text)) {
+		if numberWord(t) || isOh(t) {
+			prev = ""
+			continue
+		}
+		f[t] += w
+		if prev != "" {
+			f[prev+"_"+t] += w
+		}
+		prev = t
+	}
+}
+
+// topicFeatures are a call's features for the category model.
+func topicFeatures(segs []transcript.Segment) map[string]float64 {
+	f := map[string]float64{}
+	stated := false
+	for _, s := range segs {
+		switch s.Speaker {
+		case transcript.Caller:
+			w := callerLineWeight
+			if !stated && !lowContent(wordsOf(s.Text)) {
+				w, stated = firstStatementWeight, true
+			}
+			addWords(f, s.Text, w)
+		case transcript.Agent:
+			addWords(f, s.Text, agentLineWeight)
+		}
+	}
+	return f
+}
+
+// angerFeatures are a call's features for the anger model: the caller's
+// words only, and marks of emphasis ("!", a word in capitals).
+func angerFeatures(segs []transcript.Segment) map[string]float64 {
+	f := map[string]float64{}
+	for _, s := range segs {
+		if s.Speaker != transcript.Caller {
+			if s.Speaker == transcript.Agent {
+				g := map[string]float64{}
+				addWords(g, s.Text, angerAgentWeight)
+				for k, v := range g {
+					f["a:"+k] += v
+				}
+			}
+			continue
+		}
+		addWords(f, s.Text, 1)
+		for _, r := range s.Text {
+			if r == '!' {
+				f["<!>"]++
+			}
+		}
+	}
+	return f
+}
+
+// learned are the models trained on the corpus.
+type learned struct {
+	topic, anger *nbModel
+}
+
+func train(calls []TrainingCall) learned {
+	l := learned{topic: newNB(nbPrior), anger: newNB(nbPrior)}
+	for _, c := range calls {
+		l.add(c, 1)
+	}
+	return l
+}
+
+// add adds a call to the models (sign 1) or takes it out (−1).
+func (l learned) add(c TrainingCall, sign float64) {
+	l.topic.add(c.Category, topicFeatures(c.Lines), sign)
+	l.anger.add(angerClass(c.Angry), angerFeatures(c.Lines), sign)
+}
+
+func angerClass(angry bool) string {
+	if angry {
+		return "angry"
+	}
+	return "calm"
+}
+
+// model is the embedded corpus's models, trained on first use.
+var model = sync.OnceValue(func() learned {
+	var calls []TrainingCall
+	if err := json.Unmarshal(trainingJSON, &calls); err != nil {
+		panic("tickets: embedded training.json: " + err.Error()) // built in, checked by the tests
+	}
+	return train(calls)
+})
+
+// angerThreshold is the anger model's P(angry) from which a caller is
+// taken for angry.
+const angerThreshold = 0.5
+
+// Tempers of the two models' evidence (posterior).
+const (
+	topicTemper = 1.0
+	angerTemper = 1.0
+)
+
+// topicPosterior is the category model's P(category | call), for the
+// categories of known (all the model has when known is empty). It is
+// taken over all the model's categories: a configuration with other
+// categories than the corpus's gets the model's word on those it shares,
+// not the whole of it.
+func (l learned) topicPosterior(segs []transcript.Segment, known map[string]bool) map[string]float64 {
+	var classes []string
+	for c := range l.topic.docs {
+		classes = append(classes, c)
+	}
+	p := l.topic.posterior(topicFeatures(segs), classes, topicTemper)
+	for c := range p {
+		if len(known) > 0 && !known[c] {
+			delete(p, c)
+		}
+	}
+	return p
+}
+
+// angryProb is the anger model's P(angry | call).
+func (l learned) angryProb(segs []transcript.Segment) float64 {
+	p := l.anger.posterior(angerFeatures(segs), []string{"angry", "calm"}, angerTemper)
+	return p["angry"]
+}
+
+// learnedWeight is the weight of the category model's posterior in
+// Categorize's evidence: up to one confident line's worth, so that it
+// settles calls the classifier and the cues leave close or do not read,
+// and rarely outweighs what was said plainly.
+const learnedWeight = 1.0

@@ -1,0 +1,129 @@
+package tickets_test
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/contactd/contactd/tickets"
+)
+
+var update = flag.Bool("update", false, "rewrite training.json from testdata/dev")
+
+func devCalls(t *testing.T, set string) ([]labelled, []tickets.TrainingCall) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("testdata", set, "*.json"))
+	var ls []labelled
+	var tc []tickets.TrainingCall
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c labelled
+		if err := json.Unmarshal(b, &c); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		ls = append(ls, c)
+		tc = append(tc, tickets.TrainingCall{Category: c.Category, Angry: c.Angry, Lines: c.Transcript})
+	}
+	return ls, tc
+}
+
+// TestTrainingCorpus checks that the embedded training corpus is the dev
+// set (-update rewrites it).
+func TestTrainingCorpus(t *testing.T) {
+	_, calls := devCalls(t, "dev")
+	b, err := json.Marshal(calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile("training.json", b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	have, err := os.ReadFile("training.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(have) != string(b) {
+		t.Errorf("training.json is not testdata/dev: run go test ./tickets -run TestTrainingCorpus -update")
+	}
+}
+
+// TestLearnedCrossValidated measures the learned models by leave-one-out
+// on the dev set (each call categorised by models trained without it):
+// the category model alone, Categorize with it, and the anger model. The
+// rules and cues of Categorize were developed on d01–d395, so its figure
+// over the whole set flatters it; over d396–d465, written for this round
+// and never tuned on by the rules, it is fair. Measured 2026-11-22 (464
+// calls): category model alone 92.7 % (430/464), Categorize 97.0 %
+// (450/464, 66/70 from d396 on); anger model: angry callers 89/102 with 1 of 302 calm callers
+// outside complaints and cancellations taken for angry. The floors are
+// those figures less a small margin.
+func TestLearnedCrossValidated(t *testing.T) {
+	clf, err := demoClassifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cats := clf.C.Intents()
+	dev, calls := devCalls(t, "dev")
+	m := tickets.Train(calls)
+	var alone, combined, fresh, freshRight, angry, angryRight, calm, calmAngry int
+	for i, c := range dev {
+		m.Add(calls[i], -1)
+		post := m.TopicPosterior(c.Transcript)
+		best := ""
+		for k, v := range post {
+			if best == "" || v > post[best] || v == post[best] && k < best {
+				best = k
+			}
+		}
+		if best == c.Category {
+			alone++
+		}
+		got := tickets.CategorizeWith(c.Transcript, clf, cats, m)
+		if got == c.Category {
+			combined++
+		}
+		if n, err := strconv.Atoi(strings.TrimPrefix(c.ID, "d")); err == nil && n >= 396 {
+			fresh++
+			if got == c.Category {
+				freshRight++
+			}
+		}
+		switch a := m.Angry(c.Transcript); {
+		case c.Angry:
+			angry++
+			if a {
+				angryRight++
+			}
+		case c.Category != "complaint" && c.Category != "cancel":
+			calm++
+			if a {
+				calmAngry++
+			}
+		}
+		m.Add(calls[i], 1)
+	}
+	n := float64(len(dev))
+	t.Logf("leave-one-out on %d dev calls: category model alone %d (%.1f%%); Categorize %d (%.1f%%), %d/%d of d396 on; anger model: angry callers %d/%d, calm callers taken for angry %d/%d",
+		len(dev), alone, 100*float64(alone)/n, combined, 100*float64(combined)/n, freshRight, fresh, angryRight, angry, calmAngry, calm)
+	if r := float64(alone) / n; r < 0.90 {
+		t.Errorf("category model alone %.1f%% < 90%%", 100*r)
+	}
+	if r := float64(combined) / n; r < 0.95 {
+		t.Errorf("Categorize %.1f%% < 95%%", 100*r)
+	}
+	if r := float64(angryRight) / float64(angry); r < 0.84 {
+		t.Errorf("anger model found %.1f%% of angry callers < 84%%", 100*r)
+	}
+	if calmAngry > 3 {
+		t.Errorf("anger model took %d calm callers for angry > 3", calmAngry)
+	}
+}
