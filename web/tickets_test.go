@@ -31,13 +31,16 @@ type heldOut struct {
 // /calls/import without an intent, so the category comes from the
 // classifier as for any imported call, and reports the goals: category ≥
 // 95 %, order numbers exact, angry callers at high or urgent,
-// import-to-stored-ticket time. Four sets, never used for tuning:
+// import-to-stored-ticket time. Five sets, never used for tuning:
 // tickets/testdata/heldout (30 conversations, written with the first
 // ticket writer), heldout2 (40, written before the classifier's second
 // round of work, on tickets/testdata/dev only), heldout3 (40, written
 // before the third round, on dev d105–d147 only) and heldout4 (40,
 // written before the work on spoken numbers across turns, anger cues and
-// feelings left out of the topic, on dev d186–d395 only). Their misses
+// feelings left out of the topic, on dev d186–d395 only) and heldout5
+// (40, written after the learned models, by the same session, run once).
+// The floors are the figures measured 2026-11-22 less about one call
+// (heldout 96.7 %, the others 97.5 %, heldout5 87.5 %). Their misses
 // are logged only with CONTACTD_SHOW_HELDOUT_MISSES=1, to keep them out
 // of sight while the classifier is worked on.
 func TestHeldOutImport(t *testing.T) {
@@ -48,7 +51,7 @@ func TestHeldOutImport(t *testing.T) {
 		// the test; else it is measured (heldout3 and heldout4 were written
 		// to test the writer's entity and anger work, not to meet it).
 		strict bool
-	}{{"heldout", 93, true}, {"heldout2", 92, true}, {"heldout3", 90, false}, {"heldout4", 92, false}} {
+	}{{"heldout", 93, true}, {"heldout2", 95, true}, {"heldout3", 95, false}, {"heldout4", 95, false}, {"heldout5", 85, false}} {
 		t.Run(set.dir, func(t *testing.T) { heldOutImport(t, set.dir, set.floor, set.strict) })
 	}
 }
@@ -118,8 +121,9 @@ func heldOutImport(t *testing.T, dir string, floor float64, strict bool) {
 		dir, len(files), catRight, len(files), pct, ordersRight, orders, wrongOrders, angryHigh, angry, slowest.Round(time.Millisecond))
 	// The category of an imported call is tickets.Categorize over the
 	// whole conversation (package tickets: the IVR classifier, trained
-	// from the config's examples, and the conversation cues learnt from
-	// tickets/testdata/dev). The floor catches regressions.
+	// from the config's examples, the conversation cues written on
+	// tickets/testdata/dev and the category model trained on it). The
+	// floor catches regressions.
 	if pct < 95 {
 		t.Logf("BELOW GOAL: category accuracy %.1f%% < 95%% through the import classifier", pct)
 	}
