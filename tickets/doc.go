@@ -9,7 +9,8 @@
 // corrections and the agent's read-back: numbers.go), the caller's
 // sentiment (a lexicon, swearing, threats, repeat calls, capitals) at
 // the start, the end and overall, a priority from configurable rules (an
-// angry caller is never below high), an extractive summary of the
+// angry caller, by the lexicon or by a naive Bayes anger model trained on
+// the dev calls, is never below high), an extractive summary of the
 // problem, what the agent did, the outcome and next steps, and follow-ups
 // with due dates.
 //
@@ -17,7 +18,8 @@
 // imported one) from the whole conversation with the IVR's classifier: the
 // caller's lines, and the agent's at half weight; a request for a person or
 // an angry outburst is not a topic, nor a want the caller denies or a
-// threat (category.go, topics.go).
+// threat (category.go, topics.go); a naive Bayes model of the categories
+// trained on the dev calls adds its posterior (learned.go).
 //
 // Redact masks payment cards (Luhn-checked), CVV codes and national IDs;
 // call's post-call pipeline redacts transcripts before anything is stored.
