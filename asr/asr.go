@@ -58,7 +58,9 @@ type Result struct {
 // Stream takes one channel's audio and reports what was said.
 type Stream interface {
 	// Write queues 16 kHz PCM; it never blocks the media path: when the
-	// stream is behind, audio is dropped and counted.
+	// stream is behind, audio is dropped and counted. It copies what it
+	// keeps: pcm is the caller's again once Write returns (the media path
+	// reuses its frames).
 	Write(pcm []int16)
 	// Results delivers events; it is closed after Close has flushed.
 	Results() <-chan Result

@@ -189,9 +189,12 @@ func (m *mixer) run(ctx context.Context) {
 				m.callerASR.Write(wide(kept))
 			}
 			if m.x != nil {
-				m.x.fromCaller(wide(f), agent)
-			} else if agent != nil && m.relayed == nil {
-				_ = agent.Forward(wide(f))
+				m.x.fromCaller(wide(f), agent) // the bus may keep it
+			} else {
+				if agent != nil && m.relayed == nil {
+					_ = agent.Forward(wide(f))
+				}
+				media.ReleaseFrame(f)
 			}
 		case f, ok := <-agentFrames:
 			if !ok {
@@ -200,6 +203,7 @@ func (m *mixer) run(ctx context.Context) {
 			}
 			lastAgent = time.Now()
 			m.agentFrames++
+			got := f
 			if m.x != nil {
 				f = m.x.fromAgent(wide(f), agent) // routed; silence on hold
 			} else if m.relayed == nil {
@@ -211,6 +215,9 @@ func (m *mixer) run(ctx context.Context) {
 			}
 			if m.agentASR != nil {
 				m.agentASR.Write(wide(f))
+			}
+			if m.x == nil {
+				media.ReleaseFrame(got)
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package media
 
 import (
 	"math"
-	"slices"
 	"sync"
 	"time"
 )
@@ -55,8 +54,9 @@ func Goertzel(pcm []int16, rate int, freq float64) float64 {
 // MusicOnHold returns about 6.4 s of soft chimes (a slow arpeggio, each note
 // fading in and out to silence) at SampleRate; it loops without clicks. The
 // audio is made once (300,000 sines: milliseconds of CPU that every queued
-// call paid); each call gets its own copy.
-func MusicOnHold() []int16 { return slices.Clone(musicOnHold()) }
+// call paid) and shared by every call (a copy each was 200 KB of garbage
+// per queued call): read it, never write to it.
+func MusicOnHold() []int16 { return musicOnHold() }
 
 var musicOnHold = sync.OnceValue(makeMusicOnHold)
 

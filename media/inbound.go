@@ -147,19 +147,20 @@ func (in *inbound) tick(now time.Time) {
 		in.mu.Unlock()
 		return
 	}
-	// The frame is handed over to the consumer, so it must be its own.
+	// The frame is handed over to the consumer, so it must be its own
+	// (from the pool: see ReleaseFrame).
 	var f []int16
 	switch {
 	case len(pcm) == FrameSamples:
-		f = make([]int16, FrameSamples)
+		f = newFrame(FrameSamples)
 		copy(f, pcm)
-	case in.native.Load() && in.inband == nil:
+	case in.native.Load() && in.inband == nil && len(pcm) <= FrameSamples:
 		// As decoded: nothing upsampled for a consumer that does not
 		// need it (a relayed G.711 call's recording).
-		f = make([]int16, len(pcm))
+		f = newFrame(len(pcm))
 		copy(f, pcm)
 	default:
-		f = in.up.process(make([]int16, 0, FrameSamples), pcm)
+		f = in.up.process(newFrame(0), pcm)
 	}
 	in.jb.consumed()
 	if in.inband != nil {
@@ -170,6 +171,7 @@ func (in *inbound) tick(now time.Time) {
 	case in.frames <- f:
 	default:
 		in.stats.framesDropped.Add(1)
+		ReleaseFrame(f)
 	}
 }
 

@@ -306,3 +306,60 @@ func TestLastPacket(t *testing.T) {
 		t.Fatalf("LastPacket %v, started %v", lp, start)
 	}
 }
+
+// TestPlayoutAllocs: a packet in, its frame played out and handed back
+// with ReleaseFrame allocates nothing, for a 16 kHz frame and for a
+// narrowband one kept as decoded (NativeFrames) or upsampled.
+func TestPlayoutAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector; make test runs it without")
+	}
+	for _, tc := range []struct {
+		name   string
+		c      Codec
+		native bool
+		want   int
+	}{{"G722", G722, false, FrameSamples}, {"PCMU native", PCMU, true, NarrowFrameSamples}, {"PCMU upsampled", PCMU, false, FrameSamples}} {
+		var st counters
+		log := rateLimitedLog{log: orDefaultLogger(nil)}
+		in := newInbound(4, &st, &log)
+		dec, err := newDecoder(tc.c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.configure(tc.c, tc.c.PayloadType, dec, 0, false, false)
+		in.native.Store(tc.native)
+		enc, _ := newEncoder(tc.c)
+		payload, _ := enc.encode(nil, Tone(440, FrameDuration, SampleRate, 0.3))
+		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: tc.c.PayloadType, SSRC: 1}, Payload: payload}
+		now := time.Now()
+		i, frames := 0, 0
+		step := func() {
+			pkt.SequenceNumber = uint16(i)
+			pkt.Timestamp = uint32(i) * tc.c.frameTicks()
+			in.handle(&pkt, now)
+			now = now.Add(FrameDuration)
+			in.tick(now)
+			select {
+			case f := <-in.frames:
+				if len(f) != tc.want {
+					t.Fatalf("%s: frame of %d samples, want %d", tc.name, len(f), tc.want)
+				}
+				frames++
+				ReleaseFrame(f)
+			default:
+			}
+			i++
+		}
+		for range 20 { // past the jitter buffer's priming
+			step()
+		}
+		allocs := testing.AllocsPerRun(500, step)
+		if frames < 400 {
+			t.Fatalf("%s: %d frames played out", tc.name, frames)
+		}
+		if allocs > 0 {
+			t.Errorf("%s: %.2f allocations per frame, want 0", tc.name, allocs)
+		}
+	}
+}

@@ -31,7 +31,8 @@ type Codec struct {
 type Leg interface {
 	// Frames delivers decoded 20 ms frames from the far end. It is closed
 	// when the leg closes. A slow reader loses frames (counted), never
-	// blocks the network path.
+	// blocks the network path. Each frame is the reader's; one it is done
+	// with may go back to the pool with ReleaseFrame.
 	Frames() <-chan []int16
 	// DTMF delivers digits ('0'-'9', '*', '#', 'A'-'D') from the far end,
 	// once per key press.

@@ -254,7 +254,7 @@ func TestSRTPBadKeys(t *testing.T) {
 // TestSRTPAllocs: encrypting and decrypting a packet allocates nothing.
 func TestSRTPAllocs(t *testing.T) {
 	if raceEnabled {
-		t.Skip("allocation counts are not meaningful under the race detector; `go test ./media` checks them")
+		t.Skip("allocation counts are not meaningful under the race detector; make test runs it without")
 	}
 	for _, suite := range []string{SRTPAES128SHA1_80, SRTPAEADAES128GCM} {
 		k1, k2 := randomKey(t, suite), randomKey(t, suite)
