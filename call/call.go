@@ -87,7 +87,9 @@ type ACD interface {
 	Accept(username, callID string) error
 	Reject(username, callID string) error
 	Claim(username string) error
-	Release(username string)
+	// ReleaseCall ends the agent's part in call callID (the call the
+	// agent's Accept or Claim was for).
+	ReleaseCall(username, callID string)
 	SetSentiment(callID string, sentiment float64) error
 	Position(callID string) (routing.Position, error)
 	Handoff(oldID, newID string) (routing.Contact, error)
@@ -299,7 +301,7 @@ func (m *Manager) join(callID, agent string, leg media.Leg) error {
 	case c.joinCh <- agentJoin{agent: agent, leg: leg}:
 		return nil
 	case <-c.done:
-		m.opts.Router.Release(agent)
+		m.opts.Router.ReleaseCall(agent, callID)
 		return fmt.Errorf("%w: %s has ended", ErrNoSuchCall, callID)
 	}
 }

@@ -284,7 +284,7 @@ func (c *Call) endConsult(why string) {
 		c.m.opts.Router.Cancel(c.in.ID)
 	}
 	if cs.claimed {
-		c.m.opts.Router.Release(cs.target)
+		c.m.opts.Router.ReleaseCall(cs.target, c.in.ID)
 	}
 	c.log.Info("consultation ended", "agent", c.agent, "target", cs.name(), "why", why)
 	if cs.target != "" {

@@ -95,7 +95,7 @@ func (c *Call) runControl(ctx context.Context, op ctlOp) (*routing.Contact, stri
 		case c.joinCh <- *h:
 		case <-c.ctx().Done(): // the caller hung up meanwhile
 			h.leg.Close()
-			c.m.opts.Router.Release(h.agent)
+			c.m.opts.Router.ReleaseCall(h.agent, c.in.ID)
 		}
 	}()
 	return &routing.Contact{CallID: c.in.ID, Queue: queue}, "agent:" + h.agent

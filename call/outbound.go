@@ -168,7 +168,7 @@ func (m *Manager) outboundFailed(c *Call, j agentJoin, why string, err error) {
 	if j.leg != nil {
 		j.leg.Close()
 	}
-	o.Router.Release(j.agent)
+	o.Router.ReleaseCall(j.agent, c.in.ID)
 	o.Events.Publish(j.agent, Event{Type: "call_ended", CallID: c.in.ID, Text: why + ": " + err.Error()})
 }
 

@@ -178,7 +178,7 @@ func (c *Call) serve(ctx context.Context) string {
 	if j := c.outbound; j != nil { // click-to-call: no IVR, no queue
 		c.log.Info("outbound call answered", "agent", j.agent)
 		disposition, next := c.bridge(ctx, *j)
-		o.Router.Release(j.agent)
+		o.Router.ReleaseCall(j.agent, c.in.ID)
 		if next == nil {
 			return disposition
 		}
@@ -260,7 +260,7 @@ func (c *Call) queued(ctx context.Context, prompt string) string {
 			return c.maxWait(ctx)
 		}
 		disposition, next := c.bridge(ctx, join)
-		o.Router.Release(join.agent)
+		o.Router.ReleaseCall(join.agent, c.in.ID)
 		if next == nil {
 			return disposition
 		}

@@ -304,18 +304,28 @@ func (a *ACD) Claim(username string) error {
 	})
 }
 
-// Release ends the agent's part in a call.
-func (a *ACD) Release(username string) {
+// Release ends the agent's part in a call not known by its ID.
+func (a *ACD) Release(username string) { a.ReleaseCall(username, "") }
+
+// ReleaseCall ends the agent's part in call callID. When the survivors
+// have already ended that call as node lost and freed its agent (the node
+// holding it was cut off long enough to be declared dead, then came back
+// and ended the call itself), the agent is not freed a second time: that
+// would take a count off another call the agent has taken since.
+func (a *ACD) ReleaseCall(username, callID string) {
 	ctx, cancel := a.ctx()
 	defer cancel()
 	err := a.tx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE acd_agents SET calls = greatest(calls - 1, 0) WHERE username = $1`, username); err != nil {
+		t, err := tx.Exec(ctx, `UPDATE acd_agents SET calls = greatest(calls - 1, 0) WHERE username = $1
+			AND NOT EXISTS (SELECT 1 FROM calls WHERE id = $2 AND agent = $1 AND disposition = $3)`,
+			username, callID, DispositionNodeLost)
+		if err != nil || t.RowsAffected() == 0 {
 			return err
 		}
 		return notify(ctx, tx, chanOps, op{Op: "release", Agent: username})
 	})
 	if err != nil {
-		a.log.Error("cluster: release agent", "agent", username, "err", err)
+		a.log.Error("cluster: release agent", "agent", username, "call", callID, "err", err)
 	}
 }
 

@@ -453,6 +453,31 @@ func TestDeadNodeCallsMarked(t *testing.T) {
 		v, _ := n1.acd.Agent("bob")
 		return v.Calls == 0 && v.State == routing.Available
 	})
+
+	// n2 was only cut off: it comes back and ends bob's call itself, by
+	// which time bob has taken another call. That call keeps him busy.
+	if err := n1.acd.Claim("bob"); err != nil {
+		t.Fatal(err)
+	}
+	calls := func() int {
+		n, _ := dbValue[int](t, db, `SELECT calls FROM acd_agents WHERE username = 'bob'`)
+		return n
+	}
+	if n := calls(); n != 1 {
+		t.Fatalf("bob has %d calls after a claim, want 1", n)
+	}
+	n1.acd.ReleaseCall("bob", "n2-talk")
+	if n := calls(); n != 1 {
+		t.Fatalf("the lost call's late release left bob with %d calls, want 1", n)
+	}
+	n1.acd.ReleaseCall("bob", "n1-out")
+	if n := calls(); n != 0 {
+		t.Fatalf("bob has %d calls after his call ended, want 0", n)
+	}
+	waitFor(t, "bob free on the dispatcher", 5*time.Second, func() bool {
+		v, _ := n1.acd.Agent("bob")
+		return v.Calls == 0
+	})
 }
 
 // A second process with a node id that is up is refused.

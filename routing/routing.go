@@ -548,6 +548,11 @@ func (r *Router) Claim(username string) error {
 	return nil
 }
 
+// ReleaseCall is Release for the agent's part in call callID. On one node
+// nothing else can have released it already, so the call is not needed
+// (the cluster's ACD checks it: a dead node's calls are released for it).
+func (r *Router) ReleaseCall(username, _ string) { r.Release(username) }
+
 // Release ends the agent's part in a call: wrap-up (the queue's, else the
 // default), then available.
 func (r *Router) Release(username string) {
