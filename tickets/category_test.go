@@ -146,7 +146,10 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 // rules alone; the models were chosen by leave-one-out on d01–d395 and
 // judged on the first batch (95.0 %), then the second measured once
 // (93.3 %); 98.9 % of all 464 with the models trained on them, 97.0 % by
-// leave-one-out (TestLearnedCrossValidated). The floor catches
+// leave-one-out (TestLearnedCrossValidated). d466–d505, in other
+// writers' styles, were measured fresh before the second round: 90.0 %
+// (36/40), order numbers 6/6, angry callers 9/9, calm callers raised 1/27;
+// 99.4 % of all 504 after it, 97.8 % by leave-one-out. The floor catches
 // regressions.
 func TestCategorizeDev(t *testing.T) {
 	g := measure(t, "dev", true)

@@ -45,7 +45,7 @@ var topicCues = map[string][]string{
 		"faulty", "collect the", "money back", "damaged", "smashed", "cracked", "shattered", "dented",
 		"bring * back", "send * back", "take * back", "post * back", "you collected", "collected it",
 		"pick it up", "collect it", "a replacement", "replace it", "replacement", "instead of the", "instead of what",
-		"sent me the wrong", "sent the wrong",
+		"sent me the wrong", "sent the wrong", "collect a return", "collect my return", "collect the return",
 	},
 	"sales": {
 		"upgrade", "upgrading", "how much would it cost", "how much does it cost", "how much would", "add a line",
@@ -129,8 +129,8 @@ var agentCues = map[string][]string{
 	},
 	"returns": {
 		"returns label", "return label", "returns portal", "returns form", "arrange a collection", "book a collection",
-		"booked a collection", "send a courier to collect", "courier to pick", "have it collected", "be collected",
-		"get it collected",
+		"booked a collection", "book a * collection", "booked a * collection", "arranged a * collection",
+		"send a courier to collect", "courier to pick", "have it collected", "be collected", "get it collected",
 	},
 	"tech_support":   {"line test", "speed test", "raised a fault", "reported a fault", "reset the router", "restart the router"},
 	"account_access": {"unlocked", "reset link", "password reset", "reset your password"},
