@@ -200,6 +200,7 @@ func TestSentiment(t *testing.T) {
 		{[]string{"c: I'm so annoyed with myself, I've forgotten my password again", "c: ok"}, SentimentNeutral},
 		{[]string{"c: it's a bit frustrating, the tracking hasn't updated in days", "c: ok"}, SentimentNeutral},
 		{[]string{"c: I hate your company", "c: ok"}, SentimentNegative},
+		{[]string{"c: oh she's got it, sorry to waste your time", "c: bye"}, SentimentNeutral},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.lines, "/"), func(t *testing.T) {

@@ -68,7 +68,11 @@ func TestTrainingCorpus(t *testing.T) {
 // and the second round (the model's evidence for a person, agents' requests
 // for an order number left out, 504 calls): model alone 93.5 % (471/504),
 // Categorize 97.8 % (493/504, 105/110 from d396 on); anger model 94/111,
-// 1/329. The floors are those figures less a small margin.
+// 1/329; with d506–d525 (524 calls): model alone 92.9 % (487/524),
+// Categorize 97.9 % (513/524, 124/130 from d396 on); anger model
+// 100/115, with 3/343 calm callers taken for angry (callers who say "this
+// is killing me", "it's driving me mad" of a fault). The floors are those
+// figures less a small margin.
 func TestLearnedCrossValidated(t *testing.T) {
 	clf, err := demoClassifier()
 	if err != nil {
@@ -126,7 +130,7 @@ func TestLearnedCrossValidated(t *testing.T) {
 	if r := float64(angryRight) / float64(angry); r < 0.84 {
 		t.Errorf("anger model found %.1f%% of angry callers < 84%%", 100*r)
 	}
-	if calmAngry > 3 {
-		t.Errorf("anger model took %d calm callers for angry > 3", calmAngry)
+	if calmAngry > 4 {
+		t.Errorf("anger model took %d calm callers for angry > 4", calmAngry)
 	}
 }

@@ -40,7 +40,7 @@ var lexicon = map[string]float64{
 	// politeness and hedges: a calm caller's strong word that is not
 	// aimed at anyone ("I hate to bother you", "annoyed with myself", "a
 	// bit frustrating") counts little or nothing
-	"hate to bother": 0, "hate to be": 0, "sorry to bother": 0, "annoyed with myself": -0.25,
+	"hate to bother": 0, "waste your time": 0, "wasting your time": 0, "hate to be": 0, "sorry to bother": 0, "annoyed with myself": -0.25,
 	"frustrated with myself": -0.25, "my own fault": 0, "a bit frustrating": -0.5, "a bit annoying": -0.5,
 	"slightly annoying": -0.5, "bit of a nightmare": -0.5, "bit of a pain": -0.5, "a little frustrating": -0.5,
 	"impressed": 1, "acceptable": 0.5, "patronising": -2, "patronizing": -2, "condescending": -2, "dismissive": -1.5,

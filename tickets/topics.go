@@ -208,6 +208,9 @@ func cues(words []string, cats map[string]bool, agent bool) (named map[string]fl
 	// A cue inside a longer one of another topic is that one's word:
 	// "charge" in "my phone won't charge".
 	for _, a := range spans {
+		if a.cat == "order_status" && visitBefore(words, a.from) {
+			continue // "the engineer was supposed to come": a visit, not a delivery
+		}
 		inside := false
 		for _, b := range spans {
 			inside = inside || b.cat != a.cat && b.from <= a.from && a.to <= b.to && b.to-b.from > a.to-a.from
@@ -220,6 +223,21 @@ func cues(words []string, cats map[string]bool, agent bool) (named map[string]fl
 		delete(denied, cat) // named outright elsewhere in the line
 	}
 	return named, denied
+}
+
+// visitors come to a caller's home to fix or fit something; a delivery
+// cue said of them is about their visit.
+var visitors = map[string]bool{"engineer": true, "engineers": true, "technician": true, "fitter": true, "installer": true, "electrician": true, "plumber": true}
+
+// visitBefore reports whether a visitor is named in the line before
+// words[at].
+func visitBefore(words []string, at int) bool {
+	for i := 0; i < at; i++ {
+		if visitors[words[i]] {
+			return true
+		}
+	}
+	return false
 }
 
 // phraseLen is how many of words, from the start, phrase covers there
