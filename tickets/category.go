@@ -89,9 +89,16 @@ const (
 //     posterior, up to learnedWeight, to each category the configuration
 //     has (a complaint's share to the complaint): it reads the phrasings
 //     no cue was written for, and settles calls the rest leaves close;
-//   - a caller who asked for a person and whose call has less than
-//     topicFloor of evidence said for a topic (the model's posterior
-//     aside: it always names some topic) is human;
+//   - a caller who asked for a person is human when their call has less
+//     than topicFloor of evidence said for a topic (the model's posterior
+//     aside: it always names some topic), or when the model's evidence
+//     that they wanted only a person (its posterior of human, times
+//     learnedWeight) is more than any topic's ("can I talk to someone" …
+//     "I'd rather explain to whoever it is"); that evidence also outweighs
+//     a complaint that is only the classifier's reading of a vague line;
+//   - an agent's line that only asks for the details that find the
+//     caller's record ("can I take the order number") names no topic:
+//     agents ask it on calls of every kind;
 //   - an agent's apology counts for nothing while the call has a topic,
 //     but a call with no topic at all and an agent apologising is a
 //     complaint ("she put the phone down on me").
@@ -152,6 +159,9 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 			complaint += w * cueWeight // "she was so patronising": how someone behaved; "some feedback"
 		}
 		in, c := clf.Classify(s.Text)
+		if !caller && asksForDetail(words) {
+			in = "" // "can I take the order number": asked on calls of every kind
+		}
 		if denied[in] {
 			in = "" // "I'm not interested in any offers" is not sales
 		}
@@ -205,13 +215,17 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 	for _, sc := range topic {
 		ruleBest = max(ruleBest, sc)
 	}
+	var person float64 // the model's evidence that a caller who asked for a person wanted only that
 	for in, p := range l.topicPosterior(segs, known) {
 		switch in {
 		case CategoryHuman:
+			if human {
+				person = l.weight * p
+			}
 		case CategoryComplaint:
-			complaint += learnedWeight * p
+			complaint += l.weight * p
 		default:
-			topic[in] += learnedWeight * p
+			topic[in] += l.weight * p
 		}
 	}
 	bestScore := 0.0 // the evidence for a topic, against a complaint
@@ -225,9 +239,9 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 		}
 	}
 	switch {
-	case explicit, complaint >= complaintFloor && bestScore < topicFloor:
+	case explicit, complaint >= complaintFloor && bestScore < topicFloor && complaint >= person:
 		return CategoryComplaint
-	case human && ruleBest < topicFloor: // asked for a person, and said little else
+	case human && (ruleBest < topicFloor || person > bestScore): // asked for a person, and said little else
 		return CategoryHuman
 	case best != "":
 		return best
@@ -241,6 +255,41 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 		}
 	}
 	return CategoryUnknown
+}
+
+// detailWords name the details an agent asks for to find a caller's
+// record; askWords are the rest of such a question.
+var (
+	detailWords = map[string]bool{
+		"order": true, "account": true, "customer": true, "reference": true, "number": true, "postcode": true,
+		"name": true, "surname": true, "date": true, "birth": true, "email": true, "address": true, "phone": true,
+		"mobile": true, "details": true, "first": true, "line": true, "full": true,
+	}
+	askWords = map[string]bool{
+		"can": true, "could": true, "may": true, "i": true, "take": true, "have": true, "get": true, "whats": true,
+		"what": true, "is": true, "your": true, "the": true, "please": true, "thanks": true, "thank": true, "you": true,
+		"of": true, "and": true, "confirm": true, "give": true, "me": true, "just": true, "ok": true, "okay": true,
+		"sure": true, "sorry": true, "to": true, "hear": true, "that": true, "let": true, "look": true, "at": true,
+		"for": true, "it": true, "on": true, "an": true, "a": true, "so": true, "right": true, "no": true, "problem": true,
+		"with": true, "do": true, "know": true, "tell": true, "read": true, "out": true, "or": true, "which": true,
+	}
+)
+
+// asksForDetail reports whether an agent's line only asks for the
+// details that find a caller's record ("can I take the order number
+// please"): agents ask it on calls of every kind, so it names no topic.
+func asksForDetail(words []string) bool {
+	asked := false
+	for _, w := range words {
+		switch {
+		case w == "number" || w == "postcode" || w == "reference" || w == "birth":
+			asked = true
+		case detailWords[w] || askWords[w] || smallTalk[w]:
+		default:
+			return false
+		}
+	}
+	return asked
 }
 
 // things are what a call about a concrete problem is about: a caller angry
@@ -257,10 +306,11 @@ var things = map[string]bool{
 }
 
 // saysComplain reports whether a caller asks to complain ("I want to make
-// a complaint", "I'm calling to complain").
+// a complaint", "I'm calling to complain", "to register my
+// dissatisfaction").
 func saysComplain(text string) bool {
 	for _, w := range wordsOf(text) {
-		if strings.HasPrefix(w, "complain") {
+		if strings.HasPrefix(w, "complain") || w == "dissatisfaction" {
 			return true
 		}
 	}
@@ -336,5 +386,3 @@ func lowContent(words []string) bool {
 	}
 	return n < 3
 }
-
-var ExpHuman, ExpComplaint bool = true, true

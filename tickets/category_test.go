@@ -146,8 +146,13 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 // rules alone; the models were chosen by leave-one-out on d01–d395 and
 // judged on the first batch (95.0 %), then the second measured once
 // (93.3 %); 98.9 % of all 464 with the models trained on them, 97.0 % by
-// leave-one-out (TestLearnedCrossValidated). The floor catches
-// regressions.
+// leave-one-out (TestLearnedCrossValidated). d466–d505, in other
+// writers' styles, were measured fresh before the second round: 90.0 %
+// (36/40), order numbers 6/6, angry callers 9/9, calm callers raised 1/27;
+// 99.4 % of all 504 after it, 97.8 % by leave-one-out. d506–d525 were
+// measured fresh after it: 95.0 % (19/20), order numbers 3/3, angry
+// callers 4/4, calm callers raised 2/14; 99.4 % of all 524 after the cues
+// for them, 97.9 % by leave-one-out. The floor catches regressions.
 func TestCategorizeDev(t *testing.T) {
 	g := measure(t, "dev", true)
 	acc := g.category()
@@ -222,6 +227,8 @@ func TestCategorizeRules(t *testing.T) {
 		{"a number read out is not a request for a person", call("i can't get into my online account", ">can i take your customer number", "customer number four four one two nine"), cats, "account_access"},
 		{"how someone behaved is a complaint", call("the lady in your shop was so condescending to my dad", ">i'm sorry what happened", "she spoke to him like he was a child"), cats, "complaint"},
 		{"a cue inside a longer one is that one's", call("my tablet won't charge any more"), cats, "tech_support"},
+		{"an engineer's visit is no delivery", call("the engineer was supposed to come this morning to fix my broadband", ">he's running late, he'll be with you by three"), cats, "tech_support"},
+		{"an agent asking for the order number names no topic", call("i sent the kettle back two weeks ago and i've not seen my money", ">can i take the order number please", "four four zero one eight", ">thanks, i've processed it now"), cats, "returns"},
 		{"a request in the passive", call("i want the whole account closed today"), cats, "cancel"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
@@ -241,7 +248,7 @@ func TestCategorizeRules(t *testing.T) {
 // measures the same path through the API and keeps the regression
 // floors).
 func TestCategorizeHeldOut(t *testing.T) {
-	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5"} {
+	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6"} {
 		t.Logf("%s: %v", set, measure(t, set, false))
 	}
 }

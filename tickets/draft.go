@@ -98,8 +98,9 @@ func Draft(tr transcript.Transcript, opts DraftOptions) Ticket {
 	}
 	t.Summary = summarize(tr, opts, outcome, follow)
 	f := facts{category: category, sentiment: sentiment, words: words, vip: opts.VIP, repeat: opts.Repeat}
-	angry := model().angryProb(tr.Segments) >= angerThreshold
-	t.Priority = priority(f, start, end, angry, opts)
+	angry := model().angry(tr.Segments)
+	startScore, _ := arcScores(tr)
+	t.Priority = priority(f, startScore <= veryNegativeAt, end, angry, opts)
 	t.Tags = []string{category, sentiment}
 	if t.SubCategory != "" {
 		t.Tags = append(t.Tags, t.SubCategory)
@@ -152,7 +153,7 @@ func CustomerID(phone, account string) string {
 // caller's floor: a caller negative overall or at the end of the call, or
 // very negative at its start, or one the anger model takes for angry
 // (angry), is at least high.
-func priority(f facts, start, end string, angry bool, opts DraftOptions) string {
+func priority(f facts, veryNegativeStart bool, end string, angry bool, opts DraftOptions) string {
 	rules := opts.Rules
 	if rules == nil {
 		rules = DefaultRules
@@ -165,7 +166,7 @@ func priority(f facts, start, end string, angry bool, opts DraftOptions) string 
 	if slices.Contains(opts.HighPriority, f.category) {
 		p = atLeast(p, PriorityHigh)
 	}
-	if angry || f.sentiment == SentimentNegative || end == SentimentNegative || start == SentimentNegative {
+	if angry || f.sentiment == SentimentNegative || end == SentimentNegative || veryNegativeStart {
 		p = atLeast(p, PriorityHigh)
 	}
 	return p

@@ -150,6 +150,23 @@ func TestDraftEdgeCases(t *testing.T) {
 	}
 }
 
+// TestCalmStrongWords: a calm caller's one strong word about the product
+// at the start ("it's a nightmare") does not make the ticket high; an
+// angry start does.
+func TestCalmStrongWords(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{"c: my phone screen is cracked, it's a nightmare", "a: I can send you a replacement under your insurance", "c: lovely thank you"}, PriorityNormal},
+		{[]string{"c: this is a nightmare, it's the third time it's broken and I'm furious", "a: I'm sorry, I'll send a replacement today", "c: lovely thank you"}, PriorityHigh},
+	} {
+		if got := Draft(call("returns", tc.lines...), DraftOptions{}).Priority; got != tc.want {
+			t.Errorf("%q: priority %s, want %s", tc.lines[0], got, tc.want)
+		}
+	}
+}
+
 func TestSentiment(t *testing.T) {
 	tests := []struct {
 		lines []string
@@ -178,6 +195,12 @@ func TestSentiment(t *testing.T) {
 		{[]string{"c: i'm appalled by this", "c: ok"}, SentimentNegative}, // other forms of the lexicon's words
 		{[]string{"c: i've been on hold for forty minutes", "c: ok"}, SentimentNegative},
 		{[]string{"C: MY ORDER HAS NOT ARRIVED", "A: I WILL CHECK THAT FOR YOU"}, SentimentNeutral}, // a recogniser writing in capitals is not shouting
+		// politeness and hedges
+		{[]string{"c: I hate to bother you but I think I've been charged twice", "c: ok"}, SentimentNeutral},
+		{[]string{"c: I'm so annoyed with myself, I've forgotten my password again", "c: ok"}, SentimentNeutral},
+		{[]string{"c: it's a bit frustrating, the tracking hasn't updated in days", "c: ok"}, SentimentNeutral},
+		{[]string{"c: I hate your company", "c: ok"}, SentimentNegative},
+		{[]string{"c: oh she's got it, sorry to waste your time", "c: bye"}, SentimentNeutral},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.lines, "/"), func(t *testing.T) {

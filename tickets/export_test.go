@@ -26,5 +26,5 @@ func (l learned) TopicPosterior(segs []transcript.Segment) map[string]float64 {
 
 // Angry reports whether the anger model takes the caller for angry.
 func (l learned) Angry(segs []transcript.Segment) bool {
-	return l.angryProb(segs) >= angerThreshold
+	return l.angry(segs)
 }

@@ -61,11 +61,18 @@ func TestTrainingCorpus(t *testing.T) {
 // the category model alone, Categorize with it, and the anger model. The
 // rules and cues of Categorize were developed on d01–d395, so its figure
 // over the whole set flatters it; over d396–d465, written for this round
-// and never tuned on by the rules, it is fair. Measured 2026-11-22 (464
+// and never tuned on by the rules, it is fairer. Measured 2026-11-22 (464
 // calls): category model alone 92.7 % (430/464), Categorize 97.0 %
 // (450/464, 66/70 from d396 on); anger model: angry callers 89/102 with 1 of 302 calm callers
-// outside complaints and cancellations taken for angry. The floors are
-// those figures less a small margin.
+// outside complaints and cancellations taken for angry. With d466–d505
+// and the second round (the model's evidence for a person, agents' requests
+// for an order number left out, 504 calls): model alone 93.5 % (471/504),
+// Categorize 97.8 % (493/504, 105/110 from d396 on); anger model 94/111,
+// 1/329; with d506–d525 (524 calls): model alone 92.9 % (487/524),
+// Categorize 97.9 % (513/524, 124/130 from d396 on); anger model
+// 100/115, with 3/343 calm callers taken for angry (callers who say "this
+// is killing me", "it's driving me mad" of a fault). The floors are those
+// figures less a small margin.
 func TestLearnedCrossValidated(t *testing.T) {
 	clf, err := demoClassifier()
 	if err != nil {
@@ -123,7 +130,7 @@ func TestLearnedCrossValidated(t *testing.T) {
 	if r := float64(angryRight) / float64(angry); r < 0.84 {
 		t.Errorf("anger model found %.1f%% of angry callers < 84%%", 100*r)
 	}
-	if calmAngry > 3 {
-		t.Errorf("anger model took %d calm callers for angry > 3", calmAngry)
+	if calmAngry > 4 {
+		t.Errorf("anger model took %d calm callers for angry > 4", calmAngry)
 	}
 }

@@ -1,6 +1,7 @@
 package tickets
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 
@@ -161,11 +162,49 @@ func numberLines(tr transcript.Transcript) []numberLine {
 				k = n
 			}
 		}
-		out = append(out, numberLine{text: spokenNumbers(text), prev: prev, caller: s.Speaker == transcript.Caller})
-		prev = text
+		out = append(out, numberLine{text: spokenNumbers(expandIs(text)), prev: prev, caller: s.Speaker == transcript.Caller})
+		if !stall(wordsOf(text)) || prev == "" {
+			prev = text
+		}
 	}
 	return out
 }
+
+// stallWords are a caller's or agent's words while the caller looks for
+// the number asked for ("hang on let me find it", "no rush").
+var stallWords = map[string]bool{
+	"hang": true, "on": true, "let": true, "me": true, "find": true, "it": true, "look": true, "check": true,
+	"get": true, "just": true, "one": true, "moment": true, "sec": true, "second": true, "minute": true, "bear": true,
+	"with": true, "its": true, "in": true, "my": true, "the": true, "email": true, "somewhere": true, "here": true,
+	"a": true, "got": true, "to": true, "no": true, "rush": true, "take": true, "your": true, "time": true,
+	"problem": true, "worries": true, "of": true, "course": true, "ill": true, "wait": true, "where": true, "is": true,
+	"i": true, "have": true, "had": true, "ive": true, "bit": true, "now": true, "up": true, "pull": true,
+	"phone": true, "app": true, "confirmation": true, "thats": true, "fine": true, "okay": true, "ok": true,
+	"sure": true, "um": true, "er": true, "erm": true, "uh": true, "right": true, "yes": true, "yeah": true,
+}
+
+// stall reports whether a line only holds the conversation while the
+// caller looks for a number ("hang on let me find it" … "no rush"): the
+// question before it stays the line the number answers.
+func stall(words []string) bool {
+	if len(words) == 0 || len(words) > 10 {
+		return false
+	}
+	for _, w := range words {
+		if !stallWords[w] && !backchannels[w] {
+			return false
+		}
+	}
+	return true
+}
+
+// expandIs spells out the "'s" of "the order's …", "the number's …" so
+// that the keyword stands on its own before the number.
+func expandIs(text string) string {
+	return keywordIs.ReplaceAllString(text, "$1 is")
+}
+
+var keywordIs = regexp.MustCompile(`(?i)\b(order|number|reference|ref|account|tracking)['’]s\b`)
 
 // runsOn reports whether the caller's number at the end of text (segment
 // k's, perhaps joined) goes on in their next line, and which segment

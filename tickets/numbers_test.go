@@ -44,6 +44,9 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"\"the number\" in a call about an order", []string{"c: has my parcel been sent yet", "a: what's the number", "c: four four one two nine"}, "44129"},
 		{"\"the number\" in a call about something else", []string{"c: i want to change my details", "a: what's the number", "c: four four one two nine"}, ""},
 		{"confirmed read-back", []string{"a: what's the order number", "c: five eight two one three", "a: five eight two one three", "c: yes that's it"}, "58213"},
+		{"after the caller looks for it", []string{"c: where's my parcel", "a: order number?", "c: hang on let me find it", "a: no rush", "c: right it's four four zero one eight"}, "44018"},
+		{"\"the order's\"", []string{"c: the order's four four oh one eight and it's late"}, "44018"},
+		{"a stall is not a question", []string{"c: hang on let me find it", "c: four four zero one eight"}, ""},
 		{"not after a long agent line", []string{"a: what's the order number", "c: it's seven seven oh", "a: sorry i need the whole number from the confirmation email please", "c: one moment"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,6 +37,12 @@ var lexicon = map[string]float64{
 	"lied to": -2, "lying": -1.5, "nobody listens": -2, "no one listens": -2, "nobody cares": -2,
 	"nobody can tell me": -1.5, "no one can tell me": -1.5, "had it with": -2, "ive had it": -2,
 	"had it up to here": -2.5, "hacked off": -2, "cheesed off": -2, "gutted": -1, "infuriating": -2.5,
+	// politeness and hedges: a calm caller's strong word that is not
+	// aimed at anyone ("I hate to bother you", "annoyed with myself", "a
+	// bit frustrating") counts little or nothing
+	"hate to bother": 0, "waste your time": 0, "wasting your time": 0, "hate to be": 0, "sorry to bother": 0, "annoyed with myself": -0.25,
+	"frustrated with myself": -0.25, "my own fault": 0, "a bit frustrating": -0.5, "a bit annoying": -0.5,
+	"slightly annoying": -0.5, "bit of a nightmare": -0.5, "bit of a pain": -0.5, "a little frustrating": -0.5,
 	"impressed": 1, "acceptable": 0.5, "patronising": -2, "patronizing": -2, "condescending": -2, "dismissive": -1.5,
 	"unhelpful": -1.5, "unprofessional": -2, "unreal": -1, "wasted": -1.5, "waste of time": -2,
 	"how many times": -1.5, "every time i call": -1.5, "every time i ring": -1.5,
@@ -306,24 +312,7 @@ func caseful(tr transcript.Transcript) bool {
 // of their lines (at least one line each). A short stretch needs less to
 // tip: one strong word does it.
 func SentimentArc(tr transcript.Transcript) (start, end string) {
-	var scores []float64
-	caseful := caseful(tr)
-	for _, s := range tr.Segments {
-		if s.Speaker == transcript.Caller && strings.TrimSpace(s.Text) != "" {
-			scores = append(scores, lineScore(s.Text, caseful))
-		}
-	}
-	if len(scores) == 0 {
-		return SentimentNeutral, SentimentNeutral
-	}
-	n := max(1, (len(scores)+2)/3)
-	sum := func(xs []float64) float64 {
-		var t float64
-		for _, x := range xs {
-			t += x
-		}
-		return t
-	}
+	s, e := arcScores(tr)
 	judge := func(v float64) string {
 		switch {
 		case v <= negativeAt:
@@ -333,7 +322,36 @@ func SentimentArc(tr transcript.Transcript) (start, end string) {
 		}
 		return SentimentNeutral
 	}
-	return judge(sum(scores[:n])), judge(sum(scores[len(scores)-n:]))
+	return judge(s), judge(e)
+}
+
+// veryNegativeAt is the score of the first third of a caller's lines from
+// which they are very negative at the start: more than one strong word
+// ("it's a nightmare" is one, said calmly about a cracked screen).
+const veryNegativeAt = 2 * negativeAt
+
+// arcScores are the caller's summed sentiment over the first and the last
+// third of their lines (SentimentArc), 0 without caller lines.
+func arcScores(tr transcript.Transcript) (start, end float64) {
+	var scores []float64
+	caseful := caseful(tr)
+	for _, s := range tr.Segments {
+		if s.Speaker == transcript.Caller && strings.TrimSpace(s.Text) != "" {
+			scores = append(scores, lineScore(s.Text, caseful))
+		}
+	}
+	if len(scores) == 0 {
+		return 0, 0
+	}
+	n := max(1, (len(scores)+2)/3)
+	sum := func(xs []float64) float64 {
+		var t float64
+		for _, x := range xs {
+			t += x
+		}
+		return t
+	}
+	return sum(scores[:n]), sum(scores[len(scores)-n:])
 }
 
 // intensifiers only strengthen what they stand before.

@@ -45,7 +45,7 @@ var topicCues = map[string][]string{
 		"faulty", "collect the", "money back", "damaged", "smashed", "cracked", "shattered", "dented",
 		"bring * back", "send * back", "take * back", "post * back", "you collected", "collected it",
 		"pick it up", "collect it", "a replacement", "replace it", "replacement", "instead of the", "instead of what",
-		"sent me the wrong", "sent the wrong",
+		"sent me the wrong", "sent the wrong", "collect a return", "collect my return", "collect the return",
 	},
 	"sales": {
 		"upgrade", "upgrading", "how much would it cost", "how much does it cost", "how much would", "add a line",
@@ -129,8 +129,8 @@ var agentCues = map[string][]string{
 	},
 	"returns": {
 		"returns label", "return label", "returns portal", "returns form", "arrange a collection", "book a collection",
-		"booked a collection", "send a courier to collect", "courier to pick", "have it collected", "be collected",
-		"get it collected",
+		"booked a collection", "book a * collection", "booked a * collection", "arranged a * collection",
+		"send a courier to collect", "courier to pick", "have it collected", "be collected", "get it collected",
 	},
 	"tech_support":   {"line test", "speed test", "raised a fault", "reported a fault", "reset the router", "restart the router"},
 	"account_access": {"unlocked", "reset link", "password reset", "reset your password"},
@@ -208,6 +208,9 @@ func cues(words []string, cats map[string]bool, agent bool) (named map[string]fl
 	// A cue inside a longer one of another topic is that one's word:
 	// "charge" in "my phone won't charge".
 	for _, a := range spans {
+		if a.cat == "order_status" && visitBefore(words, a.from) {
+			continue // "the engineer was supposed to come": a visit, not a delivery
+		}
 		inside := false
 		for _, b := range spans {
 			inside = inside || b.cat != a.cat && b.from <= a.from && a.to <= b.to && b.to-b.from > a.to-a.from
@@ -220,6 +223,21 @@ func cues(words []string, cats map[string]bool, agent bool) (named map[string]fl
 		delete(denied, cat) // named outright elsewhere in the line
 	}
 	return named, denied
+}
+
+// visitors come to a caller's home to fix or fit something; a delivery
+// cue said of them is about their visit.
+var visitors = map[string]bool{"engineer": true, "engineers": true, "technician": true, "fitter": true, "installer": true, "electrician": true, "plumber": true}
+
+// visitBefore reports whether a visitor is named in the line before
+// words[at].
+func visitBefore(words []string, at int) bool {
+	for i := 0; i < at; i++ {
+		if visitors[words[i]] {
+			return true
+		}
+	}
+	return false
 }
 
 // phraseLen is how many of words, from the start, phrase covers there
