@@ -240,6 +240,10 @@ func mentions(text string, words []string) bool {
 // the order number.
 var orderTalk = []string{"order", "ordered", "parcel", "package", "delivery", "delivered", "dispatched", "shipped", "tracking"}
 
+// orderKeywords name an order's number: the IVR's, and "orders" ("two
+// orders, nine oh two one four and …": the first said is taken).
+var orderKeywords = append(slices.Clone(slots.OrderKeywords), "orders")
+
 // otherNumbers are numbers that are not an order's.
 var otherNumbers = []string{"phone", "mobile", "cell", "telephone", "landline", "card", "account", "customer", "postcode", "zip", "membership", "pin", "code", "contact"}
 
@@ -270,21 +274,25 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 		}
 	}
 	for _, l := range ls {
-		if v, ok := slots.ExtractNumber(l.text, slots.OrderKeywords, 4, 10, true); ok {
+		if v, ok := slots.ExtractNumber(l.text, orderKeywords, 4, 10, true); ok {
 			set(EntityOrderNumber, v)
 		}
 		if v, ok := slots.ExtractAccountNumber(l.text); ok {
 			set(EntityAccountNumber, v)
 		}
 	}
+	for _, l := range ls {
+		set(EntityOrderNumber, numberBefore(l.text, orderKeywords))
+		set(EntityAccountNumber, numberBefore(l.text, slots.AccountKeywords))
+	}
 	ordered := slices.ContainsFunc(nl, func(l numberLine) bool { return mentions(l.text, orderTalk) })
 	for _, l := range ls {
-		order, account := mentions(l.prev, slots.OrderKeywords), mentions(l.prev, slots.AccountKeywords)
+		order, account := mentions(l.prev, orderKeywords), mentions(l.prev, slots.AccountKeywords)
 		if !order && !account && ordered && mentions(l.prev, []string{"number", "reference", "ref"}) && !mentions(l.prev, otherNumbers) {
 			order = true // "what's the number" in a call about an order
 		}
 		if order && !account {
-			if v, ok := slots.ExtractNumber(l.text, slots.OrderKeywords, 4, 10, false); ok {
+			if v, ok := slots.ExtractNumber(l.text, orderKeywords, 4, 10, false); ok {
 				set(EntityOrderNumber, v)
 			}
 		}

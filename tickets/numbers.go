@@ -103,6 +103,15 @@ func spokenNumbers(text string) string {
 		}
 		i = j - 1
 	}
+	// Two numbers joined by "and" ("nine oh two one four and nine oh
+	// three three seven") stay two: the extractors take "and" inside a
+	// number ("five hundred and two").
+	for i := 1; i+1 < len(w); i++ {
+		if w[i] == "and" && len(slots.ParseDigits(strings.Join(digitRun(w[:i], -1), " "))) >= 4 &&
+			len(slots.ParseDigits(strings.Join(digitRun(w[i+1:], 1), " "))) >= 4 {
+			w[i] = "also"
+		}
+	}
 	// Corrections: the digit string before "sorry no" goes.
 	var out []string
 	for i := 0; i < len(w); i++ {
@@ -120,6 +129,15 @@ func spokenNumbers(text string) string {
 			k++
 		}
 		if marked && k > j && k < len(w) && numberWord(w[k]) {
+			if last := lastWord(w[i:j]); last >= 0 && len(slots.ParseDigits(w[i+last])) == 1 && len(slots.ParseDigits(w[k])) == 1 &&
+				(hasPhrase(w[k+1:min(len(w), k+4)], "at the end") || hasPhrase(w[k+1:min(len(w), k+4)], "on the end")) {
+				// "one eight eight three five, no sorry, four at the end"
+				out = append(out, w[i:i+last]...)
+				out = append(out, w[k])
+				out = append(out, w[j:k]...)
+				i = k
+				continue
+			}
 			out = append(out, w[j:k]...) // the words of the correction stay
 			i = k - 1
 			continue
@@ -128,6 +146,35 @@ func spokenNumbers(text string) string {
 		i = j - 1
 	}
 	return strings.Join(out, " ")
+}
+
+// digitRun is the run of digit words at the end of w (dir −1) or at its
+// start (dir 1), fillers other than "and" included.
+func digitRun(w []string, dir int) []string {
+	in := func(x string) bool { return numberWord(x) || numberFillers[x] || x == "0" }
+	if dir < 0 {
+		i := len(w)
+		for i > 0 && in(w[i-1]) {
+			i--
+		}
+		return w[i:]
+	}
+	j := 0
+	for j < len(w) && in(w[j]) {
+		j++
+	}
+	return w[:j]
+}
+
+// lastWord is the index of the last word of a number that is no filler,
+// -1 when there is none.
+func lastWord(number []string) int {
+	for i := len(number) - 1; i >= 0; i-- {
+		if !numberFillers[number[i]] {
+			return i
+		}
+	}
+	return -1
 }
 
 // numberLine is a line for entity extraction: its text with spoken
@@ -270,7 +317,17 @@ func corrected(ls []numberLine, v string) string {
 	out := ""
 	for i := 1; i < len(ls); i++ {
 		l := ls[i]
-		if !l.caller || !strings.Contains(slots.ParseDigits(ls[i-1].text), v) {
+		if !l.caller {
+			continue
+		}
+		if d, ok := lastDigit(l.text); ok {
+			// "no, nine at the end" of the number just said or read back
+			if p, ok := slots.ExtractNumber(ls[i-1].text, nil, 4, 10, false); ok && editDistance(p, v) <= 2 {
+				out, v = p[:len(p)-1]+d, p[:len(p)-1]+d
+			}
+			continue
+		}
+		if !strings.Contains(slots.ParseDigits(ls[i-1].text), v) {
 			continue
 		}
 		if !opensWithCorrection(l.text) {
@@ -299,8 +356,10 @@ func readBack(ls []numberLine, v string) string {
 		if !ok || r == v || editDistance(r, v) > 2 {
 			continue
 		}
-		if i+2 < len(ls) && ls[i+2].caller && opensWithCorrection(ls[i+2].text) {
-			continue // corrected: see corrected
+		if i+2 < len(ls) && ls[i+2].caller {
+			if _, ok := lastDigit(ls[i+2].text); ok || opensWithCorrection(ls[i+2].text) {
+				continue // corrected: see corrected
+			}
 		}
 		return r
 	}
@@ -338,4 +397,104 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// beforeLinks may stand between a number and the keyword it is said
+// before: "four four zero one eight, that's my order".
+var beforeLinks = map[string]bool{
+	"my": true, "the": true, "our": true, "your": true, "is": true, "its": true, "thats": true, "that": true, "it": true,
+	"was": true, "for": true, "on": true, "of": true, "re": true, "regarding": true, "number": true, "which": true,
+}
+
+// numberBefore is a number said before the keyword that names it ("about
+// four four zero one eight, my order"): a run of at least four digit
+// words (or a written number of five digits or more) that ends at most
+// three linking words before one of keywords, with no word naming
+// another kind of number just before it. It is the fallback when no
+// number follows a keyword: "ten thirty" or "twenty twenty four" before
+// "my order" are too few words to be taken. "" when there is none.
+func numberBefore(text string, keywords []string) string {
+	w := wordsOf(text)
+	for k, x := range w {
+		if !slices.Contains(keywords, x) {
+			continue
+		}
+		j := k // the number ends before w[j]
+		for j > 0 && k-j < 3 && beforeLinks[w[j-1]] {
+			j--
+		}
+		i := j // the number is w[i:j]
+		for i > 0 && (numberWord(w[i-1]) || numberFillers[w[i-1]]) {
+			i--
+		}
+		if i == j {
+			continue
+		}
+		run := w[i:j]
+		d := slots.ParseDigits(strings.Join(run, " "))
+		digitWords := 0
+		for _, r := range run {
+			if !numberFillers[r] {
+				digitWords++
+			}
+		}
+		if len(d) < 4 || len(d) > 10 || digitWords < 4 && len(d) < 5 {
+			continue
+		}
+		other := false
+		for b := i - 1; b >= 0 && b >= i-3; b-- {
+			other = other || slices.Contains(otherNumbers, w[b]) || slices.Contains(phoneKeywords, w[b])
+		}
+		if !other {
+			return d
+		}
+	}
+	return ""
+}
+
+// lastDigitPhrases come before the digit that ends a number.
+var lastDigitPhrases = []string{"ends in", "ends with", "ends in a", "last one is", "last ones", "last digit is", "last digits", "last number is", "last digit", "last one", "last number"}
+
+// lastDigit is the digit a line puts at the end of a number just said,
+// correcting it ("no, nine at the end", "six, six at the end", "the last
+// one's a four", "it ends in seven"), and whether there is one. A line
+// that holds a number of its own does not, nor one of more than eight
+// words ("there's one at the end of the drive" is no correction).
+func lastDigit(text string) (string, bool) {
+	w := wordsOf(text)
+	if len(w) > 8 || len(slots.ParseDigits(strings.Join(w, " "))) >= 4 {
+		return "", false
+	}
+	digit := func(x string) string {
+		if !numberWord(x) && !isOh(x) {
+			return ""
+		}
+		if isOh(x) {
+			return "0"
+		}
+		if d := slots.ParseDigits(x); len(d) == 1 {
+			return d
+		}
+		return ""
+	}
+	for i, x := range w {
+		d := digit(x)
+		if d == "" {
+			continue
+		}
+		if hasPhrase(w[i+1:min(len(w), i+4)], "at the end") || hasPhrase(w[i+1:min(len(w), i+4)], "on the end") {
+			return d, true
+		}
+		before := w[:i]
+		if len(before) > 0 && before[len(before)-1] == "a" {
+			before = before[:len(before)-1] // "the last one's a four"
+		}
+		for _, p := range lastDigitPhrases {
+			pw := strings.Fields(p)
+			if len(before) >= len(pw) && hasPhrase(before[len(before)-len(pw):], p) {
+				return d, true
+			}
+		}
+	}
+	return "", false
 }

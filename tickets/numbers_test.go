@@ -21,6 +21,9 @@ func TestSpokenNumbers(t *testing.T) {
 		{"five eight two one three no it hasn't arrived", "58213"},
 		{"it's 5 8 2 1 3", "58213"},
 		{"no numbers here", ""},
+		{"one eight eight three five, no sorry, four at the end", "18834"},
+		{"one eight eight three fifteen, no sorry, four at the end", "4"}, // no single last digit to replace
+		{"nine oh two one four and nine oh three three seven", "9021490337"},
 	} {
 		if got := slots.ParseDigits(spokenNumbers(tc.text)); got != tc.want {
 			t.Errorf("spokenNumbers(%q) reads %q, want %q", tc.text, got, tc.want)
@@ -47,6 +50,15 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"after the caller looks for it", []string{"c: where's my parcel", "a: order number?", "c: hang on let me find it", "a: no rush", "c: right it's four four zero one eight"}, "44018"},
 		{"\"the order's\"", []string{"c: the order's four four oh one eight and it's late"}, "44018"},
 		{"a stall is not a question", []string{"c: hang on let me find it", "c: four four zero one eight"}, ""},
+		{"said before the keyword", []string{"c: about four four zero one eight, my order, where is it"}, "44018"},
+		{"before the keyword, grouped", []string{"c: it's forty four, zero eighteen, that's my order"}, "44018"},
+		{"a time before the keyword is no number", []string{"c: at ten thirty, my order still hadn't come"}, ""},
+		{"a phone number before the keyword", []string{"c: my phone is seven seven one two three four, my order's late"}, ""},
+		{"two orders, the first", []string{"c: i'm calling about two orders, nine oh two one four and nine oh three three seven"}, "90214"},
+		{"the last digit corrected after a wrong read-back", []string{"c: the reference is five two oh nine six", "a: five two zero nine eight?", "c: six, six at the end", "a: sorry, five two zero nine six"}, "52096"},
+		{"the last digit corrected, no read-back after", []string{"c: order five eight two one three", "a: five eight two one four", "c: no, three at the end"}, "58213"},
+		{"the caller's own last digit corrected", []string{"a: what's the order number", "c: five eight two one three", "c: sorry, the last one's a nine"}, "58219"},
+		{"the last digit in the same line", []string{"a: what's the order number", "c: one eight eight three five, no sorry, four at the end"}, "18834"},
 		{"not after a long agent line", []string{"a: what's the order number", "c: it's seven seven oh", "a: sorry i need the whole number from the confirmation email please", "c: one moment"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
