@@ -40,3 +40,24 @@ func TestNaiveBayes(t *testing.T) {
 		t.Errorf("taking every call out leaves %d features", len(l.topic.vocab))
 	}
 }
+
+func TestCurtFeatures(t *testing.T) {
+	for _, tc := range []struct {
+		text, agent string
+		curt, echo  float64
+	}{
+		{"Monday. Right. Fine.", "it'll go out Monday", 3, 1},
+		{"An investigation.", "let me open an investigation with the courier", 1, 1},
+		{"thanks, bye", "anything else", 0, 0},
+		{"yes please", "shall I send it", 0, 0},
+		{"four four zero one eight", "what's the order number", 0, 0},
+		{"my internet keeps dropping out every evening", "", 0, 0},
+		{"finally", "an engineer will come tomorrow", 1, 0},
+	} {
+		f := map[string]float64{}
+		curtFeatures(f, tc.text, tc.agent)
+		if f["<curt>"] != tc.curt*curtWeight || f["<echo>"] != tc.echo*curtWeight {
+			t.Errorf("curtFeatures(%q after %q) = curt %v echo %v, want %v and %v (times the weight)", tc.text, tc.agent, f["<curt>"], f["<echo>"], tc.curt, tc.echo)
+		}
+	}
+}
