@@ -155,10 +155,13 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 			cued[cat] += w * v
 			only = cat
 		}
-		if caller && slices.ContainsFunc(withoutFeelings(words), func(w string) bool { return conduct[w] || w == "feedback" }) {
+		if caller && (slices.ContainsFunc(withoutFeelings(words), func(w string) bool { return conduct[w] || w == "feedback" }) || anyPhrase(words, conductPhrases)) {
 			complaint += w * cueWeight // "she was so patronising": how someone behaved; "some feedback"
 		}
 		in, c := clf.Classify(s.Text)
+		if caller && len(named) == 0 && anyPhrase(words, conductPhrases) {
+			in = CategoryComplaint // "your driver reversed into my wall": about the driver
+		}
 		if !caller && asksForDetail(words) {
 			in = "" // "can I take the order number": asked on calls of every kind
 		}
@@ -255,6 +258,14 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 		}
 	}
 	return CategoryUnknown
+}
+
+// conductPhrases tell how a driver or an engineer behaved, in more than
+// a word (conduct): damage done on the way is a complaint about them,
+// not about the order ("your driver reversed into my wall and drove off").
+var conductPhrases = []string{
+	"reversed into", "drove into", "crashed into", "backed into", "drove over", "drove off", "drove away",
+	"threw my", "threw the", "threw it", "kicked my", "kicked the",
 }
 
 // detailWords name the details an agent asks for to find a caller's

@@ -230,6 +230,9 @@ func TestCategorizeRules(t *testing.T) {
 		{"an engineer's visit is no delivery", call("the engineer was supposed to come this morning to fix my broadband", ">he's running late, he'll be with you by three"), cats, "tech_support"},
 		{"an agent asking for the order number names no topic", call("i sent the kettle back two weeks ago and i've not seen my money", ">can i take the order number please", "four four zero one eight", ">thanks, i've processed it now"), cats, "returns"},
 		{"a request in the passive", call("i want the whole account closed today"), cats, "cancel"},
+		{"damage done by a driver is about the driver", call("the van man backed into my gate this morning and then just drove away", ">i am so sorry about that"), cats, "complaint"},
+		{"a receipt kept for a return is no bill", call("i'm ringing about a return and yes i have the receipt", ">i'll process the refund now"), cats, "returns"},
+		{"a receipt asked for is billing", call("my company needs a vat receipt for the last three months", ">i'll email those across today"), cats, "billing"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {

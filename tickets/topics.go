@@ -32,7 +32,7 @@ var topicCues = map[string][]string{
 		"took money", "taking money", "money out of my account", "money from my account", "pay my", "price went up",
 		"price has gone up", "price increase", "payment card", "card details", "payment details",
 		"paying for", "im paying", "still paying", "pay for", "paying twice", "full price", "late fee", "fee", "fees",
-		"credit you", "credited", "credit note", "receipt", "receipts", "arrears", "i owe", "owe you", "final bill", "refund the charge",
+		"credit you", "credited", "credit note", "vat receipt", "need a receipt", "needs a receipt", "receipts for", "arrears", "i owe", "owe you", "final bill", "refund the charge",
 		"adjustment", "goodwill credit", "still being charged", "how much * bill", "autopay", "auto pay",
 		"automatic payment", "automatic payments", "paperless billing", "payment date", "pay by card",
 		"quarterly", "pay annually", "paying annually", "payment method", "payment plan",
@@ -46,6 +46,7 @@ var topicCues = map[string][]string{
 		"bring * back", "send * back", "take * back", "post * back", "you collected", "collected it",
 		"pick it up", "collect it", "a replacement", "replace it", "replacement", "instead of the", "instead of what",
 		"sent me the wrong", "sent the wrong", "collect a return", "collect my return", "collect the return",
+		"about a return", "about my return", "about the return", "regarding a return", "regarding my return",
 	},
 	"sales": {
 		"upgrade", "upgrading", "how much would it cost", "how much does it cost", "how much would", "add a line",
