@@ -232,6 +232,7 @@ func TestCategorizeRules(t *testing.T) {
 		{"a request in the passive", call("i want the whole account closed today"), cats, "cancel"},
 		{"damage done by a driver is about the driver", call("the van man backed into my gate this morning and then just drove away", ">i am so sorry about that"), cats, "complaint"},
 		{"a receipt kept for a return is no bill", call("i'm ringing about a return and yes i have the receipt", ">i'll process the refund now"), cats, "returns"},
+		{"someone who deals with it names no deal", call("my husband deals with all this normally but he's away and the router keeps dropping out"), cats, "tech_support"},
 		{"a receipt asked for is billing", call("my company needs a vat receipt for the last three months", ">i'll email those across today"), cats, "billing"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},

@@ -51,7 +51,7 @@ var topicCues = map[string][]string{
 	"sales": {
 		"upgrade", "upgrading", "how much would it cost", "how much does it cost", "how much would", "add a line",
 		"second line", "another line", "extra line", "new line", "something faster", "a faster", "faster plan",
-		"faster speed", "new plan", "better deal", "deals", "offers", "quote", "sign up", "buy", "purchase",
+		"faster speed", "new plan", "better deal", "any deals", "what deals", "the deals", "your deals", "best deals", "new deals", "better deals", "student deals", "deals on", "deals for", "deals you", "deals are", "offers", "quote", "sign up", "buy", "purchase",
 		"bundle", "interested in", "add tv", "add sports", "included", "get broadband", "get connected",
 		"get you connected", "new connection", "new customer", "switch to you", "join you",
 		"anything cheaper", "something cheaper", "a cheaper", "cheaper deal", "cheaper plan", "cheaper tariff", "new tariff",
