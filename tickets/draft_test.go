@@ -201,6 +201,11 @@ func TestSentiment(t *testing.T) {
 		{[]string{"c: it's a bit frustrating, the tracking hasn't updated in days", "c: ok"}, SentimentNeutral},
 		{[]string{"c: I hate your company", "c: ok"}, SentimentNegative},
 		{[]string{"c: oh she's got it, sorry to waste your time", "c: bye"}, SentimentNeutral},
+		// going to a regulator, telling the world, turning on the agent
+		{[]string{"c: if this isn't fixed i'm going to the regulator", "c: ok"}, SentimentNegative},
+		{[]string{"c: it's going on every review site there is", "c: ok"}, SentimentNegative},
+		{[]string{"c: are you reading from a script", "c: ok"}, SentimentNegative},
+		{[]string{"c: I ordered a kettle off you lot last week", "c: ok"}, SentimentNeutral},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.lines, "/"), func(t *testing.T) {

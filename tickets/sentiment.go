@@ -80,6 +80,13 @@ var outbursts = map[string]float64{
 	"three different things": -1.5, "different answer every time": -2, "in a row": -0.5,
 	"end of my rope": -2, "end of my tether": -2, "wits end": -2, "nothing has changed": -1, "nothings changed": -1,
 	"every single": -0.5, "shouldnt have taken": -1, "how is that acceptable": -2, "how is that fair": -1.5,
+	// more of going over the company's head, telling the world, and
+	// turning on the agent
+	"regulator": -2, "ofcom": -2, "small claims": -2, "legal action": -2, "solicitor": -1.5, "chargeback": -1.5,
+	"reverse the payment": -1.5, "review site": -1.5, "review sites": -1.5, "every review": -1.5, "online reviews": -1.5,
+	"post it online": -1.5, "put it online": -1.5, "going online": -1, "telling everyone": -1.5, "tell everyone": -1.5,
+	"recording this call": -1.5, "reading from a script": -2, "read from a script": -2, "calling me a liar": -2,
+	"dont be sorry": -1.5, "you people": -1.5, "done with you": -2, "this close to": -1.5,
 }
 
 // repeatOrdinals say how many times a caller has been through something:
