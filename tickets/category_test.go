@@ -152,7 +152,13 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 // 99.4 % of all 504 after it, 97.8 % by leave-one-out. d506–d525 were
 // measured fresh after it: 95.0 % (19/20), order numbers 3/3, angry
 // callers 4/4, calm callers raised 2/14; 99.4 % of all 524 after the cues
-// for them, 97.9 % by leave-one-out. The floor catches regressions.
+// for them, 97.9 % by leave-one-out. d526–d565 (angry callers of many
+// kinds, order numbers in varied spoken forms) were measured fresh before
+// the third round: 90.0 % (36/40), order numbers 11/14 with one wrong,
+// angry callers 18/19, calm callers raised 3/19; after it 99.3 % of all
+// 564, 98.2 % by leave-one-out (38/40 of the batch), order numbers 14/14,
+// angry callers 19/19 (by leave-one-out too), calm callers raised still
+// 3/19. The floor catches regressions.
 func TestCategorizeDev(t *testing.T) {
 	g := measure(t, "dev", true)
 	acc := g.category()
@@ -252,7 +258,7 @@ func TestCategorizeRules(t *testing.T) {
 // measures the same path through the API and keeps the regression
 // floors).
 func TestCategorizeHeldOut(t *testing.T) {
-	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6"} {
+	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7"} {
 		t.Logf("%s: %v", set, measure(t, set, false))
 	}
 }

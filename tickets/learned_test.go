@@ -71,8 +71,12 @@ func TestTrainingCorpus(t *testing.T) {
 // 1/329; with d506–d525 (524 calls): model alone 92.9 % (487/524),
 // Categorize 97.9 % (513/524, 124/130 from d396 on); anger model
 // 100/115, with 3/343 calm callers taken for angry (callers who say "this
-// is killing me", "it's driving me mad" of a fault). The floors are those
-// figures less a small margin.
+// is killing me", "it's driving me mad" of a fault); with d526–d565 and
+// the third round (the anger model's marks of clipped sentences and
+// echoes, 564 calls): model alone 94.5 % (533/564), Categorize 98.2 %
+// (554/564, 164/170 from d396 on); anger model 121/134, with 2/362 calm
+// callers taken for angry. The floors are those figures less a small
+// margin.
 func TestLearnedCrossValidated(t *testing.T) {
 	clf, err := demoClassifier()
 	if err != nil {
@@ -121,16 +125,16 @@ func TestLearnedCrossValidated(t *testing.T) {
 	n := float64(len(dev))
 	t.Logf("leave-one-out on %d dev calls: category model alone %d (%.1f%%); Categorize %d (%.1f%%), %d/%d of d396 on; anger model: angry callers %d/%d, calm callers taken for angry %d/%d",
 		len(dev), alone, 100*float64(alone)/n, combined, 100*float64(combined)/n, freshRight, fresh, angryRight, angry, calmAngry, calm)
-	if r := float64(alone) / n; r < 0.90 {
-		t.Errorf("category model alone %.1f%% < 90%%", 100*r)
+	if r := float64(alone) / n; r < 0.93 {
+		t.Errorf("category model alone %.1f%% < 93%%", 100*r)
 	}
-	if r := float64(combined) / n; r < 0.95 {
-		t.Errorf("Categorize %.1f%% < 95%%", 100*r)
+	if r := float64(combined) / n; r < 0.97 {
+		t.Errorf("Categorize %.1f%% < 97%%", 100*r)
 	}
-	if r := float64(angryRight) / float64(angry); r < 0.84 {
-		t.Errorf("anger model found %.1f%% of angry callers < 84%%", 100*r)
+	if r := float64(angryRight) / float64(angry); r < 0.88 {
+		t.Errorf("anger model found %.1f%% of angry callers < 88%%", 100*r)
 	}
-	if calmAngry > 4 {
-		t.Errorf("anger model took %d calm callers for angry > 4", calmAngry)
+	if calmAngry > 3 {
+		t.Errorf("anger model took %d calm callers for angry > 3", calmAngry)
 	}
 }
