@@ -302,6 +302,15 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 			}
 		}
 	}
+	if ordered && e[EntityOrderNumber] == "" && e[EntityAccountNumber] == "" {
+		prev := ""
+		for _, s := range tr.Segments {
+			if v := bareNumber(s.Text); s.Speaker == transcript.Caller && v != "" && !mentions(s.Text, otherNumbers) && !mentions(prev, otherNumbers) {
+				set(EntityOrderNumber, v) // "where's my stuff. eight oh three three six."
+			}
+			prev = s.Text
+		}
+	}
 	for _, k := range []string{EntityOrderNumber, EntityAccountNumber} {
 		if v := readBack(nl, e[k]); v != "" {
 			e[k] = v
@@ -334,4 +343,22 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 		}
 	}
 	return e
+}
+
+// bareNumber is the number of a sentence of text that is a number of five
+// to eight digits and nothing else: a caller who reads out their order's
+// number unasked and without naming it ("where's my stuff. eight oh three
+// three six. it was next day delivery"). Only a call about an order with
+// no number named otherwise takes it for the order's.
+func bareNumber(text string) string {
+	for _, sent := range sentenceSplit.Split(text, -1) {
+		w := strings.Fields(spokenNumbers(sent))
+		if len(w) == 0 || slices.ContainsFunc(w, func(x string) bool { return !numberWord(x) && strings.Trim(x, "0123456789") != "" }) {
+			continue
+		}
+		if d := slots.ParseDigits(strings.Join(w, " ")); len(d) >= 5 && len(d) <= 8 {
+			return d
+		}
+	}
+	return ""
 }
