@@ -158,13 +158,20 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 // angry callers 18/19, calm callers raised 3/19; after it 99.3 % of all
 // 564, 98.2 % by leave-one-out (38/40 of the batch), order numbers 14/14,
 // angry callers 19/19 (by leave-one-out too), calm callers raised still
-// 3/19. The floor catches regressions.
+// 3/19. d566–d618 (53 calls in other voices: elderly callers, small talk
+// and back-stories before the request, agent-led and short calls,
+// unpunctuated and misheard speech) were measured fresh before the fourth
+// round: 96.2 % (51/53), order numbers 5/6, angry callers 7/7, calm
+// callers raised 2/40; after it (learned.go: the request's words and
+// character trigrams) 99.0 % of all 617 (611), 98.1 % by leave-one-out,
+// order numbers 110/111, angry callers 141/141, calm callers raised
+// 9/402. The floor catches regressions.
 func TestCategorizeDev(t *testing.T) {
 	g := measure(t, "dev", true)
 	acc := g.category()
 	t.Logf("dev set: %v", g)
-	if acc < 0.95 {
-		t.Errorf("dev category accuracy %.1f%% fell below the 95%% regression floor", 100*acc)
+	if acc < 0.985 {
+		t.Errorf("dev category accuracy %.1f%% fell below the 98.5%% regression floor", 100*acc)
 	}
 }
 

@@ -357,3 +357,38 @@ func TestRedactEmails(t *testing.T) {
 		t.Errorf("spoken e-mail segment: %+v", seg)
 	}
 }
+
+// TestDraftBareOrderNumber: a number read out alone, unasked and unnamed,
+// is the order's in a call about an order, and nothing in other calls.
+func TestDraftBareOrderNumber(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{"where's my stuff. eight oh three three six. it was next day delivery.", "I'm sorry, it's been delayed at the depot."}, "80336"},
+		{[]string{"my internet is down. eight oh three three six.", "I'll send an engineer."}, ""},
+		{[]string{"my parcel hasn't come, my phone is. seven seven oh one two three four five six.", "I'll chase it."}, ""},
+	} {
+		segs := []transcript.Segment{{Speaker: transcript.Caller, Text: tc.lines[0]}, {Speaker: transcript.Agent, StartMS: 3000, Text: tc.lines[1]}}
+		if got := Draft(transcript.Transcript{Segments: segs}, DraftOptions{}).Entities[EntityOrderNumber]; got != tc.want {
+			t.Errorf("%q: order number %q, want %q", tc.lines[0], got, tc.want)
+		}
+	}
+}
+
+// TestRequestSentences: the part of a line that asks is weighted again,
+// after a back-story or in unpunctuated speech.
+func TestRequestSentences(t *testing.T) {
+	got := requestSentences("We moved in March. My mother came to live with us. Can you tell me why the box says no signal?")
+	if len(got) != 1 || got[0] != "can you tell me why the box says no signal" {
+		t.Errorf("requestSentences = %q", got)
+	}
+	if got := requestSentences("so my grandson set it up and i need the wifi password"); len(got) != 1 || got[0] != "i need the wifi password" {
+		t.Errorf("requestSentences = %q", got)
+	}
+	f := map[string]float64{}
+	addGrams(f, "my bull", 0.5)
+	if f["#^bu"] != 0.5 || f["#ll$"] != 0.5 || len(f) != 4 {
+		t.Errorf("addGrams = %v", f)
+	}
+}

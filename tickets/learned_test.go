@@ -75,8 +75,15 @@ func TestTrainingCorpus(t *testing.T) {
 // the third round (the anger model's marks of clipped sentences and
 // echoes, 564 calls): model alone 94.5 % (533/564), Categorize 98.2 %
 // (554/564, 164/170 from d396 on); anger model 121/134, with 2/362 calm
-// callers taken for angry. The floors are those figures less a small
-// margin.
+// callers taken for angry. With d566–d618 (elderly callers, back-stories,
+// agent-led calls, misheard speech; 617 calls), before the fourth round:
+// model alone 95.5 % (589/617), Categorize 97.7 % (603/617); after it
+// (the request's words weighted again and the words' character
+// trigrams, learned.go): model alone 96.1 % (593/617), Categorize 98.1 %
+// (605/617, 216/223 from d396 on, 51/53 of d566–d618); anger model
+// 126/141, with 4/402 calm callers taken for angry (d19, d72, d83, d121:
+// the new calls moved the counts, not the features, which the fourth
+// round left alone). The floors are those figures less about one call.
 func TestLearnedCrossValidated(t *testing.T) {
 	clf, err := demoClassifier()
 	if err != nil {
@@ -125,16 +132,16 @@ func TestLearnedCrossValidated(t *testing.T) {
 	n := float64(len(dev))
 	t.Logf("leave-one-out on %d dev calls: category model alone %d (%.1f%%); Categorize %d (%.1f%%), %d/%d of d396 on; anger model: angry callers %d/%d, calm callers taken for angry %d/%d",
 		len(dev), alone, 100*float64(alone)/n, combined, 100*float64(combined)/n, freshRight, fresh, angryRight, angry, calmAngry, calm)
-	if r := float64(alone) / n; r < 0.93 {
-		t.Errorf("category model alone %.1f%% < 93%%", 100*r)
+	if r := float64(alone) / n; r < 0.955 {
+		t.Errorf("category model alone %.1f%% < 95.5%%", 100*r)
 	}
-	if r := float64(combined) / n; r < 0.97 {
-		t.Errorf("Categorize %.1f%% < 97%%", 100*r)
+	if r := float64(combined) / n; r < 0.975 {
+		t.Errorf("Categorize %.1f%% < 97.5%%", 100*r)
 	}
 	if r := float64(angryRight) / float64(angry); r < 0.88 {
 		t.Errorf("anger model found %.1f%% of angry callers < 88%%", 100*r)
 	}
-	if calmAngry > 3 {
-		t.Errorf("anger model took %d calm callers for angry > 3", calmAngry)
+	if calmAngry > 5 {
+		t.Errorf("anger model took %d calm callers for angry > 5", calmAngry)
 	}
 }
