@@ -40,11 +40,13 @@ type heldOut struct {
 // feelings left out of the topic, on dev d186–d395 only), heldout5
 // (40, written after the learned models, by the same session, run once),
 // heldout6 (40, written after the second round on d466–d525, run once)
-// and heldout7 (40, in another voice, written after the third round on
-// d526–d565, run once). The floors are the figures measured 2026-11-22
-// after the third round less about one call (heldout 96.7 %, heldout2–4
-// 97.5 %, heldout5 87.5 %, heldout6 97.5 % (100 % after the second
-// round), heldout7 92.5 %). Their misses
+// heldout7 (40, in another voice, written after the third round on
+// d526–d565, run once) and heldout8 (39, in another voice, written after
+// the fourth round on d566–d618, run once). The floors are the figures
+// measured 2026-11-22 after the fourth round less about one call
+// (heldout 96.7 %, heldout2–4 97.5 %, heldout5 87.5 %, heldout6 97.5 %
+// (100 % after the second round), heldout7 92.5 %, heldout8 94.9 %: the
+// fourth round changed none of the older sets' figures). Their misses
 // are logged only with CONTACTD_SHOW_HELDOUT_MISSES=1, to keep them out
 // of sight while the classifier is worked on.
 func TestHeldOutImport(t *testing.T) {
@@ -55,7 +57,7 @@ func TestHeldOutImport(t *testing.T) {
 		// the test; else it is measured (heldout3 and heldout4 were written
 		// to test the writer's entity and anger work, not to meet it).
 		strict bool
-	}{{"heldout", 93, true}, {"heldout2", 95, true}, {"heldout3", 95, false}, {"heldout4", 95, false}, {"heldout5", 85, false}, {"heldout6", 95, false}, {"heldout7", 90, false}} {
+	}{{"heldout", 93, true}, {"heldout2", 95, true}, {"heldout3", 95, false}, {"heldout4", 95, false}, {"heldout5", 85, false}, {"heldout6", 95, false}, {"heldout7", 90, false}, {"heldout8", 92, false}} {
 		t.Run(set.dir, func(t *testing.T) { heldOutImport(t, set.dir, set.floor, set.strict) })
 	}
 }
