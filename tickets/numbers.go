@@ -112,6 +112,14 @@ func spokenNumbers(text string) string {
 			w[i] = "also"
 		}
 	}
+	// A count of something after a number ("order two seven seven four
+	// five. three weeks.") is not the number's last digit.
+	for i := 1; i+1 < len(w); i++ {
+		if numberWord(w[i]) && countedWords[w[i+1]] && numberWord(w[i-1]) {
+			w = slices.Insert(w, i, "also")
+			i++
+		}
+	}
 	// Corrections: the digit string before "sorry no" goes.
 	var out []string
 	for i := 0; i < len(w); i++ {
@@ -497,4 +505,13 @@ func lastDigit(text string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// countedWords are what a number says how many of when it comes before
+// them ("three weeks", "two days", "five times"): such a number is a
+// count, not a digit of the number before it.
+var countedWords = map[string]bool{
+	"weeks": true, "week": true, "days": true, "day": true, "months": true, "month": true, "years": true,
+	"hours": true, "hour": true, "minutes": true, "mins": true, "times": true, "pounds": true, "quid": true,
+	"dollars": true, "euros": true, "items": true, "boxes": true, "parcels": true, "calls": true, "oclock": true,
 }

@@ -38,6 +38,7 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		order string
 	}{
 		{"split over two caller lines", []string{"c: where's my parcel", "a: what's the order number", "c: it's five eight", "c: three one nine", "a: thanks"}, "58319"},
+		{"a count after the number is no digit of it", []string{"c: order two seven seven four five. three weeks. every time i ring", "a: i'm sorry"}, "27745"},
 		{"split around a backchannel", []string{"a: can i take the reference", "c: eight one five", "a: go on", "c: two oh", "a: thank you"}, "81520"},
 		{"split after the keyword", []string{"c: i want to change the address on order eight three three", "c: four five"}, "83345"},
 		{"a whole number, then a new sentence", []string{"a: what's the order number", "c: five eight two one three", "c: two days late it is"}, "58213"},
