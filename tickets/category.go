@@ -218,7 +218,9 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 	for _, sc := range topic {
 		ruleBest = max(ruleBest, sc)
 	}
-	var person float64 // the model's evidence that a caller who asked for a person wanted only that
+	var person float64         // the model's evidence that a caller who asked for a person wanted only that
+	var modelComplaint float64 // the model's P(complaint)
+	ruleComplaint := complaint // the caller's dissatisfaction, as the rules heard it
 	for in, p := range l.topicPosterior(segs, known) {
 		switch in {
 		case CategoryHuman:
@@ -227,6 +229,7 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 			}
 		case CategoryComplaint:
 			complaint += l.weight * p
+			modelComplaint = p
 		default:
 			topic[in] += l.weight * p
 		}
@@ -242,7 +245,8 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 		}
 	}
 	switch {
-	case explicit, complaint >= complaintFloor && bestScore < topicFloor && complaint >= person:
+	case explicit, complaint >= complaintFloor && bestScore < topicFloor && complaint >= person,
+		ruleComplaint >= complaintFloor && modelComplaint >= l.complaintSure:
 		return CategoryComplaint
 	case human && (ruleBest < topicFloor || person > bestScore): // asked for a person, and said little else
 		return CategoryHuman

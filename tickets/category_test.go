@@ -165,13 +165,21 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 // callers raised 2/40; after it (learned.go: the request's words and
 // character trigrams) 99.0 % of all 617 (611), 98.1 % by leave-one-out,
 // order numbers 110/111, angry callers 141/141, calm callers raised
-// 9/402. The floor catches regressions.
+// 9/402. d619–d666 (48 calls on the confused boundaries: delivery
+// against return, the wifi's password against a login, a loyal
+// customer's complaint against a sale, leaving against a better deal)
+// were measured fresh after that: 91.7 % (44/48), order numbers 3/4 with
+// one wrong ("… four five. three weeks." read as 277453), angry callers
+// 6/6, calm callers raised 0/35; after the rest of the fourth round
+// (spoken counts, two cues, topicPrior, complaintSure) 99.5 % of all 665
+// (662), 98.8 % by leave-one-out, order numbers 115/115, angry callers
+// 147/147, calm callers raised 9/437. The floor catches regressions.
 func TestCategorizeDev(t *testing.T) {
 	g := measure(t, "dev", true)
 	acc := g.category()
 	t.Logf("dev set: %v", g)
-	if acc < 0.985 {
-		t.Errorf("dev category accuracy %.1f%% fell below the 98.5%% regression floor", 100*acc)
+	if acc < 0.99 {
+		t.Errorf("dev category accuracy %.1f%% fell below the 99%% regression floor", 100*acc)
 	}
 }
 
@@ -247,6 +255,11 @@ func TestCategorizeRules(t *testing.T) {
 		{"a receipt kept for a return is no bill", call("i'm ringing about a return and yes i have the receipt", ">i'll process the refund now"), cats, "returns"},
 		{"someone who deals with it names no deal", call("my husband deals with all this normally but he's away and the router keeps dropping out"), cats, "tech_support"},
 		{"a receipt asked for is billing", call("my company needs a vat receipt for the last three months", ">i'll email those across today"), cats, "billing"},
+		{"the wifi's password is the network's, not the account's", call("i'm trying to log into the wifi on my new laptop and it keeps saying wrong password", ">try it with the capitals as on the router sticker"), cats, "tech_support"},
+		{"a code to take the number elsewhere is leaving", call("i've been offered a better deal elsewhere and i'm taking it, i need my pac code"), cats, "cancel"},
+		{"a complaint the model is sure of, with a topic's words", call("hello I'd like to give some feedback about one of your delivery drivers, it's not urgent",
+			">of course", "he was smoking while carrying my shopping and he left the bags in the rain even though i was in",
+			">i'm sorry that's not acceptable, i'll pass it to the depot manager"), cats, "complaint"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {

@@ -83,7 +83,14 @@ func TestTrainingCorpus(t *testing.T) {
 // (605/617, 216/223 from d396 on, 51/53 of d566–d618); anger model
 // 126/141, with 4/402 calm callers taken for angry (d19, d72, d83, d121:
 // the new calls moved the counts, not the features, which the fourth
-// round left alone). The floors are those figures less about one call.
+// round left alone). With d619–d666 (the confused boundaries; 665
+// calls), before the rest of the fourth round: model alone 95.8 %
+// (637/665), Categorize 97.4 % (648/665); after it (cues for the wifi's
+// password and for leaving with a PAC code, topicPrior, complaintSure):
+// model alone 95.9 % (638/665), Categorize 98.8 % (657/665, 265/271 from
+// d396 on, 46/48 of d619–d666, whose misses the two cues were written
+// for); anger model 133/147, with 5/437 calm callers taken for angry. The
+// floors are those figures less about one call.
 func TestLearnedCrossValidated(t *testing.T) {
 	clf, err := demoClassifier()
 	if err != nil {
@@ -135,13 +142,13 @@ func TestLearnedCrossValidated(t *testing.T) {
 	if r := float64(alone) / n; r < 0.955 {
 		t.Errorf("category model alone %.1f%% < 95.5%%", 100*r)
 	}
-	if r := float64(combined) / n; r < 0.975 {
-		t.Errorf("Categorize %.1f%% < 97.5%%", 100*r)
+	if r := float64(combined) / n; r < 0.98 {
+		t.Errorf("Categorize %.1f%% < 98%%", 100*r)
 	}
 	if r := float64(angryRight) / float64(angry); r < 0.88 {
 		t.Errorf("anger model found %.1f%% of angry callers < 88%%", 100*r)
 	}
-	if calmAngry > 5 {
-		t.Errorf("anger model took %d calm callers for angry > 5", calmAngry)
+	if calmAngry > 6 {
+		t.Errorf("anger model took %d calm callers for angry > 6", calmAngry)
 	}
 }

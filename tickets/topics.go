@@ -74,6 +74,7 @@ var topicCues = map[string][]string{
 		"dont need * any more", "dont need * anymore", "doesnt need * any more", "doesnt need * anymore",
 		"dont use * any more", "dont use * anymore", "no longer use", "want * cancelled", "want * ended",
 		"want * closed", "want * terminated", "just end it", "end it",
+		"pac code", "stac code", "porting code", "deal elsewhere", "better deal elsewhere", "going elsewhere", "go elsewhere",
 	},
 	"tech_support": {
 		"not working", "isnt working", "stopped working", "wont connect", "cant connect", "no signal",
@@ -90,6 +91,10 @@ var topicCues = map[string][]string{
 		"wont switch on", "wont pair", "no bars", "no reception", "no coverage", "poor coverage", "no network",
 		"has been out", "been out for", "been out since", "keeps going out", "is down", "been down", "went down",
 		"keeps going down", "line * dead", "phone * dead", "lines dead", "phones dead", "went dead", "gone dead", "goes dead",
+		// The wifi's password is the network's, not the online account's.
+		"wifi password", "wi fi password", "wireless password", "router password", "password for the wifi",
+		"password for my wifi", "password for the wi fi", "password for the router", "password on the router",
+		"into the wifi", "onto the wifi", "on to the wifi", "join the wifi", "wifi key", "wifi code",
 	},
 	"account_access": {
 		"password", "log in", "login", "log into", "logging in", "sign in", "locked out", "account is locked",
