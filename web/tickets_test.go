@@ -39,14 +39,16 @@ type heldOut struct {
 // written before the work on spoken numbers across turns, anger cues and
 // feelings left out of the topic, on dev d186–d395 only), heldout5
 // (40, written after the learned models, by the same session, run once),
-// heldout6 (40, written after the second round on d466–d525, run once)
+// heldout6 (40, written after the second round on d466–d525, run once),
 // heldout7 (40, in another voice, written after the third round on
-// d526–d565, run once) and heldout8 (39, in another voice, written after
-// the fourth round on d566–d618, run once). The floors are the figures
-// measured 2026-11-22 after the fourth round less about one call
-// (heldout 96.7 %, heldout2–4 97.5 %, heldout5 87.5 %, heldout6 97.5 %
-// (100 % after the second round), heldout7 92.5 %, heldout8 94.9 %: the
-// fourth round changed none of the older sets' figures). Their misses
+// d526–d565, run once), heldout8 (39, in another voice, written after
+// the first part of the fourth round on d566–d618, run then and again
+// after the second part) and heldout9 (39, in another voice, written
+// after the whole fourth round on d566–d666, run once). The floors are
+// the figures measured 2026-11-22 after the fourth round less about one
+// call (heldout 96.7 %, heldout2 100 %, heldout3–4 97.5 %, heldout5
+// 90.0 %, heldout6 97.5 % (100 % after the second round), heldout7
+// 95.0 %, heldout8 97.4 %, heldout9 94.9 %). Their misses
 // are logged only with CONTACTD_SHOW_HELDOUT_MISSES=1, to keep them out
 // of sight while the classifier is worked on.
 func TestHeldOutImport(t *testing.T) {
@@ -57,7 +59,7 @@ func TestHeldOutImport(t *testing.T) {
 		// the test; else it is measured (heldout3 and heldout4 were written
 		// to test the writer's entity and anger work, not to meet it).
 		strict bool
-	}{{"heldout", 93, true}, {"heldout2", 95, true}, {"heldout3", 95, false}, {"heldout4", 95, false}, {"heldout5", 85, false}, {"heldout6", 95, false}, {"heldout7", 90, false}, {"heldout8", 92, false}} {
+	}{{"heldout", 93, true}, {"heldout2", 97, true}, {"heldout3", 95, false}, {"heldout4", 95, false}, {"heldout5", 87, false}, {"heldout6", 95, false}, {"heldout7", 92, false}, {"heldout8", 94, false}, {"heldout9", 92, false}} {
 		t.Run(set.dir, func(t *testing.T) { heldOutImport(t, set.dir, set.floor, set.strict) })
 	}
 }
