@@ -1,13 +1,13 @@
 package tickets_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/contactd/contactd/tickets/ticketstest"
 
 	"github.com/contactd/contactd/config"
 	"github.com/contactd/contactd/ivr"
@@ -29,15 +29,6 @@ var demoClassifier = sync.OnceValues(func() (ivr.Simple, error) {
 	c, err := ivr.TrainClassifier(ex)
 	return ivr.Simple{C: c}, err
 })
-
-type labelled struct {
-	ID           string               `json:"id"`
-	Category     string               `json:"category"`
-	OrderNumber  string               `json:"order_number"`
-	Angry        bool                 `json:"angry"`
-	CallerNumber string               `json:"caller_number"`
-	Transcript   []transcript.Segment `json:"transcript"`
-}
 
 // goals are the issue's measures over a set of conversations, taken the
 // way an imported call is written: the category from CategorizeIn with
@@ -65,10 +56,7 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join("testdata", set, "*.json"))
-	if len(files) == 0 {
-		t.Fatalf("no conversations in testdata/%s", set)
-	}
+	calls := ticketstest.MustLoad(t, filepath.Join("testdata", set))
 	miss := func(format string, args ...any) {
 		if logMisses {
 			t.Logf(format, args...)
@@ -76,15 +64,7 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 	}
 	now := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
 	var g goals
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c labelled
-		if err := json.Unmarshal(b, &c); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+	for _, c := range calls {
 		g.calls++
 		got := tickets.CategorizeIn(c.Transcript, clf, clf.C.Intents())
 		if got == c.Category {

@@ -1,44 +1,13 @@
 package tickets
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/contactd/contactd/tickets/ticketstest"
+
 	"github.com/contactd/contactd/transcript"
 )
-
-// Conversation is one labelled call of testdata/heldout or testdata/dev.
-type conversation struct {
-	ID           string               `json:"id"`
-	Category     string               `json:"category"`
-	OrderNumber  string               `json:"order_number"`
-	Angry        bool                 `json:"angry"`
-	CallerNumber string               `json:"caller_number"`
-	Transcript   []transcript.Segment `json:"transcript"`
-}
-
-func loadSet(t *testing.T, dir string) []conversation {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no conversations in testdata/%s: %v", dir, err)
-	}
-	var out []conversation
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c conversation
-		if err := json.Unmarshal(b, &c); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out = append(out, c)
-	}
-	return out
-}
 
 // TestGoals measures the writer on the dev set and on the held-out set
 // (never used for tuning) with the IVR's intent as the category: order
@@ -48,7 +17,7 @@ func loadSet(t *testing.T, dir string) []conversation {
 func TestGoals(t *testing.T) {
 	for _, set := range []string{"dev", "heldout"} {
 		t.Run(set, func(t *testing.T) {
-			convs := loadSet(t, set)
+			convs := ticketstest.MustLoad(t, filepath.Join("testdata", set))
 			var orders, ordersRight, angry, angryHigh, falseHigh, calm int
 			for _, c := range convs {
 				tk := Draft(transcript.Transcript{CallID: c.ID, CallerNumber: c.CallerNumber, Intent: c.Category, Segments: c.Transcript}, DraftOptions{})

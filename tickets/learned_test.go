@@ -9,27 +9,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/contactd/contactd/tickets/ticketstest"
+
 	"github.com/contactd/contactd/tickets"
 )
 
 var update = flag.Bool("update", false, "rewrite training.json from testdata/dev")
 
-func devCalls(t *testing.T, set string) ([]labelled, []tickets.TrainingCall) {
+func devCalls(t *testing.T, set string) ([]ticketstest.Call, []tickets.TrainingCall) {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join("testdata", set, "*.json"))
-	var ls []labelled
-	var tc []tickets.TrainingCall
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c labelled
-		if err := json.Unmarshal(b, &c); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		ls = append(ls, c)
-		tc = append(tc, tickets.TrainingCall{Category: c.Category, Angry: c.Angry, Lines: c.Transcript})
+	ls := ticketstest.MustLoad(t, filepath.Join("testdata", set))
+	tc := make([]tickets.TrainingCall, len(ls))
+	for i, c := range ls {
+		tc[i] = tickets.TrainingCall{Category: c.Category, Angry: c.Angry, Lines: c.Transcript}
 	}
 	return ls, tc
 }

@@ -1,18 +1,17 @@
 package tickets
 
 import (
-	"encoding/json"
 	"flag"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/contactd/contactd/tickets/ticketstest"
+
 	"github.com/contactd/contactd/config"
 	"github.com/contactd/contactd/ivr"
-	"github.com/contactd/contactd/transcript"
 )
 
 var tune = flag.Bool("tune", false, "TestLearnedSettings: measure the learned models' settings by leave-one-out on the dev set")
@@ -44,26 +43,11 @@ func TestLearnedSettings(t *testing.T) {
 	for _, k := range cats {
 		known[k] = true
 	}
-	type devCall struct {
-		ID         string               `json:"id"`
-		Category   string               `json:"category"`
-		Angry      bool                 `json:"angry"`
-		Transcript []transcript.Segment `json:"transcript"`
-	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "dev", "*.json"))
-	var dev []devCall
-	var calls []TrainingCall
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var d devCall
-		if err := json.Unmarshal(b, &d); err != nil {
-			t.Fatal(err)
-		}
-		dev = append(dev, d)
-		calls = append(calls, TrainingCall{Category: d.Category, Angry: d.Angry, Lines: d.Transcript})
+	type devCall = ticketstest.Call
+	dev := ticketstest.MustLoad(t, filepath.Join("testdata", "dev"))
+	calls := make([]TrainingCall, len(dev))
+	for i, d := range dev {
+		calls[i] = TrainingCall{Category: d.Category, Angry: d.Angry, Lines: d.Transcript}
 	}
 	// The rules and cues were written on d01–d395: leave-one-out there
 	// flatters the settings that lean on them, so the calls from d396 on

@@ -12,20 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactd/contactd/tickets/ticketstest"
+
 	"github.com/contactd/contactd/call"
 	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/tickets"
 	"github.com/contactd/contactd/transcript"
 )
-
-type heldOut struct {
-	ID           string               `json:"id"`
-	Category     string               `json:"category"`
-	OrderNumber  string               `json:"order_number"`
-	Angry        bool                 `json:"angry"`
-	CallerNumber string               `json:"caller_number"`
-	Transcript   []transcript.Segment `json:"transcript"`
-}
 
 // TestHeldOutImport runs the held-out conversations through POST
 // /calls/import without an intent, so the category comes from the
@@ -73,22 +66,14 @@ func heldOutImport(t *testing.T, dir string, floor float64, strict bool) {
 			}
 		}
 	}
-	files, _ := filepath.Glob("../tickets/testdata/" + dir + "/*.json")
-	if len(files) < 25 {
-		t.Fatalf("held-out set %s has %d conversations", dir, len(files))
+	calls := ticketstest.MustLoad(t, filepath.Join("..", "tickets", "testdata", dir))
+	if len(calls) < 25 {
+		t.Fatalf("held-out set %s has %d conversations", dir, len(calls))
 	}
 	f := newAPI(t)
 	var catRight, orders, ordersRight, wrongOrders, angry, angryHigh int
 	var slowest time.Duration
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var c heldOut
-		if err := json.Unmarshal(b, &c); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
+	for _, c := range calls {
 		start := time.Now()
 		var res call.Result
 		if st := f.do(t, f.admin, "POST", "/api/v1/calls/import", map[string]any{"caller_number": c.CallerNumber, "transcript": c.Transcript}, &res); st != 201 {
@@ -124,9 +109,9 @@ func heldOutImport(t *testing.T, dir string, floor float64, strict bool) {
 			}
 		}
 	}
-	pct := 100 * float64(catRight) / float64(len(files))
+	pct := 100 * float64(catRight) / float64(len(calls))
 	t.Logf("held-out import (%s): %d calls; category %d/%d (%.1f%%, goal ≥ 95%%); order numbers %d/%d exact, %d wrong or false; angry at high/urgent %d/%d; slowest import→ticket %v",
-		dir, len(files), catRight, len(files), pct, ordersRight, orders, wrongOrders, angryHigh, angry, slowest.Round(time.Millisecond))
+		dir, len(calls), catRight, len(calls), pct, ordersRight, orders, wrongOrders, angryHigh, angry, slowest.Round(time.Millisecond))
 	// The category of an imported call is tickets.Categorize over the
 	// whole conversation (package tickets: the IVR classifier, trained
 	// from the config's examples, the conversation cues written on
