@@ -5,6 +5,7 @@ package asr
 
 import (
 	"context"
+	"time"
 
 	"github.com/contactd/contactd/registry"
 )
@@ -91,6 +92,19 @@ type StreamOptions struct {
 // to an agent), so the recogniser stops spending on early Tentatives.
 type TurnTaker interface {
 	SetTurns(on bool)
+}
+
+// PauseEnder is a Stream whose utterances can end sooner than its
+// end-of-speech silence: a consumer that finds the words of a Tentative
+// complete (the IVR: a request it would reprompt or confirm) need not wait
+// the whole silence for their Final.
+type PauseEnder interface {
+	// EndPause asks that the open utterance end once the speaker has been
+	// silent for silence, if they have said nothing since atMS (a
+	// Tentative's EndMS, ms from the stream's start). Speech after atMS
+	// cancels it (the speaker went on), as does the utterance's end; it
+	// never ends an utterance inside speech.
+	EndPause(atMS int64, silence time.Duration)
 }
 
 // Recognizer opens streams. Implementations are safe for concurrent use.

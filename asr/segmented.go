@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/contactd/contactd/asr/vad"
 )
@@ -60,19 +61,47 @@ type SegmentedStream struct {
 	err    error // first decode failure
 	failed atomic.Bool
 
+	endMu sync.Mutex
+	ends  []PauseEnd // EndPause requests for the segmenter
+
 	dropped    atomic.Int64 // samples
 	droppedUtt atomic.Int64
 	samples    atomic.Int64
 	segmented  atomic.Int64 // samples whose VAD events have been handled
 }
 
-var _ Stream = (*SegmentedStream)(nil)
+var (
+	_ Stream     = (*SegmentedStream)(nil)
+	_ PauseEnder = (*SegmentedStream)(nil)
+)
 
 // utterance is one the VAD cut, numbered from 0 in the order cut (those
 // dropped because the decoder was behind count too).
 type utterance struct {
 	ev  vad.Event
 	seq int64
+}
+
+// PauseEnd is an EndPause request (for recognisers that follow a stream
+// with segmenters of their own, such as sphinx's speculation).
+type PauseEnd struct {
+	AtMS    int64
+	Silence time.Duration
+}
+
+// ApplyPauseEnds hands seg the requests of ends for moments it has
+// segmented (doneMS: ms of audio written to it) and returns the rest, in
+// ends' storage.
+func ApplyPauseEnds(seg *vad.Segmenter, ends []PauseEnd, doneMS int64) []PauseEnd {
+	rest := ends[:0]
+	for _, e := range ends {
+		if e.AtMS <= doneMS {
+			seg.EndPause(e.AtMS, e.Silence)
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	return rest
 }
 
 // tentative is a Tentative result for the seq-th utterance.
@@ -155,6 +184,24 @@ func (s *SegmentedStream) Tentative(seq int64, r Result) {
 	case s.tent <- tentative{r: r, seq: seq}:
 	default:
 	}
+}
+
+// EndPause ends the open utterance after silence if nothing was said
+// after atMS (see PauseEnder and vad.Segmenter.EndPause). It never blocks;
+// the VAD applies it before the next audio it segments.
+func (s *SegmentedStream) EndPause(atMS int64, silence time.Duration) {
+	s.endMu.Lock()
+	s.ends = append(s.ends, PauseEnd{AtMS: atMS, Silence: silence})
+	s.endMu.Unlock()
+}
+
+// applyEnds hands the segmenter the EndPause requests for audio it has
+// segmented (the request names a moment of the audio; the VAD may not
+// have reached it yet).
+func (s *SegmentedStream) applyEnds() {
+	s.endMu.Lock()
+	s.ends = ApplyPauseEnds(s.seg, s.ends, s.segmented.Load()*1000/SampleRate)
+	s.endMu.Unlock()
 }
 
 // Results delivers SpeechStart and Final events; it is closed once Close
@@ -248,6 +295,7 @@ func (s *SegmentedStream) segment() {
 				return
 			}
 			s.samples.Add(int64(len(pcm)))
+			s.applyEnds()
 			evs = s.seg.Write(pcm, evs)
 			if !handle() {
 				return

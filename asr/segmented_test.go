@@ -202,3 +202,50 @@ func TestSegmentedStreamTentativeOrder(t *testing.T) {
 func kindName(k asr.Kind) string {
 	return map[asr.Kind]string{asr.SpeechStart: "SpeechStart", asr.Partial: "Partial", asr.Final: "Final", asr.Tentative: "Tentative"}[k]
 }
+
+// TestSegmentedStreamEndPause: EndPause at a pause ends the utterance
+// there once the short silence has passed; a request whose pause the
+// speaker breaks (speech after it) changes nothing.
+func TestSegmentedStreamEndPause(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		gap    time.Duration
+		ask    bool
+		finals int
+	}{
+		{"a 500 ms pause is inside the utterance", 500 * time.Millisecond, false, 1},
+		{"ended at the pause", 500 * time.Millisecond, true, 2},
+		{"the speaker went on before the short silence", 250 * time.Millisecond, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			decode := func(ctx context.Context, pcm []int16) (asr.Result, error) {
+				return asr.Result{Text: fmt.Sprintf("len%d", len(pcm)/1600)}, nil
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			st := asr.NewSegmentedStream(ctx, decode, asr.SegmentedOptions{})
+			var _ asr.PauseEnder = st
+			st.Write(make([]int16, asr.SampleRate)) // the VAD's noise floor
+			st.Write(tone(time.Second))
+			st.Write(make([]int16, asr.SampleRate/5)) // the 150 ms pause is reported in here
+			if tc.ask {
+				st.EndPause(2150, 350*time.Millisecond)
+			}
+			st.Write(make([]int16, int(tc.gap.Seconds()*asr.SampleRate)-asr.SampleRate/5))
+			st.Write(tone(time.Second))
+			st.Write(make([]int16, asr.SampleRate))
+			if err := st.Close(); err != nil {
+				t.Fatal(err)
+			}
+			var finals []string
+			for r := range st.Results() {
+				if r.Kind == asr.Final {
+					finals = append(finals, fmt.Sprintf("%s %d..%d", r.Text, r.StartMS, r.EndMS))
+				}
+			}
+			if len(finals) != tc.finals {
+				t.Fatalf("finals %q, want %d", finals, tc.finals)
+			}
+		})
+	}
+}

@@ -184,3 +184,57 @@ func drain(l *media.RTPLeg) {
 		}
 	}
 }
+
+// endingStream is a resultStream whose utterances can end sooner
+// (asr.PauseEnder); it records the requests.
+type endingStream struct {
+	resultStream
+	ends chan [2]int64 // at ms, silence ms
+}
+
+func (s endingStream) EndPause(atMS int64, silence time.Duration) {
+	s.ends <- [2]int64{atMS, silence.Milliseconds()}
+}
+
+// TestListenTurnShortPause: words the judge finds complete but not to act
+// on at once (ivr.TurnShort) ask the recogniser to end the utterance after
+// shortSilence, at that pause; the turn still ends on the Final. Open
+// words ask nothing.
+func TestListenTurnShortPause(t *testing.T) {
+	st := endingStream{resultStream{out: make(chan asr.Result, 16)}, make(chan [2]int64, 4)}
+	c, _ := turnCall(t, st.resultStream)
+	c.callerASR = st
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	judge := func(text string) ivr.Turn {
+		if text == "what is the weather like" {
+			return ivr.TurnShort
+		}
+		return ivr.TurnOpen
+	}
+	st.out <- asr.Result{Kind: asr.SpeechStart, StartMS: 1000}
+	st.out <- asr.Result{Kind: asr.Tentative, Text: "what is", StartMS: 800, EndMS: 1500}
+	st.out <- asr.Result{Kind: asr.Tentative, Text: "what is the weather like", StartMS: 800, EndMS: 2300}
+	st.out <- asr.Result{Kind: asr.Final, Text: "what is the weather like", StartMS: 800, EndMS: 2350}
+	in, err := c.ListenTurn(ctx, 5*time.Second, judge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Text != "what is the weather like" || in.Early {
+		t.Fatalf("input %+v, want the Final", in)
+	}
+	select {
+	case e := <-st.ends:
+		if e != [2]int64{2300, shortSilence.Milliseconds()} {
+			t.Fatalf("EndPause(%d ms, %d ms), want at the short pause (2300), %v", e[0], e[1], shortSilence)
+		}
+	default:
+		t.Fatal("no EndPause for the complete words")
+	}
+	if len(st.ends) != 0 {
+		t.Fatalf("%d more EndPause requests (the open pause asked too)", len(st.ends))
+	}
+	if shortSilence >= 600*time.Millisecond || shortSilence < 300*time.Millisecond {
+		t.Fatalf("shortSilence %v: want a pause clearly shorter than the end-of-speech silence, and not a breath", shortSilence)
+	}
+}

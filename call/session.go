@@ -23,8 +23,18 @@ var (
 
 // cutWait is how long ListenTurn waits for more after an utterance whose
 // words stop mid-phrase (ivr.TurnCut): on top of the recogniser's
-// end-of-speech silence (600 ms), enough for a caller who is thinking.
-const cutWait = time.Second
+// end-of-speech silence (600 ms), 1 s of silence in all. Most such words
+// are a recogniser's error ("this service isn't show the") rather than a
+// caller thinking, and one who is thinking can still barge in on the
+// reprompt.
+const cutWait = 400 * time.Millisecond
+
+// shortSilence is the silence after which an utterance whose words at a
+// pause are complete but not acted on at once (ivr.TurnShort: a reprompt,
+// a confirmation, a question for the order number) ends, instead of the
+// recogniser's end-of-speech silence (600 ms), with a recogniser that can
+// (asr.PauseEnder). A caller who goes on within it is not cut.
+const shortSilence = 350 * time.Millisecond
 
 // earlyTurn is an utterance whose Tentative ended the caller's turn: the
 // Final that follows for it is not new input (nor a barge-in).
@@ -129,7 +139,9 @@ func (c *Call) Listen(ctx context.Context, timeout time.Duration) (ivr.Input, er
 // ListenTurn is Listen, ending the caller's turn by meaning as well as by
 // silence (ivr.TurnListener): a Tentative (the utterance so far, at a
 // pause) that judge finds whole is the input at once, and the Final that
-// follows for that utterance is dropped; a Final that judge finds cut
+// follows for that utterance is dropped; one it finds short asks the
+// recogniser (asr.PauseEnder) to end the utterance after shortSilence if
+// the caller says nothing more, and its Final is the input; a Final that judge finds cut
 // mid-phrase waits up to cutWait for more speech, whose Final is joined
 // to it. With a nil judge, or a recogniser without tentatives, it is
 // Listen.
@@ -178,7 +190,15 @@ func (c *Call) ListenTurn(ctx context.Context, timeout time.Duration, judge func
 					continue
 				}
 				in := join(r)
-				if judge(in.Text) != ivr.TurnWhole {
+				switch judge(in.Text) {
+				case ivr.TurnWhole:
+				case ivr.TurnShort:
+					if pe, ok := c.callerASR.(asr.PauseEnder); ok {
+						pe.EndPause(r.EndMS, shortSilence)
+						c.log.Debug("ivr: complete words at a pause; ending the utterance after a short silence", "text", in.Text, "pause_ms", r.EndMS)
+					}
+					continue
+				default:
 					continue
 				}
 				c.early = &earlyTurn{startMS: r.StartMS, text: r.Text}

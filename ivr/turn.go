@@ -2,9 +2,12 @@ package ivr
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/contactd/contactd/ivr/slots"
 )
 
 // Turn is what the flow makes of the caller's words so far, for a Session
@@ -23,12 +26,36 @@ const (
 	// after the end-of-speech silence the caller is likely to go on, so
 	// wait a little longer for the rest.
 	TurnCut
+	// TurnShort: a complete phrase the flow would not act on at once (out
+	// of scope, unsure, or an intent whose slot it would ask for, with no
+	// number said yet): its answer is a reprompt, a confirmation or a
+	// question, which need not wait the whole end-of-speech silence. The
+	// turn ends if the pause lasts a short silence (call: 350 ms against
+	// 600), unless the caller goes on.
+	TurnShort
 )
+
+// String names the verdict for logs and tests.
+func (t Turn) String() string {
+	switch t {
+	case TurnOpen:
+		return "open"
+	case TurnWhole:
+		return "whole"
+	case TurnCut:
+		return "cut"
+	case TurnShort:
+		return "short"
+	}
+	return "Turn(?)"
+}
 
 // TurnListener is a Session whose recogniser reports the utterance so far
 // when the caller pauses (asr.Tentative). ListenTurn is Listen, except
 // that judge is asked about the words at each pause and after each
-// utterance: TurnWhole at a pause ends the turn there (Input.Early), and
+// utterance: TurnWhole at a pause ends the turn there (Input.Early),
+// TurnShort at a pause ends the utterance after a short silence if the
+// caller says nothing more (its Final is the input, as usual), and
 // TurnCut after an utterance waits a little longer for more, which is
 // joined to it. A Session without tentatives judges only whole utterances.
 type TurnListener interface {
@@ -102,7 +129,14 @@ func dangles(text, lang string) bool {
 // act on without asking for a slot first, and the last word does not
 // dangle; cut when it dangles and the words are not understood well
 // enough to act on (a recogniser's error often ends on "the" or "on": a
-// confident intent is then taken at the end of speech, not waited on).
+// confident intent is then taken at the end of speech, not waited on);
+// short when the last word does not dangle and the flow would answer with
+// a question: a confident intent whose slot it would ask for, with no
+// number said yet (one being said may go on: "five eight [pause] two"),
+// or words it would reprompt or confirm (unknown, unsure, unrouted) that
+// say something (two words or more beyond function words and fillers:
+// "well you see" is not a request yet). With early_turn off, the turn
+// never ends before the end-of-speech silence: no whole, no short.
 func (r *runner) judgeIntent(n *Node) func(string) Turn {
 	nlu := r.nlu
 	if e, ok := nlu.(Embedder); ok && e.Embedded() != nil {
@@ -114,34 +148,78 @@ func (r *runner) judgeIntent(n *Node) func(string) Turn {
 			return TurnOpen
 		}
 		dangling := dangles(text, r.lang)
-		// understood: an intent the flow can act on at once.
-		understood := func() bool {
-			if wantsHuman(tokenize(text)) {
-				return true
+		if wantsHuman(tokenize(text)) {
+			if dangling {
+				return TurnOpen
 			}
-			if nlu == nil {
-				return false
-			}
-			u, err := nlu.Understand(r.ctx, text, r.lang)
-			if err != nil || u.Intent == "" || u.Intent == Unknown || u.Confidence < r.earlyTurn() {
-				return false
-			}
-			if u.Intent == r.cfg.humanIntent() {
-				return true
-			}
-			if _, routed := r.cfg.route(u.Intent); !routed && r.cfg.Graph == nil {
-				return false
-			}
-			return !r.wouldAskSlot(n, u) // else the caller may be saying it
-		}()
-		switch {
-		case understood && !dangling:
 			return TurnWhole
-		case dangling && !understood:
+		}
+		var u Understanding
+		var err error = errNoNLU
+		if nlu != nil {
+			u, err = nlu.Understand(r.ctx, text, r.lang)
+		}
+		confident := err == nil && u.Intent != "" && u.Intent != Unknown && u.Confidence >= r.earlyTurn()
+		if confident && u.Intent != r.cfg.humanIntent() {
+			if _, routed := r.cfg.route(u.Intent); !routed && r.cfg.Graph == nil {
+				confident = false // not acted on: reprompted
+			}
+		}
+		off := r.earlyTurn() > 1 // early_turn: off waits for the silence
+		switch {
+		case confident && u.Intent != r.cfg.humanIntent() && r.wouldAskSlot(n, u):
+			// The caller may be saying the slot: at least let them start.
+			if off || dangling || slots.ParseDigits(text) != "" {
+				return TurnOpen
+			}
+			return TurnShort
+		case confident && dangling:
+			return TurnOpen
+		case confident:
+			return TurnWhole
+		case dangling:
 			return TurnCut
+		case !off && err == nil && says(text, r.lang):
+			return TurnShort
 		}
 		return TurnOpen
 	}
+}
+
+// errNoNLU stands for an answer from a flow without an Understander.
+var errNoNLU = errors.New("ivr: no understander")
+
+// fillers are words that, with the continuation words, do not make a
+// request on their own ("well you see", "hello yes").
+var fillers = map[string]map[string]bool{
+	"en": setOf("you", "see", "know", "mean", "hello", "hi", "hey", "yes", "yeah", "yep", "no", "okay", "ok", "right",
+		"actually", "basically", "sorry", "please", "thanks", "thank", "me", "it", "calling", "call", "ah", "oh",
+		"mm", "hm", "thing", "something", "there", "here", "good", "morning", "afternoon", "evening", "question"),
+	"es": setOf("hola", "sí", "si", "bueno", "pues", "vale", "gracias", "mire", "oiga", "buenos", "buenas", "días",
+		"tardes", "noches", "favor", "llamo", "algo", "cosa", "pregunta"),
+}
+
+// says reports whether text has two words or more that are neither
+// continuation words nor fillers.
+func says(text, lang string) bool {
+	cont, ok := continuation[lang]
+	if !ok {
+		cont = continuation["en"]
+	}
+	fill, ok := fillers[lang]
+	if !ok {
+		fill = fillers["en"]
+	}
+	n := 0
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '’')
+	}) {
+		w = strings.NewReplacer("'", "", "’", "").Replace(w)
+		if !cont[w] && !fill[w] {
+			n++
+		}
+	}
+	return n >= 2
 }
 
 // wouldAskSlot reports whether, with intent u and its slots, node n's next

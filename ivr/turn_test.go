@@ -56,9 +56,15 @@ func TestJudgeIntentOnDemoFlow(t *testing.T) {
 		{"one stopping on a function word, understood, is neither",
 			[][]string{{"i want to cancel my", "i want to cancel my contract"}},
 			[]Turn{TurnOpen}, false, "cancel"},
-		{"an order without its number waits: the caller may be saying it",
+		{"an order without its number: a short silence, the caller may be saying it",
 			[][]string{{"where is my order", "where is my order five eight two one three"}},
-			[]Turn{TurnOpen}, false, "order_status"},
+			[]Turn{TurnShort}, false, "order_status"},
+		{"an order number being said: the whole silence",
+			[][]string{{"where is my order", "where is my order five eight", "where is my order five eight two one three"}},
+			[]Turn{TurnShort, TurnOpen}, false, "order_status"},
+		{"out of scope, complete: a short silence, then the reprompt",
+			[][]string{{"what is the score of the match", "what is the score of the match"}, {"my internet is not working", "my internet is not working"}},
+			[]Turn{TurnShort}, false, "tech_support"},
 		{"an order with its number is whole",
 			[][]string{{"where is my order five eight two one three", "where is my order five eight two one three thanks"}},
 			[]Turn{TurnWhole}, true, "order_status"},
@@ -83,9 +89,10 @@ func TestJudgeIntentOnDemoFlow(t *testing.T) {
 			if d.Intent != tc.intent {
 				t.Fatalf("intent %q, want %q (decision %+v)", d.Intent, tc.intent, d)
 			}
-			want := tc.turns[0][len(tc.turns[0])-1] // the whole utterance
+			last := tc.turns[len(tc.turns)-1]
+			want := last[len(last)-1] // the whole utterance
 			if tc.early {
-				want = tc.turns[0][len(tc.want)-1] // the pause that ended the turn
+				want = last[len(tc.want)-1] // the pause that ended the turn
 			}
 			if d.Utterance != want {
 				t.Fatalf("utterance %q, want %q", d.Utterance, want)
@@ -98,15 +105,30 @@ func TestJudgeIntentOnDemoFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &pauser{turns: [][]string{{"my internet is not working", "my internet is not working"}}}
+	s := &pauser{turns: [][]string{{"my internet is not working", "what is the score of the match", "my internet is not working"}}}
 	if _, err := Run(context.Background(), s, FlowConfig{HumanIntent: "human", Routes: demoRoutes, Graph: off}, nlu); err != nil {
 		t.Fatal(err)
 	}
-	if !equalTurns(s.verdicts[0], []Turn{TurnOpen}) {
+	if !equalTurns(s.verdicts[0], []Turn{TurnOpen, TurnOpen}) {
 		t.Fatalf("early_turn off: verdicts %v", s.verdicts)
 	}
 	if _, err := ParseFlow("bad.yaml", []byte("start: q\ndefaults: {early_turn: 1.5}\nnodes:\n  q: {kind: ask, say: hi, next: t}\n  t: {kind: transfer}\n"), testEnv); err == nil || !strings.Contains(err.Error(), "early_turn") {
 		t.Fatalf("early_turn 1.5: err %v", err)
+	}
+}
+
+func TestSays(t *testing.T) {
+	for text, want := range map[string]bool{
+		"well you see": false, "hello yes": false, "um i have a question": false, "i was wondering": false,
+		"what is the score of the match": true, "play some music": true, "I'd like a pizza": false,
+		"": false,
+	} {
+		if got := says(text, "en"); got != want {
+			t.Errorf("%q: %v, want %v", text, got, want)
+		}
+	}
+	if !says("quiero pedir una pizza", "es") || says("hola buenos días", "es") {
+		t.Error("es")
 	}
 }
 

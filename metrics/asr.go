@@ -128,3 +128,20 @@ func (s *stream) Results() <-chan asr.Result { return s.out }
 
 // Err keeps the wrapped stream's failure visible to asr.StreamErr.
 func (s *stream) Err() error { return asr.StreamErr(s.Stream) }
+
+// SetTurns passes on to the wrapped stream (asr.TurnTaker): without it, a
+// call could not tell the recogniser that its IVR is over. A no-op for a
+// stream that does not take turns.
+func (s *stream) SetTurns(on bool) {
+	if t, ok := s.Stream.(asr.TurnTaker); ok {
+		t.SetTurns(on)
+	}
+}
+
+// EndPause passes on to the wrapped stream (asr.PauseEnder); a no-op for
+// a stream whose utterances cannot end sooner.
+func (s *stream) EndPause(atMS int64, silence time.Duration) {
+	if p, ok := s.Stream.(asr.PauseEnder); ok {
+		p.EndPause(atMS, silence)
+	}
+}

@@ -85,13 +85,19 @@ type specStream struct {
 	// the one before: its Final may still be waiting for a decoder.
 	chains [2]*chain
 
+	endMu sync.Mutex
+	ends  []asr.PauseEnd // EndPause requests for the long segmenter
+
 	hits, misses, reused atomic.Int64
 	liveTent, liveBusy   atomic.Int64
 	noTurns              atomic.Bool // SetTurns(false): take no more live decoders
 	log                  *slog.Logger
 }
 
-var _ asr.TurnTaker = (*specStream)(nil)
+var (
+	_ asr.TurnTaker  = (*specStream)(nil)
+	_ asr.PauseEnder = (*specStream)(nil)
+)
 
 // chain is one utterance's speculations, in order; each starts where the
 // one before ends.
@@ -203,6 +209,17 @@ func (s *specStream) Speculations() (hits, misses int64) { return s.hits.Load(),
 // (asr.TurnTaker): without, utterances that start later take no live
 // decoder.
 func (s *specStream) SetTurns(on bool) { s.noTurns.Store(!on) }
+
+// EndPause ends the open utterance after silence if nothing was said
+// after atMS (asr.PauseEnder): the stream's VAD cuts it there, and so does
+// the segmenter that follows it here, so that both still agree on where
+// utterances start.
+func (s *specStream) EndPause(atMS int64, silence time.Duration) {
+	s.endMu.Lock()
+	s.ends = append(s.ends, asr.PauseEnd{AtMS: atMS, Silence: silence})
+	s.endMu.Unlock()
+	s.SegmentedStream.EndPause(atMS, silence)
+}
 
 // Live reports how many Tentatives came from a live decoder, and how many
 // utterances long enough for one found none free.
@@ -387,6 +404,9 @@ func (s *specStream) run() {
 			release()
 			continue
 		}
+		s.endMu.Lock()
+		s.ends = asr.ApplyPauseEnds(long, s.ends, sampleMS(int(bufStart)+len(buf)))
+		s.endMu.Unlock()
 		buf = append(buf, pcm...)
 		evL = long.Write(pcm, evL[:0])
 		evS = short.Write(pcm, evS[:0])

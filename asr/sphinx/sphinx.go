@@ -114,10 +114,11 @@ type jobResult struct {
 //	           the domain LM alone; 20000 is the measured choice). On the
 //	           dev sets (flite voices, wideband; Asterisk prompts,
 //	           narrowband) 20000 took WER from 0.31 to 0.11 and from 0.34
-//	           to 0.27, at about twice the CPU. It is off by default: a
-//	           call's last utterance, cut by the hang-up, is decoded before
-//	           the ticket is written, and at twice the CPU that missed the
-//	           2 s hang-up-to-ticket budget on this 2-core machine
+//	           to 0.27. It is off by default for its cost, which is the
+//	           general LM each decoder holds, whatever N: on the wideband
+//	           dev half 5000 / 10000 / 20000 words gave WER 0.16 / 0.14 /
+//	           0.11 for 1.4 / 1.6 / 1.6 times the decoding CPU and about
+//	           50 / 53 / 59 MB more per decoder (bench/README.md)
 //	general_weight weight of the general LM in the blend (default 0.1;
 //	           0.05 to 0.3 gave the same dev WER: the vocabulary matters)
 //	general_lm     the general LM (default DefaultGeneralLM)

@@ -107,3 +107,70 @@ func TestStreamTentatives(t *testing.T) {
 		t.Fatal("no tentative at the pause inside the utterance")
 	}
 }
+
+// TestStreamEndPause: a consumer that finds the words of the Tentative at
+// a 500 ms pause complete asks for the utterance to end 300 ms into it
+// (asr.PauseEnder): the stream cuts two utterances where its
+// end-of-speech silence (600 ms) would have made one, and the speculator
+// follows the cut (the second utterance's Final, like the first's, comes
+// from a speculative decode of exactly its audio).
+func TestStreamEndPause(t *testing.T) {
+	r := newRecognizer(t, 2)
+	a := trimSilence(synth(t, "Where is my order?"))
+	b := trimSilence(synth(t, "I forgot my password."))
+	var audio []int16
+	audio = append(audio, make([]int16, 8000)...)
+	audio = append(audio, a...)
+	audio = append(audio, make([]int16, 500*16)...)
+	audio = append(audio, b...)
+	audio = append(audio, make([]int16, 24000)...)
+
+	for _, ask := range []bool{false, true} {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		st, err := r.NewStream(ctx, asr.StreamOptions{Label: "test/endpause"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var finals []string
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			asked := false
+			for res := range st.Results() {
+				t.Logf("ask=%v: %v %d..%d %q", ask, res.Kind, res.StartMS, res.EndMS, res.Text)
+				switch res.Kind {
+				case asr.Tentative:
+					if ask && !asked && strings.Contains(res.Text, "order") {
+						st.(asr.PauseEnder).EndPause(res.EndMS, 300*time.Millisecond)
+						asked = true
+					}
+				case asr.Final:
+					finals = append(finals, res.Text)
+				}
+			}
+		}()
+		tick := time.NewTicker(20 * time.Millisecond)
+		for i := 0; i < len(audio); i += 320 {
+			<-tick.C
+			st.Write(audio[i:min(i+320, len(audio))])
+		}
+		tick.Stop()
+		if err := st.Close(); err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		if !ask {
+			if len(finals) != 1 {
+				t.Fatalf("without EndPause: finals %q, want one", finals)
+			}
+			continue
+		}
+		if len(finals) != 2 || !strings.Contains(finals[0], "order") || strings.Contains(finals[0], "password") || !strings.Contains(finals[1], "password") {
+			t.Fatalf("with EndPause: finals %q, want the order, then the password", finals)
+		}
+		if hits, misses := st.(interface{ Speculations() (int64, int64) }).Speculations(); hits != 2 || misses != 0 {
+			t.Fatalf("speculations: %d hits, %d misses, want 2 and 0", hits, misses)
+		}
+	}
+}

@@ -131,6 +131,11 @@ type Segmenter struct {
 	uttFrame   int64 // first speech frame of the utterance
 	lastSpeech int64 // last speech frame of the utterance
 	voiced     int64
+
+	// EndPause: the open utterance also ends after quickSil frames of
+	// silence, if its last speech is before frame quickMark (0: no such
+	// request).
+	quickMark, quickSil int64
 }
 
 // New returns a Segmenter for cfg (zero fields take defaults).
@@ -151,6 +156,24 @@ func (s *Segmenter) NoiseFloorDB() float64 { return s.floor }
 
 // InSpeech reports whether an utterance is open.
 func (s *Segmenter) InSpeech() bool { return s.inSpeech }
+
+// EndPause asks that the open utterance end after silence (instead of
+// Config.SilenceEnd) if the speaker has said nothing since atMS (ms from
+// the first sample written): a consumer that finds the words up to a pause
+// complete need not wait the whole end-of-speech silence for them. Speech
+// after atMS cancels the request, as does the utterance's end; without an
+// open utterance it does nothing. silence is at least Config.Tail (the
+// audio an utterance keeps after its last speech) and at most SilenceEnd.
+// Two Segmenters with the same Config fed the same audio make the same
+// cut from the same request, if both get it before the cut is due.
+func (s *Segmenter) EndPause(atMS int64, silence time.Duration) {
+	if !s.inSpeech {
+		return
+	}
+	sil := int64(silence / (frameMS * time.Millisecond))
+	s.quickMark = max(1, atMS/frameMS)
+	s.quickSil = min(max(sil, s.tail+1), s.silEnd)
+}
 
 // Write feeds PCM and appends the events it caused to out.
 func (s *Segmenter) Write(pcm []int16, out []Event) []Event {
@@ -216,6 +239,8 @@ func (s *Segmenter) step(f []int16, out []Event) []Event {
 		switch {
 		case cur-s.lastSpeech >= s.silEnd:
 			out = s.finish(cur+1, out)
+		case s.quickMark > 0 && s.lastSpeech < s.quickMark && cur-s.lastSpeech >= s.quickSil:
+			out = s.finish(cur+1, out)
 		case cur+1-s.uttFrame >= s.maxFrames:
 			out = s.finish(cur+1, out)
 			if speech {
@@ -257,6 +282,7 @@ func (s *Segmenter) step(f []int16, out []Event) []Event {
 // open starts an utterance at frame start.
 func (s *Segmenter) open(start int64, out []Event) []Event {
 	s.inSpeech = true
+	s.quickMark = 0
 	s.uttFrame = start
 	s.lastSpeech = start
 	s.voiced = 0
@@ -269,6 +295,7 @@ func (s *Segmenter) open(start int64, out []Event) []Event {
 // that belongs to it.
 func (s *Segmenter) finish(end int64, out []Event) []Event {
 	s.inSpeech = false
+	s.quickMark = 0
 	startSample := max(s.bufStart, s.uttFrame*int64(s.frameLen)-s.preroll)
 	endFrame := min(end, s.lastSpeech+1+s.tail)
 	endSample := min(endFrame*int64(s.frameLen), s.bufStart+int64(len(s.buf)))

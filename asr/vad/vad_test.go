@@ -199,3 +199,64 @@ func TestSegmenterOddWriteSizes(t *testing.T) {
 		t.Fatalf("events %v", evs)
 	}
 }
+
+// TestSegmenterEndPause: a consumer that finds the words up to a pause
+// complete ends the utterance after a short silence; speech after the
+// pause it judged (a caller going on) keeps the full end-of-speech
+// silence, so the utterance is not cut inside.
+func TestSegmenterEndPause(t *testing.T) {
+	_, b := speech(t)
+	f, l := voicedSpan(b)
+	b = b[f : l+1] // the gaps below are the whole pause
+	tests := []struct {
+		name     string
+		gap      time.Duration // between the two phrases
+		ask      bool          // EndPause at the pause after the first
+		wantUtts int
+	}{
+		{"no request: a 500 ms pause is inside the utterance", 500 * time.Millisecond, false, 1},
+		{"request: the utterance ends 350 ms into the pause", 500 * time.Millisecond, true, 2},
+		{"request, but the caller goes on 250 ms into the pause", 250 * time.Millisecond, true, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pcm, spans := signal(30, time.Second, b, tc.gap, b, time.Second)
+			seg := vad.New(vad.Config{})
+			mark := spans[0].end + 150 // where a 150 ms pause is reported
+			asked := false
+			var evs []vad.Event
+			var at []int64
+			for i := 0; i < len(pcm); i += 320 {
+				if now := int64(i) / 16; tc.ask && !asked && now >= mark+20 {
+					seg.EndPause(mark, 350*time.Millisecond)
+					asked = true
+				}
+				n := len(evs)
+				evs = seg.Write(pcm[i:min(i+320, len(pcm))], evs)
+				for range evs[n:] {
+					at = append(at, int64(min(i+320, len(pcm)))/16)
+				}
+			}
+			evs = seg.Flush(evs)
+			var utts []int
+			for i, ev := range evs {
+				t.Logf("%s %d..%d", ev.Kind, ev.StartMS, ev.EndMS)
+				if ev.Kind == vad.Utterance {
+					utts = append(utts, i)
+				}
+			}
+			if len(utts) != tc.wantUtts {
+				t.Fatalf("%d utterances, want %d", len(utts), tc.wantUtts)
+			}
+			if tc.wantUtts == 2 {
+				first := evs[utts[0]]
+				if first.EndMS < spans[0].end || first.EndMS > spans[0].end+200 {
+					t.Errorf("first utterance ends at %d ms, speech at %d", first.EndMS, spans[0].end)
+				}
+				if end := at[utts[0]]; end < spans[0].end+330 || end > spans[0].end+450 {
+					t.Errorf("first utterance cut at %d ms, want about 350 ms after its speech (%d)", end, spans[0].end)
+				}
+			}
+		})
+	}
+}
