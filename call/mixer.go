@@ -38,6 +38,10 @@ type mixer struct {
 	// mixer forwards).
 	relayed media.Leg
 
+	// direct: the caller's and the agent's relayed leg records itself
+	// as its packets arrive (syncDirect).
+	direct [2]bool
+
 	// Counters, read by the owner after run has returned.
 	callerFrames, agentFrames int
 	relays                    int // bridges relayed
@@ -49,11 +53,13 @@ type mixer struct {
 type relayer interface {
 	RelayTo(dst media.Leg) error
 	NativeFrames(on bool)
+	RecordTo(sink func(pcm []int16, rate int)) error
 }
 
 // setRelay turns the relay on between the caller and agent when nothing
 // else needs the mixer and their codecs allow it, and off otherwise.
 func (m *mixer) setRelay(agent media.Leg) {
+	defer m.syncDirect()
 	want := agent != nil && m.x == nil
 	if want && m.relayed == agent {
 		return
@@ -91,6 +97,7 @@ func (m *mixer) stopRelay() {
 	if m.relayed == nil {
 		return
 	}
+	m.direct = [2]bool{} // the relay's end ends them
 	if a, ok := m.caller.(relayer); ok {
 		_ = a.RelayTo(nil)
 		a.NativeFrames(false)
@@ -100,6 +107,33 @@ func (m *mixer) stopRelay() {
 		b.NativeFrames(false)
 	}
 	m.relayed = nil
+}
+
+// syncDirect lets each relayed leg whose channel nobody transcribes hand
+// its audio to the recording as its packets arrive (RecordTo), and stops
+// it otherwise: while the recording is paused (the mixer writes its
+// silence), or once a recogniser listens.
+func (m *mixer) syncDirect() {
+	for i, side := range []struct {
+		leg media.Leg
+		asr asr.Stream
+	}{{m.caller, m.callerASR}, {m.relayed, m.agentASR}} {
+		r, ok := side.leg.(relayer)
+		want := ok && m.relayed != nil && side.asr == nil && m.rec != nil && !m.recPaused
+		if want == m.direct[i] || !ok {
+			continue
+		}
+		ch := media.CallerChannel
+		if i == 1 {
+			ch = media.AgentChannel
+		}
+		if want {
+			m.direct[i] = r.RecordTo(m.rec.Sink(ch)) == nil
+		} else {
+			_ = r.RecordTo(nil)
+			m.direct[i] = false
+		}
+	}
 }
 
 type mixJoin struct {

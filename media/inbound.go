@@ -34,6 +34,71 @@ type inbound struct {
 	up         upsampler // a narrowband decoder's frames to 16 kHz
 	lastEvent  uint32    // RTP timestamp of the last reported DTMF event
 	haveEvent  bool
+	// direct, when set, takes the audio as it arrives in place of the
+	// jitter buffer and the clock (RTPLeg.RecordTo).
+	direct *directRec
+}
+
+// directRec keeps a relayed leg's recording from its packets as they
+// arrive: decoded on the reader, with silence for lost packets and for
+// gaps in the sender's timeline (silence suppression), late and repeated
+// packets left out. Its timeline is the packets' timestamps, so what a
+// recording of the jitter buffer's playout would delay or conceal is in
+// place here at once: the recorder keeps the two channels together.
+type directRec struct {
+	sink    func(pcm []int16, rate int)
+	dec     decoder
+	started bool
+	nextTS  uint32 // timestamp the next packet should carry
+	pcm     []int16
+}
+
+// directMaxGap is the most silence a gap in the timeline puts in the
+// recording (the recorder pads a channel left further behind itself).
+const directMaxGap = 200 * time.Millisecond
+
+// take records one audio packet; false when it is late or a repeat.
+func (d *directRec) take(ts uint32, payload []byte) bool {
+	rate := d.dec.rate()
+	if d.started {
+		gap := int32(ts - d.nextTS)
+		if gap < 0 && gap > -int32(rate) {
+			return false // late or repeated (a jump back of a second or more is a new timeline)
+		}
+		if gap > 0 {
+			n := min(int(gap), rate*int(directMaxGap/time.Millisecond)/1000)
+			d.pcm = append(d.pcm[:0], make([]int16, n)...)
+			d.sink(d.pcm, rate)
+		}
+	}
+	out, err := d.dec.decode(d.pcm[:0], payload)
+	if err != nil {
+		return false
+	}
+	d.pcm = out
+	d.sink(out, rate)
+	d.started, d.nextTS = true, ts+uint32(len(out))
+	return true
+}
+
+// directOn reports whether the audio is taken as it arrives.
+func (in *inbound) directOn() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.direct != nil
+}
+
+// setDirect starts (sink non-nil, with its own decoder) or stops taking
+// the audio as it arrives. The jitter buffer starts afresh either way.
+func (in *inbound) setDirect(sink func([]int16, int), dec decoder) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.jb.reset()
+	if sink == nil {
+		in.direct = nil
+		return
+	}
+	in.direct = &directRec{sink: sink, dec: dec}
 }
 
 func newInbound(buffer int, stats *counters, log *rateLimitedLog) *inbound {
@@ -93,7 +158,11 @@ func (in *inbound) handle(p *rtp.Packet, now time.Time) pktKind {
 	if in.rx.update(p.SSRC, p.SequenceNumber, p.Timestamp, ns, isDTMF) {
 		in.jb.reset() // a new source
 	}
-	if !in.jb.put(p.SequenceNumber, p.Timestamp, ns, p.Payload, isDTMF) {
+	if d := in.direct; d != nil {
+		if !isDTMF && !d.take(p.Timestamp, p.Payload) {
+			return kind
+		}
+	} else if !in.jb.put(p.SequenceNumber, p.Timestamp, ns, p.Payload, isDTMF) {
 		return kind
 	}
 	in.lastPacket.Store(ns)
@@ -138,7 +207,7 @@ func (in *inbound) digit(r rune) {
 // tick plays out one frame; the leg's 20 ms clock calls it.
 func (in *inbound) tick(now time.Time) {
 	in.mu.Lock()
-	if !in.configured {
+	if !in.configured || in.direct != nil {
 		in.mu.Unlock()
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"sync"
 )
 
 // Recorder writes a call to a stereo 16-bit WAV, caller left and agent
@@ -15,6 +16,9 @@ import (
 // second, so a crash loses at most the last second or so. Its methods are
 // for one goroutine (the call's owner).
 type Recorder struct {
+	// mu: a relayed leg writes its channel from its own reader
+	// (RTPLeg.RecordTo) while the mixer may write the other.
+	mu          sync.Mutex
 	f           *os.File
 	rate        int
 	caller      []int16
@@ -87,6 +91,8 @@ func (r *Recorder) WriteAgent(frame []int16) { r.Write(AgentChannel, frame, Samp
 // Write adds mono audio at rate (SampleRate or NarrowRate; other rates
 // are dropped) to CallerChannel or AgentChannel.
 func (r *Recorder) Write(channel int, pcm []int16, rate int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.closed || channel != CallerChannel && channel != AgentChannel {
 		return
 	}
@@ -176,12 +182,24 @@ func (r *Recorder) writeSizes() {
 
 // Samples is how many samples per channel are recorded so far (the last
 // quarter second of them may not be in the file yet).
-func (r *Recorder) Samples() int { return int((uint64(r.written) + uint64(len(r.buf))) / 4) }
+func (r *Recorder) Samples() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return int((uint64(r.written) + uint64(len(r.buf))) / 4)
+}
+
+// Sink is channel's writer for a leg that records itself
+// (RTPLeg.RecordTo).
+func (r *Recorder) Sink(channel int) func(pcm []int16, rate int) {
+	return func(pcm []int16, rate int) { r.Write(channel, pcm, rate) }
+}
 
 // Close writes what is buffered (padding the shorter channel), finalises the
 // header, syncs and closes the file. It returns the first error met while
 // recording. Safe twice.
 func (r *Recorder) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.closed {
 		return r.err
 	}

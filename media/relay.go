@@ -45,6 +45,7 @@ type relayLink struct {
 func (l *RTPLeg) RelayTo(dst Leg) error {
 	if dst == nil {
 		if l.relay.Swap(nil) != nil {
+			_ = l.RecordTo(nil)
 			l.in.setBatched(false)
 			l.out.setBatch(false)
 		}
@@ -76,6 +77,42 @@ func (l *RTPLeg) RelayTo(dst Leg) error {
 		l.in.setBatched(true)
 		l.out.setBatch(true)
 	}
+	return nil
+}
+
+// RecordTo hands l's audio to sink as each packet arrives, decoded at the
+// codec's rate on the reader goroutine, instead of playing it out on
+// Frames(): for a relayed G.711 leg whose audio only goes to a recording,
+// the jitter buffer, the playout clock and a reader of Frames() then cost
+// the call nothing (the clock wakes ten times less often, for RTCP and
+// its own keys). Lost packets and gaps in the sender's timeline
+// (silence suppression) become silence, at most directMaxGap each; late
+// and repeated packets are left out. Frames() is quiet meanwhile. A nil
+// sink goes back to playing out, as does the end of the relay. It needs
+// the relay on (RelayTo) and G.711, else ErrRelay and nothing changes.
+func (l *RTPLeg) RecordTo(sink func(pcm []int16, rate int)) error {
+	if sink == nil {
+		if l.in.directOn() {
+			l.in.setDirect(nil, nil)
+			l.out.setIdle(false)
+		}
+		return nil
+	}
+	if !l.Relaying() {
+		return fmt.Errorf("%w: record as it arrives needs the relay on", ErrRelay)
+	}
+	l.mu.Lock()
+	c := l.codec
+	l.mu.Unlock()
+	if !strings.EqualFold(c.Name, "PCMU") && !strings.EqualFold(c.Name, "PCMA") {
+		return fmt.Errorf("%w: record as it arrives is for G.711, not %s", ErrRelay, c.Name)
+	}
+	dec, err := newDecoder(c)
+	if err != nil {
+		return err
+	}
+	l.in.setDirect(sink, dec)
+	l.out.setIdle(true)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -583,4 +584,109 @@ func TestNativeFrames(t *testing.T) {
 		}
 	}
 	assertTone(t, wide[2*FrameSamples:], SampleRate, 1000)
+}
+
+// RecordTo: a relayed G.711 leg hands its audio to the sink as each packet
+// arrives, decoded, with silence for a lost packet and for a gap in the
+// sender's timeline (at most directMaxGap), a repeated packet left out,
+// nothing on Frames() meanwhile; the relay's end turns it off.
+func TestRecordToAsItArrives(t *testing.T) {
+	pa, pb := newRTPPeer(t, 0xa, 1000, 50000), newRTPPeer(t, 0xb, 0, 0)
+	a, b := startLegTo(t, pa, PCMU, 101, 0), startLegTo(t, pb, PCMU, 101, 0)
+	var mu sync.Mutex
+	var got []int16
+	sink := func(pcm []int16, rate int) {
+		if rate != NarrowRate {
+			t.Errorf("sink got %d Hz", rate)
+		}
+		mu.Lock()
+		got = append(got, pcm...)
+		mu.Unlock()
+	}
+	if err := a.RecordTo(sink); !errors.Is(err, ErrRelay) {
+		t.Fatalf("RecordTo without the relay: %v", err)
+	}
+	bridge(t, a, b)
+	if err := a.RecordTo(sink); err != nil {
+		t.Fatal(err)
+	}
+	frame := func(v byte) []byte { return bytes.Repeat([]byte{v}, 160) }
+	send := func(v byte) {
+		pa.send(t, a, PCMU.PayloadType, frame(v), false)
+		pa.ts += 160
+		time.Sleep(FrameDuration)
+	}
+	for v := range byte(3) {
+		send(0x10 + v)
+	}
+	pa.seq++ // lost
+	pa.ts += 160
+	send(0x20)
+	pa.seq-- // the same packet again
+	pa.ts -= 160
+	send(0x20)
+	pa.ts += 400 * 8 // silence suppressed for 400 ms
+	send(0x30)
+	pb.waitFor(t, 6)
+	want := []struct {
+		v byte // payload byte, 0 for silence
+		n int
+	}{{0x10, 160}, {0x11, 160}, {0x12, 160}, {0, 160}, {0x20, 160}, {0, int(directMaxGap / time.Millisecond * 8)}, {0x30, 160}}
+	total := 0
+	for _, w := range want {
+		total += w.n
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= total || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	rec := slices.Clone(got)
+	mu.Unlock()
+	if len(rec) != total {
+		t.Fatalf("recorded %d samples, want %d", len(rec), total)
+	}
+	off := 0
+	for _, w := range want {
+		s := int16(0)
+		if w.v != 0 {
+			s = decodeULaw([]byte{w.v})[0]
+		}
+		for i := off; i < off+w.n; i++ {
+			if rec[i] != s {
+				t.Fatalf("sample %d is %d, want %d (payload %#x)", i, rec[i], s, w.v)
+			}
+		}
+		off += w.n
+	}
+	select {
+	case f := <-a.Frames():
+		t.Fatalf("a %d-sample frame played out while recording as it arrives", len(f))
+	case <-time.After(300 * time.Millisecond):
+	}
+	// The relay's end: played out again.
+	if err := a.RelayTo(nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 12 {
+		send(0x40)
+	}
+	collect(t, a.Frames(), 3*FrameSamples, 2*time.Second)
+}
+
+// RecordTo is for G.711 only.
+func TestRecordToNeedsG711(t *testing.T) {
+	a, b := newLegPair(t, G722, 101)
+	if err := a.RelayTo(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RecordTo(func([]int16, int) {}); !errors.Is(err, ErrRelay) {
+		t.Fatalf("RecordTo on G.722: %v", err)
+	}
 }

@@ -61,7 +61,9 @@ type sender struct {
 	// batch is set while the leg's packets are relayed: the clock may then
 	// wake less often (run). kick wakes it when there is something to send.
 	batch atomic.Bool
-	kick  chan struct{}
+	// noPlayout: while batched, the leg plays nothing out either (RecordTo).
+	noPlayout atomic.Bool
+	kick      chan struct{}
 }
 
 // streamState is where the leg's outgoing stream stands, so that whoever
@@ -346,6 +348,9 @@ func (s *sender) run(stop <-chan struct{}, onTick func(now time.Time, ts uint32)
 		want := FrameDuration
 		if s.batch.Load() && s.job == nil && len(s.queue) == 0 && len(s.dtmfReq) == 0 {
 			want = relayBatch
+			if s.noPlayout.Load() {
+				want = idleBatch
+			}
 		}
 		if want != period {
 			period = want
@@ -357,6 +362,18 @@ func (s *sender) run(stop <-chan struct{}, onTick func(now time.Time, ts uint32)
 // relayBatch is how often a relaying leg's clock wakes to play out the
 // frames due since (four frames).
 const relayBatch = 4 * FrameDuration
+
+// idleBatch is how often the clock of a relaying leg with nothing to play
+// out (RTPLeg.RecordTo) wakes: as many ticks as one wake plays.
+const idleBatch = maxCatchUp * FrameDuration
+
+// setIdle says the relaying leg plays nothing out: its clock may wake
+// every idleBatch (see run).
+func (s *sender) setIdle(on bool) {
+	if s.noPlayout.Swap(on) != on {
+		s.kickNow()
+	}
+}
 
 // setBatch turns the batched playout clock on or off (see run).
 func (s *sender) setBatch(on bool) {

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -56,6 +57,10 @@ func serve(ctx context.Context, args []string) error {
 	}
 	log := newLogger(*logLevel)
 	slog.SetDefault(log)
+	if n, set := procs(os.Getenv, runtime.GOMAXPROCS(0)); set {
+		runtime.GOMAXPROCS(n)
+		log.Debug("GOMAXPROCS", "procs", n)
+	}
 	cfg, err := config.Load(*cfgPath, os.Getenv)
 	if err != nil {
 		return err
@@ -66,6 +71,21 @@ func serve(ctx context.Context, args []string) error {
 		}
 	}
 	return run(ctx, cfg, log)
+}
+
+// procs is how many Ps the Go scheduler gets: twice the CPUs it would
+// use (cpus), unless GOMAXPROCS is set. A relayed packet is forwarded on
+// its leg's reader goroutine, which waits while every P is busy (the
+// network is polled when a P runs out of work); a spare P blocks in the
+// poller instead and the kernel wakes it as the packet arrives, as a
+// relay's own threads are woken. Measured at 1,000 relayed calls on 2
+// CPUs (bench/README.md): added latency p50 / p99 0.9 / 12 ms against 12
+// / 33 ms, and 6 % less CPU per call; the same at 500 calls.
+func procs(getenv func(string) string, cpus int) (int, bool) {
+	if getenv("GOMAXPROCS") != "" {
+		return cpus, false
+	}
+	return 2 * cpus, true
 }
 
 // run builds every part from cfg, serves until ctx ends, then shuts down

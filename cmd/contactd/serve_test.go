@@ -371,3 +371,21 @@ func TestServeDataProtectionAndDrain(t *testing.T) {
 		t.Error("no clean stop in the log")
 	}
 }
+
+// procs: twice the CPUs unless GOMAXPROCS says otherwise.
+func TestProcs(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == "GOMAXPROCS" {
+				return v
+			}
+			return ""
+		}
+	}
+	if n, set := procs(env(""), 2); !set || n != 4 {
+		t.Fatalf("no GOMAXPROCS, 2 CPUs: %d, %v; want 4", n, set)
+	}
+	if n, set := procs(env("3"), 2); set || n != 2 {
+		t.Fatalf("GOMAXPROCS=3: %d, %v; want it left alone", n, set)
+	}
+}
