@@ -68,7 +68,9 @@ while IFS=$'\t' read -r f _; do
 done <"$W/all.list" >"$W/raw/ctl"
 NUTT=$(wc -l <"$W/raw/ctl")
 
-SET=()
+# The domain LM alone (the demo config blends in the general model): the
+# raw decoder is given the LM contactd generates, which a blend is not.
+SET=(--set general_words=0)
 for kv in ${ASRS_SET:-}; do SET+=(--set "$kv"); done
 # One asr-eval per step (its CPU is counted over the step only, not the
 # model loading), so that one step over the criterion does not end the

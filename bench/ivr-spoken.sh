@@ -77,7 +77,9 @@ mkdir -p "$WORK/data"
 CONFIG=
 if [[ -n ${IVR_ASR_OPTIONS:-} ]]; then
 	CONFIG=$WORK/config.yaml
-	sed "s|^  provider: sphinx\$|  provider: sphinx\n  options: {$IVR_ASR_OPTIONS}|" "$ROOT/config/demo.yaml" >"$CONFIG"
+	# In place of the demo's own options (the general-model blend).
+	python3 -c 'import sys; y = open(sys.argv[1]).read(); o = "  options:\n    general_words: \"20000\"\n"; assert o in y, "no asr options in the demo config"; print(y.replace(o, "", 1), end="")' "$ROOT/config/demo.yaml" |
+		sed "s|^  provider: sphinx\$|  provider: sphinx\n  options: {$IVR_ASR_OPTIONS}|" >"$CONFIG"
 	grep -q "options: {$IVR_ASR_OPTIONS}" "$CONFIG" || { log "could not set the asr options in $CONFIG"; exit 1; }
 	log "asr options: $IVR_ASR_OPTIONS"
 fi

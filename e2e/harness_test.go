@@ -154,6 +154,10 @@ func testConfig(t *testing.T, dir string) string {
 		"no_input_timeout: 8s": "no_input_timeout: 4s",
 		"wrap_up: 5s":          "wrap_up: 1s",
 		"shutdown_grace: 10s":  "shutdown_grace: 3s",
+		// The domain model alone: these tests are not about recognition
+		// accuracy, and it starts in 0.6 s instead of 2 with 0.5 GB less
+		// (bench/ivr-spoken.sh measures the demo as shipped).
+		"  options:\n    general_words: \"20000\"\n": "",
 	} {
 		if !strings.Contains(y, old) {
 			t.Fatalf("demo config lacks %q", old)

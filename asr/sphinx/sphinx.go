@@ -114,7 +114,8 @@ type jobResult struct {
 //	           the domain LM alone; 20000 is the measured choice). On the
 //	           dev sets (flite voices, wideband; Asterisk prompts,
 //	           narrowband) 20000 took WER from 0.31 to 0.11 and from 0.34
-//	           to 0.27. It is off by default for its cost, which is the
+//	           to 0.27. It is off unless set (the demo config sets it)
+//	           for its cost, which is the
 //	           general LM each decoder holds, whatever N: on the wideband
 //	           dev half 5000 / 10000 / 20000 words gave WER 0.16 / 0.14 /
 //	           0.11 for 1.4 / 1.6 / 1.6 times the decoding CPU and about
