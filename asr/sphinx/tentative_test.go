@@ -32,6 +32,21 @@ func trimSilence(pcm []int16) []int16 {
 	return pcm[a:b]
 }
 
+// twoRequests is 500 ms of silence, "Where is my order?", pauseMS of
+// silence, "I forgot my password." and 1.5 s of silence at 16 kHz, and
+// the length of the first request.
+func twoRequests(t *testing.T, pauseMS int) ([]int16, int) {
+	t.Helper()
+	a := trimSilence(synth(t, "Where is my order?"))
+	b := trimSilence(synth(t, "I forgot my password."))
+	audio := make([]int16, 8000, 8000+len(a)+pauseMS*16+len(b)+24000)
+	audio = append(audio, a...)
+	audio = append(audio, make([]int16, pauseMS*16)...)
+	audio = append(audio, b...)
+	audio = append(audio, make([]int16, 24000)...)
+	return audio, len(a)
+}
+
 // TestStreamTentatives speaks one utterance with a 400 ms pause inside it,
 // in real time: the stream reports the words before the pause as a
 // Tentative, the whole as a Tentative at the final pause when a decoder is
@@ -40,15 +55,8 @@ func trimSilence(pcm []int16) []int16 {
 // the Final, with the Final's start.
 func TestStreamTentatives(t *testing.T) {
 	r := newRecognizer(t, 2)
-	a := trimSilence(synth(t, "Where is my order?"))
-	b := trimSilence(synth(t, "I forgot my password."))
-	var audio []int16
-	audio = append(audio, make([]int16, 8000)...)
-	audio = append(audio, a...)
-	audio = append(audio, make([]int16, 400*16)...)
-	audio = append(audio, b...)
-	audio = append(audio, make([]int16, 24000)...)
-	pauseAt := int64(500 + len(a)/16)
+	audio, lenA := twoRequests(t, 400)
+	pauseAt := int64(500 + lenA/16)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -116,14 +124,7 @@ func TestStreamTentatives(t *testing.T) {
 // from a speculative decode of exactly its audio).
 func TestStreamEndPause(t *testing.T) {
 	r := newRecognizer(t, 2)
-	a := trimSilence(synth(t, "Where is my order?"))
-	b := trimSilence(synth(t, "I forgot my password."))
-	var audio []int16
-	audio = append(audio, make([]int16, 8000)...)
-	audio = append(audio, a...)
-	audio = append(audio, make([]int16, 500*16)...)
-	audio = append(audio, b...)
-	audio = append(audio, make([]int16, 24000)...)
+	audio, _ := twoRequests(t, 500)
 
 	for _, ask := range []bool{false, true} {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
