@@ -157,6 +157,9 @@ func (in *inbound) handle(p *rtp.Packet, now time.Time) pktKind {
 	ns := now.UnixNano()
 	if in.rx.update(p.SSRC, p.SequenceNumber, p.Timestamp, ns, isDTMF) {
 		in.jb.reset() // a new source
+		if in.direct != nil {
+			in.direct.started = false // its own timeline
+		}
 	}
 	if d := in.direct; d != nil {
 		if !isDTMF && !d.take(p.Timestamp, p.Payload) {

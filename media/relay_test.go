@@ -627,11 +627,13 @@ func TestRecordToAsItArrives(t *testing.T) {
 	send(0x20)
 	pa.ts += 400 * 8 // silence suppressed for 400 ms
 	send(0x30)
-	pb.waitFor(t, 6)
+	pa.ssrc, pa.ts = 0xc, pa.ts-800 // a new source, its timeline 100 ms behind: its own
+	send(0x50)
+	pb.waitFor(t, 7)
 	want := []struct {
 		v byte // payload byte, 0 for silence
 		n int
-	}{{0x10, 160}, {0x11, 160}, {0x12, 160}, {0, 160}, {0x20, 160}, {0, int(directMaxGap / time.Millisecond * 8)}, {0x30, 160}}
+	}{{0x10, 160}, {0x11, 160}, {0x12, 160}, {0, 160}, {0x20, 160}, {0, int(directMaxGap / time.Millisecond * 8)}, {0x30, 160}, {0x50, 160}}
 	total := 0
 	for _, w := range want {
 		total += w.n
