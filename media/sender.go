@@ -64,6 +64,10 @@ type sender struct {
 	// noPlayout: while batched, the leg plays nothing out either (RecordTo).
 	noPlayout atomic.Bool
 	kick      chan struct{}
+	// quiet: the clock sent nothing on its last tick, so a frame written
+	// now starts a talkspurt; startNow asks the clock to send it at once
+	// rather than at its next tick (writeFrame).
+	quiet, startNow atomic.Bool
 }
 
 // streamState is where the leg's outgoing stream stands, so that whoever
@@ -202,6 +206,10 @@ func (s *sender) writeFrame(ctx context.Context, pcm []int16) error {
 	}
 	if s.batch.Load() {
 		defer s.kickNow()
+	} else if s.quiet.Load() {
+		// A prompt after silence starts now, not up to 20 ms later.
+		s.startNow.Store(true)
+		defer s.kickNow()
 	}
 	select {
 	case s.queue <- buf:
@@ -321,6 +329,11 @@ func (s *sender) run(stop <-chan struct{}, onTick func(now time.Time, ts uint32)
 		case now = <-t.C:
 		case <-s.kick:
 			now = time.Now()
+			if s.startNow.Swap(false) && period == FrameDuration && s.idle && s.job == nil {
+				// A talkspurt starts: the clock's phase moves to now.
+				next = now
+				t.Reset(period)
+			}
 		}
 		batched := period != FrameDuration
 		for n := 0; n < maxCatchUp && !next.After(now.Add(FrameDuration/2)); n++ {
@@ -345,6 +358,7 @@ func (s *sender) run(stop <-chan struct{}, onTick func(now time.Time, ts uint32)
 		if now.Sub(next) > FrameDuration { // too far behind: start afresh
 			next = now.Add(FrameDuration)
 		}
+		s.quiet.Store(s.idle)
 		want := FrameDuration
 		if s.batch.Load() && s.job == nil && len(s.queue) == 0 && len(s.dtmfReq) == 0 {
 			want = relayBatch

@@ -53,3 +53,37 @@ func TestSenderCatchesUpMissedTicks(t *testing.T) {
 		t.Fatalf("%d frames dropped from the queue", d)
 	}
 }
+
+// TestTalkspurtStartsAtOnce: a frame written to a leg that has been
+// sending nothing goes out at once, not at the clock's next tick: the
+// write comes 2 ms after a tick, so waiting for the next would take 18.
+func TestTalkspurtStartsAtOnce(t *testing.T) {
+	peer := newRTPPeer(t, 1, 0, 0)
+	l := startLegTo(t, peer, PCMU, 101, 0)
+	tone := Tone(440, FrameDuration, SampleRate, 0.3)
+	fast := 0
+	for i := range 5 {
+		base := len(peer.received())
+		if err := l.WriteFrame(tone); err != nil {
+			t.Fatal(err)
+		}
+		got := peer.waitFor(t, base+4) // the frame and its 3 silent ones
+		// Two ticks after the tail's last packet the clock has been idle
+		// for a tick; write 2 ms after the next one.
+		time.Sleep(time.Until(got[base+3].at.Add(3*FrameDuration + 2*time.Millisecond)))
+		start := time.Now()
+		if err := l.WriteFrame(tone); err != nil {
+			t.Fatal(err)
+		}
+		got = peer.waitFor(t, base+5)
+		if d := got[base+4].at.Sub(start); d < 10*time.Millisecond {
+			fast++
+		} else {
+			t.Logf("trial %d: the talkspurt's first packet after %v", i, d)
+		}
+		peer.waitFor(t, base+8) // its tail, before the next trial
+	}
+	if fast < 4 {
+		t.Fatalf("%d of 5 talkspurts started within 10 ms of the write", fast)
+	}
+}
