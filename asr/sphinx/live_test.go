@@ -97,12 +97,7 @@ func TestLiveTentativeAtPause(t *testing.T) {
 			}()
 			// In real time, as a call's audio comes: the live decoder
 			// keeps up with it, and the pause is a pause.
-			tick := time.NewTicker(20 * time.Millisecond)
-			for i := 0; i < len(audio); i += 320 {
-				<-tick.C
-				st.Write(audio[i:min(i+320, len(audio))])
-			}
-			tick.Stop()
+			writeRealTime(st, audio)
 			busyDone.Store(true)
 			stopBusy()
 			if err := st.Close(); err != nil {

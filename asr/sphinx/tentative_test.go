@@ -47,6 +47,17 @@ func twoRequests(t *testing.T, pauseMS int) ([]int16, int) {
 	return audio, len(a)
 }
 
+// writeRealTime writes 16 kHz audio to st in 20 ms frames, one per 20 ms,
+// as a call's audio comes.
+func writeRealTime(st asr.Stream, audio []int16) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; i < len(audio); i += 320 {
+		<-tick.C
+		st.Write(audio[i:min(i+320, len(audio))])
+	}
+}
+
 // TestStreamTentatives speaks one utterance with a 400 ms pause inside it,
 // in real time: the stream reports the words before the pause as a
 // Tentative, the whole as a Tentative at the final pause when a decoder is
@@ -74,12 +85,7 @@ func TestStreamTentatives(t *testing.T) {
 		}
 	}()
 	// Real time: the pause must be a pause to the speculator too.
-	tick := time.NewTicker(20 * time.Millisecond)
-	for i := 0; i < len(audio); i += 320 {
-		<-tick.C
-		st.Write(audio[i:min(i+320, len(audio))])
-	}
-	tick.Stop()
+	writeRealTime(st, audio)
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -151,12 +157,7 @@ func TestStreamEndPause(t *testing.T) {
 				}
 			}
 		}()
-		tick := time.NewTicker(20 * time.Millisecond)
-		for i := 0; i < len(audio); i += 320 {
-			<-tick.C
-			st.Write(audio[i:min(i+320, len(audio))])
-		}
-		tick.Stop()
+		writeRealTime(st, audio)
 		if err := st.Close(); err != nil {
 			t.Fatal(err)
 		}
