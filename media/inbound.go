@@ -49,15 +49,16 @@ type directRec struct {
 	sink    func(pcm []int16, rate int)
 	dec     decoder
 	started bool
-	nextTS  uint32 // timestamp the next packet should carry
-	pcm     []int16
+	nextTS  uint32  // timestamp the next packet should carry
+	pend    []int16 // taken, for flushDirect to hand over once the packet is forwarded
 }
 
 // directMaxGap is the most silence a gap in the timeline puts in the
 // recording (the recorder pads a channel left further behind itself).
 const directMaxGap = 200 * time.Millisecond
 
-// take records one audio packet; false when it is late or a repeat.
+// take decodes one audio packet into pend (after silence for a gap);
+// false when it is late or a repeat.
 func (d *directRec) take(ts uint32, payload []byte) bool {
 	rate := d.dec.rate()
 	if d.started {
@@ -67,18 +68,28 @@ func (d *directRec) take(ts uint32, payload []byte) bool {
 		}
 		if gap > 0 {
 			n := min(int(gap), rate*int(directMaxGap/time.Millisecond)/1000)
-			d.pcm = append(d.pcm[:0], make([]int16, n)...)
-			d.sink(d.pcm, rate)
+			d.pend = append(d.pend, make([]int16, n)...)
 		}
 	}
-	out, err := d.dec.decode(d.pcm[:0], payload)
+	out, err := d.dec.decode(d.pend, payload)
 	if err != nil {
 		return false
 	}
-	d.pcm = out
-	d.sink(out, rate)
-	d.started, d.nextTS = true, ts+uint32(len(out))
+	d.started, d.nextTS = true, ts+uint32(len(out)-len(d.pend))
+	d.pend = out
 	return true
+}
+
+// flushDirect hands what take decoded to the sink. The reader calls it
+// after forwarding the packet, so the recording's writes (a file write
+// every quarter second) never delay the relay.
+func (in *inbound) flushDirect() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if d := in.direct; d != nil && len(d.pend) > 0 {
+		d.sink(d.pend, d.dec.rate())
+		d.pend = d.pend[:0]
+	}
 }
 
 // directOn reports whether the audio is taken as it arrives.

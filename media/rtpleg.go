@@ -339,6 +339,7 @@ func (l *RTPLeg) handleDatagram(pkt *rtp.Packet, b []byte, now time.Time) {
 	}
 	if link := l.relay.Load(); link != nil {
 		link.dst.relayIn(link, pkt, kind == pktEvent, now)
+		l.in.flushDirect()
 	}
 }
 
