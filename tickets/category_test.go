@@ -153,7 +153,15 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 // 6/6, calm callers raised 0/35; after the rest of the fourth round
 // (spoken counts, two cues, topicPrior, complaintSure) 99.5 % of all 665
 // (662), 98.8 % by leave-one-out, order numbers 115/115, angry callers
-// 147/147, calm callers raised 9/437. The floor catches regressions.
+// 147/147, calm callers raised 9/437. d667–d698 (32 calls: calm callers
+// who use strong words, sarcastic "no rush" callers, callers with two
+// topics, agent-led calls, misheard speech) were measured fresh before
+// the fifth round: category 100 % (32/32), order numbers 3/3, angry
+// callers 2/4, calm callers raised 6/24; after it (calm and sarcasm marks
+// in the sentiment and the anger model) 4/4 and 0/24, and over all 697
+// 99.6 % (694), 98.4 % by leave-one-out, order numbers 118/118, angry
+// callers 151/151, calm callers raised 9/461 (15 before). The floor
+// catches regressions.
 func TestCategorizeDev(t *testing.T) {
 	g := measure(t, "dev", true)
 	acc := g.category()
@@ -258,7 +266,7 @@ func TestCategorizeRules(t *testing.T) {
 // measures the same path through the API and keeps the regression
 // floors).
 func TestCategorizeHeldOut(t *testing.T) {
-	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9"} {
+	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10"} {
 		t.Logf("%s: %v", set, measure(t, set, false))
 	}
 }

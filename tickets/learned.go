@@ -236,8 +236,10 @@ func hasPrefixPhrase(w []string, phrases []string) bool {
 }
 
 // angerFeatures are a call's features for the anger model: the caller's
-// and (apart) the agent's words, marks of emphasis ("!"), and the marks
-// of a cold temper (curtFeatures).
+// and (apart) the agent's words, marks of emphasis ("!"), the marks of a
+// cold temper (curtFeatures), and a caller line's calm or sarcasm
+// (calmLine: "it's hideous haha, no rush", <calm>; "no rush, it's only
+// been five weeks", <sarcasm>), at curtWeight.
 func angerFeatures(segs []transcript.Segment) map[string]float64 {
 	f := map[string]float64{}
 	agentSaid := ""
@@ -255,6 +257,12 @@ func angerFeatures(segs []transcript.Segment) map[string]float64 {
 		}
 		addWords(f, s.Text, 1)
 		curtFeatures(f, s.Text, agentSaid)
+		switch calm, sarcastic := calmLine(wordsOf(s.Text)); {
+		case calm:
+			f["<calm>"] += curtWeight
+		case sarcastic:
+			f["<sarcasm>"] += curtWeight
+		}
 		for _, r := range s.Text {
 			if r == '!' {
 				f["<!>"]++

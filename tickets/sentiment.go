@@ -1,6 +1,7 @@
 package tickets
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -218,6 +219,45 @@ var negators = map[string]bool{
 
 const negationWindow = 3
 
+// calmMarks are a caller saying, in the line of a strong word, that they
+// are not upset or not in a hurry, or laughing it off: "the bill is a
+// nightmare to read but no hurry", "it's hideous haha". In such a line
+// the lexicon's negative words count calmFactor of their score: they are
+// about a thing, not the caller's temper. Outbursts and repeat counts
+// keep their weight ("the third time, but no rush" is no calm caller).
+var calmMarks = []string{
+	"no rush", "no hurry", "not urgent", "not in a hurry", "in no hurry", "not in any hurry", "no stress",
+	"not bothered", "not cross", "not angry", "not annoyed", "not upset", "not complaining", "not having a go",
+	"haha", "ha ha", "lol", "hilarious", "whenever you can", "when you get a chance", "when you can",
+	"but its fine", "but thats fine", "not a big deal", "no big deal", "i dont mind", "dont worry",
+}
+
+// sarcasmMarks turn a line's calm marks round: "no rush, take your time,
+// it's only been five weeks", "don't worry, it's not like I need the
+// money" are sarcasm, which scores sarcasmScore.
+var sarcasmMarks = []string{"take your time", "its not like", "only been", "only my", "i suppose", "not that i"}
+
+// calmFactor is what a negative lexicon word counts in a calm line;
+// sarcasmScore is a line's calm marks turned round by sarcasm, a very
+// negative start on its own (veryNegativeAt).
+const (
+	calmFactor   = 0.25
+	sarcasmScore = 2 * negativeAt
+)
+
+// calmLine reports whether words say the caller is calm about what they
+// say (calmMarks), and whether the calm is sarcasm (sarcasmMarks).
+func calmLine(words []string) (calm, sarcastic bool) {
+	has := func(p string) bool { return phraseAt(words, p) >= 0 }
+	if !slices.ContainsFunc(calmMarks, has) {
+		return false, false
+	}
+	if slices.ContainsFunc(sarcasmMarks, has) {
+		return false, true
+	}
+	return true, false
+}
+
 // Score thresholds of the caller's summed sentiment.
 const (
 	negativeAt = -1.0
@@ -262,6 +302,10 @@ func lineScore(text string, caseful bool) float64 {
 		words[i] = t.text
 	}
 	var score float64
+	calm, sarcastic := calmLine(words)
+	if sarcastic {
+		score += sarcasmScore
+	}
 	for i := 0; i < len(words); i++ {
 		v, n := 0.0, 0
 		// Longest phrase first (up to four words).
@@ -288,6 +332,9 @@ func lineScore(text string, caseful bool) float64 {
 				}
 				break
 			}
+		}
+		if calm && v < 0 {
+			v *= calmFactor
 		}
 		score += v
 		i += n - 1

@@ -277,3 +277,27 @@ func TestLifecycleAndDiff(t *testing.T) {
 		t.Error("actor context")
 	}
 }
+
+// TestCalmAndSarcasm: a strong word said with a calm mark counts little
+// (priority stays normal), the same word without it raises the call, and
+// a calm mark turned round by sarcasm raises it too.
+func TestCalmAndSarcasm(t *testing.T) {
+	for _, tc := range []struct {
+		name, line string
+		high       bool
+	}{
+		{"strong word alone", "the new bill layout is a total nightmare to read and the charges are ridiculous", true},
+		{"strong word, no rush", "the new bill layout is a total nightmare to read and the charges are ridiculous, but no rush", false},
+		{"strong word, laughed off", "the charges on the bill are ridiculous haha, can you explain them", false},
+		{"sarcastic calm", "oh no rush, take your time, it's only been five weeks since I rang about the bill", true},
+		{"sarcastic don't worry", "Don't worry, it's not like I need the money, you've taken it twice this month", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := call("billing", "c: "+tc.line, "a: let me look at that for you", "c: ok")
+			tk := Draft(tr, DraftOptions{})
+			if high := PriorityRank(tk.Priority) >= PriorityRank(PriorityHigh); high != tc.high {
+				t.Errorf("priority %s (line score %.2f), want high: %v", tk.Priority, LineSentiment(tc.line), tc.high)
+			}
+		})
+	}
+}
