@@ -12,13 +12,22 @@ import (
 	"time"
 )
 
-// Floors for the held-out eval set. Measured: accuracy 0.941 (80/85),
-// out-of-scope recall 1.0 (10/10); the floors leave a margin for changes to
-// the examples.
-const (
-	evalAccuracyFloor = 0.85
-	evalOOSFloor      = 0.7
-)
+// Floors for the held-out sets (never tuned on; the examples are tuned
+// on testdata/dev.tsv, 125 lines: accuracy 0.824 before the larger
+// example set, 0.920 with it, out-of-scope recall 0.933 both times).
+// Measured with the demo examples of this commit: eval.tsv accuracy 0.953
+// (81/85), out-of-scope recall 1.0 (10/10); heldout2.tsv (a formal, older
+// voice, written after the tuning and run once, then less one line that
+// tokenised to a training example) accuracy 0.759 (63/83),
+// out-of-scope recall 0.917 (11/12). The floors leave a margin for changes
+// to the examples.
+var heldOutSets = []struct {
+	file               string
+	accFloor, oosFloor float64
+}{
+	{"eval.tsv", 0.85, 0.7},
+	{"heldout2.tsv", 0.7, 0.7},
+}
 
 var (
 	demoOnce sync.Once
@@ -113,40 +122,42 @@ func TestTrainAndCrossValidate(t *testing.T) {
 
 func TestHeldOutEval(t *testing.T) {
 	c := demoClassifier(t)
-	f, err := os.Open("testdata/eval.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out bytes.Buffer
-	r, err := Eval(c, f, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("\n%s", out.String())
-	if r.Accuracy < evalAccuracyFloor {
-		t.Errorf("held-out accuracy %.3f < %.2f", r.Accuracy, evalAccuracyFloor)
-	}
-	if r.OutOfScope < 5 || r.OutOfScopeRecall < evalOOSFloor {
-		t.Errorf("out-of-scope recall %.3f over %d lines, want >= %.2f over >= 5", r.OutOfScopeRecall, r.OutOfScope, evalOOSFloor)
-	}
-	for _, want := range []string{"accuracy=", "out_of_scope_recall=", "precision", "confusion matrix", "order_status"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q", want)
-		}
-	}
-	// The training examples must not leak into the held-out set.
+	// The training examples must not leak into the held-out sets.
 	ex := map[string]bool{}
 	for _, list := range demoIntents(t).Examples() {
 		for _, e := range list {
 			ex[strings.Join(tokenize(e), " ")] = true
 		}
 	}
-	data, _ := os.ReadFile("testdata/eval.tsv")
-	for i, line := range strings.Split(string(data), "\n") {
-		if _, text, ok := strings.Cut(line, "\t"); ok && ex[strings.Join(tokenize(text), " ")] {
-			t.Errorf("eval.tsv line %d is a training example: %q", i+1, text)
-		}
+	for _, set := range heldOutSets {
+		t.Run(set.file, func(t *testing.T) {
+			data, err := os.ReadFile("testdata/" + set.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			r, err := Eval(c, bytes.NewReader(data), &out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("\n%s", out.String())
+			if r.Accuracy < set.accFloor {
+				t.Errorf("held-out accuracy %.3f < %.2f", r.Accuracy, set.accFloor)
+			}
+			if r.OutOfScope < 5 || r.OutOfScopeRecall < set.oosFloor {
+				t.Errorf("out-of-scope recall %.3f over %d lines, want >= %.2f over >= 5", r.OutOfScopeRecall, r.OutOfScope, set.oosFloor)
+			}
+			for _, want := range []string{"accuracy=", "out_of_scope_recall=", "precision", "confusion matrix", "order_status"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("report lacks %q", want)
+				}
+			}
+			for i, line := range strings.Split(string(data), "\n") {
+				if _, text, ok := strings.Cut(line, "\t"); ok && ex[strings.Join(tokenize(text), " ")] {
+					t.Errorf("%s line %d is a training example: %q", set.file, i+1, text)
+				}
+			}
+		})
 	}
 }
 
