@@ -41,7 +41,7 @@ type demoSet struct{ cfg *config.Config }
 func (d demoSet) Examples() map[string][]string {
 	m := map[string][]string{}
 	for _, in := range d.cfg.Intents {
-		m[in.Name] = in.Examples
+		m[in.Name] = in.TrainingExamples()
 	}
 	return m
 }

@@ -24,7 +24,7 @@ var demoClassifier = sync.OnceValues(func() (ivr.Simple, error) {
 	}
 	ex := map[string][]string{}
 	for _, in := range cfg.Intents {
-		ex[in.Name] = in.Examples
+		ex[in.Name] = in.TrainingExamples()
 	}
 	c, err := ivr.TrainClassifier(ex)
 	return ivr.Simple{C: c}, err

@@ -32,7 +32,7 @@ func TestLearnedSettings(t *testing.T) {
 	}
 	ex := map[string][]string{}
 	for _, in := range cfg.Intents {
-		ex[in.Name] = in.Examples
+		ex[in.Name] = in.TrainingExamples()
 	}
 	c, err := ivr.TrainClassifier(ex)
 	if err != nil {

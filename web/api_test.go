@@ -36,7 +36,7 @@ var demoNLU = sync.OnceValues(func() (demoIntents, error) {
 	ex := map[string][]string{}
 	var cats []string
 	for _, in := range cfg.Intents {
-		ex[in.Name] = in.Examples
+		ex[in.Name] = in.TrainingExamples()
 		cats = append(cats, in.Name)
 	}
 	clf, err := ivr.TrainClassifier(ex)

@@ -85,7 +85,7 @@ func ivrEval(_ context.Context, args []string) error {
 	}
 	examples := map[string][]string{}
 	for _, in := range cfg.Intents {
-		examples[in.Name] = in.Examples
+		examples[in.Name] = in.TrainingExamples()
 	}
 	clf, err := ivr.TrainClassifier(examples)
 	if err != nil {

@@ -378,7 +378,7 @@ func understanding(cfg *config.Config, log *slog.Logger) (ivr.IntentClassifier, 
 	byLang := map[string]map[string][]string{"en": {}}
 	var names []string
 	for _, in := range cfg.Intents {
-		byLang["en"][in.Name] = in.Examples
+		byLang["en"][in.Name] = in.TrainingExamples()
 		names = append(names, in.Name)
 	}
 	for lang, l := range cfg.IVR.Languages {
