@@ -199,6 +199,11 @@ type IVR struct {
 	// Languages beyond the default (English) one: the intents' examples
 	// in that language and the synthesiser voice.
 	Languages map[string]IVRLanguage `yaml:"languages"`
+	// OutOfScopeExamples are things (English) callers say that are for no
+	// intent. They train the classifier's out-of-scope class (text it puts
+	// there is unknown: the caller is asked again) and stay out of the
+	// recogniser's language model.
+	OutOfScopeExamples []string `yaml:"out_of_scope_examples"`
 }
 
 // IVRLanguage is one extra IVR language.
@@ -655,6 +660,9 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if n := len(c.IVR.OutOfScopeExamples); n == 1 {
+		bad("ivr.out_of_scope_examples", "needs at least 2 examples (or none), has 1")
+	}
 	if c.IVR.HumanIntent != "" && !names[c.IVR.HumanIntent] {
 		bad("ivr.human_intent", "names intent %q, which is not in intents", c.IVR.HumanIntent)
 	}
@@ -727,6 +735,20 @@ func (c *Config) Queue(name string) (Queue, bool) {
 		}
 	}
 	return Queue{}, false
+}
+
+// ClassifierExamples is what the English intent classifier is trained on:
+// every intent's TrainingExamples and, under "unknown", the
+// OutOfScopeExamples.
+func (c *Config) ClassifierExamples() map[string][]string {
+	m := make(map[string][]string, len(c.Intents)+1)
+	for _, in := range c.Intents {
+		m[in.Name] = in.TrainingExamples()
+	}
+	if len(c.IVR.OutOfScopeExamples) > 0 {
+		m["unknown"] = append([]string(nil), c.IVR.OutOfScopeExamples...)
+	}
+	return m
 }
 
 // Phrases is every intent's Examples (not ClassifierExamples), for

@@ -39,11 +39,7 @@ var (
 type demoSet struct{ cfg *config.Config }
 
 func (d demoSet) Examples() map[string][]string {
-	m := map[string][]string{}
-	for _, in := range d.cfg.Intents {
-		m[in.Name] = in.TrainingExamples()
-	}
-	return m
+	return d.cfg.ClassifierExamples()
 }
 
 func (d demoSet) Lookup(name string) (config.Intent, bool) { return d.cfg.Intent(name) }
@@ -198,8 +194,9 @@ func TestClassify(t *testing.T) {
 			for _, v := range got.Scores {
 				sum += v
 			}
-			if len(got.Scores) != 9 || sum < 0.999 || sum > 1.001 {
-				t.Errorf("scores: %d intents summing to %.4f, want 9 summing to 1", len(got.Scores), sum)
+			// The demo's out-of-scope class takes the rest.
+			if len(got.Scores) != 9 || sum <= 0 || sum > 1.001 {
+				t.Errorf("scores: %d intents summing to %.4f, want 9 summing to at most 1", len(got.Scores), sum)
 			}
 			if got.Confidence < 0 || got.Confidence > 1 {
 				t.Errorf("confidence %v outside [0,1]", got.Confidence)
@@ -218,7 +215,8 @@ func TestTrainClassifierErrors(t *testing.T) {
 		{"one intent", map[string][]string{"a": {"x y", "y z"}}, ErrBadExamples},
 		{"too few examples", map[string][]string{"a": {"x y", "y z"}, "b": {"q"}}, ErrBadExamples},
 		{"empty examples", map[string][]string{"a": {"x y", "y z"}, "b": {"", "  !! "}}, ErrBadExamples},
-		{"reserved", map[string][]string{"a": {"x y", "y z"}, "unknown": {"q", "r"}}, ErrBadExamples},
+		{"one intent besides unknown", map[string][]string{"a": {"x y", "y z"}, "unknown": {"q", "r"}}, ErrBadExamples},
+		{"too few unknown examples", map[string][]string{"a": {"x y", "y z"}, "b": {"q r", "r s"}, "unknown": {"q"}}, ErrBadExamples},
 		{"blank name", map[string][]string{"a": {"x y", "y z"}, " ": {"q", "r"}}, ErrBadExamples},
 	}
 	for _, tt := range tests {
@@ -228,6 +226,50 @@ func TestTrainClassifierErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// Examples under Unknown train an out-of-scope class: text the model puts
+// there is Unknown, and the class is in neither Intents nor Scores.
+func TestOutOfScopeClass(t *testing.T) {
+	ex := map[string][]string{
+		"pay":   {"pay my bill", "make a payment", "i want to pay", "pay by card"},
+		"track": {"track my parcel", "where is my parcel", "parcel tracking", "has my parcel come"},
+	}
+	without, err := TrainClassifier(ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex[Unknown] = []string{"what is the weather like", "what is the weather tomorrow", "is the weather nice", "weather forecast please"}
+	c, err := TrainClassifier(ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "card" is a known word: without the out-of-scope class the model
+	// has only the intents to choose from.
+	const text = "what is the weather like on my card"
+	if got := without.Classify(text); got.Intent != "pay" {
+		t.Fatalf("without out-of-scope examples: %+v, want pay", got)
+	}
+	got := c.Classify(text)
+	if got.Intent != Unknown || got.Reason != "out_of_scope" {
+		t.Errorf("with out-of-scope examples: %+v, want unknown (out_of_scope)", got)
+	}
+	if _, ok := got.Scores[Unknown]; ok || len(got.Scores) != 2 {
+		t.Errorf("scores %v, want pay and track only", got.Scores)
+	}
+	if got := c.Classify("where is my parcel"); got.Intent != "track" {
+		t.Errorf("in scope: %+v, want track", got)
+	}
+	if got, want := c.Intents(), []string{"pay", "track"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Intents() = %v, want %v", got, want)
+	}
+	if st := c.Stats(); st.Intents != 2 || st.Examples != 12 {
+		t.Errorf("stats %+v, want 2 intents and 12 examples", st)
+	}
+	// Words seen only out of scope do not make text known.
+	if got := c.Classify("weather forecast"); got.Intent != Unknown || got.Reason != "no_known_words" {
+		t.Errorf("%+v, want unknown (no_known_words)", got)
 	}
 }
 
