@@ -12,21 +12,27 @@ import (
 	"time"
 )
 
-// Floors for the held-out sets (never tuned on; the examples are tuned
-// on testdata/dev.tsv, 125 lines: accuracy 0.824 before the larger
-// example set, 0.920 with it, out-of-scope recall 0.933 both times).
-// Measured with the demo examples of this commit: eval.tsv accuracy 0.953
-// (81/85), out-of-scope recall 1.0 (10/10); heldout2.tsv (a formal, older
-// voice, written after the tuning and run once, then less one line that
-// tokenised to a training example) accuracy 0.759 (63/83),
-// out-of-scope recall 0.917 (11/12). The floors leave a margin for changes
-// to the examples.
+// Floors for the demo's evaluation sets. The examples (and the
+// classifier's settings) are tuned on testdata/dev.tsv (125 lines) and
+// heldout2.tsv (83; held out until the session that added classifier
+// examples and the out-of-scope class, dev since): dev 0.952 (119/125),
+// out-of-scope recall 0.867 (13/15); heldout2 0.916 (76/83), 0.917 (11/12).
+// eval.tsv and heldout3.tsv are held out, never tuned on. heldout3.tsv (96
+// lines in many voices: plain, rambling, formal, slang, non-native,
+// indirect) was written before that tuning and run twice: at the start,
+// accuracy 0.792 (76/96), out-of-scope recall 0.727 (8/11); at the end,
+// 0.812 (78/96), 0.909 (10/11). eval.tsv at the end: 0.965 (82/85), 1.0
+// (10/10). The floors leave a margin for changes to the examples.
 var heldOutSets = []struct {
 	file               string
 	accFloor, oosFloor float64
+	heldOut            bool // no line may be a training example
 }{
-	{"eval.tsv", 0.85, 0.7},
-	{"heldout2.tsv", 0.7, 0.7},
+	{"eval.tsv", 0.9, 0.8, true},
+	{"heldout3.tsv", 0.75, 0.8, true},
+	// Dev sets, as guards against losing what was tuned.
+	{"dev.tsv", 0.9, 0.8, false},
+	{"heldout2.tsv", 0.85, 0.8, false},
 }
 
 var (
@@ -149,7 +155,7 @@ func TestHeldOutEval(t *testing.T) {
 				}
 			}
 			for i, line := range strings.Split(string(data), "\n") {
-				if _, text, ok := strings.Cut(line, "\t"); ok && ex[strings.Join(tokenize(text), " ")] {
+				if _, text, ok := strings.Cut(line, "\t"); ok && set.heldOut && ex[strings.Join(tokenize(text), " ")] {
 					t.Errorf("%s line %d is a training example: %q", set.file, i+1, text)
 				}
 			}
