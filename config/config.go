@@ -199,6 +199,11 @@ type IVR struct {
 	// Languages beyond the default (English) one: the intents' examples
 	// in that language and the synthesiser voice.
 	Languages map[string]IVRLanguage `yaml:"languages"`
+	// OutOfScopeExamples are things (English) callers say that are for no
+	// intent. They train the classifier's out-of-scope class (text it puts
+	// there is unknown: the caller is asked again) and stay out of the
+	// recogniser's language model.
+	OutOfScopeExamples []string `yaml:"out_of_scope_examples"`
 }
 
 // IVRLanguage is one extra IVR language.
@@ -209,12 +214,28 @@ type IVRLanguage struct {
 
 // Intent is one thing callers ask for and where it goes.
 type Intent struct {
-	Name      string   `yaml:"name"`
-	Queue     string   `yaml:"queue"`
-	Priority  string   `yaml:"priority"`
-	DTMF      string   `yaml:"dtmf"`
-	MenuLabel string   `yaml:"menu_label"`
-	Examples  []string `yaml:"examples"`
+	Name      string `yaml:"name"`
+	Queue     string `yaml:"queue"`
+	Priority  string `yaml:"priority"`
+	DTMF      string `yaml:"dtmf"`
+	MenuLabel string `yaml:"menu_label"`
+	// Examples train the intent classifier and are also the intent's
+	// phrases in the recogniser's domain language model.
+	Examples []string `yaml:"examples"`
+	// ClassifierExamples train the classifier only. The language model
+	// learns word sequences from what it is given, and every phrase moves
+	// its probabilities (a larger set once made espeak's "five eight two
+	// one three" decode as 59213), so phrasings added for the classifier's
+	// sake go here and leave what the recogniser hears unchanged.
+	ClassifierExamples []string `yaml:"classifier_examples"`
+}
+
+// TrainingExamples is what the intent classifier learns the intent from:
+// Examples, then ClassifierExamples.
+func (in Intent) TrainingExamples() []string {
+	out := make([]string, 0, len(in.Examples)+len(in.ClassifierExamples))
+	out = append(out, in.Examples...)
+	return append(out, in.ClassifierExamples...)
 }
 
 // Queue is where calls wait for agents with a skill.
@@ -639,6 +660,9 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if n := len(c.IVR.OutOfScopeExamples); n == 1 {
+		bad("ivr.out_of_scope_examples", "needs at least 2 examples (or none), has 1")
+	}
 	if c.IVR.HumanIntent != "" && !names[c.IVR.HumanIntent] {
 		bad("ivr.human_intent", "names intent %q, which is not in intents", c.IVR.HumanIntent)
 	}
@@ -713,7 +737,22 @@ func (c *Config) Queue(name string) (Queue, bool) {
 	return Queue{}, false
 }
 
-// Phrases is every example phrase, for recognisers' language models.
+// ClassifierExamples is what the English intent classifier is trained on:
+// every intent's TrainingExamples and, under "unknown", the
+// OutOfScopeExamples.
+func (c *Config) ClassifierExamples() map[string][]string {
+	m := make(map[string][]string, len(c.Intents)+1)
+	for _, in := range c.Intents {
+		m[in.Name] = in.TrainingExamples()
+	}
+	if len(c.IVR.OutOfScopeExamples) > 0 {
+		m["unknown"] = append([]string(nil), c.IVR.OutOfScopeExamples...)
+	}
+	return m
+}
+
+// Phrases is every intent's Examples (not ClassifierExamples), for
+// recognisers' language models.
 func (c *Config) Phrases() []string {
 	var p []string
 	for _, in := range c.Intents {

@@ -165,3 +165,46 @@ func TestDirFallsBackToDemoFiles(t *testing.T) {
 		t.Fatalf("built-in demo kb: %v", err)
 	}
 }
+
+// The recogniser's language model is built from Phrases: the intents'
+// examples only. Classifier examples train the classifier and stay out of
+// it.
+func TestPhrasesLeaveOutClassifierExamples(t *testing.T) {
+	c, err := Parse("t", []byte(`
+queues: [{name: q, skill: s}]
+intents:
+  - {name: a, queue: q, examples: [one a, two a, three a], classifier_examples: [extra a]}
+  - {name: human, queue: q, examples: [one b, two b, three b]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(c.Phrases(), "|")
+	if want := "one a|two a|three a|one b|two b|three b"; got != want {
+		t.Errorf("Phrases() = %q, want %q", got, want)
+	}
+	a, _ := c.Intent("a")
+	if got := strings.Join(a.TrainingExamples(), "|"); got != "one a|two a|three a|extra a" {
+		t.Errorf("TrainingExamples() = %q", got)
+	}
+	d, err := Parse("demo", Demo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm := map[string]bool{}
+	for _, p := range d.Phrases() {
+		lm[p] = true
+	}
+	n := 0
+	for _, in := range d.Intents {
+		for _, e := range in.ClassifierExamples {
+			n++
+			if lm[e] {
+				t.Errorf("demo classifier example %q of %s is also in the language model's phrases", e, in.Name)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("demo has no classifier_examples")
+	}
+}

@@ -61,9 +61,46 @@ func tokenize(text string) []string {
 			out = append(out, "<num>")
 			continue
 		}
-		out = append(out, stem(w))
+		out = append(out, stem(normalise(w)))
 	}
 	return out
+}
+
+// synonyms map a few words onto the more common word callers use for the
+// same thing (formal, British or older usage), so that examples written one
+// way still match callers who say it the other way.
+var synonyms = map[string]string{
+	"telephone": "phone", "telephones": "phones", "television": "tv", "wireless": "wifi",
+	"goods": "items", "enquire": "inquire", "enquiring": "inquiring", "enquiry": "inquiry",
+	"enquiries": "inquiries", "despatch": "dispatch", "despatched": "dispatched",
+	"cancelled": "canceled", "cancelling": "canceling",
+}
+
+// normalise folds spelling variants: synonyms, then British -ise/-isation,
+// -our and -re endings to the American ones ("recognised" and "recognized",
+// "colour" and "color", "fibre" and "fiber" meet). Both the examples and
+// callers' words go through it, so a fold that makes a non-word is harmless.
+func normalise(w string) string {
+	if s, ok := synonyms[w]; ok {
+		return s
+	}
+	if stopwords[w] || len(w) < 5 {
+		return w
+	}
+	for _, suf := range []string{"ise", "ised", "ises", "ising", "isation", "isations"} {
+		if strings.HasSuffix(w, suf) {
+			return w[:len(w)-len(suf)] + "iz" + suf[2:]
+		}
+	}
+	switch {
+	case len(w) > 5 && strings.HasSuffix(w, "our"):
+		return w[:len(w)-3] + "or"
+	case strings.HasSuffix(w, "ours") && len(w) > 6:
+		return w[:len(w)-4] + "ors"
+	case strings.HasSuffix(w, "bre") || strings.HasSuffix(w, "tre"):
+		return w[:len(w)-2] + "er"
+	}
+	return w
 }
 
 func isNum(w string) bool {

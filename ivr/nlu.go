@@ -29,10 +29,12 @@ type Classification struct {
 	// Confidence is the probability of Intent (for Unknown, of the best
 	// intent that was turned down), in [0, 1].
 	Confidence float64 `json:"confidence"`
-	// Scores holds every trained intent's probability; they sum to 1.
+	// Scores holds every trained intent's probability; they sum to 1, less
+	// the out-of-scope class's share when one was trained.
 	Scores map[string]float64 `json:"scores,omitempty"`
 	// Reason says how the decision was made: "model", "rule" (a request
-	// for a person), "below_threshold" or "no_known_words".
+	// for a person), "below_threshold", "no_known_words" or "out_of_scope"
+	// (the model put it in the out-of-scope class).
 	Reason string `json:"reason"`
 }
 
@@ -42,7 +44,8 @@ type TrainStats struct {
 	Examples int `json:"examples"`
 	Features int `json:"features"`
 	// CVFolds and CVAccuracy are the k-fold cross-validated accuracy of the
-	// model on its own examples (before the unknown threshold is applied).
+	// model on its own intents' examples (before the unknown threshold is
+	// applied; out-of-scope examples are trained on but not counted).
 	CVFolds    int     `json:"cv_folds"`
 	CVAccuracy float64 `json:"cv_accuracy"`
 	// Threshold is the confidence below which Classify answers Unknown,
@@ -55,7 +58,8 @@ type TrainStats struct {
 // trained from the configured examples. A trained Classifier is read-only
 // and safe for concurrent use.
 type Classifier struct {
-	intents   []string // sorted
+	intents   []string // sorted; Unknown among them when oos >= 0
+	oos       int      // index of the out-of-scope class, or -1
 	vocab     map[string]int
 	known     map[string]bool // content words seen in training
 	weights   [][]float64     // [intent][feature]
@@ -81,12 +85,20 @@ const (
 	thresholdKeep  = 0.9
 	ruleConfidence = 0.99
 	seed           = 20240501
+	// unseenWeight is how much a feature never seen in training counts
+	// when a text's vector is normalised: a little, so that mostly unseen
+	// text stays uncertain, but not fully, so that a long, rambling
+	// sentence around a few telling words is not drowned by the rest
+	// (0.25 against 1 on testdata/dev.tsv: accuracy 0.920 -> 0.928).
+	unseenWeight = 0.25
 )
 
 // TrainClassifier trains a classifier from example utterances per intent
-// name. Every intent needs at least two examples and a name other than
-// Unknown. Training is deterministic: the same examples give the same
-// classifier.
+// name. Every intent needs at least two examples. Examples under Unknown
+// are things callers say that fit no intent: they train an out-of-scope
+// class of its own, and text the model puts there is Unknown (unseen
+// words and the confidence threshold still decide the rest). Training is
+// deterministic: the same examples give the same classifier.
 func TrainClassifier(examples map[string][]string) (*Classifier, error) {
 	if len(examples) == 0 {
 		return nil, ErrNoExamples
@@ -95,9 +107,6 @@ func TrainClassifier(examples map[string][]string) (*Classifier, error) {
 	for name, ex := range examples {
 		if strings.TrimSpace(name) == "" || name != strings.TrimSpace(name) {
 			return nil, fmt.Errorf("%w: intent name %q", ErrBadExamples, name)
-		}
-		if name == Unknown {
-			return nil, fmt.Errorf("%w: %q is reserved for text that fits no intent", ErrBadExamples, Unknown)
 		}
 		n := 0
 		for _, e := range ex {
@@ -110,8 +119,12 @@ func TrainClassifier(examples map[string][]string) (*Classifier, error) {
 		}
 		intents = append(intents, name)
 	}
-	if len(intents) < 2 {
-		return nil, fmt.Errorf("%w: need at least 2 intents, have %d", ErrBadExamples, len(intents))
+	real := len(intents)
+	if _, ok := examples[Unknown]; ok {
+		real--
+	}
+	if real < 2 {
+		return nil, fmt.Errorf("%w: need at least 2 intents besides %s, have %d", ErrBadExamples, Unknown, real)
 	}
 	sort.Strings(intents)
 
@@ -148,6 +161,10 @@ func TrainClassifier(examples map[string][]string) (*Classifier, error) {
 		}
 		m := fit(intents, train)
 		for _, s := range test {
+			if intents[s.class] == Unknown {
+				// The accuracy and threshold are the intents'.
+				continue
+			}
 			p := m.probs(m.vectorize(s.toks))
 			best := argmax(p)
 			if best == s.class {
@@ -156,13 +173,19 @@ func TrainClassifier(examples map[string][]string) (*Classifier, error) {
 			}
 		}
 	}
+	inScope := 0
+	for _, s := range data {
+		if intents[s.class] != Unknown {
+			inScope++
+		}
+	}
 	c.threshold = chooseThreshold(correctConf)
 	c.stats = TrainStats{
-		Intents:    len(intents),
+		Intents:    real,
 		Examples:   len(data),
 		Features:   len(c.vocab),
 		CVFolds:    cvFolds,
-		CVAccuracy: float64(correct) / float64(len(data)),
+		CVAccuracy: float64(correct) / float64(inScope),
 		Threshold:  c.threshold,
 	}
 	return c, nil
@@ -188,12 +211,21 @@ type sample struct {
 // with L2 regularisation. Full batches keep it deterministic and, at a few
 // hundred examples, take milliseconds.
 func fit(intents []string, data []sample) *Classifier {
-	c := &Classifier{intents: intents, vocab: map[string]int{}, known: map[string]bool{}}
+	c := &Classifier{intents: intents, oos: -1, vocab: map[string]int{}, known: map[string]bool{}}
+	for i, name := range intents {
+		if name == Unknown {
+			c.oos = i
+		}
+	}
 	for _, s := range data {
 		for _, f := range rawFeatures(s.toks) {
 			if _, ok := c.vocab[f.name]; !ok {
 				c.vocab[f.name] = len(c.vocab)
 			}
+		}
+		if s.class == c.oos {
+			// Out-of-scope words do not make text known.
+			continue
 		}
 		for _, w := range contentWords(s.toks) {
 			c.known[w] = true
@@ -259,7 +291,11 @@ func (c *Classifier) vectorize(toks []string) featureSet {
 	// made mostly of unseen words gets a weak, uncertain score.
 	var all float64
 	for _, f := range rawFeatures(toks) {
-		all += f.val * f.val
+		if _, ok := c.vocab[f.name]; ok {
+			all += f.val * f.val
+		} else {
+			all += unseenWeight * f.val * f.val
+		}
 		if idx, ok := c.vocab[f.name]; ok {
 			fs.idx = append(fs.idx, idx)
 			fs.val = append(fs.val, f.val)
@@ -344,10 +380,16 @@ func (c *Classifier) Classify(text string) Classification {
 	toks := tokenize(text)
 	p := c.probs(c.vectorize(toks))
 	scores := make(map[string]float64, len(p))
+	best := -1
 	for i, v := range p {
+		if i == c.oos {
+			continue
+		}
 		scores[c.intents[i]] = v
+		if best < 0 || v > p[best] {
+			best = i
+		}
 	}
-	best := argmax(p)
 	out := Classification{Intent: c.intents[best], Confidence: p[best], Scores: scores, Reason: "model"}
 	if _, ok := scores[HumanIntent]; ok && wantsHuman(toks) {
 		return Classification{Intent: HumanIntent, Confidence: math.Max(ruleConfidence, scores[HumanIntent]), Scores: scores, Reason: "rule"}
@@ -363,14 +405,24 @@ func (c *Classifier) Classify(text string) Classification {
 		out.Intent, out.Reason = Unknown, "no_known_words"
 		return out
 	}
-	if p[best] < c.threshold {
+	if c.oos >= 0 && p[c.oos] > p[best] {
+		out.Intent, out.Reason = Unknown, "out_of_scope"
+	} else if p[best] < c.threshold {
 		out.Intent, out.Reason = Unknown, "below_threshold"
 	}
 	return out
 }
 
 // Intents lists the trained intents, sorted, without Unknown.
-func (c *Classifier) Intents() []string { return append([]string(nil), c.intents...) }
+func (c *Classifier) Intents() []string {
+	var out []string
+	for i, in := range c.intents {
+		if i != c.oos {
+			out = append(out, in)
+		}
+	}
+	return out
+}
 
 // Stats reports the training set's size and the cross-validation results.
 func (c *Classifier) Stats() TrainStats { return c.stats }

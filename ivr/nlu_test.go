@@ -12,13 +12,28 @@ import (
 	"time"
 )
 
-// Floors for the held-out eval set. Measured: accuracy 0.941 (80/85),
-// out-of-scope recall 1.0 (10/10); the floors leave a margin for changes to
-// the examples.
-const (
-	evalAccuracyFloor = 0.85
-	evalOOSFloor      = 0.7
-)
+// Floors for the demo's evaluation sets. The examples (and the
+// classifier's settings) are tuned on testdata/dev.tsv (125 lines) and
+// heldout2.tsv (83; held out until the session that added classifier
+// examples and the out-of-scope class, dev since): dev 0.952 (119/125),
+// out-of-scope recall 0.867 (13/15); heldout2 0.916 (76/83), 0.917 (11/12).
+// eval.tsv and heldout3.tsv are held out, never tuned on. heldout3.tsv (96
+// lines in many voices: plain, rambling, formal, slang, non-native,
+// indirect) was written before that tuning and run twice: at the start,
+// accuracy 0.792 (76/96), out-of-scope recall 0.727 (8/11); at the end,
+// 0.812 (78/96), 0.909 (10/11). eval.tsv at the end: 0.965 (82/85), 1.0
+// (10/10). The floors leave a margin for changes to the examples.
+var heldOutSets = []struct {
+	file               string
+	accFloor, oosFloor float64
+	heldOut            bool // no line may be a training example
+}{
+	{"eval.tsv", 0.9, 0.8, true},
+	{"heldout3.tsv", 0.75, 0.8, true},
+	// Dev sets, as guards against losing what was tuned.
+	{"dev.tsv", 0.9, 0.8, false},
+	{"heldout2.tsv", 0.85, 0.8, false},
+}
 
 var (
 	demoOnce sync.Once
@@ -30,11 +45,7 @@ var (
 type demoSet struct{ cfg *config.Config }
 
 func (d demoSet) Examples() map[string][]string {
-	m := map[string][]string{}
-	for _, in := range d.cfg.Intents {
-		m[in.Name] = in.Examples
-	}
-	return m
+	return d.cfg.ClassifierExamples()
 }
 
 func (d demoSet) Lookup(name string) (config.Intent, bool) { return d.cfg.Intent(name) }
@@ -113,40 +124,42 @@ func TestTrainAndCrossValidate(t *testing.T) {
 
 func TestHeldOutEval(t *testing.T) {
 	c := demoClassifier(t)
-	f, err := os.Open("testdata/eval.tsv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out bytes.Buffer
-	r, err := Eval(c, f, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("\n%s", out.String())
-	if r.Accuracy < evalAccuracyFloor {
-		t.Errorf("held-out accuracy %.3f < %.2f", r.Accuracy, evalAccuracyFloor)
-	}
-	if r.OutOfScope < 5 || r.OutOfScopeRecall < evalOOSFloor {
-		t.Errorf("out-of-scope recall %.3f over %d lines, want >= %.2f over >= 5", r.OutOfScopeRecall, r.OutOfScope, evalOOSFloor)
-	}
-	for _, want := range []string{"accuracy=", "out_of_scope_recall=", "precision", "confusion matrix", "order_status"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q", want)
-		}
-	}
-	// The training examples must not leak into the held-out set.
+	// The training examples must not leak into the held-out sets.
 	ex := map[string]bool{}
 	for _, list := range demoIntents(t).Examples() {
 		for _, e := range list {
 			ex[strings.Join(tokenize(e), " ")] = true
 		}
 	}
-	data, _ := os.ReadFile("testdata/eval.tsv")
-	for i, line := range strings.Split(string(data), "\n") {
-		if _, text, ok := strings.Cut(line, "\t"); ok && ex[strings.Join(tokenize(text), " ")] {
-			t.Errorf("eval.tsv line %d is a training example: %q", i+1, text)
-		}
+	for _, set := range heldOutSets {
+		t.Run(set.file, func(t *testing.T) {
+			data, err := os.ReadFile("testdata/" + set.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			r, err := Eval(c, bytes.NewReader(data), &out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("\n%s", out.String())
+			if r.Accuracy < set.accFloor {
+				t.Errorf("held-out accuracy %.3f < %.2f", r.Accuracy, set.accFloor)
+			}
+			if r.OutOfScope < 5 || r.OutOfScopeRecall < set.oosFloor {
+				t.Errorf("out-of-scope recall %.3f over %d lines, want >= %.2f over >= 5", r.OutOfScopeRecall, r.OutOfScope, set.oosFloor)
+			}
+			for _, want := range []string{"accuracy=", "out_of_scope_recall=", "precision", "confusion matrix", "order_status"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("report lacks %q", want)
+				}
+			}
+			for i, line := range strings.Split(string(data), "\n") {
+				if _, text, ok := strings.Cut(line, "\t"); ok && set.heldOut && ex[strings.Join(tokenize(text), " ")] {
+					t.Errorf("%s line %d is a training example: %q", set.file, i+1, text)
+				}
+			}
+		})
 	}
 }
 
@@ -187,8 +200,9 @@ func TestClassify(t *testing.T) {
 			for _, v := range got.Scores {
 				sum += v
 			}
-			if len(got.Scores) != 9 || sum < 0.999 || sum > 1.001 {
-				t.Errorf("scores: %d intents summing to %.4f, want 9 summing to 1", len(got.Scores), sum)
+			// The demo's out-of-scope class takes the rest.
+			if len(got.Scores) != 9 || sum <= 0 || sum > 1.001 {
+				t.Errorf("scores: %d intents summing to %.4f, want 9 summing to at most 1", len(got.Scores), sum)
 			}
 			if got.Confidence < 0 || got.Confidence > 1 {
 				t.Errorf("confidence %v outside [0,1]", got.Confidence)
@@ -207,7 +221,8 @@ func TestTrainClassifierErrors(t *testing.T) {
 		{"one intent", map[string][]string{"a": {"x y", "y z"}}, ErrBadExamples},
 		{"too few examples", map[string][]string{"a": {"x y", "y z"}, "b": {"q"}}, ErrBadExamples},
 		{"empty examples", map[string][]string{"a": {"x y", "y z"}, "b": {"", "  !! "}}, ErrBadExamples},
-		{"reserved", map[string][]string{"a": {"x y", "y z"}, "unknown": {"q", "r"}}, ErrBadExamples},
+		{"one intent besides unknown", map[string][]string{"a": {"x y", "y z"}, "unknown": {"q", "r"}}, ErrBadExamples},
+		{"too few unknown examples", map[string][]string{"a": {"x y", "y z"}, "b": {"q r", "r s"}, "unknown": {"q"}}, ErrBadExamples},
 		{"blank name", map[string][]string{"a": {"x y", "y z"}, " ": {"q", "r"}}, ErrBadExamples},
 	}
 	for _, tt := range tests {
@@ -217,6 +232,50 @@ func TestTrainClassifierErrors(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
 		})
+	}
+}
+
+// Examples under Unknown train an out-of-scope class: text the model puts
+// there is Unknown, and the class is in neither Intents nor Scores.
+func TestOutOfScopeClass(t *testing.T) {
+	ex := map[string][]string{
+		"pay":   {"pay my bill", "make a payment", "i want to pay", "pay by card"},
+		"track": {"track my parcel", "where is my parcel", "parcel tracking", "has my parcel come"},
+	}
+	without, err := TrainClassifier(ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex[Unknown] = []string{"what is the weather like", "what is the weather tomorrow", "is the weather nice", "weather forecast please"}
+	c, err := TrainClassifier(ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "card" is a known word: without the out-of-scope class the model
+	// has only the intents to choose from.
+	const text = "what is the weather like on my card"
+	if got := without.Classify(text); got.Intent != "pay" {
+		t.Fatalf("without out-of-scope examples: %+v, want pay", got)
+	}
+	got := c.Classify(text)
+	if got.Intent != Unknown || got.Reason != "out_of_scope" {
+		t.Errorf("with out-of-scope examples: %+v, want unknown (out_of_scope)", got)
+	}
+	if _, ok := got.Scores[Unknown]; ok || len(got.Scores) != 2 {
+		t.Errorf("scores %v, want pay and track only", got.Scores)
+	}
+	if got := c.Classify("where is my parcel"); got.Intent != "track" {
+		t.Errorf("in scope: %+v, want track", got)
+	}
+	if got, want := c.Intents(), []string{"pay", "track"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Intents() = %v, want %v", got, want)
+	}
+	if st := c.Stats(); st.Intents != 2 || st.Examples != 12 {
+		t.Errorf("stats %+v, want 2 intents and 12 examples", st)
+	}
+	// Words seen only out of scope do not make text known.
+	if got := c.Classify("weather forecast"); got.Intent != Unknown || got.Reason != "no_known_words" {
+		t.Errorf("%+v, want unknown (no_known_words)", got)
 	}
 }
 

@@ -20,8 +20,9 @@ func TestTrainLanguagesOnDemoSpanish(t *testing.T) {
 			} `yaml:"languages"`
 		} `yaml:"ivr"`
 		Intents []struct {
-			Name     string   `yaml:"name"`
-			Examples []string `yaml:"examples"`
+			Name               string   `yaml:"name"`
+			Examples           []string `yaml:"examples"`
+			ClassifierExamples []string `yaml:"classifier_examples"`
 		} `yaml:"intents"`
 	}
 	if err := yaml.Unmarshal(b, &c); err != nil {
@@ -29,7 +30,7 @@ func TestTrainLanguagesOnDemoSpanish(t *testing.T) {
 	}
 	ex := map[string]map[string][]string{"en": {}, "es": c.IVR.Languages["es"].Intents}
 	for _, in := range c.Intents {
-		ex["en"][in.Name] = in.Examples
+		ex["en"][in.Name] = append(append([]string(nil), in.Examples...), in.ClassifierExamples...)
 	}
 	l, err := TrainLanguages("en", ex)
 	if err != nil {

@@ -207,6 +207,9 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 			} else {
 				apology += c
 			}
+		case len(known) > 0 && !known[in]:
+			// A category the configuration lacks (CategorizeIn with fewer
+			// categories than clf knows) is no answer.
 		default:
 			topic[in] += w * c
 		}
@@ -257,7 +260,7 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 	case apology > 0: // …but with no topic at all, it says the caller was unhappy
 		return CategoryComplaint
 	case len(callerText) > 0:
-		if in, _ := clf.Classify(strings.Join(callerText, " ")); in != "" {
+		if in, _ := clf.Classify(strings.Join(callerText, " ")); in != "" && (len(known) == 0 || known[in] || in == CategoryUnknown) {
 			return in
 		}
 	}

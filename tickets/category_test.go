@@ -22,11 +22,8 @@ var demoClassifier = sync.OnceValues(func() (ivr.Simple, error) {
 	if err != nil {
 		return ivr.Simple{}, err
 	}
-	ex := map[string][]string{}
-	for _, in := range cfg.Intents {
-		ex[in.Name] = in.Examples
-	}
-	c, err := ivr.TrainClassifier(ex)
+	// As contactd trains it: the intents and the out-of-scope class.
+	c, err := ivr.TrainClassifier(cfg.ClassifierExamples())
 	return ivr.Simple{C: c}, err
 })
 

@@ -30,11 +30,8 @@ func TestLearnedSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ex := map[string][]string{}
-	for _, in := range cfg.Intents {
-		ex[in.Name] = in.Examples
-	}
-	c, err := ivr.TrainClassifier(ex)
+	// As contactd trains it: the intents and the out-of-scope class.
+	c, err := ivr.TrainClassifier(cfg.ClassifierExamples())
 	if err != nil {
 		t.Fatal(err)
 	}

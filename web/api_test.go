@@ -33,10 +33,9 @@ var demoNLU = sync.OnceValues(func() (demoIntents, error) {
 	if err != nil {
 		return demoIntents{}, err
 	}
-	ex := map[string][]string{}
+	ex := cfg.ClassifierExamples()
 	var cats []string
 	for _, in := range cfg.Intents {
-		ex[in.Name] = in.Examples
 		cats = append(cats, in.Name)
 	}
 	clf, err := ivr.TrainClassifier(ex)

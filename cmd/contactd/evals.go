@@ -83,11 +83,7 @@ func ivrEval(_ context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	examples := map[string][]string{}
-	for _, in := range cfg.Intents {
-		examples[in.Name] = in.Examples
-	}
-	clf, err := ivr.TrainClassifier(examples)
+	clf, err := ivr.TrainClassifier(cfg.ClassifierExamples())
 	if err != nil {
 		return err
 	}

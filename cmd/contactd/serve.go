@@ -375,10 +375,9 @@ func storeKind(url string) string {
 // understanding trains the embedded classifier for every configured
 // language and, with nlu.provider openai, puts the LLM in front of it.
 func understanding(cfg *config.Config, log *slog.Logger) (ivr.IntentClassifier, error) {
-	byLang := map[string]map[string][]string{"en": {}}
+	byLang := map[string]map[string][]string{"en": cfg.ClassifierExamples()}
 	var names []string
 	for _, in := range cfg.Intents {
-		byLang["en"][in.Name] = in.Examples
 		names = append(names, in.Name)
 	}
 	for lang, l := range cfg.IVR.Languages {
