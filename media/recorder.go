@@ -13,23 +13,35 @@ import (
 // relayed legs' frames go in as decoded, not upsampled (NativeFrames).
 // The file is a valid WAV from creation on: paired samples are written
 // every quarter second or so and the header's sizes are rewritten every
-// second, so a crash loses at most the last second or so. Its methods are
-// for one goroutine (the call's owner).
+// second, so a crash loses at most the last second or so. The file is
+// written by the recorder's own goroutine: Write never waits for the disk
+// (a relayed leg records from the media reader, which must not stall).
+// Its methods are safe for concurrent use: a relayed leg writes its
+// channel from the media reader (RTPLeg.RecordTo) while the mixer may
+// write the other.
 type Recorder struct {
-	// mu: a relayed leg writes its channel from its own reader
-	// (RTPLeg.RecordTo) while the mixer may write the other.
-	mu          sync.Mutex
+	mu     sync.Mutex
+	rate   int
+	caller []int16
+	agent  []int16
+	conv   [2]recConv // per channel: frames at the other rate
+	buf    []byte     // paired samples not yet handed to the writer
+	queued uint64     // data bytes handed to the writer
+	closed bool
+
+	// The writer goroutine's: it owns the file.
 	f           *os.File
-	rate        int
-	caller      []int16
-	agent       []int16
-	conv        [2]recConv // per channel: frames at the other rate
-	buf         []byte     // paired samples not yet written
-	written     uint32     // data bytes in the file
+	wq          chan []byte // gathered samples, in order
+	free        chan []byte // written buffers, for reuse
+	done        chan struct{}
+	written     uint32 // data bytes in the file
 	sinceHeader uint32
-	err         error // first write error, reported by Close
-	closed      bool
+	err         error // first write error, reported by Close (after done)
 }
+
+// recQueue is how many gathered buffers (a quarter second each) may wait
+// for the disk before Write waits too.
+const recQueue = 16
 
 // recConv converts one channel's frames that come at the rate the file
 // is not at (state kept across frames).
@@ -57,7 +69,9 @@ func NewRecorderRate(path string, rate int) (*Recorder, error) {
 		f.Close()
 		return nil, fmt.Errorf("media: write recording header: %w", err)
 	}
-	return &Recorder{f: f, rate: rate}, nil
+	r := &Recorder{f: f, rate: rate, wq: make(chan []byte, recQueue), free: make(chan []byte, 2), done: make(chan struct{})}
+	go r.writer()
+	return r, nil
 }
 
 // maxLag is how far (200 ms, in samples) one channel may run ahead
@@ -143,12 +157,37 @@ func (r *Recorder) drain(final bool) {
 	}
 }
 
-// flush writes the gathered samples and, every second of audio, the
-// header's sizes.
+// flush hands the gathered samples to the writer.
 func (r *Recorder) flush() {
 	b := r.buf
-	r.buf = r.buf[:0]
-	if r.err != nil || len(b) == 0 {
+	if len(b) == 0 {
+		return
+	}
+	select {
+	case r.buf = <-r.free:
+		r.buf = r.buf[:0]
+	default:
+		r.buf = make([]byte, 0, cap(b))
+	}
+	r.queued += uint64(len(b))
+	r.wq <- b
+}
+
+// writer writes what flush hands it and, every second of audio, the
+// header's sizes, until Close.
+func (r *Recorder) writer() {
+	defer close(r.done)
+	for b := range r.wq {
+		r.write(b)
+		select {
+		case r.free <- b:
+		default:
+		}
+	}
+}
+
+func (r *Recorder) write(b []byte) {
+	if r.err != nil {
 		return
 	}
 	if uint64(r.written)+uint64(len(b)) > 0xFFFFFFFF-36 {
@@ -181,11 +220,12 @@ func (r *Recorder) writeSizes() {
 }
 
 // Samples is how many samples per channel are recorded so far (the last
-// quarter second of them may not be in the file yet).
+// quarter second of them, and whatever the writer has yet to write, may
+// not be in the file yet).
 func (r *Recorder) Samples() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return int((uint64(r.written) + uint64(len(r.buf))) / 4)
+	return int((r.queued + uint64(len(r.buf))) / 4)
 }
 
 // Sink is channel's writer for a leg that records itself
@@ -201,10 +241,13 @@ func (r *Recorder) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
+		<-r.done
 		return r.err
 	}
 	r.closed = true
 	r.drain(true)
+	close(r.wq)
+	<-r.done
 	r.writeSizes()
 	if err := r.f.Sync(); err != nil && r.err == nil {
 		r.err = fmt.Errorf("media: sync recording: %w", err)

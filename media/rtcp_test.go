@@ -28,7 +28,7 @@ func TestRTCPReports(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer b.Close()
-			if a.rtcpc.LocalAddr().(*net.UDPAddr).Port != a.LocalAddr().Port+1 {
+			if a.rtcpc.LocalAddr().Port != a.LocalAddr().Port+1 {
 				t.Fatal("rtcp port is not rtp+1")
 			}
 			for _, p := range [][2]*RTPLeg{{a, b}, {b, a}} {

@@ -9,10 +9,10 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/pion/rtp"
+	"golang.org/x/sys/unix"
 )
 
 // RTPConfig configures an RTPLeg's socket.
@@ -41,8 +41,11 @@ type RTPConfig struct {
 // read on the RTP port (rtcp-mux) and on the port above it, and sent on
 // whichever StartOptions.RTCPMux says; Quality summarises it.
 type RTPLeg struct {
-	conn   *net.UDPConn
-	rtcpc  *net.UDPConn // RTP port + 1
+	conn   *udpSock
+	rtcpc  *udpSock // RTP port + 1
+	rx     *rxLoop  // the media reader for both sockets (rxloop.go)
+	rxRegs [2]*rxReg
+	pkt    rtp.Packet // the reader's, for parsing
 	rtcp   rtcpState
 	srtp   srtpSession // SDES-SRTP, when StartOptions.SRTP or SetSRTP set keys
 	remote atomic.Pointer[net.UDPAddr]
@@ -87,18 +90,18 @@ func NewRTPLeg(cfg RTPConfig) (*RTPLeg, error) {
 }
 
 // listenRTP binds an even RTP port and the RTCP port above it.
-func listenRTP(cfg RTPConfig) (rtpc, rtcpc *net.UDPConn, err error) {
+func listenRTP(cfg RTPConfig) (rtpc, rtcpc *udpSock, err error) {
 	if cfg.PortMin == 0 && cfg.PortMax == 0 {
 		// Let the kernel choose, until it gives an even port whose
 		// neighbour is free too.
 		for range 50 {
-			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: cfg.IP})
+			c, err := listenUDP(cfg.IP, 0)
 			if err != nil {
 				return nil, nil, fmt.Errorf("media: listen rtp: %w", err)
 			}
-			port := c.LocalAddr().(*net.UDPAddr).Port
+			port := c.LocalAddr().Port
 			if port%2 == 0 && port < 65535 {
-				if r, err := net.ListenUDP("udp", &net.UDPAddr{IP: cfg.IP, Port: port + 1}); err == nil {
+				if r, err := listenUDP(cfg.IP, port+1); err == nil {
 					return c, r, nil
 				}
 			}
@@ -115,19 +118,19 @@ func listenRTP(cfg RTPConfig) (rtpc, rtcpc *net.UDPConn, err error) {
 	first := rand.IntN(n)
 	for i := 0; i < n; i++ {
 		port := lo + 2*((first+i)%n)
-		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: cfg.IP, Port: port})
+		c, err := listenUDP(cfg.IP, port)
 		if err != nil {
-			if !errors.Is(err, syscall.EADDRINUSE) {
+			if !errBindInUse(err) {
 				return nil, nil, fmt.Errorf("media: listen rtp: %w", err)
 			}
 			continue
 		}
-		r, err := net.ListenUDP("udp", &net.UDPAddr{IP: cfg.IP, Port: port + 1})
+		r, err := listenUDP(cfg.IP, port+1)
 		if err == nil {
 			return c, r, nil
 		}
 		c.Close()
-		if !errors.Is(err, syscall.EADDRINUSE) {
+		if !errBindInUse(err) {
 			return nil, nil, fmt.Errorf("media: listen rtcp: %w", err)
 		}
 	}
@@ -135,7 +138,7 @@ func listenRTP(cfg RTPConfig) (rtpc, rtcpc *net.UDPConn, err error) {
 }
 
 // LocalAddr is the bound RTP address to put in SDP.
-func (l *RTPLeg) LocalAddr() *net.UDPAddr { return l.conn.LocalAddr().(*net.UDPAddr) }
+func (l *RTPLeg) LocalAddr() *net.UDPAddr { return l.conn.LocalAddr() }
 
 // StartOptions is what SDP negotiation decided for an RTPLeg.
 type StartOptions struct {
@@ -196,7 +199,6 @@ func (l *RTPLeg) StartWith(o StartOptions) error {
 			return err
 		}
 	}
-	l.started = true
 	l.codec = codec
 	l.remote.Store(o.Remote)
 	l.rtcp.mu.Lock()
@@ -207,11 +209,32 @@ func (l *RTPLeg) StartWith(o StartOptions) error {
 	l.in.configure(codec, codec.PayloadType, dec, o.DTMFPT, hasDTMF, o.InbandDTMF)
 	l.out.configure(codec, enc, o.DTMFPT, hasDTMF, l.writePacket)
 	l.ssrc = l.out.pkt.SSRC
-	l.wg.Add(3)
-	go func() { defer l.wg.Done(); l.readLoop(l.conn, true) }()
-	go func() { defer l.wg.Done(); l.readLoop(l.rtcpc, false) }()
+	l.rx = pickReader()
+	for i, p := range []rxTarget{rtpPort{l}, rtcpPort{l}} {
+		sock := l.conn
+		if i == 1 {
+			sock = l.rtcpc
+		}
+		reg, err := l.rx.add(sock, p)
+		if err != nil {
+			l.removeReaders()
+			return err
+		}
+		l.rxRegs[i] = reg
+	}
+	l.started = true
+	l.wg.Add(1)
 	go func() { defer l.wg.Done(); l.out.run(l.stop, l.onTick) }()
 	return nil
+}
+
+// removeReaders stops the media reader calling the leg.
+func (l *RTPLeg) removeReaders() {
+	for _, r := range l.rxRegs {
+		if r != nil {
+			r.remove()
+		}
+	}
 }
 
 // onTick runs on the sender's 20 ms clock: playout, then RTCP when due.
@@ -242,7 +265,7 @@ func (l *RTPLeg) onTick(now time.Time, ts uint32) {
 
 // rtcpDest is where reports go: the RTP address with rtcp-mux, else the
 // negotiated RTCP address or the RTP port + 1.
-func (l *RTPLeg) rtcpDest() (*net.UDPConn, *net.UDPAddr) {
+func (l *RTPLeg) rtcpDest() (*udpSock, *net.UDPAddr) {
 	remote := l.remote.Load()
 	l.rtcp.mu.Lock()
 	defer l.rtcp.mu.Unlock()
@@ -278,48 +301,48 @@ func (l *RTPLeg) writePacket(p *rtp.Packet) error {
 	return err
 }
 
-// readLoop reads one socket until it is closed: the RTP port carries RTP
-// and muxed RTCP, the port above it RTCP only.
-func (l *RTPLeg) readLoop(conn *net.UDPConn, rtpPort bool) {
-	buf := make([]byte, 2048)
-	var pkt rtp.Packet
-	for {
-		n, err := conn.Read(buf) // the source is not needed: no allocation for it
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
+// rtpPort and rtcpPort are a leg's two sockets as the media reader sees
+// them: the RTP port carries RTP and muxed RTCP, the port above it RTCP.
+type (
+	rtpPort  struct{ l *RTPLeg }
+	rtcpPort struct{ l *RTPLeg }
+)
+
+func (p rtpPort) readable(buf []byte)  { p.l.readOne(p.l.conn, true, buf) }
+func (p rtcpPort) readable(buf []byte) { p.l.readOne(p.l.rtcpc, false, buf) }
+
+// readOne reads and handles one datagram from a socket the reader says is
+// ready.
+func (l *RTPLeg) readOne(conn *udpSock, rtpPort bool, buf []byte) {
+	n, err := conn.read(buf) // the source is not needed (RTP is accepted from anywhere)
+	if err != nil {
+		if err != unix.EAGAIN && !errors.Is(err, net.ErrClosed) {
 			l.log.warn("media: rtp read failed", "err", err)
-			select {
-			case <-l.stop:
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-			continue
 		}
-		now := time.Now()
-		b := buf[:n]
-		rtcpPkt := !rtpPort || isRTCP(b)
-		if l.srtp.on.Load() {
-			if rtcpPkt {
-				b, err = l.srtp.decryptRTCP(b)
-			} else {
-				b, err = l.srtp.decryptRTP(b)
-			}
-			if err != nil {
-				l.stats.srtpDropped.Add(1)
-				l.log.warn("media: srtp packet dropped", "rtcp", rtcpPkt, "err", err)
-				continue
-			}
-		}
-		if rtcpPkt {
-			if !l.rtcp.handle(b, now, l.out.pkt.SSRC) {
-				l.stats.ignored.Add(1)
-			}
-			continue
-		}
-		l.handleDatagram(&pkt, b, now)
+		return
 	}
+	now := time.Now()
+	b := buf[:n]
+	rtcpPkt := !rtpPort || isRTCP(b)
+	if l.srtp.on.Load() {
+		if rtcpPkt {
+			b, err = l.srtp.decryptRTCP(b)
+		} else {
+			b, err = l.srtp.decryptRTP(b)
+		}
+		if err != nil {
+			l.stats.srtpDropped.Add(1)
+			l.log.warn("media: srtp packet dropped", "rtcp", rtcpPkt, "err", err)
+			return
+		}
+	}
+	if rtcpPkt {
+		if !l.rtcp.handle(b, now, l.out.pkt.SSRC) {
+			l.stats.ignored.Add(1)
+		}
+		return
+	}
+	l.handleDatagram(&l.pkt, b, now)
 }
 
 // handleDatagram parses one datagram; garbage is counted and dropped.
@@ -427,11 +450,12 @@ func (l *RTPLeg) Close() error {
 		l.mu.Lock()
 		close(l.stop)
 		l.mu.Unlock()
+		l.removeReaders()
+		l.wg.Wait()
 		err = l.conn.Close()
 		if cerr := l.rtcpc.Close(); err == nil {
 			err = cerr
 		}
-		l.wg.Wait()
 		l.out.flush()
 		l.in.close()
 	})

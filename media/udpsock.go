@@ -1,0 +1,156 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// udpSock is a non-blocking UDP socket that Go's network poller does not
+// watch: an RTP leg's sockets are read by the media readers (rxloop), one
+// goroutine per CPU over an epoll set of many sockets, so a packet costs
+// one read(2) and no goroutine wake-up, and the runtime's poller is not
+// told about packets nobody waits for. Reads and writes never block; a
+// write the kernel has no room for is dropped (as a relay drops late
+// media). Close waits for reads and writes in progress and later ones get
+// net.ErrClosed, so the descriptor is never used once closed (and perhaps
+// reused).
+type udpSock struct {
+	mu    sync.RWMutex // read-held by each read and write; Close takes it
+	fd    int          // -1 once closed
+	v6    bool         // an AF_INET6 socket (IPv4 peers go as ::ffff:a.b.c.d)
+	local *net.UDPAddr
+}
+
+// listenUDP binds a UDP socket to ip:port (nil ip: every address, IPv4
+// and IPv6; port 0: the kernel chooses).
+func listenUDP(ip net.IP, port int) (*udpSock, error) {
+	ip4 := ip.To4()
+	v6 := ip4 == nil
+	family := unix.AF_INET
+	if v6 {
+		family = unix.AF_INET6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	var sa unix.Sockaddr
+	if v6 {
+		// Dual stack when bound to every address, as net.ListenUDP does.
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0)
+		s6 := &unix.SockaddrInet6{Port: port}
+		if ip != nil {
+			copy(s6.Addr[:], ip.To16())
+		}
+		sa = s6
+	} else {
+		s4 := &unix.SockaddrInet4{Port: port}
+		copy(s4.Addr[:], ip4)
+		sa = s4
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		unix.Close(fd)
+		return nil, &net.OpError{Op: "listen", Net: "udp", Addr: &net.UDPAddr{IP: ip, Port: port}, Err: &net.AddrError{Err: err.Error()}, Source: nil}
+	}
+	got, err := unix.Getsockname(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("getsockname: %w", err)
+	}
+	local := &net.UDPAddr{}
+	switch a := got.(type) {
+	case *unix.SockaddrInet4:
+		local.IP, local.Port = net.IP(append([]byte(nil), a.Addr[:]...)), a.Port
+	case *unix.SockaddrInet6:
+		local.IP, local.Port = net.IP(append([]byte(nil), a.Addr[:]...)), a.Port
+	}
+	return &udpSock{fd: fd, v6: v6, local: local}, nil
+}
+
+// errBindInUse reports whether listenUDP failed because the port is taken.
+func errBindInUse(err error) bool {
+	var ae *net.AddrError
+	return errors.As(err, &ae) && ae.Err == unix.EADDRINUSE.Error()
+}
+
+// LocalAddr is the bound address.
+func (s *udpSock) LocalAddr() *net.UDPAddr { return s.local }
+
+// read reads one datagram into b; unix.EAGAIN when none is waiting.
+func (s *udpSock) read(b []byte) (int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.fd < 0 {
+		return 0, net.ErrClosed
+	}
+	for {
+		n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(s.fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return 0, errno
+		}
+		return int(n), nil
+	}
+}
+
+// WriteToUDP sends b to dst without blocking.
+func (s *udpSock) WriteToUDP(b []byte, dst *net.UDPAddr) (int, error) {
+	if dst == nil {
+		return 0, errors.New("media: no destination address")
+	}
+	var (
+		sa4 unix.RawSockaddrInet4
+		sa6 unix.RawSockaddrInet6
+		sa  unsafe.Pointer
+		sl  uintptr
+	)
+	port := uint16(dst.Port)
+	if ip4 := dst.IP.To4(); ip4 != nil && !s.v6 {
+		sa4.Family = unix.AF_INET
+		sa4.Port = port>>8 | port<<8
+		copy(sa4.Addr[:], ip4)
+		sa, sl = unsafe.Pointer(&sa4), unix.SizeofSockaddrInet4
+	} else if s.v6 && len(dst.IP) > 0 {
+		sa6.Family = unix.AF_INET6
+		sa6.Port = port>>8 | port<<8
+		copy(sa6.Addr[:], dst.IP.To16()) // an IPv4 address comes out v4-mapped
+		sa, sl = unsafe.Pointer(&sa6), unix.SizeofSockaddrInet6
+	} else {
+		return 0, &net.AddrError{Err: "address family does not match the socket", Addr: dst.String()}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.fd < 0 {
+		return 0, net.ErrClosed
+	}
+	for {
+		n, _, errno := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(s.fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)),
+			unix.MSG_DONTWAIT, uintptr(sa), sl)
+		if errno == unix.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return 0, &net.OpError{Op: "write", Net: "udp", Addr: dst, Err: errno}
+		}
+		return int(n), nil
+	}
+}
+
+// Close closes the socket once reads and writes in progress are done.
+func (s *udpSock) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fd < 0 {
+		return net.ErrClosed
+	}
+	err := unix.Close(s.fd)
+	s.fd = -1
+	return err
+}
