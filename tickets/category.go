@@ -76,7 +76,10 @@ const (
 //     my broadband keeps dropping" … "I've reset the line" is the topic
 //     the caller rang about and the agent dealt with. An agent who deals
 //     with a topic (agentDealtFloor of evidence in the agent's own lines)
-//     and records no complaint settles it for the topic;
+//     and records no complaint settles it for the topic; an agent who
+//     records or passes on a complaint and deals with no topic settles it
+//     for the complaint ("the delivery man was very rough with my
+//     parcels" … "I'll feed that back to the delivery team");
 //   - a line that names a topic unambiguously (topicCues: "I was
 //     charged", "a second line", "I want to leave") adds cueWeight to it,
 //     which settles what the classifier's vocabulary leaves open; cues
@@ -245,6 +248,11 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 		// named a complaint but rang about the topic, which the agent
 		// dealt with, recording no complaint.
 		explicit = false
+	} else if logged && !explicit && agentBest < agentDealtFloor {
+		// "the delivery gentleman was very rough with my parcels" … "I'll
+		// feed that back to the delivery team": the agent took it as a
+		// complaint and dealt with no topic.
+		explicit = true
 	} else if explicit && !logged {
 		// Saying "complain" is strong evidence of a complaint but, when
 		// the agent records none, not the last word: it counts

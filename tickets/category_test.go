@@ -199,6 +199,7 @@ func TestCategorizeRules(t *testing.T) {
 		{"angry about a concrete problem", call("i'm angry you've overcharged me again", ">i've refunded the difference", "this is ridiculous"), "billing"},
 		{"asks to complain", call("i want to complain about the engineer who came to fix my broadband"), "complaint"},
 		{"asks to complain, and the agent records it", call("i want to complain about how your driver spoke to me", ">i'm sorry, i've logged a complaint with the depot"), "complaint"},
+		{"the agent passes on what the caller tells, and deals with no topic", call("i just wanted to tell someone the delivery man was very rough with my parcels, nothing was broken", ">i'm sorry, i'll feed that back to the delivery team"), "complaint"},
 		{"says complain, but rang about a fault the agent fixes", call("i want to complain my broadband keeps dropping out every evening", ">let me run a line test, there's a fault on the line and i've booked an engineer for tomorrow", "ok thanks"), "tech_support"},
 		{"dissatisfied, no concrete problem", call("your service is terrible", "nobody ever calls me back"), "complaint"},
 		{"the agent's restatement decides a vague request", call("hi my contract ends next month and i want to know what deals you can offer me to stay",

@@ -76,6 +76,7 @@ var topicCues = map[string][]string{
 		"want * closed", "want * terminated", "just end it", "end it",
 		"pac code", "stac code", "porting code", "deal elsewhere", "better deal elsewhere", "going elsewhere", "go elsewhere",
 		"make sure * cancelled", "check * cancelled", "confirm * cancelled",
+		"stop the tv", "stop the broadband", "stop the landline", "stop the phone line", "stop the channels",
 	},
 	"tech_support": {
 		"not working", "isnt working", "stopped working", "wont connect", "cant connect", "no signal",
