@@ -26,7 +26,7 @@ var lexicon = map[string]float64{
 	"pathetic": -2, "incompetent": -2, "joke": -1, "bad": -1, "poor": -1, "wrong": -0.5,
 	"broken": -0.5, "problem": -0.25, "issue": -0.25, "waste": -1.5, "sick": -1,
 	"fed up": -2, "sick of": -2, "had enough": -2, "not good enough": -2,
-	"complain": -0.5, "complaint": -0.5, "never again": -2, "waiting for weeks": -1.5, // the call's purpose more than its temper: a calm caller says it too
+	"complain": -1, "complaint": -1, "never again": -2, "waiting for weeks": -1.5,
 	"again and again": -1.5, "nobody": -0.5, "rude": -2, "hate": -2,
 	"stupid": -2, "sue": -2, "lawyer": -1.5,
 	"appalling": -2.5, "atrocious": -2.5, "shocking": -2, "diabolical": -2.5, "shambles": -2, "shambolic": -2,
