@@ -160,7 +160,19 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 // callers 2/4, calm callers raised 6/24; after it (calm and sarcasm marks
 // in the sentiment and the anger model) 4/4 and 0/24, and over all 697
 // 99.6 % (694), 98.4 % by leave-one-out, order numbers 118/118, angry
-// callers 151/151, calm callers raised 9/461 (15 before). The floor
+// callers 151/151, calm callers raised 9/461 (15 before). d699–d752
+// (the complaint against the topic it names, leaving because of a bill,
+// a refund for a return against one for a charge, two topics; written
+// after heldout11) came in three batches, each measured fresh before the
+// work on it: 83.3 % (20/24), 93.8 % (15/16), 78.6 % (11/14), angry
+// callers 6/6, 6/6, 4/5; the sixth round (saying "complain" decides
+// only with the agent's action: an agent who records or passes on a
+// complaint and deals with no topic settles a complaint, one who deals
+// with a topic and records none the topic) and d753–d764 measured fresh
+// after it: 100 % (12/12), order numbers 2/2, angry callers 4/4, calm
+// raised 0/7. All 763: 99.9 % (762), 98.8 % by leave-one-out, order
+// numbers 121/121, angry callers 172/172 (171/172 by leave-one-out,
+// TestPriorityCrossValidated), calm callers raised 12/488. The floor
 // catches regressions.
 func TestCategorizeDev(t *testing.T) {
 	g := measure(t, "dev", true)
