@@ -45,6 +45,14 @@ const (
 	// complaint without asking to complain: more than a short retort
 	// ("about time") at replyWeight.
 	complaintFloor = 0.25
+	// agentDealtFloor is the evidence the agent's own lines need for a
+	// topic (a confident action, "I've refunded the duplicate payment")
+	// to outweigh a caller's saying they want to complain, when the agent
+	// records no complaint.
+	agentDealtFloor = 0.5
+	// complaintSaid is the complaint evidence of a caller's saying they
+	// want to complain when the agent records no complaint.
+	complaintSaid = 0.6
 )
 
 // Categorize picks the category of a call that has no IVR intent (an
@@ -60,9 +68,18 @@ const (
 //   - anger is not a topic either: an angry caller with a concrete problem
 //     ("this is ridiculous, you've overcharged me again") gets that
 //     problem's category, and their priority says they are angry. A call
-//     is a complaint when the caller says they want to complain, or when
-//     the caller was dissatisfied and no concrete topic has topicFloor of
-//     evidence;
+//     is a complaint when the caller says they want to complain and the
+//     agent records or passes on a complaint ("I've logged your
+//     complaint", "I'll pass that on"), or when the caller was
+//     dissatisfied (saying they want to complain counts complaintSaid) and
+//     no concrete topic has topicFloor of evidence: "I want to complain,
+//     my broadband keeps dropping" … "I've reset the line" is the topic
+//     the caller rang about and the agent dealt with. An agent who deals
+//     with a topic (agentDealtFloor of evidence in the agent's own lines)
+//     and records no complaint settles it for the topic; an agent who
+//     records or passes on a complaint and deals with no topic settles it
+//     for the complaint ("the delivery man was very rough with my
+//     parcels" … "I'll feed that back to the delivery team");
 //   - a line that names a topic unambiguously (topicCues: "I was
 //     charged", "a second line", "I want to leave") adds cueWeight to it,
 //     which settles what the classifier's vocabulary leaves open; cues
@@ -129,7 +146,8 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 	topic := map[string]float64{}
 	cued := map[string]float64{}
 	var complaint, apology float64
-	var explicit, human, heardCaller bool
+	var explicit, human, heardCaller, logged bool
+	agentTopic := map[string]float64{} // the topics the agent's lines name: what the agent dealt with
 	var callerText []string
 	for _, s := range segs {
 		if s.Speaker != transcript.Caller && s.Speaker != transcript.Agent {
@@ -150,9 +168,15 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 			w *= replyWeight
 		}
 		heardCaller = heardCaller || caller
+		if !caller && recordsComplaint(words) {
+			logged = true
+		}
 		var only string // the one topic the line names
 		for cat, v := range named {
 			cued[cat] += w * v
+			if !caller {
+				agentTopic[cat] += w * v
+			}
 			only = cat
 		}
 		if caller && (slices.ContainsFunc(withoutFeelings(words), func(w string) bool { return conduct[w] || w == "feedback" }) || anyPhrase(words, conductPhrases)) {
@@ -212,7 +236,34 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 			// categories than clf knows) is no answer.
 		default:
 			topic[in] += w * c
+			if !caller {
+				agentTopic[in] += w * c
+			}
 		}
+	}
+	agentBest := 0.0
+	for _, sc := range agentTopic {
+		agentBest = max(agentBest, sc)
+	}
+	if explicit && !logged && agentBest >= agentDealtFloor {
+		// "I want to complain about my bill, there's a charge for calls I
+		// never made" … "I've removed them and credited you": the caller
+		// named a complaint but rang about the topic, which the agent
+		// dealt with, recording no complaint.
+		explicit = false
+	} else if logged && !explicit && agentBest < agentDealtFloor {
+		// "the delivery gentleman was very rough with my parcels" … "I'll
+		// feed that back to the delivery team": the agent took it as a
+		// complaint and dealt with no topic.
+		explicit = true
+	} else if explicit && !logged {
+		// Saying "complain" is strong evidence of a complaint but, when
+		// the agent records none, not the last word: it counts
+		// complaintSaid, and the topic the call was about can outweigh it
+		// ("I want to complain, my tablet won't connect to the wifi" …
+		// "try forgetting the network").
+		explicit = false
+		complaint += complaintSaid
 	}
 	for in, sc := range cued {
 		topic[in] += sc
@@ -322,6 +373,22 @@ var things = map[string]bool{
 	"contract": true, "subscription": true, "plan": true, "tariff": true, "return": true, "returns": true,
 	"laptop": true, "fridge": true, "sofa": true, "tracking": true, "courier": true, "box": true, "speed": true,
 }
+
+// recordsComplaint reports whether an agent's line records or passes on
+// a complaint ("I've logged a complaint", "I'll pass that on to his
+// manager", "I've put your feedback through"): what the agent did was
+// about the complaint, whatever topic it names.
+func recordsComplaint(words []string) bool {
+	for _, w := range words {
+		if strings.HasPrefix(w, "complain") || w == "feedback" {
+			return true
+		}
+	}
+	return anyPhrase(words, passOnPhrases)
+}
+
+// passOnPhrases pass a caller's complaint to someone.
+var passOnPhrases = []string{"pass it on", "pass that on", "pass this on", "passed it on", "passed that on", "pass it to", "pass that to", "passed it to", "passed that to", "pass it back to", "feed that back", "feed it back"}
 
 // saysComplain reports whether a caller asks to complain ("I want to make
 // a complaint", "I'm calling to complain", "to register my

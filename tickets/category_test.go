@@ -157,7 +157,19 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 // callers 2/4, calm callers raised 6/24; after it (calm and sarcasm marks
 // in the sentiment and the anger model) 4/4 and 0/24, and over all 697
 // 99.6 % (694), 98.4 % by leave-one-out, order numbers 118/118, angry
-// callers 151/151, calm callers raised 9/461 (15 before). The floor
+// callers 151/151, calm callers raised 9/461 (15 before). d699–d752
+// (the complaint against the topic it names, leaving because of a bill,
+// a refund for a return against one for a charge, two topics; written
+// after heldout11) came in three batches, each measured fresh before the
+// work on it: 83.3 % (20/24), 93.8 % (15/16), 78.6 % (11/14), angry
+// callers 6/6, 6/6, 4/5; the sixth round (saying "complain" decides
+// only with the agent's action: an agent who records or passes on a
+// complaint and deals with no topic settles a complaint, one who deals
+// with a topic and records none the topic) and d753–d764 measured fresh
+// after it: 100 % (12/12), order numbers 2/2, angry callers 4/4, calm
+// raised 0/7. All 763: 99.9 % (762), 98.8 % by leave-one-out, order
+// numbers 121/121, angry callers 172/172 (171/172 by leave-one-out,
+// TestPriorityCrossValidated), calm callers raised 12/488. The floor
 // catches regressions.
 func TestCategorizeDev(t *testing.T) {
 	g := measure(t, "dev", true)
@@ -195,6 +207,9 @@ func TestCategorizeRules(t *testing.T) {
 		{"only a request for a person", call("agent", ">hello", "yes an agent please"), "human"},
 		{"angry about a concrete problem", call("i'm angry you've overcharged me again", ">i've refunded the difference", "this is ridiculous"), "billing"},
 		{"asks to complain", call("i want to complain about the engineer who came to fix my broadband"), "complaint"},
+		{"asks to complain, and the agent records it", call("i want to complain about how your driver spoke to me", ">i'm sorry, i've logged a complaint with the depot"), "complaint"},
+		{"the agent passes on what the caller tells, and deals with no topic", call("i just wanted to tell someone the delivery man was very rough with my parcels, nothing was broken", ">i'm sorry, i'll feed that back to the delivery team"), "complaint"},
+		{"says complain, but rang about a fault the agent fixes", call("i want to complain my broadband keeps dropping out every evening", ">let me run a line test, there's a fault on the line and i've booked an engineer for tomorrow", "ok thanks"), "tech_support"},
 		{"dissatisfied, no concrete problem", call("your service is terrible", "nobody ever calls me back"), "complaint"},
 		{"the agent's restatement decides a vague request", call("hi my contract ends next month and i want to know what deals you can offer me to stay",
 			">i can offer you our faster plan for the same price you pay now"), "sales"},
@@ -263,7 +278,7 @@ func TestCategorizeRules(t *testing.T) {
 // measures the same path through the API and keeps the regression
 // floors).
 func TestCategorizeHeldOut(t *testing.T) {
-	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10"} {
+	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11"} {
 		t.Logf("%s: %v", set, measure(t, set, false))
 	}
 }

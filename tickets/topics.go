@@ -75,6 +75,8 @@ var topicCues = map[string][]string{
 		"dont use * any more", "dont use * anymore", "no longer use", "want * cancelled", "want * ended",
 		"want * closed", "want * terminated", "just end it", "end it",
 		"pac code", "stac code", "porting code", "deal elsewhere", "better deal elsewhere", "going elsewhere", "go elsewhere",
+		"make sure * cancelled", "check * cancelled", "confirm * cancelled",
+		"stop the tv", "stop the broadband", "stop the landline", "stop the phone line", "stop the channels",
 	},
 	"tech_support": {
 		"not working", "isnt working", "stopped working", "wont connect", "cant connect", "no signal",
@@ -132,6 +134,7 @@ var agentCues = map[string][]string{
 		"processed the cancellation", "process the cancellation", "your cancellation", "arranged your cancellation",
 		"end the service", "close your account", "close the account", "remove that line", "remove the line",
 		"removed the line", "set the end date", "your notice", "notice period",
+		"cancellation went through", "cancellation has gone through", "cancellation has been processed", "cancellation is confirmed",
 	},
 	"returns": {
 		"returns label", "return label", "returns portal", "returns form", "arrange a collection", "book a collection",
