@@ -378,8 +378,28 @@ var model = sync.OnceValue(func() learned {
 })
 
 // angerThreshold is the anger model's P(angry) from which a caller is
-// taken for angry.
-const angerThreshold = 0.5
+// taken for angry, and so raised to at least high. It is set by cost, not
+// at the even odds of 0.5: an angry caller left at normal costs far more
+// than a calm one raised, so the threshold is the lowest that keeps the
+// calm callers raised within a budget of 5 %. Measured by leave-one-out
+// on the 763 dev calls d01–d764 (2026-11-22; each call drafted with the
+// model trained on the others, with the sentiment's floors: go test
+// ./tickets -run TestLearnedSettings -tune -v), angry callers at high or
+// urgent / calm callers (outside complaints and cancellations) raised to
+// high: 0.5 171/172, 18/488 (3.7 %); 0.4 171, 19; 0.35 171, 20; 0.3
+// 172/172, 23/488 (4.7 %); 0.25 172, 27 (5.5 %); 0.2 172, 29; 0.15 172,
+// 33. The model alone at 0.3 finds 159/172 angry callers and takes 11/488
+// calm ones for angry (0.5: 152, 6). The temper does not move the
+// choice: it scales every call's evidence alike, so it keeps the calls'
+// order by P(angry) and only moves the threshold that gives a budget
+// (24/488 calm callers at 0.26 for temper 0.75, 0.28 for 1, 0.30 for
+// 1.5). On the dev batches d396–d764 each drafted with the model trained
+// on the calls written before it (the same test; closer to the held-out
+// sets, though the sentiment lexicon was written on all of them), 0.3 and
+// 0.5 both put the 88 angry callers at high, with 18 and 11 of 229 calm
+// callers raised: the budget is likely spent faster on new calls than by
+// leave-one-out.
+const angerThreshold = 0.3
 
 // Tempers of the two models' evidence (posterior). The settings of this
 // file were measured by leave-one-out on the 504 dev calls
@@ -392,7 +412,8 @@ const angerThreshold = 0.5
 // threshold 0.5 finds 94/111 angry callers and takes 1/329 calm ones for
 // angry; 0.4 finds 97 but takes 5, 0.7 finds 87 for 1. Priority also
 // floors callers negative overall or at the end, and the two floors
-// together miss 2 of the 111.
+// together miss 2 of the 111. (The threshold has since been chosen by
+// the priority's cost: angerThreshold.)
 const (
 	topicTemper = 1.0
 	angerTemper = 1.0

@@ -85,8 +85,11 @@ func TestTrainingCorpus(t *testing.T) {
 // With d667–d698 (calm callers who use strong words, sarcasm; 697 calls):
 // model alone 96.0 % (669/697), Categorize 98.4 % (686/697, 296/303 from
 // d396 on); the anger model 132/151 with the words alone, 134/151 with
-// the <calm> and <sarcasm> marks, 4/461 calm callers taken for angry. The
-// floors are those figures less about one call.
+// the <calm> and <sarcasm> marks, 4/461 calm callers taken for angry.
+// With d699–d764 (763 calls) the anger model at the threshold 0.5 finds
+// 152/172 with 6/488 calm callers taken for angry; at the threshold 0.3
+// chosen by the priority's cost (angerThreshold), 159/172 with 11/488.
+// The floors are those figures less about one call.
 func TestLearnedCrossValidated(t *testing.T) {
 	clf, err := demoClassifier()
 	if err != nil {
@@ -141,10 +144,10 @@ func TestLearnedCrossValidated(t *testing.T) {
 	if r := float64(combined) / n; r < 0.98 {
 		t.Errorf("Categorize %.1f%% < 98%%", 100*r)
 	}
-	if r := float64(angryRight) / float64(angry); r < 0.88 {
-		t.Errorf("anger model found %.1f%% of angry callers < 88%%", 100*r)
+	if r := float64(angryRight) / float64(angry); r < 0.915 {
+		t.Errorf("anger model found %.1f%% of angry callers < 91.5%%", 100*r)
 	}
-	if calmAngry > 6 {
-		t.Errorf("anger model took %d calm callers for angry > 6", calmAngry)
+	if calmAngry > 12 {
+		t.Errorf("anger model took %d calm callers for angry > 12", calmAngry)
 	}
 }

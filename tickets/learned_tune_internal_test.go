@@ -110,4 +110,38 @@ func TestLearnedSettings(t *testing.T) {
 			t.Logf("anger temper %.1f threshold %.1f: angry callers found %d/%d, calm callers taken for angry %d/%d", temper, th, found, angry, calmAngry, calm)
 		}
 	}
+	// The threshold as the priority uses it, with the sentiment's floors
+	// (TestPriorityCrossValidated): the angerThreshold is the lowest of
+	// these that raises at most 5 % of the calm callers.
+	for _, th := range []float64{0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5} {
+		m.params = defaultParams
+		m.angerThreshold = th
+		r := looPriority(dev, m)
+		t.Logf("anger threshold %.2f, drafted: angry callers at high/urgent %d/%d, calm callers raised to high %d/%d (%.1f%%)", th, r.angryHigh, r.angry, r.calmHigh, r.calm, 100*float64(r.calmHigh)/float64(r.calm))
+	}
+	// The same, closer to the held-out sets: each dev batch from d396 on
+	// drafted with the model trained on the calls written before it.
+	batches := []int{396, 466, 506, 526, 566, 619, 667, 699, 765}
+	num := func(id string) int {
+		n, _ := strconv.Atoi(strings.TrimPrefix(id, "d"))
+		return n
+	}
+	for _, th := range []float64{0.2, 0.3, 0.4, 0.5} {
+		var r looCounts
+		for b := 0; b+1 < len(batches); b++ {
+			var before, batch []devCall
+			for _, d := range dev {
+				switch n := num(d.ID); {
+				case n < batches[b]:
+					before = append(before, d)
+				case n < batches[b+1]:
+					batch = append(batch, d)
+				}
+			}
+			fm := train(trainingCalls(before))
+			fm.angerThreshold = th
+			r = r.plus(draftCounts(batch, fm))
+		}
+		t.Logf("anger threshold %.2f, batches from d396 on drafted with the calls before them: angry callers at high/urgent %d/%d, calm callers raised to high %d/%d (%.1f%%)", th, r.angryHigh, r.angry, r.calmHigh, r.calm, 100*float64(r.calmHigh)/float64(r.calm))
+	}
 }
