@@ -169,7 +169,10 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 // after it: 100 % (12/12), order numbers 2/2, angry callers 4/4, calm
 // raised 0/7. All 763: 99.9 % (762), 98.8 % by leave-one-out, order
 // numbers 121/121, angry callers 172/172 (171/172 by leave-one-out,
-// TestPriorityCrossValidated), calm callers raised 12/488. The floor
+// TestPriorityCrossValidated), calm callers raised 12/488; with the
+// anger threshold chosen by cost after the round (0.5 → 0.3,
+// angerThreshold), angry callers 172/172 (172/172 by leave-one-out),
+// calm callers raised 13/488 (23/488 by leave-one-out). The floor
 // catches regressions.
 func TestCategorizeDev(t *testing.T) {
 	g := measure(t, "dev", true)
