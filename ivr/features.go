@@ -144,8 +144,9 @@ type featureSet struct {
 
 // charWeight scales character 4-grams against word features. They let
 // "refunded" meet "refund" and survive misrecognised words; 1 was best in
-// cross-validation.
-const charWeight = 1.0
+// cross-validation without the concept features, 0.7 with them (cv
+// accuracy 0.862 at 1, 0.878 at 0.7; dev sets 0.961 and 0.967).
+const charWeight = 0.7
 
 // feature is one named feature value.
 type feature struct {
@@ -154,7 +155,9 @@ type feature struct {
 }
 
 // rawFeatures lists the feature names of a token list with their weights,
-// sorted by name so that training never depends on map order.
+// sorted by name so that training never depends on map order: word
+// unigrams ("w:") and bigrams ("b:"), character 4-grams of content words
+// ("c:") and the concept groups the words belong to ("k:", lexicon.go).
 func rawFeatures(toks []string) []feature {
 	f := map[string]float64{}
 	for i, t := range toks {
@@ -168,6 +171,9 @@ func rawFeatures(toks []string) []feature {
 				f["c:"+p[k:k+4]] += charWeight
 			}
 		}
+	}
+	for _, c := range conceptsOf(toks) {
+		f["k:"+c] = conceptWeight
 	}
 	out := make([]feature, 0, len(f))
 	for name, v := range f {
