@@ -365,28 +365,32 @@ type nopEvents struct{}
 
 func (nopEvents) Publish(string, Event) {}
 
-// recordingRate is the sample rate a call is recorded at: 8 kHz when the
-// caller speaks G.711 (the telephone network's band: nothing above 4 kHz
-// to keep, half the size, and a relayed call's legs are recorded as
-// decoded), else 16 kHz.
-func recordingRate(c media.Codec) int {
-	if strings.EqualFold(c.Name, "PCMU") || strings.EqualFold(c.Name, "PCMA") {
-		return media.NarrowRate
+// newRecorder creates a call's recording in the caller's format: G.711
+// at 8 kHz when the caller speaks G.711 (the telephone network's band and
+// its own bytes: nothing above 4 kHz to keep, a quarter the size of 16 kHz
+// PCM, and a relayed call's packets are recorded as they are), else 16 kHz
+// PCM.
+func newRecorder(abs string, c media.Codec) (*media.Recorder, error) {
+	switch {
+	case strings.EqualFold(c.Name, "PCMU"):
+		return media.NewRecorderG711(abs, false)
+	case strings.EqualFold(c.Name, "PCMA"):
+		return media.NewRecorderG711(abs, true)
 	}
-	return media.SampleRate
+	return media.NewRecorderRate(abs, media.SampleRate)
 }
 
 // openRecording creates the recording file and its directory. Removing a
 // shard's last recording removes the directory (recordings.Files.Remove),
 // so a directory that went between the two is made again, once.
-func openRecording(abs string, rate int) (*media.Recorder, error) {
+func openRecording(abs string, c media.Codec) (*media.Recorder, error) {
 	var err error
 	for range 2 {
 		if err = os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 			return nil, err
 		}
 		var r *media.Recorder
-		if r, err = media.NewRecorderRate(abs, rate); !errors.Is(err, fs.ErrNotExist) {
+		if r, err = newRecorder(abs, c); !errors.Is(err, fs.ErrNotExist) {
 			return r, err
 		}
 	}

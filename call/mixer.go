@@ -53,7 +53,7 @@ type mixer struct {
 type relayer interface {
 	RelayTo(dst media.Leg) error
 	NativeFrames(on bool)
-	RecordTo(sink func(pcm []int16, rate int)) error
+	RecordTo(sink func(g711 []byte, alaw bool)) error
 }
 
 // setRelay turns the relay on between the caller and agent when nothing

@@ -110,7 +110,7 @@ func (c *Call) run(parent context.Context) {
 	if o.Record {
 		rel := recordings.Path(c.in.ID, c.start)
 		abs := filepath.Join(o.DataDir, rel)
-		r, err := openRecording(abs, recordingRate(c.in.Leg.Codec()))
+		r, err := openRecording(abs, c.in.Leg.Codec())
 		if err == nil {
 			rec, c.rec.RecordingPath = r, rel
 		} else {

@@ -39,55 +39,50 @@ type inbound struct {
 	direct *directRec
 }
 
-// directRec keeps a relayed leg's recording from its packets as they
-// arrive: decoded on the reader, with silence for lost packets and for
-// gaps in the sender's timeline (silence suppression), late and repeated
-// packets left out. Its timeline is the packets' timestamps, so what a
-// recording of the jitter buffer's playout would delay or conceal is in
-// place here at once: the recorder keeps the two channels together.
+// directRec keeps a relayed G.711 leg's recording from its packets as
+// they arrive: their bytes as they are (no decoding), with silence for
+// lost packets and for gaps in the sender's timeline (silence
+// suppression), late and repeated packets left out. Its timeline is the
+// packets' timestamps, so what a recording of the jitter buffer's playout
+// would delay or conceal is in place here at once: the recorder keeps the
+// two channels together.
 type directRec struct {
-	sink    func(pcm []int16, rate int)
-	dec     decoder
+	sink    func(g711 []byte, alaw bool)
+	law     wavLaw // lawUlaw or lawAlaw
 	started bool
-	nextTS  uint32  // timestamp the next packet should carry
-	pend    []int16 // taken, for flushDirect to hand over once the packet is forwarded
+	nextTS  uint32 // timestamp the next packet should carry
+	pend    []byte // taken, for flushDirect to hand over once the packet is forwarded
 }
 
 // directMaxGap is the most silence a gap in the timeline puts in the
 // recording (the recorder pads a channel left further behind itself).
 const directMaxGap = 200 * time.Millisecond
 
-// take decodes one audio packet into pend (after silence for a gap);
-// false when it is late or a repeat.
+// take keeps one audio packet's samples in pend (after silence for a
+// gap); false when it is late or a repeat. G.711 is one byte per sample
+// of its 8 kHz clock.
 func (d *directRec) take(ts uint32, payload []byte) bool {
-	rate := d.dec.rate()
 	if d.started {
 		gap := int32(ts - d.nextTS)
-		if gap < 0 && gap > -int32(rate) {
+		if gap < 0 && gap > -NarrowRate {
 			return false // late or repeated (a jump back of a second or more is a new timeline)
 		}
 		if gap > 0 {
-			n := min(int(gap), rate*int(directMaxGap/time.Millisecond)/1000)
-			d.pend = append(d.pend, make([]int16, n)...)
+			d.pend = d.law.silence(d.pend, min(int(gap), NarrowRate*int(directMaxGap/time.Millisecond)/1000))
 		}
 	}
-	out, err := d.dec.decode(d.pend, payload)
-	if err != nil {
-		return false
-	}
-	d.started, d.nextTS = true, ts+uint32(len(out)-len(d.pend))
-	d.pend = out
+	d.started, d.nextTS = true, ts+uint32(len(payload))
+	d.pend = append(d.pend, payload...)
 	return true
 }
 
-// flushDirect hands what take decoded to the sink. The reader calls it
-// after forwarding the packet, so the recording's writes (a file write
-// every quarter second) never delay the relay.
+// flushDirect hands what take kept to the sink. The reader calls it after
+// forwarding the packet.
 func (in *inbound) flushDirect() {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if d := in.direct; d != nil && len(d.pend) > 0 {
-		d.sink(d.pend, d.dec.rate())
+		d.sink(d.pend, d.law == lawAlaw)
 		d.pend = d.pend[:0]
 	}
 }
@@ -99,9 +94,9 @@ func (in *inbound) directOn() bool {
 	return in.direct != nil
 }
 
-// setDirect starts (sink non-nil, with its own decoder) or stops taking
-// the audio as it arrives. The jitter buffer starts afresh either way.
-func (in *inbound) setDirect(sink func([]int16, int), dec decoder) {
+// setDirect starts (sink non-nil, for G.711 in law) or stops taking the
+// audio as it arrives. The jitter buffer starts afresh either way.
+func (in *inbound) setDirect(sink func([]byte, bool), law wavLaw) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.jb.reset()
@@ -109,7 +104,7 @@ func (in *inbound) setDirect(sink func([]int16, int), dec decoder) {
 		in.direct = nil
 		return
 	}
-	in.direct = &directRec{sink: sink, dec: dec}
+	in.direct = &directRec{sink: sink, law: law}
 }
 
 func newInbound(buffer int, stats *counters, log *rateLimitedLog) *inbound {

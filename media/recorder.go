@@ -4,26 +4,28 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 )
 
-// Recorder writes a call to a stereo 16-bit WAV, caller left and agent
-// right, at 16 kHz or (NewRecorderRate) 8 kHz: a G.711 call holds nothing
-// above 4 kHz, so its recording is kept at 8 kHz, half the size, and the
-// relayed legs' frames go in as decoded, not upsampled (NativeFrames).
+// Recorder writes a call to a stereo WAV, caller left and agent right:
+// 16-bit PCM at 16 kHz (NewRecorder) or 8 kHz (NewRecorderRate), or
+// G.711 at 8 kHz (NewRecorderG711), the telephone network's own format:
+// a G.711 call holds nothing above 4 kHz, so its recording is kept in the
+// call's own bytes, a quarter the size of 16 kHz PCM, and a relayed leg's
+// packets go in as they are, not decoded (RTPLeg.RecordTo, WriteG711).
 // The file is a valid WAV from creation on: paired samples are written
 // every quarter second or so and the header's sizes are rewritten every
 // second, so a crash loses at most the last second or so. The file is
-// written by the recorder's own goroutine: Write never waits for the disk
+// written by the recorder's own goroutine: no Write waits for the disk
 // (a relayed leg records from the media reader, which must not stall).
 // Its methods are safe for concurrent use: a relayed leg writes its
-// channel from the media reader (RTPLeg.RecordTo) while the mixer may
-// write the other.
+// channel from the media reader while the mixer may write the other.
 type Recorder struct {
 	mu     sync.Mutex
 	rate   int
-	caller []int16
-	agent  []int16
+	law    wavLaw     // the file's sample format
+	ch     [2][]byte  // per channel: samples in the file's format, not yet paired
 	conv   [2]recConv // per channel: frames at the other rate
 	buf    []byte     // paired samples not yet handed to the writer
 	queued uint64     // data bytes handed to the writer
@@ -49,10 +51,11 @@ type recConv struct {
 	down downsampler
 	up   upsampler
 	buf  []int16
+	up2  []int16
 }
 
-// NewRecorder creates (or truncates) path and writes an empty 16 kHz WAV
-// header.
+// NewRecorder creates (or truncates) path and writes an empty 16 kHz
+// PCM WAV header.
 func NewRecorder(path string) (*Recorder, error) { return NewRecorderRate(path, SampleRate) }
 
 // NewRecorderRate is NewRecorder at rate: SampleRate or NarrowRate.
@@ -60,32 +63,46 @@ func NewRecorderRate(path string, rate int) (*Recorder, error) {
 	if rate != SampleRate && rate != NarrowRate {
 		return nil, fmt.Errorf("media: recording rate %d: want %d or %d", rate, SampleRate, NarrowRate)
 	}
+	return newRecorder(path, rate, lawPCM16)
+}
+
+// NewRecorderG711 is a recorder whose file is 8 kHz G.711, µ-law or (alaw)
+// A-law: for a call whose caller speaks that law.
+func NewRecorderG711(path string, alaw bool) (*Recorder, error) {
+	law := lawUlaw
+	if alaw {
+		law = lawAlaw
+	}
+	return newRecorder(path, NarrowRate, law)
+}
+
+func newRecorder(path string, rate int, law wavLaw) (*Recorder, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("media: create recording: %w", err)
 	}
-	h := wavHeader(rate, 2, 0)
+	h := wavHeaderLaw(law, rate, 2, 0)
 	if _, err := f.Write(h[:]); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("media: write recording header: %w", err)
 	}
-	r := &Recorder{f: f, rate: rate, wq: make(chan []byte, recQueue), free: make(chan []byte, 2), done: make(chan struct{})}
+	r := &Recorder{f: f, rate: rate, law: law, wq: make(chan []byte, recQueue), free: make(chan []byte, 2), done: make(chan struct{})}
 	go r.writer()
 	return r, nil
 }
 
-// maxLag is how far (200 ms, in samples) one channel may run ahead
-// before the other is padded with silence.
-func (r *Recorder) maxLag() int { return r.rate / 5 }
+// maxLag is how far (200 ms, in bytes) one channel may run ahead before
+// the other is padded with silence.
+func (r *Recorder) maxLag() int { return r.rate / 5 * r.law.size() }
 
 // headerEvery is how much audio (1 s, in data bytes) is written between
 // header rewrites: a crash loses at most that much.
-func (r *Recorder) headerEvery() uint32 { return uint32(r.rate * 2 * 2) }
+func (r *Recorder) headerEvery() uint32 { return uint32(r.rate * 2 * r.law.size()) }
 
 // writeBytes is how much paired audio (a quarter second, in bytes) is
 // gathered before a write: one write(2) per quarter second, not one per
 // frame, which counts with a thousand calls recording at once.
-func (r *Recorder) writeBytes() int { return r.rate }
+func (r *Recorder) writeBytes() int { return r.rate / 2 * r.law.size() }
 
 // The recording's channels (Write).
 const (
@@ -122,10 +139,33 @@ func (r *Recorder) Write(channel int, pcm []int16, rate int) {
 		}
 		pcm = c.buf
 	}
-	if channel == CallerChannel {
-		r.caller = append(r.caller, pcm...)
+	r.ch[channel] = r.law.encode(r.ch[channel], pcm)
+	r.drain(false)
+}
+
+// WriteG711 adds 8 kHz G.711 samples (µ-law, or A-law when alaw) to
+// CallerChannel or AgentChannel: as they are when the file is in that
+// law, else converted.
+func (r *Recorder) WriteG711(channel int, g711 []byte, alaw bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed || channel != CallerChannel && channel != AgentChannel {
+		return
+	}
+	from := lawUlaw
+	if alaw {
+		from = lawAlaw
+	}
+	if r.law == from {
+		r.ch[channel] = append(r.ch[channel], g711...)
 	} else {
-		r.agent = append(r.agent, pcm...)
+		c := &r.conv[channel]
+		c.buf = from.decode(c.buf[:0], g711)
+		if r.rate != NarrowRate {
+			c.up2 = c.up.process(c.up2[:0], c.buf)
+			c.buf, c.up2 = c.up2, c.buf
+		}
+		r.ch[channel] = r.law.encode(r.ch[channel], c.buf)
 	}
 	r.drain(false)
 }
@@ -134,26 +174,36 @@ func (r *Recorder) Write(channel int, pcm []int16, rate int) {
 // (or when final); a channel more than maxLag behind (or either, when
 // final) is padded with silence first.
 func (r *Recorder) drain(final bool) {
-	lc, la := len(r.caller), len(r.agent)
+	c, a := &r.ch[CallerChannel], &r.ch[AgentChannel]
+	lc, la := len(*c), len(*a)
 	if final || lc-la > r.maxLag() {
-		r.agent = append(r.agent, make([]int16, max(0, lc-la))...)
+		*a = r.law.silence(*a, (lc-la)/r.law.size())
 	}
 	if final || la-lc > r.maxLag() {
-		r.caller = append(r.caller, make([]int16, max(0, la-lc))...)
+		*c = r.law.silence(*c, (la-lc)/r.law.size())
 	}
-	if n := min(len(r.caller), len(r.agent)); n > 0 {
+	if n := min(len(*c), len(*a)); n > 0 {
 		at := len(r.buf)
-		r.buf = append(r.buf, make([]byte, 4*n)...)
-		b := r.buf[at:]
-		for i := 0; i < n; i++ {
-			binary.LittleEndian.PutUint16(b[4*i:], uint16(r.caller[i]))
-			binary.LittleEndian.PutUint16(b[4*i+2:], uint16(r.agent[i]))
-		}
-		r.caller = r.caller[:copy(r.caller, r.caller[n:])]
-		r.agent = r.agent[:copy(r.agent, r.agent[n:])]
+		r.buf = slices.Grow(r.buf, 2*n)[:at+2*n]
+		interleave(r.buf[at:], (*c)[:n], (*a)[:n], r.law.size())
+		*c = (*c)[:copy(*c, (*c)[n:])]
+		*a = (*a)[:copy(*a, (*a)[n:])]
 	}
 	if final || len(r.buf) >= r.writeBytes() {
 		r.flush()
+	}
+}
+
+// interleave writes left and right's samples (size bytes each) in turns.
+func interleave(dst, left, right []byte, size int) {
+	if size == 1 {
+		for i := range left {
+			dst[2*i], dst[2*i+1] = left[i], right[i]
+		}
+		return
+	}
+	for i := 0; i+1 < len(left); i += 2 {
+		dst[2*i], dst[2*i+1], dst[2*i+2], dst[2*i+3] = left[i], left[i+1], right[i], right[i+1]
 	}
 }
 
@@ -225,13 +275,13 @@ func (r *Recorder) writeSizes() {
 func (r *Recorder) Samples() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return int((r.queued + uint64(len(r.buf))) / 4)
+	return int((r.queued + uint64(len(r.buf))) / uint64(2*r.law.size()))
 }
 
-// Sink is channel's writer for a leg that records itself
+// Sink is channel's writer for a relayed leg that records itself
 // (RTPLeg.RecordTo).
-func (r *Recorder) Sink(channel int) func(pcm []int16, rate int) {
-	return func(pcm []int16, rate int) { r.Write(channel, pcm, rate) }
+func (r *Recorder) Sink(channel int) func(g711 []byte, alaw bool) {
+	return func(g711 []byte, alaw bool) { r.WriteG711(channel, g711, alaw) }
 }
 
 // Close writes what is buffered (padding the shorter channel), finalises the

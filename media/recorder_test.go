@@ -2,12 +2,16 @@ package media
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/contactd/contactd/media/g711"
 )
 
 func readRecording(t *testing.T, path string) (left, right []int16) {
@@ -192,4 +196,89 @@ func TestRecorderNarrow(t *testing.T) {
 	assertTone(t, left[400:NarrowRate/2], NarrowRate, 440)
 	assertTone(t, left[NarrowRate/2+400:], NarrowRate, 440)
 	assertTone(t, right[400:], NarrowRate, 1000)
+}
+
+// TestRecorderG711: a G.711 call's recording is 8 kHz G.711 in the
+// caller's law: a relayed leg's bytes go in as they are, the other law is
+// converted, PCM frames (16 kHz or 8 kHz) are encoded, a silent gap is
+// the law's silence, and the file reads back as a standard WAV (format 7,
+// 8 bits) a quarter the size of 16 kHz PCM.
+func TestRecorderG711(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "call.wav")
+	r, err := NewRecorderG711(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caller := g711.EncodeUlaw(nil, Tone(440, time.Second, NarrowRate, 0.5))
+	agentA := g711.EncodeAlaw(nil, Tone(1000, 500*time.Millisecond, NarrowRate, 0.5))
+	agent16 := Tone(1000, 500*time.Millisecond, SampleRate, 0.5)
+	for i := range 50 {
+		r.WriteG711(CallerChannel, caller[i*NarrowFrameSamples:(i+1)*NarrowFrameSamples], false)
+		if i < 25 {
+			r.WriteG711(AgentChannel, agentA[i*NarrowFrameSamples:(i+1)*NarrowFrameSamples], true)
+		} else {
+			j := i - 25
+			r.Write(AgentChannel, agent16[j*FrameSamples:(j+1)*FrameSamples], SampleRate)
+		}
+	}
+	// The caller goes on alone: the agent's channel is padded with
+	// silence once it is 200 ms behind.
+	for i := range 15 {
+		r.WriteG711(CallerChannel, caller[i*NarrowFrameSamples:(i+1)*NarrowFrameSamples], false)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tag, bits := binary.LittleEndian.Uint16(raw[20:]), binary.LittleEndian.Uint16(raw[34:]); tag != 7 || bits != 8 {
+		t.Fatalf("format tag %d, %d bits; want 7 (µ-law), 8", tag, bits)
+	}
+	frames := 65 * NarrowFrameSamples
+	if len(raw) != wavHeaderSize+2*frames {
+		t.Fatalf("%d bytes, want %d (one byte per sample per channel)", len(raw), wavHeaderSize+2*frames)
+	}
+	data := raw[wavHeaderSize:]
+	for i := range 50 * NarrowFrameSamples {
+		if data[2*i] != caller[i%len(caller)] {
+			t.Fatalf("caller byte %d is %#x, want the packet's %#x as it was", i, data[2*i], caller[i])
+		}
+	}
+	for i := 50 * NarrowFrameSamples; i < frames; i++ {
+		if data[2*i+1] != 0xff {
+			t.Fatalf("agent byte %d is %#x, want µ-law silence", i, data[2*i+1])
+		}
+	}
+	pcm, rate, ch, err := ReadWAV(bytes.NewReader(raw))
+	if err != nil || rate != NarrowRate || ch != 2 || len(pcm) != 2*frames {
+		t.Fatalf("ReadWAV: %d Hz, %d ch, %d samples, %v", rate, ch, len(pcm), err)
+	}
+	var left, right []int16
+	for i := 0; i+1 < len(pcm); i += 2 {
+		left, right = append(left, pcm[i]), append(right, pcm[i+1])
+	}
+	assertTone(t, left[:NarrowRate], NarrowRate, 440)
+	assertTone(t, right[:NarrowRate/2], NarrowRate, 1000)
+	assertTone(t, right[NarrowRate/2+400:NarrowRate], NarrowRate, 1000)
+	if r.Samples() != frames {
+		t.Fatalf("Samples() = %d, want %d", r.Samples(), frames)
+	}
+
+	// An A-law caller's recording is A-law.
+	pathA := filepath.Join(t.TempDir(), "a.wav")
+	ra, err := NewRecorderG711(pathA, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ra.WriteG711(CallerChannel, agentA[:NarrowFrameSamples], true)
+	ra.WriteG711(AgentChannel, caller[:NarrowFrameSamples], false)
+	if err := ra.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rawA, _ := os.ReadFile(pathA)
+	if binary.LittleEndian.Uint16(rawA[20:]) != 6 || rawA[wavHeaderSize] != agentA[0] {
+		t.Fatalf("A-law recording: tag %d, first byte %#x", binary.LittleEndian.Uint16(rawA[20:]), rawA[wavHeaderSize])
+	}
 }

@@ -80,20 +80,22 @@ func (l *RTPLeg) RelayTo(dst Leg) error {
 	return nil
 }
 
-// RecordTo hands l's audio to sink as each packet arrives, decoded at the
-// codec's rate on the reader goroutine, instead of playing it out on
-// Frames(): for a relayed G.711 leg whose audio only goes to a recording,
-// the jitter buffer, the playout clock and a reader of Frames() then cost
-// the call nothing (the clock wakes ten times less often, for RTCP and
-// its own keys). Lost packets and gaps in the sender's timeline
-// (silence suppression) become silence, at most directMaxGap each; late
-// and repeated packets are left out. Frames() is quiet meanwhile. A nil
-// sink goes back to playing out, as does the end of the relay. It needs
-// the relay on (RelayTo) and G.711, else ErrRelay and nothing changes.
-func (l *RTPLeg) RecordTo(sink func(pcm []int16, rate int)) error {
+// RecordTo hands l's audio to sink as each packet arrives, its G.711
+// bytes as they are (alaw: A-law, else µ-law), on the media reader,
+// instead of playing it out on Frames(): for a relayed G.711 leg whose
+// audio only goes to a recording (Recorder.Sink), the jitter buffer, the
+// playout clock, decoding and a reader of Frames() then cost the call
+// nothing (the clock wakes ten times less often, for RTCP and its own
+// keys). Lost packets and gaps in the sender's timeline (silence
+// suppression) become silence, at most directMaxGap each; late and
+// repeated packets are left out. Frames() is quiet meanwhile. A nil sink
+// goes back to playing out, as does the end of the relay. It needs the
+// relay on (RelayTo) and G.711, else ErrRelay and nothing changes. sink
+// must not keep the slice.
+func (l *RTPLeg) RecordTo(sink func(g711 []byte, alaw bool)) error {
 	if sink == nil {
 		if l.in.directOn() {
-			l.in.setDirect(nil, nil)
+			l.in.setDirect(nil, 0)
 			l.out.setIdle(false)
 		}
 		return nil
@@ -104,14 +106,16 @@ func (l *RTPLeg) RecordTo(sink func(pcm []int16, rate int)) error {
 	l.mu.Lock()
 	c := l.codec
 	l.mu.Unlock()
-	if !strings.EqualFold(c.Name, "PCMU") && !strings.EqualFold(c.Name, "PCMA") {
+	var law wavLaw
+	switch {
+	case strings.EqualFold(c.Name, "PCMU") && c.ClockRate == NarrowRate:
+		law = lawUlaw
+	case strings.EqualFold(c.Name, "PCMA") && c.ClockRate == NarrowRate:
+		law = lawAlaw
+	default:
 		return fmt.Errorf("%w: record as it arrives is for G.711, not %s", ErrRelay, c.Name)
 	}
-	dec, err := newDecoder(c)
-	if err != nil {
-		return err
-	}
-	l.in.setDirect(sink, dec)
+	l.in.setDirect(sink, law)
 	l.out.setIdle(true)
 	return nil
 }

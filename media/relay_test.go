@@ -587,20 +587,20 @@ func TestNativeFrames(t *testing.T) {
 }
 
 // RecordTo: a relayed G.711 leg hands its audio to the sink as each packet
-// arrives, decoded, with silence for a lost packet and for a gap in the
-// sender's timeline (at most directMaxGap), a repeated packet left out,
-// nothing on Frames() meanwhile; the relay's end turns it off.
+// arrives, its bytes as they are, with silence for a lost packet and for a
+// gap in the sender's timeline (at most directMaxGap), a repeated packet
+// left out, nothing on Frames() meanwhile; the relay's end turns it off.
 func TestRecordToAsItArrives(t *testing.T) {
 	pa, pb := newRTPPeer(t, 0xa, 1000, 50000), newRTPPeer(t, 0xb, 0, 0)
 	a, b := startLegTo(t, pa, PCMU, 101, 0), startLegTo(t, pb, PCMU, 101, 0)
 	var mu sync.Mutex
-	var got []int16
-	sink := func(pcm []int16, rate int) {
-		if rate != NarrowRate {
-			t.Errorf("sink got %d Hz", rate)
+	var got []byte
+	sink := func(g711 []byte, alaw bool) {
+		if alaw {
+			t.Errorf("sink got A-law from a PCMU leg")
 		}
 		mu.Lock()
-		got = append(got, pcm...)
+		got = append(got, g711...)
 		mu.Unlock()
 	}
 	if err := a.RecordTo(sink); !errors.Is(err, ErrRelay) {
@@ -631,9 +631,9 @@ func TestRecordToAsItArrives(t *testing.T) {
 	send(0x50)
 	pb.waitFor(t, 7)
 	want := []struct {
-		v byte // payload byte, 0 for silence
+		v byte // payload byte, 0xff (µ-law silence) for silence
 		n int
-	}{{0x10, 160}, {0x11, 160}, {0x12, 160}, {0, 160}, {0x20, 160}, {0, int(directMaxGap / time.Millisecond * 8)}, {0x30, 160}, {0x50, 160}}
+	}{{0x10, 160}, {0x11, 160}, {0x12, 160}, {0xff, 160}, {0x20, 160}, {0xff, int(directMaxGap / time.Millisecond * 8)}, {0x30, 160}, {0x50, 160}}
 	total := 0
 	for _, w := range want {
 		total += w.n
@@ -656,13 +656,9 @@ func TestRecordToAsItArrives(t *testing.T) {
 	}
 	off := 0
 	for _, w := range want {
-		s := int16(0)
-		if w.v != 0 {
-			s = decodeULaw([]byte{w.v})[0]
-		}
 		for i := off; i < off+w.n; i++ {
-			if rec[i] != s {
-				t.Fatalf("sample %d is %d, want %d (payload %#x)", i, rec[i], s, w.v)
+			if rec[i] != w.v {
+				t.Fatalf("byte %d is %#x, want %#x", i, rec[i], w.v)
 			}
 		}
 		off += w.n
@@ -688,7 +684,7 @@ func TestRecordToNeedsG711(t *testing.T) {
 	if err := a.RelayTo(b); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.RecordTo(func([]int16, int) {}); !errors.Is(err, ErrRelay) {
+	if err := a.RecordTo(func([]byte, bool) {}); !errors.Is(err, ErrRelay) {
 		t.Fatalf("RecordTo on G.722: %v", err)
 	}
 }

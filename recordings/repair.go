@@ -17,12 +17,13 @@ import (
 const PartialSuffix = ".partial"
 
 // The recorder's format (media.Recorder): a canonical 44-byte header,
-// 16 kHz (8 kHz for G.711 calls), stereo, 16-bit PCM.
+// stereo, 16-bit PCM at 16 kHz or 8 kHz, or 8-bit G.711 (µ-law or A-law)
+// at 8 kHz for G.711 calls.
 const (
 	wavHeaderSize = 44
 	recRate       = 16000 // for a header written from scratch (no audio)
 	recChannels   = 2
-	recBlock      = recChannels * 2
+	recBlock      = recChannels * 2 // 16-bit PCM's sample frame
 )
 
 // PartialInfo is what the .partial sidecar says about a repaired
@@ -65,6 +66,7 @@ func (f *Files) Repair(rel, reason string) (info PartialInfo, ok bool, err error
 	}
 	size := st.Size()
 	rate := float64(recRate)
+	block := int64(recBlock)
 	var h [wavHeaderSize]byte
 	if size >= wavHeaderSize {
 		if _, err := io.ReadFull(file, h[:]); err != nil {
@@ -74,7 +76,8 @@ func (f *Files) Repair(rel, reason string) (info PartialInfo, ok bool, err error
 			return info, false, fmt.Errorf("recordings: repair %s: %w", rel, err)
 		}
 		rate = float64(binary.LittleEndian.Uint32(h[24:]))
-		info.HeaderSeconds = float64(binary.LittleEndian.Uint32(h[40:])) / (rate * recBlock)
+		block = int64(binary.LittleEndian.Uint16(h[32:]))
+		info.HeaderSeconds = float64(binary.LittleEndian.Uint32(h[40:])) / (rate * float64(block))
 	} else {
 		h = recorderHeader()
 		if _, err := file.WriteAt(h[:], 0); err != nil {
@@ -83,9 +86,9 @@ func (f *Files) Repair(rel, reason string) (info PartialInfo, ok bool, err error
 		size = wavHeaderSize
 	}
 	data := size - wavHeaderSize
-	data -= data % recBlock
+	data -= data % block
 	if data > 0xFFFFFFFF-36 {
-		data = (0xFFFFFFFF - 36) / recBlock * recBlock
+		data = (0xFFFFFFFF - 36) / block * block
 	}
 	if err := file.Truncate(wavHeaderSize + data); err != nil {
 		return info, false, fmt.Errorf("recordings: repair %s: %w", rel, err)
@@ -103,7 +106,7 @@ func (f *Files) Repair(rel, reason string) (info PartialInfo, ok bool, err error
 		return info, false, fmt.Errorf("recordings: repair %s: %w", rel, err)
 	}
 	info.Reason, info.Repaired = reason, time.Now().UTC()
-	info.Seconds = float64(data) / (rate * recBlock)
+	info.Seconds = float64(data) / (rate * float64(block))
 	if err := writeSidecar(p+PartialSuffix, info); err != nil {
 		return info, false, fmt.Errorf("recordings: flag %s partial: %w", rel, err)
 	}
@@ -133,14 +136,18 @@ func (f *Files) Partial(rel string) (PartialInfo, bool) {
 // (any sizes: they are what is repaired).
 func checkRecorderHeader(h []byte) error {
 	le := binary.LittleEndian
-	switch {
-	case string(h[0:4]) != "RIFF" || string(h[8:12]) != "WAVE" || string(h[12:16]) != "fmt " || string(h[36:40]) != "data":
+	if string(h[0:4]) != "RIFF" || string(h[8:12]) != "WAVE" || string(h[12:16]) != "fmt " || string(h[36:40]) != "data" {
 		return errors.New("not a recorder WAV (no canonical RIFF/WAVE/fmt/data header)")
-	case le.Uint32(h[16:]) != 16 || le.Uint16(h[20:]) != 1:
-		return errors.New("not 16-bit PCM")
-	case le.Uint16(h[22:]) != recChannels || le.Uint32(h[24:]) != 16000 && le.Uint32(h[24:]) != 8000 ||
-		le.Uint32(h[28:]) != le.Uint32(h[24:])*recBlock || le.Uint16(h[32:]) != recBlock || le.Uint16(h[34:]) != 16:
-		return fmt.Errorf("not the recorder's format (%d ch, %d Hz)", le.Uint16(h[22:]), le.Uint32(h[24:]))
+	}
+	tag, rate, bits := le.Uint16(h[20:]), le.Uint32(h[24:]), le.Uint16(h[34:])
+	g711 := (tag == 6 || tag == 7) && bits == 8 && rate == 8000 // A-law, µ-law
+	pcm := tag == 1 && bits == 16 && (rate == 16000 || rate == 8000)
+	block := uint32(recChannels * bits / 8)
+	switch {
+	case le.Uint32(h[16:]) != 16 || !g711 && !pcm:
+		return fmt.Errorf("not 16-bit PCM or 8-bit G.711 (format %d, %d bits, %d Hz)", tag, bits, rate)
+	case le.Uint16(h[22:]) != recChannels || le.Uint32(h[28:]) != rate*block || uint32(le.Uint16(h[32:])) != block:
+		return fmt.Errorf("not the recorder's format (%d ch, %d Hz)", le.Uint16(h[22:]), rate)
 	}
 	return nil
 }

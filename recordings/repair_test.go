@@ -17,13 +17,24 @@ import (
 // crashCut records secs of audio with the real recorder and leaves the
 // file as a killed process would: never closed, the header's sizes as of
 // the last periodic rewrite, plus the first half of a sample frame.
+// rate 0 is a G.711 (µ-law) recording.
 func crashCut(t *testing.T, dataDir, name string, secs float64, rate int) string {
 	t.Helper()
 	rel := filepath.Join(Dir, name)
 	if err := os.MkdirAll(filepath.Join(dataDir, Dir), 0o750); err != nil {
 		t.Fatal(err)
 	}
-	r, err := media.NewRecorderRate(filepath.Join(dataDir, rel), rate)
+	var (
+		r     *media.Recorder
+		err   error
+		block = 4
+	)
+	if rate == 0 {
+		r, err = media.NewRecorderG711(filepath.Join(dataDir, rel), false)
+		block = 2
+	} else {
+		r, err = media.NewRecorderRate(filepath.Join(dataDir, rel), rate)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +42,17 @@ func crashCut(t *testing.T, dataDir, name string, secs float64, rate int) string
 	for i := 0; i < int(secs*50); i++ {
 		r.WriteCaller(frame)
 		r.WriteAgent(frame)
+	}
+	// The recorder's goroutine writes what it was handed; the last quarter
+	// second or so is still in the recorder.
+	written := int64(44 + (int(secs*float64(r.Rate()))/(r.Rate()/4)-1)*(r.Rate()/4)*block)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if st, err := os.Stat(filepath.Join(dataDir, rel)); err == nil && st.Size() >= written {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the recorder wrote less than %d bytes", written)
+		}
 	}
 	f, err := os.OpenFile(filepath.Join(dataDir, rel), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -54,7 +76,7 @@ func strictWAV(t *testing.T, b []byte) float64 {
 	if got, want := le.Uint32(b[4:]), uint32(len(b)-8); got != want {
 		t.Fatalf("RIFF size %d, file says %d", got, want)
 	}
-	if got, want := le.Uint32(b[40:]), uint32(len(b)-44); got != want || want%4 != 0 {
+	if got, want := le.Uint32(b[40:]), uint32(len(b)-44); got != want || want%uint32(le.Uint16(b[32:])) != 0 {
 		t.Fatalf("data size %d, file holds %d", got, want)
 	}
 	pcm, rate, ch, err := media.ReadWAV(bytes.NewReader(b))
@@ -65,7 +87,7 @@ func strictWAV(t *testing.T, b []byte) float64 {
 }
 
 func TestRepairCrashCutRecording(t *testing.T) {
-	for _, rate := range []int{media.SampleRate, media.NarrowRate} {
+	for _, rate := range []int{media.SampleRate, media.NarrowRate, 0} {
 		t.Run(fmt.Sprint(rate), func(t *testing.T) { testRepairCrashCut(t, rate) })
 	}
 }
