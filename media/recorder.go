@@ -15,7 +15,7 @@ import (
 // call's own bytes, a quarter the size of 16 kHz PCM, and a relayed leg's
 // packets go in as they are, not decoded (RTPLeg.RecordTo, WriteG711).
 // The file is a valid WAV from creation on: paired samples are written
-// every quarter second or so and the header's sizes are rewritten every
+// every half second and the header's sizes are rewritten every
 // second, so a crash loses at most the last second or so. The file is
 // written by the recorder's own goroutine: no Write waits for the disk
 // (a relayed leg records from the media reader, which must not stall).
@@ -41,9 +41,9 @@ type Recorder struct {
 	err         error // first write error, reported by Close (after done)
 }
 
-// recQueue is how many gathered buffers (a quarter second each) may wait
+// recQueue is how many gathered buffers (half a second each) may wait
 // for the disk before Write waits too.
-const recQueue = 16
+const recQueue = 8
 
 // recConv converts one channel's frames that come at the rate the file
 // is not at (state kept across frames).
@@ -99,10 +99,11 @@ func (r *Recorder) maxLag() int { return r.rate / 5 * r.law.size() }
 // header rewrites: a crash loses at most that much.
 func (r *Recorder) headerEvery() uint32 { return uint32(r.rate * 2 * r.law.size()) }
 
-// writeBytes is how much paired audio (a quarter second, in bytes) is
-// gathered before a write: one write(2) per quarter second, not one per
-// frame, which counts with a thousand calls recording at once.
-func (r *Recorder) writeBytes() int { return r.rate / 2 * r.law.size() }
+// writeBytes is how much paired audio (half a second, in bytes) is
+// gathered before a write: one write(2) (and one wake-up of the writer)
+// per half second, not one per frame, which counts with a thousand calls
+// recording at once.
+func (r *Recorder) writeBytes() int { return r.rate * r.law.size() }
 
 // The recording's channels (Write).
 const (
@@ -270,7 +271,7 @@ func (r *Recorder) writeSizes() {
 }
 
 // Samples is how many samples per channel are recorded so far (the last
-// quarter second of them, and whatever the writer has yet to write, may
+// half second of them, and whatever the writer has yet to write, may
 // not be in the file yet).
 func (r *Recorder) Samples() int {
 	r.mu.Lock()

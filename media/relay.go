@@ -214,7 +214,7 @@ func (l *RTPLeg) relayIn(link *relayLink, p *rtp.Packet, event bool, now time.Ti
 		st.refTS, st.refAt = ts, ns
 	}
 	st.sent = true
-	if _, err := l.conn.WriteToUDP(b, l.remote.Load()); err != nil {
+	if _, err := l.conn.writeTo(b, l.remote.Load()); err != nil {
 		if !l.closed.Load() {
 			l.log.warn("media: relay write failed", "err", err)
 		}

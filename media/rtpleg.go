@@ -48,7 +48,7 @@ type RTPLeg struct {
 	pkt    rtp.Packet // the reader's, for parsing
 	rtcp   rtcpState
 	srtp   srtpSession // SDES-SRTP, when StartOptions.SRTP or SetSRTP set keys
-	remote atomic.Pointer[net.UDPAddr]
+	remote atomic.Pointer[sockDest] // where RTP goes, ready for conn
 	stats  counters
 	log    rateLimitedLog
 	in     *inbound
@@ -184,6 +184,10 @@ func (l *RTPLeg) StartWith(o StartOptions) error {
 	if err != nil {
 		return err
 	}
+	dest, err := l.conn.destFor(o.Remote)
+	if err != nil {
+		return fmt.Errorf("media: start rtp leg: %w", err)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	select {
@@ -200,7 +204,7 @@ func (l *RTPLeg) StartWith(o StartOptions) error {
 		}
 	}
 	l.codec = codec
-	l.remote.Store(o.Remote)
+	l.remote.Store(dest)
 	l.rtcp.mu.Lock()
 	l.rtcp.mux, l.rtcp.explicit = o.RTCPMux, o.RTCPRemote
 	l.rtcp.next = time.Now().Add(l.rtcp.interval / 2)
@@ -266,7 +270,7 @@ func (l *RTPLeg) onTick(now time.Time, ts uint32) {
 // rtcpDest is where reports go: the RTP address with rtcp-mux, else the
 // negotiated RTCP address or the RTP port + 1.
 func (l *RTPLeg) rtcpDest() (*udpSock, *net.UDPAddr) {
-	remote := l.remote.Load()
+	remote := l.remote.Load().addr
 	l.rtcp.mu.Lock()
 	defer l.rtcp.mu.Unlock()
 	if l.rtcp.mux {
@@ -279,10 +283,18 @@ func (l *RTPLeg) rtcpDest() (*udpSock, *net.UDPAddr) {
 }
 
 // SetRemote changes where packets go (re-INVITE, symmetric RTP latching).
+// An address the socket cannot reach (another address family) is ignored
+// and logged.
 func (l *RTPLeg) SetRemote(remote *net.UDPAddr) {
-	if remote != nil {
-		l.remote.Store(remote)
+	if remote == nil {
+		return
 	}
+	d, err := l.conn.destFor(remote)
+	if err != nil {
+		l.log.warn("media: remote address ignored", "addr", remote.String(), "err", err)
+		return
+	}
+	l.remote.Store(d)
 }
 
 func (l *RTPLeg) writePacket(p *rtp.Packet) error {
@@ -297,7 +309,7 @@ func (l *RTPLeg) writePacket(p *rtp.Packet) error {
 			return fmt.Errorf("media: srtp encrypt: %w", err)
 		}
 	}
-	_, err = l.conn.WriteToUDP(b, l.remote.Load())
+	_, err = l.conn.writeTo(b, l.remote.Load())
 	return err
 }
 
@@ -308,13 +320,14 @@ type (
 	rtcpPort struct{ l *RTPLeg }
 )
 
-func (p rtpPort) readable(buf []byte)  { p.l.readOne(p.l.conn, true, buf) }
-func (p rtcpPort) readable(buf []byte) { p.l.readOne(p.l.rtcpc, false, buf) }
+func (p rtpPort) readable(b *rxBatch)  { p.l.readSome(p.l.conn, true, b) }
+func (p rtcpPort) readable(b *rxBatch) { p.l.readSome(p.l.rtcpc, false, b) }
 
-// readOne reads and handles one datagram from a socket the reader says is
-// ready.
-func (l *RTPLeg) readOne(conn *udpSock, rtpPort bool, buf []byte) {
-	n, err := conn.read(buf) // the source is not needed (RTP is accepted from anywhere)
+// readSome reads and handles the datagrams waiting on a socket the reader
+// says is ready (the source address is not needed: RTP is accepted from
+// anywhere).
+func (l *RTPLeg) readSome(conn *udpSock, rtpPort bool, batch *rxBatch) {
+	n, err := conn.readBatch(batch)
 	if err != nil {
 		if err != unix.EAGAIN && !errors.Is(err, net.ErrClosed) {
 			l.log.warn("media: rtp read failed", "err", err)
@@ -322,7 +335,14 @@ func (l *RTPLeg) readOne(conn *udpSock, rtpPort bool, buf []byte) {
 		return
 	}
 	now := time.Now()
-	b := buf[:n]
+	for i := range n {
+		l.handle(batch.datagram(i), rtpPort, now)
+	}
+}
+
+// handle handles one datagram.
+func (l *RTPLeg) handle(b []byte, rtpPort bool, now time.Time) {
+	var err error
 	rtcpPkt := !rtpPort || isRTCP(b)
 	if l.srtp.on.Load() {
 		if rtcpPkt {

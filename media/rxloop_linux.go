@@ -104,7 +104,7 @@ func (r *rxReg) remove() {
 
 func (lp *rxLoop) run() {
 	events := make([]unix.EpollEvent, 256)
-	buf := make([]byte, rxBufSize)
+	batch := newRxBatch()
 	for {
 		n, err := unix.EpollWait(lp.epfd, events, -1)
 		if err != nil {
@@ -120,7 +120,7 @@ func (lp *rxLoop) run() {
 			lp.mu.Lock()
 			if int(id) < len(lp.slots) {
 				if sl := &lp.slots[id]; sl.gen == gen && sl.t != nil {
-					sl.t.readable(buf)
+					sl.t.readable(batch)
 				}
 			}
 			lp.mu.Unlock()

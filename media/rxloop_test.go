@@ -3,11 +3,14 @@ package media
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestReadersCarryManyLegs: forty relayed legs are read by the media
@@ -93,23 +96,28 @@ func TestUDPSockFamilies(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer v4.Close()
-	if _, err := any.WriteToUDP([]byte("hello"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: v4.LocalAddr().Port}); err != nil {
-		t.Fatalf("dual-stack socket to an IPv4 peer: %v", err)
+	// Three datagrams queued: recvmmsg takes them, in order.
+	for _, m := range []string{"hello", "there", "!"} {
+		if _, err := any.WriteToUDP([]byte(m), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: v4.LocalAddr().Port}); err != nil {
+			t.Fatalf("dual-stack socket to an IPv4 peer: %v", err)
+		}
 	}
-	buf := make([]byte, 64)
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		n, err := v4.read(buf)
-		if err == nil {
-			if string(buf[:n]) != "hello" {
-				t.Fatalf("read %q", buf[:n])
-			}
-			break
+	batch := newRxBatch()
+	var got []string
+	for deadline := time.Now().Add(2 * time.Second); len(got) < 3; time.Sleep(5 * time.Millisecond) {
+		n, err := v4.readBatch(batch)
+		for i := range n {
+			got = append(got, string(batch.datagram(i)))
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("nothing read: %v", err)
+			t.Fatalf("read %q: %v", got, err)
 		}
-		time.Sleep(5 * time.Millisecond)
+	}
+	if fmt.Sprint(got) != "[hello there !]" {
+		t.Fatalf("read %q", got)
+	}
+	if _, err := v4.readBatch(batch); err != unix.EAGAIN {
+		t.Fatalf("read with nothing waiting: %v, want EAGAIN", err)
 	}
 	if _, err := v4.WriteToUDP([]byte("x"), &net.UDPAddr{IP: net.IPv6loopback, Port: 9}); err == nil {
 		t.Fatal("an IPv4 socket sent to an IPv6 address")
@@ -126,7 +134,7 @@ func TestUDPSockFamilies(t *testing.T) {
 	if err := v4.Close(); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("second close: %v", err)
 	}
-	if _, err := v4.read(buf); !errors.Is(err, net.ErrClosed) {
+	if _, err := v4.readBatch(batch); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("read after close: %v", err)
 	}
 	if _, err := v4.WriteToUDP([]byte("x"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: any.LocalAddr().Port}); !errors.Is(err, net.ErrClosed) {

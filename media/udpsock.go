@@ -81,15 +81,17 @@ func errBindInUse(err error) bool {
 // LocalAddr is the bound address.
 func (s *udpSock) LocalAddr() *net.UDPAddr { return s.local }
 
-// read reads one datagram into b; unix.EAGAIN when none is waiting.
-func (s *udpSock) read(b []byte) (int, error) {
+// readBatch reads up to rxBatchSize waiting datagrams into b with one
+// recvmmsg(2) and returns how many; unix.EAGAIN when none is waiting.
+func (s *udpSock) readBatch(b *rxBatch) (int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.fd < 0 {
 		return 0, net.ErrClosed
 	}
 	for {
-		n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(s.fd), uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)))
+		n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(s.fd), uintptr(unsafe.Pointer(&b.hdr[0])), rxBatchSize,
+			unix.MSG_DONTWAIT, 0, 0)
 		if errno == unix.EINTR {
 			continue
 		}
@@ -100,30 +102,51 @@ func (s *udpSock) read(b []byte) (int, error) {
 	}
 }
 
-// WriteToUDP sends b to dst without blocking.
-func (s *udpSock) WriteToUDP(b []byte, dst *net.UDPAddr) (int, error) {
+// sockDest is a destination made ready for sendto(2) from one socket
+// (sockDestFor): built once per remote address, not per packet.
+type sockDest struct {
+	addr *net.UDPAddr
+	sa4  unix.RawSockaddrInet4
+	sa6  unix.RawSockaddrInet6
+	v6   bool
+}
+
+// destFor prepares dst for sending from s.
+func (s *udpSock) destFor(dst *net.UDPAddr) (*sockDest, error) {
 	if dst == nil {
-		return 0, errors.New("media: no destination address")
+		return nil, errors.New("media: no destination address")
 	}
-	var (
-		sa4 unix.RawSockaddrInet4
-		sa6 unix.RawSockaddrInet6
-		sa  unsafe.Pointer
-		sl  uintptr
-	)
+	d := &sockDest{addr: dst}
 	port := uint16(dst.Port)
 	if ip4 := dst.IP.To4(); ip4 != nil && !s.v6 {
-		sa4.Family = unix.AF_INET
-		sa4.Port = port>>8 | port<<8
-		copy(sa4.Addr[:], ip4)
-		sa, sl = unsafe.Pointer(&sa4), unix.SizeofSockaddrInet4
+		d.sa4.Family = unix.AF_INET
+		d.sa4.Port = port>>8 | port<<8
+		copy(d.sa4.Addr[:], ip4)
 	} else if s.v6 && len(dst.IP) > 0 {
-		sa6.Family = unix.AF_INET6
-		sa6.Port = port>>8 | port<<8
-		copy(sa6.Addr[:], dst.IP.To16()) // an IPv4 address comes out v4-mapped
-		sa, sl = unsafe.Pointer(&sa6), unix.SizeofSockaddrInet6
+		d.v6 = true
+		d.sa6.Family = unix.AF_INET6
+		d.sa6.Port = port>>8 | port<<8
+		copy(d.sa6.Addr[:], dst.IP.To16()) // an IPv4 address comes out v4-mapped
 	} else {
-		return 0, &net.AddrError{Err: "address family does not match the socket", Addr: dst.String()}
+		return nil, &net.AddrError{Err: "address family does not match the socket", Addr: dst.String()}
+	}
+	return d, nil
+}
+
+// WriteToUDP sends b to dst without blocking.
+func (s *udpSock) WriteToUDP(b []byte, dst *net.UDPAddr) (int, error) {
+	d, err := s.destFor(dst)
+	if err != nil {
+		return 0, err
+	}
+	return s.writeTo(b, d)
+}
+
+// writeTo sends b to d (from destFor on s) without blocking.
+func (s *udpSock) writeTo(b []byte, d *sockDest) (int, error) {
+	sa, sl := unsafe.Pointer(&d.sa4), uintptr(unix.SizeofSockaddrInet4)
+	if d.v6 {
+		sa, sl = unsafe.Pointer(&d.sa6), unix.SizeofSockaddrInet6
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -137,7 +160,7 @@ func (s *udpSock) WriteToUDP(b []byte, dst *net.UDPAddr) (int, error) {
 			continue
 		}
 		if errno != 0 {
-			return 0, &net.OpError{Op: "write", Net: "udp", Addr: dst, Err: errno}
+			return 0, &net.OpError{Op: "write", Net: "udp", Addr: d.addr, Err: errno}
 		}
 		return int(n), nil
 	}

@@ -43,9 +43,9 @@ func crashCut(t *testing.T, dataDir, name string, secs float64, rate int) string
 		r.WriteCaller(frame)
 		r.WriteAgent(frame)
 	}
-	// The recorder's goroutine writes what it was handed; the last quarter
+	// The recorder's goroutine writes what it was handed; the last half
 	// second or so is still in the recorder.
-	written := int64(44 + (int(secs*float64(r.Rate()))/(r.Rate()/4)-1)*(r.Rate()/4)*block)
+	written := int64(44 + (int(secs*float64(r.Rate()))/(r.Rate()/2)-1)*(r.Rate()/2)*block)
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		if st, err := os.Stat(filepath.Join(dataDir, rel)); err == nil && st.Size() >= written {
 			break
@@ -110,9 +110,9 @@ func testRepairCrashCut(t *testing.T, rate int) {
 	}
 	fixed, _ := os.ReadFile(filepath.Join(dir, rel))
 	secs := strictWAV(t, fixed)
-	// All audio written before the "crash" is kept: only the last quarter
+	// All audio written before the "crash" is kept: only the last half
 	// second (still buffered in the recorder) can be missing.
-	if secs < 2.4 || secs > 2.7 || info.Seconds != secs || info.HeaderSeconds >= secs {
+	if secs < 2.2 || secs > 2.7 || info.Seconds != secs || info.HeaderSeconds >= secs {
 		t.Fatalf("repaired %.2f s (info %+v), recorded 2.7 s", secs, info)
 	}
 	got, partial := f.Partial(rel)
