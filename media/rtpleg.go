@@ -47,7 +47,7 @@ type RTPLeg struct {
 	rxRegs [2]*rxReg
 	pkt    rtp.Packet // the reader's, for parsing
 	rtcp   rtcpState
-	srtp   srtpSession // SDES-SRTP, when StartOptions.SRTP or SetSRTP set keys
+	srtp   srtpSession              // SDES-SRTP, when StartOptions.SRTP or SetSRTP set keys
 	remote atomic.Pointer[sockDest] // where RTP goes, ready for conn
 	stats  counters
 	log    rateLimitedLog
