@@ -27,8 +27,8 @@ import (
 // A recorded call is imported by uploading it to POST /calls/import as a
 // WAV file: the body itself (Content-Type audio/wav, the other fields in
 // the query) or a multipart form (a file field "audio" or "file", and
-// fields caller_number, agent, intent, speaker). 16-bit PCM, mono or
-// stereo, 8-48 kHz. A stereo recording has the caller left and the agent
+// fields caller_number, agent, intent, speaker). 16-bit PCM or 8-bit
+// G.711 (µ-law, A-law), mono or stereo, 8-48 kHz. A stereo recording has the caller left and the agent
 // right (as contactd records); a mono one is one speaker, the caller
 // unless speaker=agent. The configured recogniser transcribes it
 // (asr/transcribe), the post-call pipeline writes the ticket and the
@@ -155,7 +155,7 @@ func (s *Server) importWAV(w http.ResponseWriter, r *http.Request) {
 	up.wav = nil // the samples are what is kept
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "not a WAV file we can read: "+strings.TrimPrefix(err.Error(), "media: ")+
-			" (want 16-bit PCM, mono or stereo)")
+			" (want 16-bit PCM or 8-bit G.711, mono or stereo)")
 		return
 	}
 	frames := len(pcm) / max(channels, 1)

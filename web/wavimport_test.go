@@ -215,8 +215,8 @@ func TestWAVImport(t *testing.T) {
 	t.Logf("8 kHz mono: %q", c.Transcript[0].Text)
 }
 
-// TestWAVImportRefusesBadUploads: what is not a 16-bit PCM WAV we can
-// use is a 400 (413 when too big), before anything is transcribed or
+// TestWAVImportRefusesBadUploads: what is not a 16-bit PCM or G.711 WAV
+// we can use is a 400 (413 when too big), before anything is transcribed or
 // stored; without a recogniser a WAV is a 501.
 func TestWAVImportRefusesBadUploads(t *testing.T) {
 	f := newAPIWith(t, helpdeskStore(t), func(o *Options) { o.Recognizer = failRecognizer{t} })
@@ -224,7 +224,19 @@ func TestWAVImportRefusesBadUploads(t *testing.T) {
 	eightBit := append([]byte(nil), good...)
 	binary.LittleEndian.PutUint16(eightBit[34:], 8)
 	alaw := append([]byte(nil), good...)
-	binary.LittleEndian.PutUint16(alaw[20:], 6)
+	binary.LittleEndian.PutUint16(alaw[20:], 6) // A-law is 8 bits per sample, not 16
+	// A second of µ-law silence, 8 kHz mono, as a G.711 call is recorded:
+	// read, and found to hold no speech.
+	ulaw := append([]byte(nil), good[:44]...)
+	le := binary.LittleEndian
+	le.PutUint32(ulaw[4:], 36+8000)
+	le.PutUint16(ulaw[20:], 7)
+	le.PutUint32(ulaw[24:], 8000)
+	le.PutUint32(ulaw[28:], 8000)
+	le.PutUint16(ulaw[32:], 1)
+	le.PutUint16(ulaw[34:], 8)
+	le.PutUint32(ulaw[40:], 8000)
+	ulaw = append(ulaw, bytes.Repeat([]byte{0xff}, 8000)...)
 	for _, tc := range []struct {
 		name, ctype, query string
 		body               []byte
@@ -235,7 +247,7 @@ func TestWAVImportRefusesBadUploads(t *testing.T) {
 		{"empty", "audio/wav", "", nil, 400, "empty"},
 		{"cut header", "audio/wav", "", good[:30], 400, "WAV"},
 		{"8-bit", "audio/wav", "", eightBit, 400, "bits per sample"},
-		{"a-law", "audio/x-wav", "", alaw, 400, "PCM"},
+		{"16-bit a-law", "audio/x-wav", "", alaw, 400, "G.711"},
 		{"three channels", "audio/wav", "", wavBytes(t, make([]int16, 3*8000), 8000, 3), 400, "channels"},
 		{"too slow a rate", "audio/wav", "", wavBytes(t, make([]int16, 4000), 4000, 1), 400, "sample rate"},
 		{"too short", "audio/wav", "", wavBytes(t, make([]int16, 80), 16000, 1), 400, "empty"},
@@ -243,6 +255,7 @@ func TestWAVImportRefusesBadUploads(t *testing.T) {
 		{"multipart without audio", "multipart/form-data; boundary=xx", "", []byte("--xx\r\nContent-Disposition: form-data; name=\"caller_number\"\r\n\r\n+1\r\n--xx--\r\n"), 400, "audio"},
 		{"multipart unknown field", "multipart/form-data; boundary=xx", "", []byte("--xx\r\nContent-Disposition: form-data; name=\"color\"\r\n\r\nred\r\n--xx--\r\n"), 400, "color"},
 		{"silence", "audio/wav", "", good, 422, "no speech"},
+		{"µ-law silence", "audio/wav", "", ulaw, 422, "no speech"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, out := upload(t, f, f.admin, tc.query, tc.ctype, tc.body)
