@@ -31,8 +31,12 @@ var heldOutSets = []struct {
 	heldOut            bool // no line may be a training example
 }{
 	{"eval.tsv", 0.9, 0.8, true},
-	{"heldout4.tsv", 0.65, 0.3, true},
-	// Dev sets, as guards against losing what was tuned.
+	// Written before the out-of-scope work and run once before it (0.842,
+	// out-of-scope recall 11/21) and once after (0.901, 17/21).
+	{"heldout5.tsv", 0.88, 0.75, true},
+	// Dev sets, as guards against losing what was tuned (heldout4.tsv was
+	// held out until the out-of-scope work tuned on it).
+	{"heldout4.tsv", 0.75, 0.8, false},
 	{"dev.tsv", 0.93, 0.8, false},
 	{"heldout2.tsv", 0.9, 0.8, false},
 	{"heldout3.tsv", 0.9, 0.8, false},
