@@ -29,12 +29,14 @@ type Recorder struct {
 	conv   [2]recConv // per channel: frames at the other rate
 	buf    []byte     // paired samples not yet handed to the writer
 	queued uint64     // data bytes handed to the writer
+	gap    int        // data bytes the writer had no room for, to be silence
+	gaps   uint64     // all such bytes, for Close's report
 	closed bool
 
 	// The writer goroutine's: it owns the file.
-	f           *os.File
-	wq          chan []byte // gathered samples, in order
-	free        chan []byte // written buffers, for reuse
+	f           recFile
+	wq          chan recChunk // gathered samples, in order
+	free        chan []byte   // written buffers, for reuse
 	done        chan struct{}
 	written     uint32 // data bytes in the file
 	sinceHeader uint32
@@ -42,8 +44,24 @@ type Recorder struct {
 }
 
 // recQueue is how many gathered buffers (half a second each) may wait
-// for the disk before Write waits too.
+// for the disk. When the disk falls further behind, what does not fit
+// becomes silence of the same length (the call's timeline holds): the
+// media reader that records a relayed leg never waits.
 const recQueue = 8
+
+// recFile is the recording's file (an *os.File; tests slow it down).
+type recFile interface {
+	Write(b []byte) (int, error)
+	WriteAt(b []byte, off int64) (int, error)
+	Sync() error
+	Close() error
+}
+
+// recChunk is gap bytes of silence, then b.
+type recChunk struct {
+	gap int
+	b   []byte
+}
 
 // recConv converts one channel's frames that come at the rate the file
 // is not at (state kept across frames).
@@ -81,12 +99,17 @@ func newRecorder(path string, rate int, law wavLaw) (*Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("media: create recording: %w", err)
 	}
+	return newRecorderOn(f, rate, law)
+}
+
+// newRecorderOn records into f, from its start.
+func newRecorderOn(f recFile, rate int, law wavLaw) (*Recorder, error) {
 	h := wavHeaderLaw(law, rate, 2, 0)
 	if _, err := f.Write(h[:]); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("media: write recording header: %w", err)
 	}
-	r := &Recorder{f: f, rate: rate, law: law, wq: make(chan []byte, recQueue), free: make(chan []byte, 2), done: make(chan struct{})}
+	r := &Recorder{f: f, rate: rate, law: law, wq: make(chan recChunk, recQueue), free: make(chan []byte, 2), done: make(chan struct{})}
 	go r.writer()
 	return r, nil
 }
@@ -191,7 +214,7 @@ func (r *Recorder) drain(final bool) {
 		*a = (*a)[:copy(*a, (*a)[n:])]
 	}
 	if final || len(r.buf) >= r.writeBytes() {
-		r.flush()
+		r.flush(final)
 	}
 }
 
@@ -208,30 +231,55 @@ func interleave(dst, left, right []byte, size int) {
 	}
 }
 
-// flush hands the gathered samples to the writer.
-func (r *Recorder) flush() {
+// flush hands the gathered samples to the writer; when its queue is full
+// (the disk is not keeping up) they are dropped and the writer puts as
+// much silence in their place with the next ones. final waits for room.
+func (r *Recorder) flush(final bool) {
 	b := r.buf
-	if len(b) == 0 {
+	if len(b) == 0 && (r.gap == 0 || !final) {
 		return
 	}
+	c := recChunk{gap: r.gap, b: b}
+	if final {
+		r.wq <- c
+	} else {
+		select {
+		case r.wq <- c:
+		default:
+			r.gap += len(b)
+			r.gaps += uint64(len(b))
+			r.queued += uint64(len(b))
+			r.buf = b[:0]
+			return
+		}
+	}
+	r.gap = 0
+	r.queued += uint64(len(b))
 	select {
 	case r.buf = <-r.free:
 		r.buf = r.buf[:0]
 	default:
 		r.buf = make([]byte, 0, cap(b))
 	}
-	r.queued += uint64(len(b))
-	r.wq <- b
 }
 
 // writer writes what flush hands it and, every second of audio, the
 // header's sizes, until Close.
 func (r *Recorder) writer() {
 	defer close(r.done)
-	for b := range r.wq {
-		r.write(b)
+	var silence []byte
+	for c := range r.wq {
+		for c.gap > 0 {
+			if silence == nil {
+				silence = r.law.silence(nil, r.writeBytes()/r.law.size())
+			}
+			n := min(c.gap, len(silence))
+			r.write(silence[:n])
+			c.gap -= n
+		}
+		r.write(c.b)
 		select {
-		case r.free <- b:
+		case r.free <- c.b:
 		default:
 		}
 	}
@@ -299,6 +347,10 @@ func (r *Recorder) Close() error {
 	r.drain(true)
 	close(r.wq)
 	<-r.done
+	if r.gaps > 0 && r.err == nil {
+		r.err = fmt.Errorf("media: the disk did not keep up: %.1f s of the recording is silence in place of audio",
+			float64(r.gaps)/float64(2*r.law.size()*r.rate))
+	}
 	r.writeSizes()
 	if err := r.f.Sync(); err != nil && r.err == nil {
 		r.err = fmt.Errorf("media: sync recording: %w", err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -280,5 +281,75 @@ func TestRecorderG711(t *testing.T) {
 	rawA, _ := os.ReadFile(pathA)
 	if binary.LittleEndian.Uint16(rawA[20:]) != 6 || rawA[wavHeaderSize] != agentA[0] {
 		t.Fatalf("A-law recording: tag %d, first byte %#x", binary.LittleEndian.Uint16(rawA[20:]), rawA[wavHeaderSize])
+	}
+}
+
+// stallFile is a recording file whose writes wait while stalled.
+type stallFile struct {
+	*os.File
+	stall chan struct{} // closed: writes go through
+}
+
+func (f *stallFile) Write(b []byte) (int, error) {
+	<-f.stall
+	return f.File.Write(b)
+}
+
+// TestRecorderDiskStall: when the disk stops keeping up, Write does not
+// wait (a media reader records relayed legs); what the writer had no
+// room for becomes silence of the same length, so the recording keeps the
+// call's timeline, and Close says how much.
+func TestRecorderDiskStall(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "call.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf := &stallFile{File: f, stall: make(chan struct{})}
+	header := make(chan struct{})
+	close(header)
+	sf.stall = header // the header goes through
+	r, err := newRecorderOn(sf, NarrowRate, lawUlaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stall := make(chan struct{})
+	sf.stall = stall // set before the writer's first write: flush happens after a half second of audio
+	tone := g711.EncodeUlaw(nil, Tone(440, time.Second, NarrowRate, 0.5))
+	const secs = 12 // more than the queue holds (recQueue half seconds)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range secs * 50 {
+			j := i % 50
+			r.WriteG711(CallerChannel, tone[j*NarrowFrameSamples:(j+1)*NarrowFrameSamples], false)
+			r.WriteG711(AgentChannel, tone[j*NarrowFrameSamples:(j+1)*NarrowFrameSamples], false)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Write waited for a stalled disk")
+	}
+	close(stall)
+	err = r.Close()
+	if err == nil || !strings.Contains(err.Error(), "silence") {
+		t.Fatalf("Close after a stall: %v, want a report of the silence", err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := wavHeaderSize + secs*NarrowRate*2; len(raw) != want {
+		t.Fatalf("%d bytes, want %d: the timeline must hold", len(raw), want)
+	}
+	silent := 0
+	for i := wavHeaderSize; i < len(raw); i++ {
+		if raw[i] == 0xff {
+			silent++
+		}
+	}
+	if silent < NarrowRate*2 {
+		t.Fatalf("%d silent bytes: the audio the disk could not take is not silence", silent)
 	}
 }

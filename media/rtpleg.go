@@ -42,9 +42,8 @@ type RTPConfig struct {
 // whichever StartOptions.RTCPMux says; Quality summarises it.
 type RTPLeg struct {
 	conn   *udpSock
-	rtcpc  *udpSock // RTP port + 1
-	rx     *rxLoop  // the media reader for both sockets (rxloop.go)
-	rxRegs [2]*rxReg
+	rtcpc  *udpSock   // RTP port + 1
+	rxRegs [2]*rxReg  // the sockets on their media reader (rxloop.go)
 	pkt    rtp.Packet // the reader's, for parsing
 	rtcp   rtcpState
 	srtp   srtpSession              // SDES-SRTP, when StartOptions.SRTP or SetSRTP set keys
@@ -213,13 +212,12 @@ func (l *RTPLeg) StartWith(o StartOptions) error {
 	l.in.configure(codec, codec.PayloadType, dec, o.DTMFPT, hasDTMF, o.InbandDTMF)
 	l.out.configure(codec, enc, o.DTMFPT, hasDTMF, l.writePacket)
 	l.ssrc = l.out.pkt.SSRC
-	l.rx = pickReader()
-	for i, p := range []rxTarget{rtpPort{l}, rtcpPort{l}} {
-		sock := l.conn
-		if i == 1 {
-			sock = l.rtcpc
-		}
-		reg, err := l.rx.add(sock, p)
+	rx := pickReader() // both sockets on one: the leg's packets in order
+	for i, p := range []struct {
+		sock *udpSock
+		t    rxTarget
+	}{{l.conn, rtpPort{l}}, {l.rtcpc, rtcpPort{l}}} {
+		reg, err := rx.add(p.sock, p.t)
 		if err != nil {
 			l.removeReaders()
 			return err

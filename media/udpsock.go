@@ -55,7 +55,7 @@ func listenUDP(ip net.IP, port int) (*udpSock, error) {
 	}
 	if err := unix.Bind(fd, sa); err != nil {
 		unix.Close(fd)
-		return nil, &net.OpError{Op: "listen", Net: "udp", Addr: &net.UDPAddr{IP: ip, Port: port}, Err: &net.AddrError{Err: err.Error()}, Source: nil}
+		return nil, fmt.Errorf("bind %s: %w", (&net.UDPAddr{IP: ip, Port: port}).String(), err)
 	}
 	got, err := unix.Getsockname(fd)
 	if err != nil {
@@ -73,10 +73,7 @@ func listenUDP(ip net.IP, port int) (*udpSock, error) {
 }
 
 // errBindInUse reports whether listenUDP failed because the port is taken.
-func errBindInUse(err error) bool {
-	var ae *net.AddrError
-	return errors.As(err, &ae) && ae.Err == unix.EADDRINUSE.Error()
-}
+func errBindInUse(err error) bool { return errors.Is(err, unix.EADDRINUSE) }
 
 // LocalAddr is the bound address.
 func (s *udpSock) LocalAddr() *net.UDPAddr { return s.local }
