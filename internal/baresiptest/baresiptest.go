@@ -85,7 +85,7 @@ func Start(ctx context.Context, t testing.TB, o Options) *Phone {
 	write(t, mic, wav.Bytes())
 	// baresip listens for SIP on UDP and TCP at the port and TLS on the
 	// next one: keep the control socket clear of those.
-	sipPort := freePort(t, "udp")
+	sipPort := sipPortFree(t)
 	var conf strings.Builder
 	fmt.Fprintf(&conf, "sip_listen 127.0.0.1:%d\naudio_source aufile,%s\naudio_player aufile,%s\nmodule_path %s\nmodule stdio.so\nmodule aufile.so\n",
 		sipPort, mic, filepath.Join(p.Dir, "heard.wav"), ModuleDir)
@@ -189,6 +189,31 @@ func write(t testing.TB, path string, b []byte) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// sipPortFree is a port free for baresip's SIP: UDP and TCP on it and
+// TCP (TLS) on the next one. A UDP port the kernel hands out can still be
+// taken for TCP, by any client connection's ephemeral port (a test's
+// database or HTTP connections), so both are checked.
+func sipPortFree(t testing.TB) int {
+	t.Helper()
+	for range 50 {
+		port := freePort(t, "udp")
+		ok := true
+		for _, p := range []int{port, port + 1} {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				break
+			}
+			l.Close()
+		}
+		if ok {
+			return port
+		}
+	}
+	t.Fatal("no port free for SIP over UDP, TCP and TLS")
+	return 0
 }
 
 func freePort(t testing.TB, network string) int {
