@@ -20,6 +20,13 @@
 //     the RTP clock running, and the next talkspurt starts with the marker
 //     bit. Outbound DTMF (SendDTMF) takes the place of audio for its ticks.
 //
+// Readers (RTPLeg, rxloop_linux.go, udpsock.go): an RTP leg's sockets are
+// not in Go's network poller. One reader goroutine per CPU waits on an
+// epoll set of many legs' sockets and takes up to 8 waiting packets per
+// recvmmsg from each ready one; a relayed leg's packet is forwarded (and,
+// for G.711 nobody transcribes, recorded) right there, so a packet costs a
+// read, a send and no goroutine wake-up, as in an RTP proxy.
+//
 // RTCP (RTPLeg): the same clock sends SR/RR with SDES every ~5 s on rtcp-mux
 // or the port above RTP; reports from the far end give round-trip time and
 // its view of our stream. Quality folds it all into loss, jitter, RTT and a
@@ -36,6 +43,9 @@
 // an 8 kHz RTP clock), and Opus via libopus (hraban/opus) run at 16 kHz with
 // a 48 kHz RTP clock. Resample converts any other rate (TTS output, WAV files).
 //
-// Recorder writes a stereo WAV (caller left, agent right) that stays valid if
-// the process dies: the header is rewritten every second of audio.
+// Recorder writes a stereo WAV (caller left, agent right; 16-bit PCM, or the
+// call's own G.711 for a G.711 caller) that stays valid if the process
+// dies: the header is rewritten every second of audio. Its own goroutine
+// writes the file; when the disk falls behind, audio becomes silence of
+// the same length rather than holding up a reader.
 package media
