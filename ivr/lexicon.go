@@ -51,13 +51,13 @@ var concepts = map[string]string{
 	"charge": `charge charges charged overcharge overcharged fee fees cost costs price prices priced amount sum
 		quid dollar dollars euro euros cent pence money`,
 	"pay": `pay paid paying payment payments debit debits instalment installment instalments owe owed owing
-		settle settled outstanding overdue transaction`,
+		settle settled outstanding overdue transaction arrears in_arrears`,
 	"bank": `bank card cards debit_card account_number sort_code`,
 	// Connectivity.
 	"internet": `internet wifi wi_fi broadband router routers modem connection connections connected fibre fiber
-		ethernet get_online`,
+		ethernet get_online go_online`,
 	"signal": `signal reception coverage bars`,
-	"slow":   `slow slower slowly sluggish lag lagging laggy speed speeds fast faster`,
+	"slow":   `slow slower slowly sluggish lag lagging laggy speed speeds fast faster crawl crawling`,
 	"outage": `outage offline dropping dropped cutting disconnect disconnects disconnected disconnecting
 		cut_out cuts_out cutting_out intermittent unstable unreliable flaky on_and_off goes_off went_off
 		keeps_going`,
@@ -70,11 +70,15 @@ var concepts = map[string]string{
 	"gift":   `gift gifts present presents birthday`,
 	// Getting in to an account.
 	"login": `login log_in logon log_on logging_in sign_in signin sign_on signing_in get_into access accessed
-		locked lock lockout locked_out blocked`,
+		locked lock lockout locked_out blocked suspended`,
 	"password": `password passwords passcode pin username user_name credentials code codes verification verify
 		security two_factor otp`,
 	"details": `details email e_mail address name contact phone_number mobile_number`,
-	"hacked":  `hacked hack hacker fraud fraudulent compromised stolen`,
+	// Something the caller says is not theirs: a charge or an order they
+	// never made.
+	"notmine": `never_ordered didnt_order not_ordered never_bought didnt_buy never_made didnt_make
+		dont_recognize dont_recognise not_recognized unrecognized unknown_charge not_mine`,
+	"hacked": `hacked hack hacker fraud fraudulent compromised stolen`,
 	// Ending something.
 	"cancel": `cancel cancels canceled cancelled cancelling canceling cancellation terminate termination finish
 		close closing closed quit discontinue stop stopping unsubscribe opt_out get_rid_of move_away
@@ -101,7 +105,7 @@ var concepts = map[string]string{
 		hung_up_on_me let_me_down let_us_down messed_about`,
 	// A person to talk to.
 	"person": `person people human staff agent operator representative colleague manager supervisor
-		member_of_staff real_person senior in_charge someone_senior`,
+		advisor adviser member_of_staff real_person senior in_charge someone_senior`,
 	"talk": `talk talking speak speaking chat put_through connect_me pass_me`,
 	// Everyday things (topics, below): a business whose intents' examples
 	// never mention one is unlikely to be what a caller talking about it
