@@ -55,24 +55,24 @@ var concepts = map[string]string{
 	"bank": `bank card cards debit_card account_number sort_code`,
 	// Connectivity.
 	"internet": `internet wifi wi_fi broadband router routers modem connection connections connected fibre fiber
-		ethernet get_online go_online`,
+		ethernet get_online go_online web`,
 	"signal": `signal reception coverage bars`,
 	"slow":   `slow slower slowly sluggish lag lagging laggy speed speeds fast faster crawl crawling`,
 	"outage": `outage offline dropping dropped cutting disconnect disconnects disconnected disconnecting
 		cut_out cuts_out cutting_out intermittent unstable unreliable flaky on_and_off goes_off went_off
-		keeps_going`,
+		keeps_going wont_load stops_loading stopped_loading`,
 	"screen": `tv television channel channels picture screen set_top_box remote streaming stream`,
 	"phoneline": `landline landlines phone_line dial_tone dialling dialtone crackle crackling static noise noisy
 		barely_hear no_sound cant_hear`,
 	"device": `laptop tablet ipad console printer mobile smartphone device devices gadget`,
 	"light":  `light lights led flashing flash`,
-	"setup":  `set_up setup configure engineer activate activation`,
+	"setup":  `set_up setting_up setup configure engineer activate activation`,
 	"gift":   `gift gifts present presents birthday`,
 	// Getting in to an account.
 	"login": `login log_in logon log_on logging_in sign_in signin sign_on signing_in get_into access accessed
 		locked lock lockout locked_out blocked suspended`,
 	"password": `password passwords passcode pin username user_name credentials code codes verification verify
-		security two_factor otp`,
+		security two_factor otp portal`,
 	"details": `details email e_mail address name contact phone_number mobile_number`,
 	// Something the caller says is not theirs: a charge or an order they
 	// never made.
@@ -82,8 +82,8 @@ var concepts = map[string]string{
 	// Ending something.
 	"cancel": `cancel cancels canceled cancelled cancelling canceling cancellation terminate termination finish
 		close closing closed quit discontinue stop stopping unsubscribe opt_out get_rid_of move_away
-		remove removing removed take_off taking_off no_longer anymore any_more dont_need`,
-	"contract": `contract contracts subscription subscriptions membership memberships plan plans deal tariff
+		remove removing removed take_off taking_off get_out_of no_longer anymore any_more dont_need`,
+	"contract": `contract contracts tier tiers subscription subscriptions membership memberships plan plans deal tariff
 		package packages bundle bundles`,
 	"provider": `provider providers supplier suppliers competitor competitors someone_else elsewhere`,
 	"moving":   `moving moved abroad emigrating relocating move_house moving_house move_abroad`,
@@ -94,19 +94,19 @@ var concepts = map[string]string{
 	"tvextra": `sports movies films channels box_set boxsets premium`,
 	// Unhappy.
 	"angry": `angry furious fuming cross annoyed irritated upset unhappy displeased disappointed frustrated
-		fed_up sick_of had_enough disgusted outraged appalled not_happy not_satisfied not_pleased`,
+		dissatisfied dissatisfaction fed_up sick_of had_enough disgusted outraged appalled not_happy not_satisfied not_pleased`,
 	"awful": `terrible awful appalling disgraceful disgusting dreadful horrendous horrible rubbish useless
 		pathetic shocking unacceptable ridiculous outrageous shambles incompetent worst poor bad
 		disgrace`,
 	"complain": `complain complaint complaints complaining grievance escalate escalation compensation ombudsman
-		formal lodge`,
+		formal lodge on_record officially_noted`,
 	"mistreat": `rude ignored lied lie lies misled messed_around fobbed_off let_down treated treatment promised
 		passed_around runaround put_the_phone_down put_the_phone_down_on_me hung_up hang_up
 		hung_up_on_me let_me_down let_us_down messed_about`,
 	// A person to talk to.
 	"person": `person people human staff agent operator representative colleague manager supervisor
-		advisor adviser member_of_staff real_person senior in_charge someone_senior`,
-	"talk": `talk talking speak speaking chat put_through connect_me pass_me`,
+		advisor adviser your_team member_of_staff real_person senior in_charge someone_senior`,
+	"talk": `talk talking speak speaking chat put_through connect_me pass_me have_a_word`,
 	// Everyday things (topics, below): a business whose intents' examples
 	// never mention one is unlikely to be what a caller talking about it
 	// wants. Words with a common second sense (a table to buy, a holiday
