@@ -18,7 +18,7 @@ var concepts = map[string]string{
 	// Things sent to someone.
 	"parcel": `parcel parcels packet courier couriers shipment shipments consignment delivery deliveries
 		deliver delivered delivering shipped shipping dispatch dispatched posted postage postman postie
-		tracking track tracked depot warehouse driver`,
+		tracking track tracked depot warehouse driver wrong_address wrong_house`,
 	// Coming, arriving or not.
 	"arrive": `arrive arrived arriving arrival come came coming turn_up turned_up show_up showed_up shown_up
 		get_here got_here reach reached received receive`,
@@ -51,7 +51,7 @@ var concepts = map[string]string{
 	"charge": `charge charges charged overcharge overcharged fee fees cost costs price prices priced amount sum
 		quid dollar dollars euro euros cent pence money`,
 	"pay": `pay paid paying payment payments debit debits instalment installment instalments owe owed owing
-		settle settled outstanding overdue transaction arrears in_arrears`,
+		settle settled outstanding overdue transaction arrears in_arrears balance`,
 	"bank": `bank card cards debit_card account_number sort_code`,
 	// Connectivity.
 	"internet": `internet wifi wi_fi broadband router routers modem connection connections connected fibre fiber
@@ -60,7 +60,7 @@ var concepts = map[string]string{
 	"slow":   `slow slower slowly sluggish lag lagging laggy speed speeds fast faster crawl crawling`,
 	"outage": `outage offline dropping dropped cutting disconnect disconnects disconnected disconnecting
 		cut_out cuts_out cutting_out intermittent unstable unreliable flaky on_and_off goes_off went_off
-		keeps_going wont_load stops_loading stopped_loading`,
+		keeps_going went_dead gone_dead dead wont_load stops_loading stopped_loading`,
 	"screen": `tv television channel channels picture screen set_top_box remote streaming stream`,
 	"phoneline": `landline landlines phone_line dial_tone dialling dialtone crackle crackling static noise noisy
 		barely_hear no_sound cant_hear`,
@@ -113,14 +113,14 @@ var concepts = map[string]string{
 	// that delays a delivery, a tax on a bill) are left out.
 	"weather": `weather rain raining snow snowing sunny forecast temperature`,
 	"food": `takeaway restaurant recipe cook cooking bake baking cake food dinner lunch breakfast pizza curry
-		burger kebab meal meals eat eating cafe pub`,
+		burger pepperoni kebab meal meals eat eating cafe pub`,
 	"travel": `train bus taxi flight flights airport cab coach plane timetable`,
 	"health": `doctor doctors hospital dentist surgery pharmacy prescription nurse clinic vet gp chemist
 		ambulance medicine optician`,
 	"animal": `dog dogs cat cats pet pets puppy kitten animal animals bird birds`,
 	"garden": `garden gardening plant plants planting bulbs flowers seeds lawn`,
 	"fun":    `story stories poem song songs riddle`,
-	"public": `council library passport bin bins parking vote election post_office visa driving_licence
+	"public": `council library passport stamps bin bins parking vote election post_office visa driving_licence
 		driving_license tv_licence national_insurance universal_credit tax_return council_tax jury_service
 		birth_certificate`,
 	// Other trades and services callers reach a support line about by
@@ -132,7 +132,7 @@ var concepts = map[string]string{
 	// out.
 	"home": `plumber plumbing boiler boilers radiator radiators central_heating electrician builder builders
 		roof roofer gutter gutters guttering drain drains blocked_drain window_cleaner locksmith chimney damp
-		mould decorator plasterer scaffolding burst_pipe gas_leak meter_reading electricity gas_supply`,
+		mould decorator plasterer scaffolding burst_pipe gas_leak meter_reading electricity energy gas_supply`,
 	"money": `mortgage mortgages pension pensions insurance insurer loan loans savings interest_rate isa
 		stock_market stocks investment investments invest exchange_rate currency credit_score lottery`,
 	"work": `vacancy vacancies hiring recruitment career careers cv resume interview apprenticeship
