@@ -18,7 +18,7 @@ var concepts = map[string]string{
 	// Things sent to someone.
 	"parcel": `parcel parcels packet courier couriers shipment shipments consignment delivery deliveries
 		deliver delivered delivering shipped shipping dispatch dispatched posted postage postman postie
-		tracking track tracked depot warehouse driver`,
+		tracking track tracked depot warehouse driver wrong_address wrong_house`,
 	// Coming, arriving or not.
 	"arrive": `arrive arrived arriving arrival come came coming turn_up turned_up show_up showed_up shown_up
 		get_here got_here reach reached received receive`,
@@ -51,35 +51,39 @@ var concepts = map[string]string{
 	"charge": `charge charges charged overcharge overcharged fee fees cost costs price prices priced amount sum
 		quid dollar dollars euro euros cent pence money`,
 	"pay": `pay paid paying payment payments debit debits instalment installment instalments owe owed owing
-		settle settled outstanding overdue transaction`,
+		settle settled outstanding overdue transaction arrears in_arrears balance`,
 	"bank": `bank card cards debit_card account_number sort_code`,
 	// Connectivity.
 	"internet": `internet wifi wi_fi broadband router routers modem connection connections connected fibre fiber
-		ethernet get_online`,
+		ethernet get_online go_online web`,
 	"signal": `signal reception coverage bars`,
-	"slow":   `slow slower slowly sluggish lag lagging laggy speed speeds fast faster`,
+	"slow":   `slow slower slowly sluggish lag lagging laggy speed speeds fast faster crawl crawling`,
 	"outage": `outage offline dropping dropped cutting disconnect disconnects disconnected disconnecting
 		cut_out cuts_out cutting_out intermittent unstable unreliable flaky on_and_off goes_off went_off
-		keeps_going`,
+		keeps_going went_dead gone_dead dead wont_load stops_loading stopped_loading`,
 	"screen": `tv television channel channels picture screen set_top_box remote streaming stream`,
 	"phoneline": `landline landlines phone_line dial_tone dialling dialtone crackle crackling static noise noisy
 		barely_hear no_sound cant_hear`,
 	"device": `laptop tablet ipad console printer mobile smartphone device devices gadget`,
 	"light":  `light lights led flashing flash`,
-	"setup":  `set_up setup configure engineer activate activation`,
+	"setup":  `set_up setting_up setup configure engineer activate activation`,
 	"gift":   `gift gifts present presents birthday`,
 	// Getting in to an account.
 	"login": `login log_in logon log_on logging_in sign_in signin sign_on signing_in get_into access accessed
-		locked lock lockout locked_out blocked`,
+		locked lock lockout locked_out blocked suspended`,
 	"password": `password passwords passcode pin username user_name credentials code codes verification verify
-		security two_factor otp`,
+		security two_factor otp portal`,
 	"details": `details email e_mail address name contact phone_number mobile_number`,
-	"hacked":  `hacked hack hacker fraud fraudulent compromised stolen`,
+	// Something the caller says is not theirs: a charge or an order they
+	// never made.
+	"notmine": `never_ordered didnt_order not_ordered never_bought didnt_buy never_made didnt_make
+		dont_recognize dont_recognise not_recognized unrecognized unknown_charge not_mine`,
+	"hacked": `hacked hack hacker fraud fraudulent compromised stolen`,
 	// Ending something.
 	"cancel": `cancel cancels canceled cancelled cancelling canceling cancellation terminate termination finish
 		close closing closed quit discontinue stop stopping unsubscribe opt_out get_rid_of move_away
-		remove removing removed take_off taking_off no_longer anymore any_more dont_need`,
-	"contract": `contract contracts subscription subscriptions membership memberships plan plans deal tariff
+		remove removing removed take_off taking_off get_out_of no_longer anymore any_more dont_need`,
+	"contract": `contract contracts tier tiers subscription subscriptions membership memberships plan plans deal tariff
 		package packages bundle bundles`,
 	"provider": `provider providers supplier suppliers competitor competitors someone_else elsewhere`,
 	"moving":   `moving moved abroad emigrating relocating move_house moving_house move_abroad`,
@@ -90,33 +94,33 @@ var concepts = map[string]string{
 	"tvextra": `sports movies films channels box_set boxsets premium`,
 	// Unhappy.
 	"angry": `angry furious fuming cross annoyed irritated upset unhappy displeased disappointed frustrated
-		fed_up sick_of had_enough disgusted outraged appalled not_happy not_satisfied not_pleased`,
+		dissatisfied dissatisfaction fed_up sick_of had_enough disgusted outraged appalled not_happy not_satisfied not_pleased`,
 	"awful": `terrible awful appalling disgraceful disgusting dreadful horrendous horrible rubbish useless
 		pathetic shocking unacceptable ridiculous outrageous shambles incompetent worst poor bad
 		disgrace`,
 	"complain": `complain complaint complaints complaining grievance escalate escalation compensation ombudsman
-		formal lodge`,
+		formal lodge on_record officially_noted`,
 	"mistreat": `rude ignored lied lie lies misled messed_around fobbed_off let_down treated treatment promised
 		passed_around runaround put_the_phone_down put_the_phone_down_on_me hung_up hang_up
 		hung_up_on_me let_me_down let_us_down messed_about`,
 	// A person to talk to.
 	"person": `person people human staff agent operator representative colleague manager supervisor
-		member_of_staff real_person senior in_charge someone_senior`,
-	"talk": `talk talking speak speaking chat put_through connect_me pass_me`,
+		advisor adviser your_team member_of_staff real_person senior in_charge someone_senior`,
+	"talk": `talk talking speak speaking chat put_through connect_me pass_me have_a_word`,
 	// Everyday things (topics, below): a business whose intents' examples
 	// never mention one is unlikely to be what a caller talking about it
 	// wants. Words with a common second sense (a table to buy, a holiday
 	// that delays a delivery, a tax on a bill) are left out.
 	"weather": `weather rain raining snow snowing sunny forecast temperature`,
 	"food": `takeaway restaurant recipe cook cooking bake baking cake food dinner lunch breakfast pizza curry
-		burger kebab meal meals eat eating cafe pub`,
+		burger pepperoni kebab meal meals eat eating cafe pub`,
 	"travel": `train bus taxi flight flights airport cab coach plane timetable`,
 	"health": `doctor doctors hospital dentist surgery pharmacy prescription nurse clinic vet gp chemist
 		ambulance medicine optician`,
 	"animal": `dog dogs cat cats pet pets puppy kitten animal animals bird birds`,
 	"garden": `garden gardening plant plants planting bulbs flowers seeds lawn`,
 	"fun":    `story stories poem song songs riddle`,
-	"public": `council library passport bin bins parking vote election post_office visa driving_licence
+	"public": `council library passport stamps bin bins parking vote election post_office visa driving_licence
 		driving_license tv_licence national_insurance universal_credit tax_return council_tax jury_service
 		birth_certificate`,
 	// Other trades and services callers reach a support line about by
@@ -128,7 +132,7 @@ var concepts = map[string]string{
 	// out.
 	"home": `plumber plumbing boiler boilers radiator radiators central_heating electrician builder builders
 		roof roofer gutter gutters guttering drain drains blocked_drain window_cleaner locksmith chimney damp
-		mould decorator plasterer scaffolding burst_pipe gas_leak meter_reading electricity gas_supply`,
+		mould decorator plasterer scaffolding burst_pipe gas_leak meter_reading electricity energy gas_supply`,
 	"money": `mortgage mortgages pension pensions insurance insurer loan loans savings interest_rate isa
 		stock_market stocks investment investments invest exchange_rate currency credit_score lottery`,
 	"work": `vacancy vacancies hiring recruitment career careers cv resume interview apprenticeship

@@ -31,15 +31,20 @@ var heldOutSets = []struct {
 	heldOut            bool // no line may be a training example
 }{
 	{"eval.tsv", 0.9, 0.8, true},
-	// Written before the out-of-scope work and run once before it (0.842,
-	// out-of-scope recall 11/21) and once after (0.901, 17/21).
-	{"heldout5.tsv", 0.88, 0.75, true},
-	// Dev sets, as guards against losing what was tuned (heldout4.tsv was
-	// held out until the out-of-scope work tuned on it).
-	{"heldout4.tsv", 0.75, 0.8, false},
+	// Written before the round of lexicon words from the dev sets'
+	// confusions and run once before it (0.790, out-of-scope recall 13/15)
+	// and once after (0.800, 13/15). Its line "i was charged for something
+	// i never ordered" is close to heldout4.tsv's "i've been charged for
+	// something i never ordered", a dev line that round tuned on.
+	{"heldout6.tsv", 0.76, 0.8, true},
+	// Dev sets, as guards against losing what was tuned (heldout4.tsv and
+	// heldout5.tsv were held out until their failures were seen; heldout5
+	// was 0.901 / 17 of 21 then).
+	{"heldout5.tsv", 0.9, 0.75, false},
+	{"heldout4.tsv", 0.85, 0.8, false},
 	{"dev.tsv", 0.93, 0.8, false},
-	{"heldout2.tsv", 0.9, 0.8, false},
-	{"heldout3.tsv", 0.9, 0.8, false},
+	{"heldout2.tsv", 0.93, 0.8, false},
+	{"heldout3.tsv", 0.93, 0.8, false},
 }
 
 var (
