@@ -44,9 +44,9 @@ type Recorder struct {
 }
 
 // recQueue is how many gathered buffers (half a second each) may wait
-// for the disk. When the disk falls further behind, what does not fit
-// becomes silence of the same length (the call's timeline holds): the
-// media reader that records a relayed leg never waits.
+// for the disk. When the disk falls further behind, Write waits, but a
+// Sink (the media reader recording a relayed leg) does not: what does not
+// fit becomes silence of the same length (the call's timeline holds).
 const recQueue = 8
 
 // recFile is the recording's file (an *os.File; tests slow it down).
@@ -164,13 +164,18 @@ func (r *Recorder) Write(channel int, pcm []int16, rate int) {
 		pcm = c.buf
 	}
 	r.ch[channel] = r.law.encode(r.ch[channel], pcm)
-	r.drain(false)
+	r.drain(false, true)
 }
 
 // WriteG711 adds 8 kHz G.711 samples (µ-law, or A-law when alaw) to
 // CallerChannel or AgentChannel: as they are when the file is in that
-// law, else converted.
+// law, else converted. Like Write, it waits for room when the disk is
+// behind; a Sink does not.
 func (r *Recorder) WriteG711(channel int, g711 []byte, alaw bool) {
+	r.writeG711(channel, g711, alaw, true)
+}
+
+func (r *Recorder) writeG711(channel int, g711 []byte, alaw, wait bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed || channel != CallerChannel && channel != AgentChannel {
@@ -191,13 +196,13 @@ func (r *Recorder) WriteG711(channel int, g711 []byte, alaw bool) {
 		}
 		r.ch[channel] = r.law.encode(r.ch[channel], c.buf)
 	}
-	r.drain(false)
+	r.drain(false, wait)
 }
 
 // drain pairs samples and writes them once writeBytes are gathered
 // (or when final); a channel more than maxLag behind (or either, when
-// final) is padded with silence first.
-func (r *Recorder) drain(final bool) {
+// final) is padded with silence first. wait: see flush.
+func (r *Recorder) drain(final, wait bool) {
 	c, a := &r.ch[CallerChannel], &r.ch[AgentChannel]
 	lc, la := len(*c), len(*a)
 	if final || lc-la > r.maxLag() {
@@ -214,7 +219,7 @@ func (r *Recorder) drain(final bool) {
 		*a = (*a)[:copy(*a, (*a)[n:])]
 	}
 	if final || len(r.buf) >= r.writeBytes() {
-		r.flush(final)
+		r.flush(final || wait)
 	}
 }
 
@@ -231,16 +236,17 @@ func interleave(dst, left, right []byte, size int) {
 	}
 }
 
-// flush hands the gathered samples to the writer; when its queue is full
-// (the disk is not keeping up) they are dropped and the writer puts as
-// much silence in their place with the next ones. final waits for room.
-func (r *Recorder) flush(final bool) {
+// flush hands the gathered samples to the writer, waiting for room in
+// its queue when wait; otherwise, when the queue is full (the disk is not
+// keeping up with a media reader's Sink), they are dropped and the writer
+// puts as much silence in their place with the next ones.
+func (r *Recorder) flush(wait bool) {
 	b := r.buf
-	if len(b) == 0 && (r.gap == 0 || !final) {
+	if len(b) == 0 && (r.gap == 0 || !wait) {
 		return
 	}
 	c := recChunk{gap: r.gap, b: b}
-	if final {
+	if wait {
 		r.wq <- c
 	} else {
 		select {
@@ -328,9 +334,10 @@ func (r *Recorder) Samples() int {
 }
 
 // Sink is channel's writer for a relayed leg that records itself
-// (RTPLeg.RecordTo).
+// (RTPLeg.RecordTo) on a media reader: WriteG711 that never waits for the
+// disk (what the writer has no room for becomes silence).
 func (r *Recorder) Sink(channel int) func(g711 []byte, alaw bool) {
-	return func(g711 []byte, alaw bool) { r.WriteG711(channel, g711, alaw) }
+	return func(g711 []byte, alaw bool) { r.writeG711(channel, g711, alaw, false) }
 }
 
 // Close writes what is buffered (padding the shorter channel), finalises the
@@ -344,7 +351,7 @@ func (r *Recorder) Close() error {
 		return r.err
 	}
 	r.closed = true
-	r.drain(true)
+	r.drain(true, true)
 	close(r.wq)
 	<-r.done
 	if r.gaps > 0 && r.err == nil {

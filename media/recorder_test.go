@@ -295,10 +295,11 @@ func (f *stallFile) Write(b []byte) (int, error) {
 	return f.File.Write(b)
 }
 
-// TestRecorderDiskStall: when the disk stops keeping up, Write does not
-// wait (a media reader records relayed legs); what the writer had no
-// room for becomes silence of the same length, so the recording keeps the
-// call's timeline, and Close says how much.
+// TestRecorderDiskStall: when the disk stops keeping up, a Sink does not
+// wait (a media reader records relayed legs through it); what the writer
+// had no room for becomes silence of the same length, so the recording
+// keeps the call's timeline, and Close says how much. WriteG711 itself
+// waits instead (a producer faster than real time loses nothing).
 func TestRecorderDiskStall(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "call.wav")
 	f, err := os.Create(path)
@@ -318,12 +319,13 @@ func TestRecorderDiskStall(t *testing.T) {
 	tone := g711.EncodeUlaw(nil, Tone(440, time.Second, NarrowRate, 0.5))
 	const secs = 12 // more than the queue holds (recQueue half seconds)
 	done := make(chan struct{})
+	caller, agent := r.Sink(CallerChannel), r.Sink(AgentChannel)
 	go func() {
 		defer close(done)
 		for i := range secs * 50 {
 			j := i % 50
-			r.WriteG711(CallerChannel, tone[j*NarrowFrameSamples:(j+1)*NarrowFrameSamples], false)
-			r.WriteG711(AgentChannel, tone[j*NarrowFrameSamples:(j+1)*NarrowFrameSamples], false)
+			caller(tone[j*NarrowFrameSamples:(j+1)*NarrowFrameSamples], false)
+			agent(tone[j*NarrowFrameSamples:(j+1)*NarrowFrameSamples], false)
 		}
 	}()
 	select {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/contactd/contactd/media"
+	"github.com/contactd/contactd/media/g711"
 	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/web/webtest"
 )
@@ -17,7 +19,8 @@ import (
 // the words each item was judged on are marked in the transcript (all of
 // them, and one item's alone when it is clicked), and the word being
 // played is highlighted, at the recogniser's word times where the
-// transcript has them and spread over the line where it has not.
+// transcript has them and spread over the line where it has not. The
+// recording is a G.711 call's, as contactd writes it.
 func TestQADeskHighlightsWords(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives Chromium")
@@ -73,7 +76,16 @@ func TestQADeskHighlightsWords(t *testing.T) {
 	}
 	rec := filepath.Join("recordings", res.CallID+".wav")
 	must(os.MkdirAll(filepath.Join(dataDir, "recordings"), 0o750))
-	must(webtest.WriteToneWAV(filepath.Join(dataDir, rec), 440, 20*time.Second))
+	// The recording as contactd writes a G.711 call's: µ-law, 8 kHz,
+	// stereo (media.Recorder), which the browser must play and seek.
+	r, err := media.NewRecorderG711(filepath.Join(dataDir, rec), false)
+	must(err)
+	tone := g711.EncodeUlaw(nil, media.Tone(440, 20*time.Second, media.NarrowRate, 0.3))
+	for i := 0; i+media.NarrowFrameSamples <= len(tone); i += media.NarrowFrameSamples {
+		r.WriteG711(media.CallerChannel, tone[i:i+media.NarrowFrameSamples], false)
+		r.WriteG711(media.AgentChannel, tone[i:i+media.NarrowFrameSamples], false)
+	}
+	must(r.Close())
 	c, err := f.store.Call(ctx, res.CallID)
 	must(err)
 	c.RecordingPath = rec
