@@ -22,16 +22,17 @@ import (
 // Its methods are safe for concurrent use: a relayed leg writes its
 // channel from the media reader while the mixer may write the other.
 type Recorder struct {
-	mu     sync.Mutex
-	rate   int
-	law    wavLaw     // the file's sample format
-	ch     [2][]byte  // per channel: samples in the file's format, not yet paired
-	conv   [2]recConv // per channel: frames at the other rate
-	buf    []byte     // paired samples not yet handed to the writer
-	queued uint64     // data bytes handed to the writer
-	gap    int        // data bytes the writer had no room for, to be silence
-	gaps   uint64     // all such bytes, for Close's report
-	closed bool
+	mu      sync.Mutex
+	rate    int
+	law     wavLaw     // the file's sample format
+	ch      [2][]byte  // per channel: samples in the file's format, not yet paired
+	conv    [2]recConv // per channel: frames at the other rate
+	decoded []int16    // WriteG711's samples in the other law, decoded
+	buf     []byte     // paired samples not yet handed to the writer
+	queued  uint64     // data bytes handed to the writer
+	gap     int        // data bytes the writer had no room for, to be silence
+	gaps    uint64     // all such bytes, for Close's report
+	closed  bool
 
 	// The writer goroutine's: it owns the file.
 	f           recFile
@@ -69,7 +70,6 @@ type recConv struct {
 	down downsampler
 	up   upsampler
 	buf  []int16
-	up2  []int16
 }
 
 // NewRecorder creates (or truncates) path and writes an empty 16 kHz
@@ -151,6 +151,13 @@ func (r *Recorder) Write(channel int, pcm []int16, rate int) {
 	if r.closed || channel != CallerChannel && channel != AgentChannel {
 		return
 	}
+	r.addPCM(channel, pcm, rate)
+	r.drain(false, true)
+}
+
+// addPCM puts pcm, at rate, in channel's samples, in the file's rate and
+// format.
+func (r *Recorder) addPCM(channel int, pcm []int16, rate int) {
 	if rate != r.rate {
 		c := &r.conv[channel]
 		switch {
@@ -164,13 +171,12 @@ func (r *Recorder) Write(channel int, pcm []int16, rate int) {
 		pcm = c.buf
 	}
 	r.ch[channel] = r.law.encode(r.ch[channel], pcm)
-	r.drain(false, true)
 }
 
 // WriteG711 adds 8 kHz G.711 samples (µ-law, or A-law when alaw) to
 // CallerChannel or AgentChannel: as they are when the file is in that
-// law, else converted. Like Write, it waits for room when the disk is
-// behind; a Sink does not.
+// law, else decoded and written as Write does. Like Write, it waits for
+// room when the disk is behind; a Sink does not.
 func (r *Recorder) WriteG711(channel int, g711 []byte, alaw bool) {
 	r.writeG711(channel, g711, alaw, true)
 }
@@ -188,13 +194,8 @@ func (r *Recorder) writeG711(channel int, g711 []byte, alaw, wait bool) {
 	if r.law == from {
 		r.ch[channel] = append(r.ch[channel], g711...)
 	} else {
-		c := &r.conv[channel]
-		c.buf = from.decode(c.buf[:0], g711)
-		if r.rate != NarrowRate {
-			c.up2 = c.up.process(c.up2[:0], c.buf)
-			c.buf, c.up2 = c.up2, c.buf
-		}
-		r.ch[channel] = r.law.encode(r.ch[channel], c.buf)
+		r.decoded = from.decode(r.decoded[:0], g711)
+		r.addPCM(channel, r.decoded, NarrowRate)
 	}
 	r.drain(false, wait)
 }

@@ -355,3 +355,26 @@ func TestRecorderDiskStall(t *testing.T) {
 		t.Fatalf("%d silent bytes: the audio the disk could not take is not silence", silent)
 	}
 }
+
+// TestRecorderG711IntoPCM: G.711 bytes written to a 16 kHz PCM recording
+// are decoded and upsampled as Write does with 8 kHz frames.
+func TestRecorderG711IntoPCM(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "call.wav")
+	r, err := NewRecorder(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tone := g711.EncodeAlaw(nil, Tone(1000, time.Second, NarrowRate, 0.5))
+	for i := 0; i+NarrowFrameSamples <= len(tone); i += NarrowFrameSamples {
+		r.WriteG711(CallerChannel, tone[i:i+NarrowFrameSamples], true)
+		r.WriteAgent(make([]int16, FrameSamples))
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := readRecording(t, path)
+	if len(left) != SampleRate {
+		t.Fatalf("%d samples, want %d (one second at 16 kHz)", len(left), SampleRate)
+	}
+	assertTone(t, left[800:], SampleRate, 1000)
+}

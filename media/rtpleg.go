@@ -334,6 +334,10 @@ func (l *RTPLeg) readSome(conn *udpSock, rtpPort bool, batch *rxBatch) {
 	}
 	now := time.Now()
 	for i := range n {
+		if batch.truncated(i) { // longer than any packet we take
+			l.stats.ignored.Add(1)
+			continue
+		}
 		l.handle(batch.datagram(i), rtpPort, now)
 	}
 }

@@ -1,9 +1,7 @@
 package media
 
 import (
-	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -48,22 +46,30 @@ func newRxBatch() *rxBatch {
 // datagram is the i-th datagram readBatch read.
 func (b *rxBatch) datagram(i int) []byte { return b.bufs[i][:b.hdr[i].Len] }
 
-// The media readers: started on the first registration, one per CPU, for
-// the life of the process. Each owns its sockets: a leg's RTP and RTCP
-// sockets go to one reader (chosen round robin), so its packets are handled
-// in order and never at once.
+// truncated reports whether the i-th datagram was longer than its buffer.
+func (b *rxBatch) truncated(i int) bool { return b.hdr[i].Hdr.Flags&unix.MSG_TRUNC != 0 }
+
+// The media readers: started on the first registration (SetReaders of
+// them, else one per CPU), for the life of the process. Each owns its
+// sockets: a leg's RTP and RTCP sockets go to one reader (chosen round
+// robin), so its packets are handled in order and never at once.
 var readers struct {
 	once sync.Once
+	n    atomic.Int32 // SetReaders
 	all  []*rxLoop
 	next atomic.Uint32
 }
 
+// SetReaders sets how many media readers read RTP (n < 1: one per CPU). It
+// counts before the first RTP leg starts; later calls change nothing.
+func SetReaders(n int) { readers.n.Store(int32(n)) }
+
 // pickReader is the reader for a new leg.
 func pickReader() *rxLoop {
 	readers.once.Do(func() {
-		n := max(1, runtime.NumCPU())
-		if v, err := strconv.Atoi(os.Getenv("CONTACTD_MEDIA_READERS")); err == nil && v > 0 {
-			n = v
+		n := int(readers.n.Load())
+		if n < 1 {
+			n = max(1, runtime.NumCPU())
 		}
 		for range n {
 			readers.all = append(readers.all, newRxLoop())

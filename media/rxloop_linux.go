@@ -11,12 +11,12 @@ import (
 )
 
 // rxLoop is one media reader: a goroutine waiting on an epoll set of many
-// sockets (level-triggered), which reads one datagram from each socket
-// reported ready and hands it on: one epoll_wait for however many packets
-// are waiting, one read(2) per packet, no goroutine to wake, which is how
-// RTP proxies (rtpengine) spend their time. A socket with more waiting is
-// reported again on the next round, so one busy stream cannot starve the
-// others.
+// sockets (level-triggered), which takes up to rxBatchSize datagrams from
+// each socket reported ready (one recvmmsg) and hands them on: one
+// epoll_wait for however many sockets are ready, no goroutine to wake per
+// packet, which is how RTP proxies (rtpengine) spend their time. A socket
+// with more waiting is reported again on the next round, so one busy
+// stream cannot starve the others.
 type rxLoop struct {
 	epfd int
 	// mu is held while a target handles its packet, so remove returns

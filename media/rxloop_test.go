@@ -116,6 +116,21 @@ func TestUDPSockFamilies(t *testing.T) {
 	if fmt.Sprint(got) != "[hello there !]" {
 		t.Fatalf("read %q", got)
 	}
+	// A datagram longer than a buffer is flagged, not taken for a short one.
+	if _, err := any.WriteToUDP(make([]byte, rxBufSize+100), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: v4.LocalAddr().Port}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if n, _ := v4.readBatch(batch); n == 1 {
+			if !batch.truncated(0) {
+				t.Fatal("an oversized datagram is not flagged truncated")
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the oversized datagram never arrived")
+		}
+	}
 	if _, err := v4.readBatch(batch); err != unix.EAGAIN {
 		t.Fatalf("read with nothing waiting: %v, want EAGAIN", err)
 	}

@@ -13,8 +13,8 @@ import (
 // udpSock is a non-blocking UDP socket that Go's network poller does not
 // watch: an RTP leg's sockets are read by the media readers (rxloop), one
 // goroutine per CPU over an epoll set of many sockets, so a packet costs
-// one read(2) and no goroutine wake-up, and the runtime's poller is not
-// told about packets nobody waits for. Reads and writes never block; a
+// at most one recvmmsg(2) and no goroutine wake-up, and the runtime's
+// poller is not told about packets nobody waits for. Reads and writes never block; a
 // write the kernel has no room for is dropped (as a relay drops late
 // media). Close waits for reads and writes in progress and later ones get
 // net.ErrClosed, so the descriptor is never used once closed (and perhaps
@@ -100,7 +100,7 @@ func (s *udpSock) readBatch(b *rxBatch) (int, error) {
 }
 
 // sockDest is a destination made ready for sendto(2) from one socket
-// (sockDestFor): built once per remote address, not per packet.
+// (destFor): built once per remote address, not per packet.
 type sockDest struct {
 	addr *net.UDPAddr
 	sa4  unix.RawSockaddrInet4

@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,11 @@ func serve(ctx context.Context, args []string) error {
 		runtime.GOMAXPROCS(n)
 		log.Debug("GOMAXPROCS", "procs", n)
 	}
+	readers, err := mediaReaders(os.Getenv)
+	if err != nil {
+		return err
+	}
+	media.SetReaders(readers)
 	cfg, err := config.Load(*cfgPath, os.Getenv)
 	if err != nil {
 		return err
@@ -74,18 +80,32 @@ func serve(ctx context.Context, args []string) error {
 }
 
 // procs is how many Ps the Go scheduler gets: twice the CPUs it would
-// use (cpus), unless GOMAXPROCS is set. A relayed packet is forwarded on
-// its leg's reader goroutine, which waits while every P is busy (the
-// network is polled when a P runs out of work); a spare P blocks in the
-// poller instead and the kernel wakes it as the packet arrives, as a
-// relay's own threads are woken. Measured at 1,000 relayed calls on 2
-// CPUs (bench/README.md): added latency p50 / p99 0.9 / 12 ms against 12
-// / 33 ms, and 6 % less CPU per call; the same at 500 calls.
+// use (cpus), unless GOMAXPROCS is set. Work that waits for a P (SIP
+// messages, a media reader coming back from epoll_wait) waited while every
+// P was busy; a spare P blocks in the network poller instead and the
+// kernel wakes it. Measured when each leg still had its own reader
+// goroutine, at 1,000 relayed calls on 2 CPUs (bench/README.md, session
+// 6): added latency p50 / p99 0.9 / 12 ms against 12 / 33 ms, and the
+// call set-up rate doubled.
 func procs(getenv func(string) string, cpus int) (int, bool) {
 	if getenv("GOMAXPROCS") != "" {
 		return cpus, false
 	}
 	return 2 * cpus, true
+}
+
+// mediaReaders is CONTACTD_MEDIA_READERS: how many goroutines read RTP
+// (media.SetReaders; unset: one per CPU).
+func mediaReaders(getenv func(string) string) (int, error) {
+	v := getenv("CONTACTD_MEDIA_READERS")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1024 {
+		return 0, fmt.Errorf("CONTACTD_MEDIA_READERS=%q: want a whole number from 1 to 1024", v)
+	}
+	return n, nil
 }
 
 // run builds every part from cfg, serves until ctx ends, then shuts down

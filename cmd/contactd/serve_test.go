@@ -389,3 +389,18 @@ func TestProcs(t *testing.T) {
 		t.Fatalf("GOMAXPROCS=3: %d, %v; want it left alone", n, set)
 	}
 }
+
+// TestMediaReaders: CONTACTD_MEDIA_READERS is a count from 1 up; anything
+// else stops serve with a clear error, and unset leaves the default.
+func TestMediaReaders(t *testing.T) {
+	for v, want := range map[string]int{"": 0, "1": 1, "4": 4} {
+		if n, err := mediaReaders(func(string) string { return v }); err != nil || n != want {
+			t.Errorf("%q: %d, %v; want %d", v, n, err, want)
+		}
+	}
+	for _, v := range []string{"0", "-2", "four", "1e3", "100000"} {
+		if _, err := mediaReaders(func(string) string { return v }); err == nil || !strings.Contains(err.Error(), "CONTACTD_MEDIA_READERS") {
+			t.Errorf("%q: %v, want an error naming the setting", v, err)
+		}
+	}
+}
