@@ -388,7 +388,7 @@ func recordsComplaint(words []string) bool {
 }
 
 // passOnPhrases pass a caller's complaint to someone.
-var passOnPhrases = []string{"pass it on", "pass that on", "pass this on", "passed it on", "passed that on", "pass it to", "pass that to", "passed it to", "passed that to", "pass it back to", "feed that back", "feed it back"}
+var passOnPhrases = []string{"pass it on", "pass that on", "pass this on", "passed it on", "passed that on", "pass it to", "pass that to", "passed it to", "passed that to", "pass it back to", "feed that back", "feed it back", "report it to", "report this to", "report that to", "reported it to"}
 
 // saysComplain reports whether a caller asks to complain ("I want to make
 // a complaint", "I'm calling to complain", "to register my

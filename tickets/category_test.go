@@ -172,8 +172,17 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 // TestPriorityCrossValidated), calm callers raised 12/488; with the
 // anger threshold chosen by cost after the round (0.5 → 0.3,
 // angerThreshold), angry callers 172/172 (172/172 by leave-one-out),
-// calm callers raised 13/488 (23/488 by leave-one-out). The floor
-// catches regressions.
+// calm callers raised 13/488 (23/488 by leave-one-out). d765–d804 (a
+// stranger's calls, written after heldout12 and on the kinds heldout5
+// missed: an add-on or a part of a package stopped, a complaint without
+// the word, a fault with a credit, cold anger, order numbers far from
+// their keyword, said twice or corrected after a read-back), measured
+// fresh on main's writer: 82.5 % (33/40), order numbers 7/12 with 2
+// wrong, angry callers 9/12, calm raised 0/20. The seventh round (number
+// and cue rules, cold anger and sarcastic praise) after it: all 803
+// 99.8 % (801), 98.8 % by leave-one-out (39/40 of d765–d804), order
+// numbers 133/133, angry 184/184 (184/184 by leave-one-out), calm raised
+// 13/508 (25/508 by leave-one-out). The floor catches regressions.
 func TestCategorizeDev(t *testing.T) {
 	g := measure(t, "dev", true)
 	acc := g.category()
@@ -263,6 +272,12 @@ func TestCategorizeRules(t *testing.T) {
 		{"a complaint the model is sure of, with a topic's words", call("hello I'd like to give some feedback about one of your delivery drivers, it's not urgent",
 			">of course", "he was smoking while carrying my shopping and he left the bags in the rain even though i was in",
 			">i'm sorry that's not acceptable, i'll pass it to the depot manager"), cats, "complaint"},
+		{"an add-on taken off is leaving it", call("i want the movies add on taken off, i'm still paying for it on my bill", ">i've removed the movies add on and credited last month"), cats, "cancel"},
+		{"part of the package stopped", call("we don't use the home phone any more, can i stop paying for the line rental and just have the internet", ">the landline will be switched off on the third"), cats, "cancel"},
+		{"mail that does not come, not the login", call("my email hasn't had a single message since saturday", ">are you able to log in", "yes i can log in, that's not the problem, the emails just aren't arriving", ">there's a fault on our mail server"), cats, "tech_support"},
+		{"a discount code not applied is the charge", call("i placed an order yesterday and the discount code didn't apply at checkout", ">i'll refund the difference to your card"), cats, "billing"},
+		{"before buying, does it fit", call("i was looking at the wall bracket on your site, does it fit a fifty five inch tv", ">yes it takes fifty to sixty five inches"), cats, "sales"},
+		{"an installer reported to his team is a complaint", call("just some feedback, the installer wanted forty quid cash for a free installation", ">installers should never ask for cash, i'll report it to our installations team"), cats, "complaint"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {
@@ -281,7 +296,7 @@ func TestCategorizeRules(t *testing.T) {
 // measures the same path through the API and keeps the regression
 // floors).
 func TestCategorizeHeldOut(t *testing.T) {
-	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11"} {
+	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12"} {
 		t.Logf("%s: %v", set, measure(t, set, false))
 	}
 }

@@ -310,6 +310,13 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 			}
 			prev = s.Text
 		}
+		prev = ""
+		for _, s := range tr.Segments {
+			if s.Speaker == transcript.Caller && !mentions(prev, otherNumbers) {
+				set(EntityOrderNumber, spokenRun(s.Text)) // "it's about six six nine one two. i cancelled that order"
+			}
+			prev = s.Text
+		}
 	}
 	for _, k := range []string{EntityOrderNumber, EntityAccountNumber} {
 		if v := readBack(nl, e[k]); v != "" {
@@ -343,6 +350,42 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 		}
 	}
 	return e
+}
+
+// spokenRun is the first number in text read out digit by digit or in
+// groups (four digit words at least, five to eight digits) with no word
+// naming another kind of number in the four words before it: a caller's
+// order number said without its keyword near it ("a coat my husband
+// ordered, two two seven six one", "can i change the delivery day on my
+// order i won't be in on thursday it's zero four one one eight"). Only a
+// call about an order with no number named otherwise takes it for the
+// order's. "" when there is none.
+func spokenRun(text string) string {
+	w := wordsOf(spokenNumbers(text))
+	for i := 0; i < len(w); i++ {
+		if !numberWord(w[i]) {
+			continue
+		}
+		j := i
+		for j < len(w) && (numberWord(w[j]) || numberFillers[w[j]]) {
+			j++
+		}
+		run, digitWords := w[i:j], 0
+		for _, r := range run {
+			if numberWord(r) {
+				digitWords++
+			}
+		}
+		other := false
+		for b := i - 1; b >= 0 && b >= i-4; b-- {
+			other = other || slices.Contains(otherNumbers, w[b]) || slices.Contains(phoneKeywords, w[b])
+		}
+		if d := slots.ParseDigits(strings.Join(run, " ")); !other && digitWords >= 4 && len(d) >= 5 && len(d) <= 8 {
+			return d
+		}
+		i = j
+	}
+	return ""
 }
 
 // bareNumber is the number of a sentence of text that is a number of five

@@ -206,6 +206,15 @@ func TestSentiment(t *testing.T) {
 		{[]string{"c: it's going on every review site there is", "c: ok"}, SentimentNegative},
 		{[]string{"c: are you reading from a script", "c: ok"}, SentimentNegative},
 		{[]string{"c: I ordered a kettle off you lot last week", "c: ok"}, SentimentNeutral},
+		// praise said alone after what went wrong is sarcasm; "finally"
+		// opening a sentence is relief after a fight
+		{[]string{"c: So I wait another three days. Brilliant."}, SentimentNegative},
+		{[]string{"c: Oh that's quick. Brilliant."}, SentimentPositive},
+		{[]string{"c: The engineer came and it all works now. Brilliant, thanks."}, SentimentPositive},
+		{[]string{"c: It's back. Finally."}, SentimentNegative},
+		{[]string{"c: I finally found the email, thanks"}, SentimentNeutral},
+		{[]string{"c: No it shouldn't. And I shouldn't have to chase it either."}, SentimentNegative},
+		{[]string{"c: I've done all that, I've unplugged it and rescanned", "c: ok"}, SentimentNegative},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.lines, "/"), func(t *testing.T) {

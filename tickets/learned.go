@@ -237,9 +237,17 @@ func hasPrefixPhrase(w []string, phrases []string) bool {
 
 // angerFeatures are a call's features for the anger model: the caller's
 // and (apart) the agent's words, marks of emphasis ("!"), the marks of a
-// cold temper (curtFeatures), and a caller line's calm or sarcasm
+// cold temper (curtFeatures), a caller line's calm or sarcasm
 // (calmLine: "it's hideous haha, no rush", <calm>; "no rush, it's only
-// been five weeks", <sarcasm>), at curtWeight.
+// been five weeks" or "So I wait another three days. Brilliant.",
+// <sarcasm>), at curtWeight. (A mark for a line the sentiment lexicon
+// scores negative was tried, 2026-11-22: by leave-one-out on the 803 dev
+// calls it found more angry callers with the model alone, 176/184 against
+// 168, but drafted it changed nothing for them, 184/184 either way, and
+// it teaches the model that anger is what the lexicon hears, when the
+// model is there for the anger the lexicon misses — the priority already
+// raises a caller the lexicon scores negative: cold-anger callers fell
+// below the threshold with it.)
 func angerFeatures(segs []transcript.Segment) map[string]float64 {
 	f := map[string]float64{}
 	agentSaid := ""
@@ -262,6 +270,9 @@ func angerFeatures(segs []transcript.Segment) map[string]float64 {
 			f["<calm>"] += curtWeight
 		case sarcastic:
 			f["<sarcasm>"] += curtWeight
+		}
+		if _, ok := sarcasticPraise(s.Text); ok {
+			f["<sarcasm>"] += curtWeight // "So I wait another three days. Brilliant."
 		}
 		for _, r := range s.Text {
 			if r == '!' {

@@ -120,6 +120,25 @@ func spokenNumbers(text string) string {
 			i++
 		}
 	}
+	// A number said twice in a row ("nine zero five five one. nine oh
+	// five five one.") is one number, not one of twice the length.
+	for i := 0; i < len(w); i++ {
+		if !numberWord(w[i]) {
+			continue
+		}
+		j := i
+		for j < len(w) && numberWord(w[j]) {
+			j++
+		}
+		for s := i + 1; s < j; s++ {
+			if d := slots.ParseDigits(strings.Join(w[i:s], " ")); len(d) >= 4 && d == slots.ParseDigits(strings.Join(w[s:j], " ")) {
+				w = slices.Insert(w, s, "also")
+				j++
+				break
+			}
+		}
+		i = j
+	}
 	// Corrections: the digit string before "sorry no" goes.
 	var out []string
 	for i := 0; i < len(w); i++ {
@@ -368,10 +387,36 @@ func readBack(ls []numberLine, v string) string {
 			if _, ok := lastDigit(ls[i+2].text); ok || opensWithCorrection(ls[i+2].text) {
 				continue // corrected: see corrected
 			}
+			if saysEnd(ls[i+2].text, v, r) {
+				continue // "eight. zero eight": the caller's own ending again
+			}
 		}
 		return r
 	}
 	return ""
+}
+
+// saysEnd reports whether a caller's line after a read-back r of v is no
+// more than digits that repeat v's ending where r's differs ("four seven
+// seven zero three" read back, "eight. zero eight"): the caller corrects
+// the read-back without a word of correction.
+func saysEnd(text, v, r string) bool {
+	w := wordsOf(text)
+	if len(w) == 0 || len(w) > 8 {
+		return false
+	}
+	for _, x := range w {
+		if !numberWord(x) && !isOh(x) && !numberFillers[x] && !correctionWords[x] {
+			return false
+		}
+	}
+	for k := range w { // the line's own punctuation is gone: "eight zero eight"
+		d := slots.ParseDigits(strings.Join(w[k:], " "))
+		if d != "" && len(d) < len(v) && strings.HasSuffix(v, d) && !strings.HasSuffix(r, d) {
+			return true
+		}
+	}
+	return false
 }
 
 // opensWithCorrection reports whether a line starts by taking something

@@ -24,6 +24,8 @@ func TestSpokenNumbers(t *testing.T) {
 		{"one eight eight three five, no sorry, four at the end", "18834"},
 		{"one eight eight three fifteen, no sorry, four at the end", "4"}, // no single last digit to replace
 		{"nine oh two one four and nine oh three three seven", "9021490337"},
+		{"nine zero five, five one. nine oh five five one.", "9055190551"}, // said twice: split in two ("also" between), ParseDigits reads both
+		{"five five five five", "5555"},
 	} {
 		if got := slots.ParseDigits(spokenNumbers(tc.text)); got != tc.want {
 			t.Errorf("spokenNumbers(%q) reads %q, want %q", tc.text, got, tc.want)
@@ -57,6 +59,14 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"a phone number before the keyword", []string{"c: my phone is seven seven one two three four, my order's late"}, ""},
 		{"two orders, the first", []string{"c: i'm calling about two orders, nine oh two one four and nine oh three three seven"}, "90214"},
 		{"the last digit corrected after a wrong read-back", []string{"c: the reference is five two oh nine six", "a: five two zero nine eight?", "c: six, six at the end", "a: sorry, five two zero nine six"}, "52096"},
+		{"said twice in a row", []string{"a: can i take the order number", "c: nine zero five, five one. nine oh five five one."}, "90551"},
+		{"the read-back's ending said again", []string{"c: it's about a lamp. order four seven seven zero eight", "a: four seven seven zero three", "c: eight. zero eight", "a: sorry four seven seven zero eight"}, "47708"},
+		{"read back and agreed, then digits of something else", []string{"a: what's the order number", "c: nine hundred two thirteen", "a: nine zero zero two one three", "c: yes, one"}, "900213"},
+		{"said after \"ordered\" with no keyword", []string{"c: i've got a coat my husband ordered, two two seven six one, and it's the wrong colour"}, "22761"},
+		{"far from its keyword", []string{"c: can i change the delivery day on my order i won't be in on thursday it's zero four one one eight"}, "04118"},
+		{"before a keyword in the next sentence", []string{"c: it's about six six nine one two. i cancelled that order and you took the money"}, "66912"},
+		{"a phone number in a call about an order", []string{"c: my parcel hasn't come", "a: can i take a contact number", "c: seven seven oh oh nine one four eight"}, ""},
+		{"an account number in a call about an order", []string{"c: my order hasn't come, my account is four four one two zero nine"}, ""},
 		{"the last digit corrected, no read-back after", []string{"c: order five eight two one three", "a: five eight two one four", "c: no, three at the end"}, "58213"},
 		{"the caller's own last digit corrected", []string{"a: what's the order number", "c: five eight two one three", "c: sorry, the last one's a nine"}, "58219"},
 		{"the last digit in the same line", []string{"a: what's the order number", "c: one eight eight three five, no sorry, four at the end"}, "18834"},

@@ -88,6 +88,9 @@ var outbursts = map[string]float64{
 	"post it online": -1.5, "put it online": -1.5, "going online": -1, "telling everyone": -1.5, "tell everyone": -1.5,
 	"recording this call": -1.5, "reading from a script": -2, "read from a script": -2, "calling me a liar": -2,
 	"dont be sorry": -1.5, "you people": -1.5, "done with you": -2, "this close to": -1.5,
+	// having done one's part already, and the company not its own
+	"shouldnt have to": -1.5, "shouldve been done": -1, "should have been done": -1, "ive done all that": -1.5,
+	"ive done everything": -1.5, "ive tried everything": -1.5, "ive already done that": -1.5,
 }
 
 // repeatOrdinals say how many times a caller has been through something:
@@ -345,11 +348,65 @@ func lineScore(text string, caseful bool) float64 {
 		}
 	}
 	score += repeated(words)
+	score += sentenceMarks(text)
 	if caseful {
 		score += shouted(text)
 	}
 	return score
 }
+
+// praiseWords said as a sentence of their own after a statement of what
+// went wrong are sarcasm: "So I wait another three days. Brilliant."
+var praiseWords = map[string]bool{
+	"brilliant": true, "great": true, "wonderful": true, "fantastic": true, "marvellous": true, "lovely": true,
+	"perfect": true, "super": true, "terrific": true, "excellent": true, "superb": true, "amazing": true,
+}
+
+// sarcasticPraise reports whether a line has a sentence of praise alone
+// ("Brilliant.", "Oh, wonderful.") after a sentence of its own of three
+// words or more with no praise or courtesy in it: what went wrong, then
+// the praise turned round ("it would've just sat there forever.
+// Brilliant."), not "Oh that's quick. Great."
+func sarcasticPraise(text string) (string, bool) {
+	var prev []string
+	for _, sent := range sentenceSplit.Split(text, -1) {
+		w := wordsOf(sent)
+		if len(w) == 0 {
+			continue
+		}
+		if len(w) == 2 && (w[0] == "oh" || w[0] == "just" || w[0] == "really") {
+			w = w[1:]
+		}
+		if len(w) == 1 && praiseWords[w[0]] && len(prev) >= 3 &&
+			!slices.ContainsFunc(prev, func(x string) bool { return courtesy[x] || lexicon[x] > 0 }) {
+			return w[0], true
+		}
+		prev = w
+	}
+	return "", false
+}
+
+// sentenceMarks scores what a line's sentences say by where they stand:
+// a sentence that opens with "finally" ("Finally.", "right. finally
+// someone who can do something") is relief after a fight, and praise
+// said alone after what went wrong is sarcasm (sarcasticPraise), scored
+// as sarcasm in place of the praise's own score.
+func sentenceMarks(text string) float64 {
+	v := 0.0
+	for _, sent := range sentenceSplit.Split(text, -1) {
+		if w := wordsOf(sent); len(w) > 0 && w[0] == "finally" {
+			v += finallyScore
+		}
+	}
+	if p, ok := sarcasticPraise(text); ok {
+		v += sarcasmScore - lexicon[p]
+	}
+	return v
+}
+
+// finallyScore is a sentence that opens with "finally": in the dev calls
+// every caller who said one was angry.
+const finallyScore = -1.5
 
 // caseful reports whether a transcript writes in lower case anywhere, so
 // that capitals in it are emphasis.

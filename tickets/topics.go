@@ -36,6 +36,7 @@ var topicCues = map[string][]string{
 		"adjustment", "goodwill credit", "still being charged", "how much * bill", "autopay", "auto pay",
 		"automatic payment", "automatic payments", "paperless billing", "payment date", "pay by card",
 		"quarterly", "pay annually", "paying annually", "payment method", "payment plan",
+		"discount code", "promo code", "voucher code", "code didnt apply", "refund the difference",
 	},
 	"returns": {
 		"send it back", "send them back", "sent it back", "sent them back", "send back", "post it back",
@@ -59,6 +60,10 @@ var topicCues = map[string][]string{
 		"order a new", "order a second", "a second", "switch me to", "put me on", "available at my", "available on my",
 		"need broadband", "need internet", "need a phone line", "need a landline", "business package",
 		"business broadband", "business plan", "business line",
+		// a shop's customer before buying: "does the bracket fit a fifty
+		// five inch tv", "do you sell"
+		"does it fit", "will it fit", "would it fit", "do you sell", "do you stock", "i was looking at the",
+		"thinking of buying", "looking to buy",
 	},
 	"cancel": {
 		"cancel", "cancelling", "canceling", "cancellation", "want to leave", "going to leave", "decided to leave",
@@ -77,6 +82,9 @@ var topicCues = map[string][]string{
 		"pac code", "stac code", "porting code", "deal elsewhere", "better deal elsewhere", "going elsewhere", "go elsewhere",
 		"make sure * cancelled", "check * cancelled", "confirm * cancelled",
 		"stop the tv", "stop the broadband", "stop the landline", "stop the phone line", "stop the channels",
+		// An add-on or a part of the package stopped: "I want the movies
+		// add on taken off", "can I stop paying for the line rental bit".
+		"add on taken off", "add on removed", "remove the * add on", "stop paying for the", "end the second",
 	},
 	"tech_support": {
 		"not working", "isnt working", "stopped working", "wont connect", "cant connect", "no signal",
@@ -97,6 +105,9 @@ var topicCues = map[string][]string{
 		"wifi password", "wi fi password", "wireless password", "router password", "password for the wifi",
 		"password for my wifi", "password for the wi fi", "password for the router", "password on the router",
 		"into the wifi", "onto the wifi", "on to the wifi", "join the wifi", "wifi key", "wifi code",
+		// mail that does not come is the service's fault, not the login's
+		"emails * arent", "emails are not", "email * isnt", "emails not", "not receiving emails", "not getting emails",
+		"not getting my emails", "mail server", "email server",
 	},
 	"account_access": {
 		"password", "log in", "login", "log into", "logging in", "sign in", "locked out", "account is locked",
@@ -135,6 +146,7 @@ var agentCues = map[string][]string{
 		"end the service", "close your account", "close the account", "remove that line", "remove the line",
 		"removed the line", "set the end date", "your notice", "notice period",
 		"cancellation went through", "cancellation has gone through", "cancellation has been processed", "cancellation is confirmed",
+		"removed the * add on", "take the * off your account", "will be switched off",
 	},
 	"returns": {
 		"returns label", "return label", "returns portal", "returns form", "arrange a collection", "book a collection",
@@ -296,10 +308,15 @@ var firstPerson = map[string]bool{"i": true, "im": true, "ill": true, "were": tr
 
 // deniedAt reports whether the cue at words[at] is denied (a negation
 // before a want word up to it: "not interested in any offers", "I don't
-// want to cancel") or threatened (after "or I…", "otherwise I…", or a
+// want to cancel"; set aside after it: "I can log in, that's not the
+// problem") or threatened (after "or I…", "otherwise I…", or a
 // negative "if" that asks nothing: "if it isn't fixed I'm leaving", but
 // not "if it doesn't fit can I send it back").
 func deniedAt(words []string, at int) bool {
+	// "I can log in, that's not the problem": the cue set aside.
+	if after := words[at+1 : min(len(words), at+8)]; hasPhrase(after, "not the problem") || hasPhrase(after, "not the issue") {
+		return true
+	}
 	for j := at - 1; j >= 0 && j >= at-requestWindow-1; j-- {
 		if threatWords[words[j]] && j+1 < len(words) && firstPerson[words[j+1]] {
 			return true

@@ -24,7 +24,7 @@ import (
 // /calls/import without an intent, so the category comes from the
 // classifier as for any imported call, and reports the goals: category ≥
 // 95 %, order numbers exact, angry callers at high or urgent,
-// import-to-stored-ticket time. Eleven sets, never used for tuning:
+// import-to-stored-ticket time. Twelve sets, never used for tuning:
 // tickets/testdata/heldout (30 conversations, written with the first
 // ticket writer), heldout2 (40, written before the classifier's second
 // round of work, on tickets/testdata/dev only), heldout3 (40, written
@@ -40,15 +40,20 @@ import (
 // after the whole fourth round on d566–d666, run once), heldout10
 // (40, in another voice: misheard unpunctuated speech, calm callers who
 // use strong words, two topics, agent-led calls; written before the
-// fifth round, run before and after it) and heldout11 (40, on the
+// fifth round, run before and after it), heldout11 (40, on the
 // category boundaries: a complaint about a delivery, a bill or a product
 // against the topic it names, leaving because of a bill, a refund for a
 // return against one for a charge, two topics; written before the sixth
-// round, run before it, 85.0 %, and after it). The floors are the
-// figures measured 2026-11-22 after the sixth round less about one call
-// (heldout 100 %, heldout2 100 %, heldout3 97.5 %, heldout4 100 %,
-// heldout5 90.0 %, heldout6 97.5 %, heldout7 97.5 %, heldout8 97.4 %,
-// heldout9 97.4 %, heldout10 100 %, heldout11 97.5 %). Their misses
+// round, run before it, 85.0 %, and after it) and heldout12 (40, written
+// as a stranger would: misheard speech, agent-led calls, order numbers
+// before their keyword, grouped or corrected, account and phone numbers
+// that are not order numbers, angry callers who never swear; run once
+// on main's writer: 97.5 %, order numbers 12/15 with one wrong, so it is
+// not strict). The floors are the figures measured 2026-11-22 after the
+// sixth round less about one call (heldout 100 %, heldout2 100 %,
+// heldout3 97.5 %, heldout4 100 %, heldout5 90.0 %, heldout6 97.5 %,
+// heldout7 97.5 %, heldout8 97.4 %, heldout9 97.4 %, heldout10 100 %,
+// heldout11 97.5 %, heldout12 97.5 %). Their misses
 // are logged only with CONTACTD_SHOW_HELDOUT_MISSES=1, to keep them out
 // of sight while the classifier is worked on.
 func TestHeldOutImport(t *testing.T) {
@@ -59,7 +64,7 @@ func TestHeldOutImport(t *testing.T) {
 		// the test; else it is measured (heldout3 and heldout4 were written
 		// to test the writer's entity and anger work, not to meet it).
 		strict bool
-	}{{"heldout", 96, true}, {"heldout2", 97, true}, {"heldout3", 95, false}, {"heldout4", 97, false}, {"heldout5", 87, false}, {"heldout6", 95, false}, {"heldout7", 95, false}, {"heldout8", 94, false}, {"heldout9", 94, false}, {"heldout10", 97, false}, {"heldout11", 95, false}} {
+	}{{"heldout", 96, true}, {"heldout2", 97, true}, {"heldout3", 95, false}, {"heldout4", 97, false}, {"heldout5", 87, false}, {"heldout6", 95, false}, {"heldout7", 95, false}, {"heldout8", 94, false}, {"heldout9", 94, false}, {"heldout10", 97, false}, {"heldout11", 95, false}, {"heldout12", 95, false}} {
 		t.Run(set.dir, func(t *testing.T) { heldOutImport(t, set.dir, set.floor, set.strict) })
 	}
 }
