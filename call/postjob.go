@@ -106,8 +106,10 @@ func (m *Manager) doPostJob(ctx context.Context, job *PostJob, kept bool, log *s
 		if perr := box.Put(id, job); perr != nil { // keep the steps done
 			log.Error("outbox: update job", "err", perr)
 		}
+		// The deferred Release wakes RunOutbox, which may have skipped the
+		// job while this attempt held it. (A Kick here, before Release, was
+		// lost when RunOutbox's pass came in between.)
 		log.Warn("post-call work failed; kept in the outbox and retried", "err", err, "done", job.Done)
-		box.Kick()
 		return res, &retriedError{err}
 	}
 	if err := box.Done(id); err != nil {
@@ -149,8 +151,7 @@ func (m *Manager) postLater(job *PostJob, log *slog.Logger, after func(Result, e
 		first := !m.postBehind
 		m.postBehind = true
 		m.mu.Unlock()
-		m.opts.Outbox.Release(job.Call.ID)
-		m.opts.Outbox.Kick() // RunOutbox does it
+		m.opts.Outbox.Release(job.Call.ID) // wakes RunOutbox, which does it
 		if first {
 			log.Warn("post-call workers far behind: further calls' work waits in the outbox", "queued", maxPostQueue)
 		}

@@ -377,3 +377,31 @@ func TestPostWorkersBounded(t *testing.T) {
 		t.Errorf("%d workers, %d queued after the work", f.m.postWorkers, len(f.m.postQ))
 	}
 }
+
+// TestOutboxRetryAfterFirstAttempt: a call's first attempt, in a
+// post-call worker, fails (the database is down) while RunOutbox waits for
+// work; the attempt's releasing the job wakes RunOutbox, and once the
+// database is back the job is done within RunOutbox's first backoffs.
+// (The worker used to Kick RunOutbox before releasing the job: a pass in
+// between skipped it as claimed and nothing woke RunOutbox again, the
+// TestDatabaseOutageMidCall flake; see outbox's
+// TestRunTakesAJobReleasedAfterItsPass.)
+func TestOutboxRetryAfterFirstAttempt(t *testing.T) {
+	f := newPostFixture(t, t.TempDir())
+	f.st.set(true)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.m.RunOutbox(ctx) }()
+	defer func() { stop(); <-done }()
+	time.Sleep(100 * time.Millisecond) // RunOutbox's first pass (nothing to do) is over
+
+	told := make(chan error, 1)
+	f.m.postLater(endedJob("c1"), f.m.opts.Log, func(_ Result, err error) { told <- err })
+	var retried *retriedError
+	if err := <-told; !errors.As(err, &retried) {
+		t.Fatalf("first attempt while down: %v, want it kept for a retry", err)
+	}
+	f.st.set(false)
+	waitUntil(t, "the retry once the database is back", 5*time.Second, func() bool { return len(pending(t, f.box)) == 0 })
+	f.stored(t, "c1")
+}

@@ -487,8 +487,23 @@ func (b *Box) Claim(id string) bool {
 	return true
 }
 
-// Release ends a Claim.
+// Release ends a Claim. When the job is still pending (its run failed,
+// or it was claimed only to be queued) Release wakes Run as Kick does: a
+// pass that ran while the job was claimed skipped it, and would otherwise
+// leave it until the next Kick, which may never come.
 func (b *Box) Release(id string) {
+	b.release(id)
+	b.mu.Lock()
+	_, pending := b.index[id]
+	b.mu.Unlock()
+	if pending {
+		b.Kick()
+	}
+}
+
+// release ends a Claim without waking Run (Run's own: it retries what
+// failed after its backoff).
+func (b *Box) release(id string) {
 	b.claimMu.Lock()
 	delete(b.claimed, id)
 	b.claimMu.Unlock()
@@ -599,13 +614,13 @@ func (b *Box) pass(ctx context.Context, h Handler, idKey string) bool {
 			break
 		}
 		if !b.Claim(id) {
-			continue // its first run is still going
+			continue // its first run is still going; its Release wakes Run
 		}
 		err := h(ctx, id)
 		if err == nil {
 			err = b.Done(id)
 		}
-		b.Release(id)
+		b.release(id)
 		if err != nil {
 			b.log.Warn("outbox: job failed; will retry", idKey, id, "err", err)
 			failed = true

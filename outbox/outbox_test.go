@@ -121,6 +121,53 @@ func TestRunRetriesAndSkipsAPoisonJob(t *testing.T) {
 	}
 }
 
+// TestRunTakesAJobReleasedAfterItsPass: a pass that finds a job claimed
+// (its first attempt, in a post-call worker, still running) skips it;
+// when that attempt fails and releases the job, Run must take it up
+// without waiting for another Kick. The worker used to Kick before its
+// Release, so a pass that ran in between was the last: with no other call
+// ending, the job stayed pending after the database came back
+// (TestDatabaseOutageMidCall's flake).
+func TestRunTakesAJobReleasedAfterItsPass(t *testing.T) {
+	b, _ := Open(t.TempDir(), nil)
+	for _, id := range []string{"held", "other"} {
+		if err := b.Put(id, job{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !b.Claim("held") { // the first attempt is running
+		t.Fatal("claim")
+	}
+	ran := make(chan string, 4)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.Run(ctx, func(_ context.Context, id string) error { ran <- id; return nil },
+			RunOptions{MinBackoff: time.Hour, MaxBackoff: time.Hour})
+	}()
+	defer func() { stop(); <-done }()
+	// The first pass skips "held" and runs "other" (pending order: held
+	// first), so when "other" has run the pass is past "held".
+	if id := <-ran; id != "other" {
+		t.Fatalf("ran %q first, want other (held is claimed)", id)
+	}
+	// The attempt failed: the job is updated and released, no Kick.
+	if err := b.Put("held", job{N: 1}); err != nil {
+		t.Fatal(err)
+	}
+	b.Release("held")
+	select {
+	case id := <-ran:
+		if id != "held" {
+			t.Fatalf("ran %q, want held", id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the released job was not run within 5 s (Run waits for a Kick that never comes)")
+	}
+	waitUntil(t, func() bool { ids, _ := b.Pending(); return len(ids) == 0 })
+}
+
 func waitUntil(t *testing.T, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -40,6 +41,17 @@ var dialect = sqlstore.Dialect{
 		applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
 }
 
+// defaultConnectTimeout bounds each new connection (dial, startup and
+// authentication) when the URL sets no connect_timeout. The pool makes a
+// connection apart from the caller's context (a caller that gives up does
+// not cancel it), so without a bound a server that accepts and never
+// answers — one half started, a proxy in front of one that is down, a
+// lost network — holds a pool slot for as long as the TCP connection
+// lives; once every slot is held so, every query waits out its caller's
+// deadline even after the server is back (post-call work retried from
+// the outbox, for one).
+const defaultConnectTimeout = 5 * time.Second
+
 // Open connects to the database at url (postgres:// or postgresql://),
 // checks it is reachable and migrates the schema. Close the returned Store
 // when done.
@@ -59,6 +71,9 @@ func Open(ctx context.Context, url string, log *slog.Logger) (store.Store, error
 		sp = `"$user", public`
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = sp + ", " + AuditSchema
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store/postgres: %w", err)
