@@ -149,6 +149,12 @@ func Join(ctx context.Context, dbURL string, cfg Config) (*Node, error) {
 	if pc.MaxConns < 4 {
 		pc.MaxConns = 4
 	}
+	if pc.ConnConfig.ConnectTimeout == 0 {
+		// As store/postgres: the pool connects apart from its caller's
+		// context, so a server that accepts and never answers would hold
+		// pool slots, and the heartbeat, long after it is back.
+		pc.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
