@@ -73,7 +73,7 @@ var synonyms = map[string]string{
 	"telephone": "phone", "telephones": "phones", "television": "tv", "wireless": "wifi",
 	"goods": "items", "enquire": "inquire", "enquiring": "inquiring", "enquiry": "inquiry",
 	"enquiries": "inquiries", "despatch": "dispatch", "despatched": "dispatched",
-	"cancelled": "canceled", "cancelling": "canceling",
+	"cancelled": "canceled", "cancelling": "canceling", "technician": "engineer", "technicians": "engineers",
 }
 
 // normalise folds spelling variants: synonyms, then British -ise/-isation,
