@@ -238,7 +238,9 @@ func mentions(text string, words []string) bool {
 
 // orderTalk is talk of an order, after which "what's the number" asks for
 // the order number.
-var orderTalk = []string{"order", "ordered", "parcel", "package", "delivery", "delivered", "dispatched", "shipped", "tracking"}
+// "The parcel's late" is talk of an order too ("parcel's" is "parcels").
+var orderTalk = []string{"order", "ordered", "parcel", "package", "delivery", "delivered", "dispatched", "shipped", "tracking",
+	"orders", "parcels", "packages", "deliverys"}
 
 // orderKeywords name an order's number: the IVR's, and "orders" ("two
 // orders, nine oh two one four and …": the first said is taken).
@@ -361,7 +363,7 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 // call about an order with no number named otherwise takes it for the
 // order's. "" when there is none.
 func spokenRun(text string) string {
-	w := wordsOf(spokenNumbers(text))
+	w := wordsOf(spokenNumbers(numberMarks(text)))
 	for i := 0; i < len(w); i++ {
 		if !numberWord(w[i]) {
 			continue
@@ -378,7 +380,7 @@ func spokenRun(text string) string {
 		}
 		other := false
 		for b := i - 1; b >= 0 && b >= i-4; b-- {
-			other = other || slices.Contains(otherNumbers, w[b]) || slices.Contains(phoneKeywords, w[b])
+			other = other || slices.Contains(otherNumbers, w[b]) || slices.Contains(phoneKeywords, w[b]) || w[b] == "case"
 		}
 		if d := slots.ParseDigits(strings.Join(run, " ")); !other && digitWords >= 4 && len(d) >= 5 && len(d) <= 8 {
 			return d

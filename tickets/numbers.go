@@ -236,7 +236,7 @@ func numberLines(tr transcript.Transcript) []numberLine {
 				k = n
 			}
 		}
-		out = append(out, numberLine{text: spokenNumbers(expandIs(text)), prev: prev, caller: s.Speaker == transcript.Caller})
+		out = append(out, numberLine{text: spokenNumbers(numberMarks(expandIs(text))), prev: prev, caller: s.Speaker == transcript.Caller})
 		if !stall(wordsOf(text)) || prev == "" {
 			prev = text
 		}
@@ -278,6 +278,25 @@ func expandIs(text string) string {
 	return keywordIs.ReplaceAllString(text, "$1 is")
 }
 
+// numberMarks rewrites the words around a number that say what it is
+// when the recogniser or the caller puts them oddly: "for"
+// or "fore" right after "order", "number" or "reference" and before three
+// digit words or more is the recogniser's "four" ("order number for three
+// one nine two"); and two letters or more spelled before a number mark it
+// as a reference of another kind, not an order's ("my reference is c r
+// eight one two two four": a case reference; "case" is put before it).
+func numberMarks(text string) string {
+	text = forFour.ReplaceAllString(text, "$1 four $2")
+	return lettersBefore.ReplaceAllString(text, "case $1")
+}
+
+const digitWordRE = `(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple|\d)`
+
+var (
+	forFour       = regexp.MustCompile(`(?i)\b(order|number|reference|ref)\s+(?:for|fore)\s+(` + digitWordRE + `(?:[\s,]+` + digitWordRE + `){2,})`)
+	lettersBefore = regexp.MustCompile(`(?i)\b((?:[b-hj-np-z]\.?\s+){2,}` + digitWordRE + `)`)
+)
+
 var keywordIs = regexp.MustCompile(`(?i)\b(order|number|reference|ref|account|tracking)['’]s\b`)
 
 // runsOn reports whether the caller's number at the end of text (segment
@@ -299,6 +318,9 @@ func runsOn(segs []transcript.Segment, k int, text string) (int, bool) {
 		s := segs[n]
 		nw := wordsOf(s.Text)
 		if s.Speaker == transcript.Agent {
+			if echoes(nw, w[len(w)-tail:]) {
+				continue
+			}
 			if len(nw) > 4 || !allIn(nw, backchannels) {
 				return 0, false
 			}
@@ -322,6 +344,20 @@ func runsOn(segs []transcript.Segment, k int, text string) (int, bool) {
 		return n, short || only
 	}
 	return 0, false
+}
+
+// echoes reports whether an agent's line only repeats the digits the
+// caller has said so far ("order one two six" … "one two six" … "eight
+// zero"): the agent writing the number down, not a reply to it.
+func echoes(agent, callerTail []string) bool {
+	for _, x := range agent {
+		if !(numberWord(x) || isOh(x) || numberFillers[x] || backchannels[x]) {
+			return false
+		}
+	}
+	said := slots.ParseDigits(spokenNumbers(strings.Join(callerTail, " ")))
+	heard := slots.ParseDigits(spokenNumbers(strings.Join(agent, " ")))
+	return heard != "" && said != "" && strings.HasSuffix(said, heard)
 }
 
 func allIn(words []string, set map[string]bool) bool {
