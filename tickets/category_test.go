@@ -277,6 +277,7 @@ func TestCategorizeRules(t *testing.T) {
 		{"mail that does not come, not the login", call("my email hasn't had a single message since saturday", ">are you able to log in", "yes i can log in, that's not the problem, the emails just aren't arriving", ">there's a fault on our mail server"), cats, "tech_support"},
 		{"a discount code not applied is the charge", call("i placed an order yesterday and the discount code didn't apply at checkout", ">i'll refund the difference to your card"), cats, "billing"},
 		{"before buying, does it fit", call("i was looking at the wall bracket on your site, does it fit a fifty five inch tv", ">yes it takes fifty to sixty five inches"), cats, "sales"},
+		{"about to order is a sale, whatever the delivery", call("is the oak dining table still on offer at three hundred", ">it is until sunday", "could it be delivered before the twelfth", ">yes the earliest is the ninth", "great i'll order it online tonight"), cats, "sales"},
 		{"an installer reported to his team is a complaint", call("just some feedback, the installer wanted forty quid cash for a free installation", ">installers should never ask for cash, i'll report it to our installations team"), cats, "complaint"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
