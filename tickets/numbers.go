@@ -3,6 +3,7 @@ package tickets
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/contactd/contactd/ivr/slots"
@@ -287,7 +288,69 @@ func expandIs(text string) string {
 // eight one two two four": a case reference; "case" is put before it).
 func numberMarks(text string) string {
 	text = forFour.ReplaceAllString(text, "$1 four $2")
-	return lettersBefore.ReplaceAllString(text, "case $1")
+	text = lettersBefore.ReplaceAllString(text, "case $1")
+	return thousands(text)
+}
+
+// cardinalWords are the words of a number said as a quantity.
+var cardinalWords = map[string]int{
+	"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+	"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+	"seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+	"sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}
+
+// moneyWords after a quantity make it an amount.
+var moneyWords = map[string]bool{"pounds": true, "pound": true, "quid": true, "dollars": true, "dollar": true, "euros": true, "euro": true, "grand": true, "k": true}
+
+// thousands writes a number said as a quantity with "thousand" in it in
+// digits when it has five digits or six ("order number fifty eight
+// thousand two hundred fourteen" is order number 58214), as a caller
+// reads out a number they see written; the digit extractors read
+// "thousand" as nothing. A quantity followed by a word of money ("twenty
+// five thousand pounds") is an amount and stays as it is, and so does one
+// under ten thousand ("two thousand and twenty").
+func thousands(text string) string {
+	f := strings.Fields(text)
+	if !slices.ContainsFunc(f, func(x string) bool { return strings.EqualFold(strings.Trim(x, ",.?!"), "thousand") }) {
+		return text
+	}
+	clean := func(x string) string { return strings.ToLower(strings.Trim(x, ",.?!;:")) }
+	var out []string
+	for i := 0; i < len(f); i++ {
+		// The quantity is f[i:j]: cardinal words, "hundred", "thousand",
+		// "and" between them, with a "thousand" in it.
+		j, total, cur, thousand := i, 0, 0, false
+		for ; j < len(f); j++ {
+			w := clean(f[j])
+			if v, ok := cardinalWords[w]; ok {
+				if t := cur % 100; !(t == 0 || v < 10 && t >= 20 && t%10 == 0) {
+					break // "five eight" is no quantity
+				}
+				cur += v
+			} else if w == "hundred" && cur > 0 && cur < 10 {
+				cur *= 100
+			} else if w == "thousand" && cur > 0 && !thousand {
+				total, cur, thousand = cur*1000, 0, true
+			} else if w == "and" && j > i && j+1 < len(f) && cardinalWords[clean(f[j+1])] > 0 {
+				continue
+			} else {
+				break
+			}
+			if strings.ContainsAny(f[j], ",.?!;:") {
+				j++
+				break
+			}
+		}
+		n := total + cur
+		if !thousand || n < 10000 || n > 999999 || j < len(f) && moneyWords[clean(f[j])] {
+			out = append(out, f[i])
+			continue
+		}
+		out = append(out, strconv.Itoa(n)+strings.TrimLeft(f[j-1], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+		i = j - 1
+	}
+	return strings.Join(out, " ")
 }
 
 const digitWordRE = `(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple|\d)`

@@ -48,6 +48,8 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"an order for things is no digit", []string{"c: i put in an order for two three seater sofas", "a: can i take the order number", "c: five five one two nine"}, "55129"},
 		{"a reference with letters is no order's", []string{"c: my order's late again, i rang before and the reference was k t five five one nine two"}, ""},
 		{"\"the parcel's\" is talk of an order", []string{"c: my parcel's late, it's sixty one twenty two eight"}, "61228"},
+		{"said as a quantity with \"thousand\"", []string{"c: my order number is fifty eight thousand two hundred and fourteen, it hasn't shipped"}, "58214"},
+		{"an order's worth is no order number", []string{"c: i put in an order worth twenty five thousand pounds for the office", "a: can i take the order number", "c: six one two oh eight"}, "61208"},
 		{"split after the keyword", []string{"c: i want to change the address on order eight three three", "c: four five"}, "83345"},
 		{"a whole number, then a new sentence", []string{"a: what's the order number", "c: five eight two one three", "c: two days late it is"}, "58213"},
 		{"corrected after the read-back", []string{"a: what's the order number", "c: five eight two one three", "a: five eight two one three is that right", "c: no sorry five eight two one four", "a: got it"}, "58214"},
