@@ -289,7 +289,65 @@ func expandIs(text string) string {
 func numberMarks(text string) string {
 	text = forFour.ReplaceAllString(text, "$1 four $2")
 	text = lettersBefore.ReplaceAllString(text, "case $1")
-	return thousands(text)
+	return countsAfter(thousands(text))
+}
+
+// countsAfter ends a number said in full (four digit words at least)
+// before a count said right after it, which the digit extractors would
+// read on as more digits: a digit word before "of" ("order five eight two
+// one four, two of them were broken"), and "for", "to" or "too" (also
+// digits to a recogniser) before a single digit word and a word that is
+// none ("order five eight two one four for two chairs"). It puts "then"
+// before the count, which no extractor reads as a digit.
+func countsAfter(text string) string {
+	f := strings.Fields(text)
+	clean := func(i int) string { return strings.ToLower(strings.Trim(f[i], ",.?!;:")) }
+	digit := func(i int) bool {
+		if i < 0 || i >= len(f) {
+			return false
+		}
+		w := clean(i)
+		return numberWord(w) && w != "double" && w != "triple" && w != "hundred"
+	}
+	before := func(i int) int { // digit words in the number that ends at f[i-1]
+		n := 0
+		for j := i - 1; j >= 0; j-- {
+			w := clean(j)
+			switch {
+			case numberWord(w):
+				n++
+			case isOh(w) || numberFillers[w]:
+			default:
+				return n
+			}
+			if j < i-1 && strings.ContainsAny(f[j], ".?!;:") {
+				return n
+			}
+		}
+		return n
+	}
+	var out []string
+	changed := false
+	for i := range f {
+		w := clean(i)
+		count := false
+		switch {
+		case i+1 < len(f) && clean(i+1) == "of" && digit(i) && before(i) >= 4:
+			count = true // "…two one four, two of them"
+		case (w == "for" || w == "to" || w == "too") && i+2 < len(f) && digit(i+1) && !digit(i+2) &&
+			!isOh(clean(i+2)) && !numberFillers[clean(i+2)] && before(i) >= 4:
+			count = true // "…two one four for two chairs"
+		}
+		if count {
+			out = append(out, "then")
+			changed = true
+		}
+		out = append(out, f[i])
+	}
+	if !changed {
+		return text
+	}
+	return strings.Join(out, " ")
 }
 
 // cardinalWords are the words of a number said as a quantity.
