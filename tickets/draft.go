@@ -249,6 +249,15 @@ var orderKeywords = append(slices.Clone(slots.OrderKeywords), "orders")
 // otherNumbers are numbers that are not an order's.
 var otherNumbers = []string{"phone", "mobile", "cell", "telephone", "landline", "card", "account", "customer", "postcode", "zip", "membership", "pin", "code", "contact"}
 
+// asksOther reports whether a line asks for a number that is not an
+// order's: one of otherNumbers, or a way to reach the caller ("the best
+// number to reach you on", "what number can we call you back on"), a
+// house or flat number, a date of birth.
+func asksOther(line string) bool {
+	return mentions(line, otherNumbers) || mentions(line, []string{"reach", "birth", "dob", "house", "flat", "apartment", "callback"}) ||
+		mentions(line, []string{"back"}) && mentions(line, []string{"call", "ring", "phone"})
+}
+
 // phoneKeywords introduce a phone number.
 var phoneKeywords = []string{"phone", "mobile", "cell", "telephone", "landline", "callback"}
 
@@ -290,7 +299,7 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 	ordered := slices.ContainsFunc(nl, func(l numberLine) bool { return mentions(l.text, orderTalk) })
 	for _, l := range ls {
 		order, account := mentions(l.prev, orderKeywords), mentions(l.prev, slots.AccountKeywords)
-		if !order && !account && ordered && mentions(l.prev, []string{"number", "reference", "ref"}) && !mentions(l.prev, otherNumbers) {
+		if !order && !account && ordered && mentions(l.prev, []string{"number", "reference", "ref"}) && !asksOther(l.prev) {
 			order = true // "what's the number" in a call about an order
 		}
 		if order && !account {
@@ -307,14 +316,14 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 	if ordered && e[EntityOrderNumber] == "" && e[EntityAccountNumber] == "" {
 		prev := ""
 		for _, s := range tr.Segments {
-			if v := bareNumber(s.Text); s.Speaker == transcript.Caller && v != "" && !mentions(s.Text, otherNumbers) && !mentions(prev, otherNumbers) {
+			if v := bareNumber(s.Text); s.Speaker == transcript.Caller && v != "" && !mentions(s.Text, otherNumbers) && !asksOther(prev) {
 				set(EntityOrderNumber, v) // "where's my stuff. eight oh three three six."
 			}
 			prev = s.Text
 		}
 		prev = ""
 		for _, s := range tr.Segments {
-			if s.Speaker == transcript.Caller && !mentions(prev, otherNumbers) {
+			if s.Speaker == transcript.Caller && !asksOther(prev) {
 				set(EntityOrderNumber, spokenRun(s.Text)) // "it's about six six nine one two. i cancelled that order"
 			}
 			prev = s.Text
