@@ -511,6 +511,13 @@ func corrected(ls []numberLine, v string) string {
 			}
 			continue
 		}
+		if !ls[i-1].caller && notFound(ls[i-1].text) {
+			// "i can't find that one" … "oh sorry it's five eight two one five"
+			if d, ok := slots.ExtractNumber(l.text, nil, len(v)-1, len(v)+1, false); ok && d != v {
+				out, v = d, d
+			}
+			continue
+		}
 		if !strings.Contains(slots.ParseDigits(ls[i-1].text), v) {
 			continue
 		}
@@ -522,6 +529,25 @@ func corrected(ls []numberLine, v string) string {
 		}
 	}
 	return out
+}
+
+// notFoundPhrases are an agent's words for a number that finds nothing.
+var notFoundPhrases = []string{"cant find", "cannot find", "cant see", "cannot see", "not finding", "nothing coming up",
+	"nothings coming up", "nothing comes up", "not coming up", "isnt coming up", "nothing under", "no order under",
+	"no orders under", "not showing", "isnt showing", "doesnt match", "no record", "not recognised", "not recognized",
+	"doesnt exist", "doesnt bring anything up", "not bringing anything up"}
+
+// notFound reports whether an agent's line says the number given finds
+// nothing ("i can't find that one", "nothing's coming up under that"):
+// the caller's next number is the one they meant.
+func notFound(text string) bool {
+	t := " " + strings.Join(wordsOf(text), " ") + " "
+	for _, p := range notFoundPhrases {
+		if strings.Contains(t, " "+p+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 // readBack is the agent's reading of v when it differs a little (two

@@ -57,6 +57,8 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"a number to call the caller back on", []string{"c: my parcel hasn't come", "a: what number can we call you back on", "c: five five five two one nine eight"}, ""},
 		{"a house number", []string{"c: my parcel hasn't come", "a: what's the house number", "c: one two seven five"}, ""},
 		{"a date of birth", []string{"c: my parcel hasn't come", "a: and your date of birth", "c: twelve oh four nineteen eighty"}, ""},
+		{"another number after the agent finds nothing", []string{"a: what's the order number", "c: six one two oh eight", "a: hmm i can't find anything under that one", "c: oh sorry, let me look, it's six one two oh three"}, "61203"},
+		{"a phone number after the agent finds nothing", []string{"a: what's the order number", "c: six one two oh eight", "a: nothing's coming up under that", "c: try my phone number, oh seven seven one two three four five six seven eight"}, "61208"},
 		{"split after the keyword", []string{"c: i want to change the address on order eight three three", "c: four five"}, "83345"},
 		{"a whole number, then a new sentence", []string{"a: what's the order number", "c: five eight two one three", "c: two days late it is"}, "58213"},
 		{"corrected after the read-back", []string{"a: what's the order number", "c: five eight two one three", "a: five eight two one three is that right", "c: no sorry five eight two one four", "a: got it"}, "58214"},
