@@ -33,6 +33,14 @@ var correctionWords = map[string]bool{
 	"rather": true, "or": true, "correction": true, "let": true, "me": true, "start": true, "again": true,
 }
 
+// correctionNouns may stand in a correction after its first word: "no
+// wait, that's my old number", "sorry, the new order is"; and oneOf before
+// "one" ("that's the old one") make it a word, not a digit.
+var (
+	correctionNouns = map[string]bool{"the": true, "my": true, "old": true, "new": true, "number": true, "order": true, "other": true, "right": true, "this": true}
+	oneOf           = map[string]bool{"old": true, "wrong": true, "other": true, "new": true, "right": true}
+)
+
 // correctionMarkers are the correctionWords that, at least one of them,
 // make a correction ("its" alone between two numbers does not).
 var correctionMarkers = map[string]bool{
@@ -152,7 +160,15 @@ func spokenNumbers(text string) string {
 			j++
 		}
 		k, marked := j, false // the correction is w[j:k]
-		for k < len(w) && correctionWords[w[k]] && k-j < 5 {
+		for k < len(w) && k-j < 9 {
+			if k+1 < len(w) && w[k+1] == "one" && oneOf[w[k]] && k > j {
+				w[k+1] = "item" // "that's the old one", "wrong one": no digit
+				k += 2
+				continue
+			}
+			if !correctionWords[w[k]] && !(k > j && correctionNouns[w[k]]) || !marked && k-j >= 5 {
+				break
+			}
 			marked = marked || correctionMarkers[w[k]]
 			k++
 		}
@@ -280,13 +296,17 @@ func expandIs(text string) string {
 }
 
 // numberMarks rewrites the words around a number that say what it is
-// when the recogniser or the caller puts them oddly: "for"
+// when the recogniser or the caller puts them oddly: an "order code" is
+// the order's number (a "code" alone is another kind); "for"
 // or "fore" right after "order", "number" or "reference" and before three
 // digit words or more is the recogniser's "four" ("order number for three
 // one nine two"); and two letters or more spelled before a number mark it
 // as a reference of another kind, not an order's ("my reference is c r
 // eight one two two four": a case reference; "case" is put before it).
+// Then a quantity with "thousand" is written in digits (thousands) and a
+// count said after a whole number is kept off it (countsAfter).
 func numberMarks(text string) string {
+	text = orderCode.ReplaceAllString(text, "$1 number")
 	text = forFour.ReplaceAllString(text, "$1 four $2")
 	text = lettersBefore.ReplaceAllString(text, "case $1")
 	return countsAfter(thousands(text))
@@ -414,6 +434,7 @@ func thousands(text string) string {
 const digitWordRE = `(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple|\d)`
 
 var (
+	orderCode     = regexp.MustCompile(`(?i)\b(order)\s+code\b`)
 	forFour       = regexp.MustCompile(`(?i)\b(order|number|reference|ref)\s+(?:for|fore)\s+(` + digitWordRE + `(?:[\s,]+` + digitWordRE + `){2,})`)
 	lettersBefore = regexp.MustCompile(`(?i)\b((?:[b-hj-np-z]\.?\s+){2,}` + digitWordRE + `)`)
 )
