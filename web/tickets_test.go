@@ -49,7 +49,10 @@ import (
 // before their keyword, grouped or corrected, account and phone numbers
 // that are not order numbers, angry callers who never swear; run once
 // on main's writer: 97.5 %, order numbers 12/15 with one wrong, so it is
-// not strict). The floors are the figures measured 2026-11-22 after the
+// not strict), and heldout13 (40, written as a stranger would, heavy on
+// order numbers said in many ways and on numbers that are not order
+// numbers; run once on main's writer: 97.5 %, order numbers 24/25 with 2
+// wrong or false, so not strict; floor 90 %). The floors are the figures measured 2026-11-22 after the
 // sixth round less about one call (heldout 100 %, heldout2 100 %,
 // heldout3 97.5 %, heldout4 100 %, heldout5 90.0 %, heldout6 97.5 %,
 // heldout7 97.5 %, heldout8 97.4 %, heldout9 97.4 %, heldout10 100 %,
