@@ -182,7 +182,12 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 // and cue rules, cold anger and sarcastic praise) after it: all 803
 // 99.8 % (801), 98.8 % by leave-one-out (39/40 of d765–d804), order
 // numbers 133/133, angry 184/184 (184/184 by leave-one-out), calm raised
-// 13/508 (25/508 by leave-one-out). The floor catches regressions.
+// 13/508 (25/508 by leave-one-out). d805–d844 (a stranger's calls heavy
+// on order numbers and polite anger), measured fresh: 95.0 % (38/40),
+// order numbers 24/25, angry 9/9, calm raised 0/29; after the eighth
+// round (number rules, a cue, the anger threshold 0.35) all 843 99.5 %
+// (839), order numbers 158/158, angry 193/193, calm raised 12/537. The
+// floor catches regressions.
 func TestCategorizeDev(t *testing.T) {
 	g := measure(t, "dev", true)
 	acc := g.category()
@@ -277,6 +282,7 @@ func TestCategorizeRules(t *testing.T) {
 		{"mail that does not come, not the login", call("my email hasn't had a single message since saturday", ">are you able to log in", "yes i can log in, that's not the problem, the emails just aren't arriving", ">there's a fault on our mail server"), cats, "tech_support"},
 		{"a discount code not applied is the charge", call("i placed an order yesterday and the discount code didn't apply at checkout", ">i'll refund the difference to your card"), cats, "billing"},
 		{"before buying, does it fit", call("i was looking at the wall bracket on your site, does it fit a fifty five inch tv", ">yes it takes fifty to sixty five inches"), cats, "sales"},
+		{"about to order is a sale, whatever the delivery", call("is the oak dining table still on offer at three hundred", ">it is until sunday", "could it be delivered before the twelfth", ">yes the earliest is the ninth", "great i'll order it online tonight"), cats, "sales"},
 		{"an installer reported to his team is a complaint", call("just some feedback, the installer wanted forty quid cash for a free installation", ">installers should never ask for cash, i'll report it to our installations team"), cats, "complaint"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
@@ -296,7 +302,7 @@ func TestCategorizeRules(t *testing.T) {
 // measures the same path through the API and keeps the regression
 // floors).
 func TestCategorizeHeldOut(t *testing.T) {
-	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12"} {
+	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13"} {
 		t.Logf("%s: %v", set, measure(t, set, false))
 	}
 }

@@ -238,7 +238,9 @@ func mentions(text string, words []string) bool {
 
 // orderTalk is talk of an order, after which "what's the number" asks for
 // the order number.
-var orderTalk = []string{"order", "ordered", "parcel", "package", "delivery", "delivered", "dispatched", "shipped", "tracking"}
+// "The parcel's late" is talk of an order too ("parcel's" is "parcels").
+var orderTalk = []string{"order", "ordered", "parcel", "package", "delivery", "delivered", "dispatched", "shipped", "tracking",
+	"orders", "parcels", "packages", "deliverys"}
 
 // orderKeywords name an order's number: the IVR's, and "orders" ("two
 // orders, nine oh two one four and …": the first said is taken).
@@ -246,6 +248,15 @@ var orderKeywords = append(slices.Clone(slots.OrderKeywords), "orders")
 
 // otherNumbers are numbers that are not an order's.
 var otherNumbers = []string{"phone", "mobile", "cell", "telephone", "landline", "card", "account", "customer", "postcode", "zip", "membership", "pin", "code", "contact"}
+
+// asksOther reports whether a line asks for a number that is not an
+// order's: one of otherNumbers, or a way to reach the caller ("the best
+// number to reach you on", "what number can we call you back on"), a
+// house or flat number, a date of birth.
+func asksOther(line string) bool {
+	return mentions(line, otherNumbers) || mentions(line, []string{"reach", "birth", "dob", "house", "flat", "apartment", "callback"}) ||
+		mentions(line, []string{"back"}) && mentions(line, []string{"call", "ring", "phone"})
+}
 
 // phoneKeywords introduce a phone number.
 var phoneKeywords = []string{"phone", "mobile", "cell", "telephone", "landline", "callback"}
@@ -288,7 +299,7 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 	ordered := slices.ContainsFunc(nl, func(l numberLine) bool { return mentions(l.text, orderTalk) })
 	for _, l := range ls {
 		order, account := mentions(l.prev, orderKeywords), mentions(l.prev, slots.AccountKeywords)
-		if !order && !account && ordered && mentions(l.prev, []string{"number", "reference", "ref"}) && !mentions(l.prev, otherNumbers) {
+		if !order && !account && ordered && mentions(l.prev, []string{"number", "reference", "ref"}) && !asksOther(l.prev) {
 			order = true // "what's the number" in a call about an order
 		}
 		if order && !account {
@@ -305,14 +316,14 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 	if ordered && e[EntityOrderNumber] == "" && e[EntityAccountNumber] == "" {
 		prev := ""
 		for _, s := range tr.Segments {
-			if v := bareNumber(s.Text); s.Speaker == transcript.Caller && v != "" && !mentions(s.Text, otherNumbers) && !mentions(prev, otherNumbers) {
+			if v := bareNumber(s.Text); s.Speaker == transcript.Caller && v != "" && !mentions(s.Text, otherNumbers) && !asksOther(prev) {
 				set(EntityOrderNumber, v) // "where's my stuff. eight oh three three six."
 			}
 			prev = s.Text
 		}
 		prev = ""
 		for _, s := range tr.Segments {
-			if s.Speaker == transcript.Caller && !mentions(prev, otherNumbers) {
+			if s.Speaker == transcript.Caller && !asksOther(prev) {
 				set(EntityOrderNumber, spokenRun(s.Text)) // "it's about six six nine one two. i cancelled that order"
 			}
 			prev = s.Text
@@ -361,7 +372,7 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 // call about an order with no number named otherwise takes it for the
 // order's. "" when there is none.
 func spokenRun(text string) string {
-	w := wordsOf(spokenNumbers(text))
+	w := wordsOf(spokenNumbers(numberMarks(text)))
 	for i := 0; i < len(w); i++ {
 		if !numberWord(w[i]) {
 			continue
@@ -378,7 +389,7 @@ func spokenRun(text string) string {
 		}
 		other := false
 		for b := i - 1; b >= 0 && b >= i-4; b-- {
-			other = other || slices.Contains(otherNumbers, w[b]) || slices.Contains(phoneKeywords, w[b])
+			other = other || slices.Contains(otherNumbers, w[b]) || slices.Contains(phoneKeywords, w[b]) || w[b] == "case"
 		}
 		if d := slots.ParseDigits(strings.Join(run, " ")); !other && digitWords >= 4 && len(d) >= 5 && len(d) <= 8 {
 			return d

@@ -3,6 +3,7 @@ package tickets
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/contactd/contactd/ivr/slots"
@@ -31,6 +32,14 @@ var correctionWords = map[string]bool{
 	"its": true, "it": true, "is": true, "thats": true, "that": true, "was": true, "wrong": true, "oops": true,
 	"rather": true, "or": true, "correction": true, "let": true, "me": true, "start": true, "again": true,
 }
+
+// correctionNouns may stand in a correction after its first word: "no
+// wait, that's my old number", "sorry, the new order is"; and oneOf before
+// "one" ("that's the old one") make it a word, not a digit.
+var (
+	correctionNouns = map[string]bool{"the": true, "my": true, "old": true, "new": true, "number": true, "order": true, "other": true, "right": true, "this": true}
+	oneOf           = map[string]bool{"old": true, "wrong": true, "other": true, "new": true, "right": true}
+)
 
 // correctionMarkers are the correctionWords that, at least one of them,
 // make a correction ("its" alone between two numbers does not).
@@ -151,7 +160,15 @@ func spokenNumbers(text string) string {
 			j++
 		}
 		k, marked := j, false // the correction is w[j:k]
-		for k < len(w) && correctionWords[w[k]] && k-j < 5 {
+		for k < len(w) && k-j < 9 {
+			if k+1 < len(w) && w[k+1] == "one" && oneOf[w[k]] && k > j {
+				w[k+1] = "item" // "that's the old one", "wrong one": no digit
+				k += 2
+				continue
+			}
+			if !correctionWords[w[k]] && !(k > j && correctionNouns[w[k]]) || !marked && k-j >= 5 {
+				break
+			}
 			marked = marked || correctionMarkers[w[k]]
 			k++
 		}
@@ -236,7 +253,7 @@ func numberLines(tr transcript.Transcript) []numberLine {
 				k = n
 			}
 		}
-		out = append(out, numberLine{text: spokenNumbers(expandIs(text)), prev: prev, caller: s.Speaker == transcript.Caller})
+		out = append(out, numberLine{text: spokenNumbers(numberMarks(expandIs(text))), prev: prev, caller: s.Speaker == transcript.Caller})
 		if !stall(wordsOf(text)) || prev == "" {
 			prev = text
 		}
@@ -278,6 +295,150 @@ func expandIs(text string) string {
 	return keywordIs.ReplaceAllString(text, "$1 is")
 }
 
+// numberMarks rewrites the words around a number that say what it is
+// when the recogniser or the caller puts them oddly: an "order code" is
+// the order's number (a "code" alone is another kind); "for"
+// or "fore" right after "order", "number" or "reference" and before three
+// digit words or more is the recogniser's "four" ("order number for three
+// one nine two"); and two letters or more spelled before a number mark it
+// as a reference of another kind, not an order's ("my reference is c r
+// eight one two two four": a case reference; "case" is put before it).
+// Then a quantity with "thousand" is written in digits (thousands) and a
+// count said after a whole number is kept off it (countsAfter).
+func numberMarks(text string) string {
+	text = orderCode.ReplaceAllString(text, "$1 number")
+	text = forFour.ReplaceAllString(text, "$1 four $2")
+	text = lettersBefore.ReplaceAllString(text, "case $1")
+	return countsAfter(thousands(text))
+}
+
+// countsAfter ends a number said in full (four digit words at least)
+// before a count said right after it, which the digit extractors would
+// read on as more digits: a digit word before "of" ("order five eight two
+// one four, two of them were broken"), and "for", "to" or "too" (also
+// digits to a recogniser) before a single digit word and a word that is
+// none ("order five eight two one four for two chairs"). It puts "then"
+// before the count, which no extractor reads as a digit.
+func countsAfter(text string) string {
+	f := strings.Fields(text)
+	clean := func(i int) string { return strings.ToLower(strings.Trim(f[i], ",.?!;:")) }
+	digit := func(i int) bool {
+		if i < 0 || i >= len(f) {
+			return false
+		}
+		w := clean(i)
+		return numberWord(w) && w != "double" && w != "triple" && w != "hundred"
+	}
+	before := func(i int) int { // digit words in the number that ends at f[i-1]
+		n := 0
+		for j := i - 1; j >= 0; j-- {
+			w := clean(j)
+			switch {
+			case numberWord(w):
+				n++
+			case isOh(w) || numberFillers[w]:
+			default:
+				return n
+			}
+			if j < i-1 && strings.ContainsAny(f[j], ".?!;:") {
+				return n
+			}
+		}
+		return n
+	}
+	var out []string
+	changed := false
+	for i := range f {
+		w := clean(i)
+		count := false
+		switch {
+		case i+1 < len(f) && clean(i+1) == "of" && digit(i) && before(i) >= 4:
+			count = true // "…two one four, two of them"
+		case (w == "for" || w == "to" || w == "too") && i+2 < len(f) && digit(i+1) && !digit(i+2) &&
+			!isOh(clean(i+2)) && !numberFillers[clean(i+2)] && before(i) >= 4:
+			count = true // "…two one four for two chairs"
+		}
+		if count {
+			out = append(out, "then")
+			changed = true
+		}
+		out = append(out, f[i])
+	}
+	if !changed {
+		return text
+	}
+	return strings.Join(out, " ")
+}
+
+// cardinalWords are the words of a number said as a quantity.
+var cardinalWords = map[string]int{
+	"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+	"ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+	"seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+	"sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}
+
+// moneyWords after a quantity make it an amount.
+var moneyWords = map[string]bool{"pounds": true, "pound": true, "quid": true, "dollars": true, "dollar": true, "euros": true, "euro": true, "grand": true, "k": true}
+
+// thousands writes a number said as a quantity with "thousand" in it in
+// digits when it has five digits or six ("order number fifty eight
+// thousand two hundred fourteen" is order number 58214), as a caller
+// reads out a number they see written; the digit extractors read
+// "thousand" as nothing. A quantity followed by a word of money ("twenty
+// five thousand pounds") is an amount and stays as it is, and so does one
+// under ten thousand ("two thousand and twenty").
+func thousands(text string) string {
+	f := strings.Fields(text)
+	if !slices.ContainsFunc(f, func(x string) bool { return strings.EqualFold(strings.Trim(x, ",.?!"), "thousand") }) {
+		return text
+	}
+	clean := func(x string) string { return strings.ToLower(strings.Trim(x, ",.?!;:")) }
+	var out []string
+	for i := 0; i < len(f); i++ {
+		// The quantity is f[i:j]: cardinal words, "hundred", "thousand",
+		// "and" between them, with a "thousand" in it.
+		j, total, cur, thousand := i, 0, 0, false
+		for ; j < len(f); j++ {
+			w := clean(f[j])
+			if v, ok := cardinalWords[w]; ok {
+				if t := cur % 100; !(t == 0 || v < 10 && t >= 20 && t%10 == 0) {
+					break // "five eight" is no quantity
+				}
+				cur += v
+			} else if w == "hundred" && cur > 0 && cur < 10 {
+				cur *= 100
+			} else if w == "thousand" && cur > 0 && !thousand {
+				total, cur, thousand = cur*1000, 0, true
+			} else if w == "and" && j > i && j+1 < len(f) && cardinalWords[clean(f[j+1])] > 0 {
+				continue
+			} else {
+				break
+			}
+			if strings.ContainsAny(f[j], ",.?!;:") {
+				j++
+				break
+			}
+		}
+		n := total + cur
+		if !thousand || n < 10000 || n > 999999 || j < len(f) && moneyWords[clean(f[j])] {
+			out = append(out, f[i])
+			continue
+		}
+		out = append(out, strconv.Itoa(n)+strings.TrimLeft(f[j-1], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+		i = j - 1
+	}
+	return strings.Join(out, " ")
+}
+
+const digitWordRE = `(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple|\d)`
+
+var (
+	orderCode     = regexp.MustCompile(`(?i)\b(order)\s+code\b`)
+	forFour       = regexp.MustCompile(`(?i)\b(order|number|reference|ref)\s+(?:for|fore)\s+(` + digitWordRE + `(?:[\s,]+` + digitWordRE + `){2,})`)
+	lettersBefore = regexp.MustCompile(`(?i)\b((?:[b-hj-np-z]\.?\s+){2,}` + digitWordRE + `)`)
+)
+
 var keywordIs = regexp.MustCompile(`(?i)\b(order|number|reference|ref|account|tracking)['’]s\b`)
 
 // runsOn reports whether the caller's number at the end of text (segment
@@ -299,6 +460,9 @@ func runsOn(segs []transcript.Segment, k int, text string) (int, bool) {
 		s := segs[n]
 		nw := wordsOf(s.Text)
 		if s.Speaker == transcript.Agent {
+			if echoes(nw, w[len(w)-tail:]) {
+				continue
+			}
 			if len(nw) > 4 || !allIn(nw, backchannels) {
 				return 0, false
 			}
@@ -322,6 +486,20 @@ func runsOn(segs []transcript.Segment, k int, text string) (int, bool) {
 		return n, short || only
 	}
 	return 0, false
+}
+
+// echoes reports whether an agent's line only repeats the digits the
+// caller has said so far ("order one two six" … "one two six" … "eight
+// zero"): the agent writing the number down, not a reply to it.
+func echoes(agent, callerTail []string) bool {
+	for _, x := range agent {
+		if !(numberWord(x) || isOh(x) || numberFillers[x] || backchannels[x]) {
+			return false
+		}
+	}
+	said := slots.ParseDigits(spokenNumbers(strings.Join(callerTail, " ")))
+	heard := slots.ParseDigits(spokenNumbers(strings.Join(agent, " ")))
+	return heard != "" && said != "" && strings.HasSuffix(said, heard)
 }
 
 func allIn(words []string, set map[string]bool) bool {
@@ -354,6 +532,13 @@ func corrected(ls []numberLine, v string) string {
 			}
 			continue
 		}
+		if !ls[i-1].caller && notFound(ls[i-1].text) {
+			// "i can't find that one" … "oh sorry it's five eight two one five"
+			if d, ok := slots.ExtractNumber(l.text, nil, len(v)-1, len(v)+1, false); ok && d != v {
+				out, v = d, d
+			}
+			continue
+		}
 		if !strings.Contains(slots.ParseDigits(ls[i-1].text), v) {
 			continue
 		}
@@ -365,6 +550,25 @@ func corrected(ls []numberLine, v string) string {
 		}
 	}
 	return out
+}
+
+// notFoundPhrases are an agent's words for a number that finds nothing.
+var notFoundPhrases = []string{"cant find", "cannot find", "cant see", "cannot see", "not finding", "nothing coming up",
+	"nothings coming up", "nothing comes up", "not coming up", "isnt coming up", "nothing under", "no order under",
+	"no orders under", "not showing", "isnt showing", "doesnt match", "no record", "not recognised", "not recognized",
+	"doesnt exist", "doesnt bring anything up", "not bringing anything up"}
+
+// notFound reports whether an agent's line says the number given finds
+// nothing ("i can't find that one", "nothing's coming up under that"):
+// the caller's next number is the one they meant.
+func notFound(text string) bool {
+	t := " " + strings.Join(wordsOf(text), " ") + " "
+	for _, p := range notFoundPhrases {
+		if strings.Contains(t, " "+p+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 // readBack is the agent's reading of v when it differs a little (two

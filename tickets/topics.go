@@ -64,6 +64,9 @@ var topicCues = map[string][]string{
 		// five inch tv", "do you sell"
 		"does it fit", "will it fit", "would it fit", "do you sell", "do you stock", "i was looking at the",
 		"thinking of buying", "looking to buy",
+		// and one about to order: "is the grey corner one still two hundred off … i'll
+		// order it online tonight"
+		"ill order it", "ill order one", "can i order one", "could i order one",
 	},
 	"cancel": {
 		"cancel", "cancelling", "canceling", "cancellation", "want to leave", "going to leave", "decided to leave",
