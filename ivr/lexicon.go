@@ -67,6 +67,10 @@ var concepts = map[string]string{
 	// Costing more than before.
 	"rise": `gone_up went_up go_up goes_up going_up put_up increase increased increases rise rises risen
 		price_rise price_increase price_hike hike hiked more_expensive dearer doubled`,
+	// Money still going out for something the caller thought had ended.
+	"stillpay": `still_taking still_charging still_charged still_being_charged still_billing still_billed
+		still_being_billed still_paying still_pay keep_taking keep_charging keeps_charging kept_charging
+		kept_taking carried_on_charging carry_on_charging`,
 	"bank": `bank card cards debit_card account_number sort_code`,
 	// Connectivity.
 	"internet": `internet wifi wi_fi broadband router routers modem connection connections connected fibre fiber
