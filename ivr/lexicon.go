@@ -19,7 +19,7 @@ var concepts = map[string]string{
 	"parcel": `parcel parcels packet courier couriers shipment shipments consignment delivery deliveries
 		deliver delivered delivering shipped shipping dispatch dispatched posted postage postman postie
 		tracking track tracked depot warehouse driver wrong_address wrong_house post_office drop_off_point
-		parcel_shop collection_point van delivery_van`,
+		parcel_shop collection_point van delivery_van next_day_delivery next_day`,
 	// Coming, arriving or not.
 	"arrive": `arrive arrived arriving arrival come came coming turn_up turned_up show_up showed_up shown_up
 		expected expecting on_its_way eta
@@ -71,6 +71,9 @@ var concepts = map[string]string{
 	"stillpay": `still_taking still_charging still_charged still_being_charged still_billing still_billed
 		still_being_billed still_paying still_pay keep_taking keep_charging keeps_charging kept_charging
 		kept_taking carried_on_charging carry_on_charging`,
+	// Money the caller is short of.
+	"hardship": `afford cant_afford cannot_afford struggling_to_pay struggle_to_pay financial_difficulty
+		financial_difficulties hardship payment_plan payment_holiday spread_the_cost`,
 	"bank": `bank card cards debit_card account_number sort_code`,
 	// Connectivity.
 	"internet": `internet wifi wi_fi broadband router routers modem connection connections connected fibre fiber
@@ -116,7 +119,8 @@ var concepts = map[string]string{
 	"cancel": `cancel cancels canceled cancelled cancelling canceling cancellation terminate termination finish
 		close closing closed quit discontinue stop stopping unsubscribe opt_out get_rid_of move_away
 		remove removing removed take_off taking_off get_out_of no_longer anymore any_more dont_need
-		leaving dont_require no_longer_require shut_down shutting_down shut_off can_sell`,
+		leaving dont_require no_longer_require shut_down shutting_down shut_off can_sell leave_you leaving_you end_things finish_with_you
+		done_with_you`,
 	// Someone has died: their things are closed.
 	"bereaved": `died passed_away passed_on deceased death bereavement funeral`,
 	"contract": `contract contracts tier tiers subscription subscriptions membership memberships plan plans deal tariff
