@@ -19,14 +19,15 @@ var concepts = map[string]string{
 	"parcel": `parcel parcels packet courier couriers shipment shipments consignment delivery deliveries
 		deliver delivered delivering shipped shipping dispatch dispatched posted postage postman postie
 		tracking track tracked depot warehouse driver wrong_address wrong_house post_office drop_off_point
-		parcel_shop collection_point`,
+		parcel_shop collection_point van delivery_van next_day_delivery next_day`,
 	// Coming, arriving or not.
 	"arrive": `arrive arrived arriving arrival come came coming turn_up turned_up show_up showed_up shown_up
 		expected expecting on_its_way eta
 		get_here got_here reach reached received receive`,
 	// Late, waiting.
 	"late": `late delayed delay delays overdue ages still_not not_yet yet pending processing fortnight
-		still_waiting been_waiting`,
+		still_waiting been_waiting waited_in waiting_in stayed_in stayed_home stayed_at_home in_all_day
+		stayed_in_all_day`,
 	// Things bought.
 	"goods": `purchase purchases purchased item items product products goods stuff order orders ordered bought`,
 	// Household goods and gadgets, the things shops sell.
@@ -51,7 +52,8 @@ var concepts = map[string]string{
 	"broken": `broken broke faulty defective damaged damage smashed cracked shattered dented scratched torn
 		ripped leaking bust busted knackered not_working doesnt_work dont_work isnt_working wont_work
 		stopped_working stop_working cant_work didnt_work wasnt_working arent_working fault faults
-		malfunction`,
+		malfunction crash crashes crashing crashed keeps_crashing freezes freezing glitch glitches glitchy
+		buggy`,
 	// Wrong or does not fit.
 	"wrong": `wrong incorrect mistake mistaken error wrongly`,
 	"size":  `size sizes fit fits fitting smaller bigger larger tight loose length`,
@@ -60,7 +62,18 @@ var concepts = map[string]string{
 	"charge": `charge charges charged overcharge overcharged fee fees cost costs price prices priced amount sum
 		quid dollar dollars euro euros cent pence pound pounds money`,
 	"pay": `pay paid paying payment payments debit debits instalment installment instalments owe owed owing
-		settle settled outstanding overdue transaction arrears in_arrears balance`,
+		settle settled outstanding overdue transaction arrears in_arrears balance taking_money took_money
+		taken_money taking_payments taking_payment`,
+	// Costing more than before.
+	"rise": `gone_up went_up go_up goes_up going_up put_up increase increased increases rise rises risen
+		price_rise price_increase price_hike hike hiked more_expensive dearer doubled`,
+	// Money still going out for something the caller thought had ended.
+	"stillpay": `still_taking still_charging still_charged still_being_charged still_billing still_billed
+		still_being_billed still_paying still_pay keep_taking keep_charging keeps_charging kept_charging
+		kept_taking carried_on_charging carry_on_charging`,
+	// Money the caller is short of.
+	"hardship": `afford cant_afford cannot_afford struggling_to_pay struggle_to_pay financial_difficulty
+		financial_difficulties hardship payment_plan payment_holiday spread_the_cost`,
 	"bank": `bank card cards debit_card account_number sort_code`,
 	// Connectivity.
 	"internet": `internet wifi wi_fi broadband router routers modem connection connections connected fibre fiber
@@ -85,10 +98,11 @@ var concepts = map[string]string{
 	"stock": `stock in_stock out_of_stock back_in_stock available availability sold_out restock
 		restocked`,
 	// Something added to a plan.
-	"addon": `add_on add_ons addon addons bolt_on bolt_ons booster`,
-	"light": `light lights led flashing flash`,
-	"setup": `set_up setting_up setup configure engineer activate activation`,
-	"gift":  `gift gifts present presents birthday`,
+	"addon":  `add_on add_ons addon addons bolt_on bolt_ons booster`,
+	"light":  `light lights led flashing flash`,
+	"setup":  `set_up setting_up setup configure engineer activate activation`,
+	"colour": `colour colours color colors shade shades`,
+	"gift":   `gift gifts present presents birthday`,
 	// Getting in to an account.
 	"login": `login log_in logon log_on logging_in sign_in signin sign_on signing_in get_into access accessed
 		locked lock lockout locked_out blocked suspended`,
@@ -105,17 +119,21 @@ var concepts = map[string]string{
 	"cancel": `cancel cancels canceled cancelled cancelling canceling cancellation terminate termination finish
 		close closing closed quit discontinue stop stopping unsubscribe opt_out get_rid_of move_away
 		remove removing removed take_off taking_off get_out_of no_longer anymore any_more dont_need
-		leaving dont_require no_longer_require shut_down shutting_down shut_off`,
+		leaving dont_require no_longer_require shut_down shutting_down shut_off can_sell leave_you leaving_you end_things finish_with_you
+		done_with_you`,
 	// Someone has died: their things are closed.
 	"bereaved": `died passed_away passed_on deceased death bereavement funeral`,
 	"contract": `contract contracts tier tiers subscription subscriptions membership memberships plan plans deal tariff
 		package packages bundle bundles`,
 	"provider": `provider providers supplier suppliers competitor competitors someone_else elsewhere
 		another_company other_company different_company another_network other_network`,
+	// Ending on its own unless stopped.
+	"renew":  `renew renews renewal renewing renewed auto_renew auto_renewal free_trial trial`,
 	"moving": `moving moved abroad emigrating relocating move_house moving_house move_abroad`,
 	// Getting something new.
 	"buy": `buy buying purchase sign_up signing_up upgrade upgrading order subscribe new_customer
-		new_customers`,
+		new_customers purchasing switch_to_you switching_to_you switch_over_to_you move_to_you
+		moving_to_you move_over_to_you join_you joining_you come_over_to_you coming_over_to_you`,
 	"offer": `offer offers deal deals promotion promotions promo discount discounts bargain cheap cheaper
 		cheapest sale sales special reduced`,
 	"tvextra": `sports movies films channels box_set boxsets premium cinema`,
@@ -126,10 +144,12 @@ var concepts = map[string]string{
 		pathetic shocking unacceptable ridiculous outrageous shambles incompetent worst poor bad
 		disgrace badly not_acceptable`,
 	"complain": `complain complaint complaints complaining grievance escalate escalation compensation ombudsman
-		formal lodge on_record officially_noted feedback`,
+		formal lodge on_record officially_noted feedback something_done report_him report_her
+		report_them`,
 	"mistreat": `rude ignored lied lie lies misled messed_around fobbed_off let_down treated treatment promised
 		passed_around runaround put_the_phone_down put_the_phone_down_on_me hung_up hang_up
-		hung_up_on_me let_me_down let_us_down messed_about`,
+		hung_up_on_me let_me_down let_us_down messed_about aggressive abusive threatening threatened
+		swore swearing shouted shouting yelled intimidating unprofessional`,
 	// A person to talk to.
 	"person": `person people human staff agent operator representative colleague manager supervisor
 		advisor adviser your_team member_of_staff real_person senior in_charge someone_senior`,
@@ -144,7 +164,7 @@ var concepts = map[string]string{
 	"weather": `weather rain raining snow snowing sunny forecast temperature`,
 	"food": `takeaway restaurant recipe cook cooking bake baking cake food dinner lunch breakfast pizza curry
 		burger pepperoni kebab meal meals eat eating cafe pub`,
-	"travel": `train bus taxi flight flights airport cab coach plane timetable`,
+	"travel": `train bus taxi flight flights airport cab coach plane timetable hotel hotels`,
 	"health": `doctor doctors hospital dentist surgery pharmacy prescription nurse clinic vet gp chemist
 		ambulance medicine optician`,
 	"animal": `dog dogs cat cats pet pets puppy kitten animal animals bird birds`,
@@ -170,9 +190,10 @@ var concepts = map[string]string{
 		bank_balance current_account savings_account building_society`,
 	"work": `vacancy vacancies hiring recruitment career careers cv resume interview apprenticeship
 		internship salary job_advert job_application job_opening job_offer work_for_you`,
+	"leisure":   `theatre theater museum gallery gym leisure_centre concert gig zoo showtimes`,
 	"sport":     `football soccer cricket rugby tennis snooker golf darts premier_league`,
 	"marketing": `advertising advertise marketing seo web_design website_design`,
-	"misdial":   `wrong_number dialled_wrong dialed_wrong`,
+	"misdial":   `wrong_number dialled_wrong dialed_wrong meant_to_call meant_to_ring meant_to_phone`,
 	"chat":      `hows_your_day how_is_your_day how_are_you_doing whats_your_name what_is_your_name`,
 }
 
@@ -197,7 +218,7 @@ var backPhrases = func() string {
 var topics = map[string]bool{
 	"weather": true, "food": true, "travel": true, "health": true, "animal": true,
 	"garden": true, "fun": true, "public": true, "home": true, "money": true, "work": true,
-	"sport": true, "marketing": true, "misdial": true, "chat": true,
+	"sport": true, "leisure": true, "marketing": true, "misdial": true, "chat": true,
 }
 
 // conceptWeight scales concept features against word features. Chosen by
@@ -249,11 +270,22 @@ func conceptsOf(toks []string) []string {
 				break
 			}
 		}
+		key := strings.Join(toks[i:i+n], "_")
 		if n == 0 {
-			i++
-			continue
+			if i+1 >= len(toks) {
+				break
+			}
+			// The recogniser sometimes splits a word in two ("pass word",
+			// "re turn", "bil ling"): two tokens that make one group word
+			// when joined count as that word.
+			j := stem(normalise(toks[i] + toks[i+1]))
+			if _, ok := conceptIndex[j]; !ok || stopwords[toks[i+1]] {
+				i++
+				continue
+			}
+			key, n = j, 2
 		}
-		for _, c := range conceptIndex[strings.Join(toks[i:i+n], "_")] {
+		for _, c := range conceptIndex[key] {
 			if !contains(out, c) {
 				out = append(out, c)
 			}

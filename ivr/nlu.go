@@ -3,10 +3,12 @@ package ivr
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
-	"math/rand/v2"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Unknown is the intent given to text that fits no configured intent.
@@ -45,8 +47,9 @@ type TrainStats struct {
 	Examples int `json:"examples"`
 	Features int `json:"features"`
 	// CVFolds and CVAccuracy are the k-fold cross-validated accuracy of the
-	// model on its own intents' examples (before the unknown threshold is
-	// applied; out-of-scope examples are trained on but not counted).
+	// model on its own intents' examples, averaged over cvDraws fold
+	// assignments (before the unknown threshold is applied; out-of-scope
+	// examples are trained on but not counted).
 	CVFolds    int     `json:"cv_folds"`
 	CVAccuracy float64 `json:"cv_accuracy"`
 	// Threshold is the confidence below which Classify answers Unknown,
@@ -79,6 +82,12 @@ const (
 	epochs       = 150
 	learningRate = 0.3
 	cvFolds      = 5
+	// cvDraws is how many different assignments of the examples to folds
+	// the cross-validation runs; the threshold is chosen from all their
+	// held-out confidences (two: the threshold moved within 0.010 when
+	// one of twelve examples was removed, against 0.014 with one draw and
+	// 0.007 with three, which took half as long again to train).
+	cvDraws = 2
 	// minThreshold and maxThreshold bound the tuned unknown threshold so
 	// that a tiny or very clean example set cannot make it useless.
 	minThreshold = 0.25
@@ -92,7 +101,6 @@ const (
 	// the dev sets 20 -> 6 of 356, out-of-scope recall 0.90 either way).
 	thresholdKeep  = 0.99
 	ruleConfidence = 0.99
-	seed           = 20240501
 	// unseenWeight is how much a feature never seen in training counts
 	// when a text's vector is normalised: a little, so that mostly unseen
 	// text stays uncertain, but not fully, so that a long, rambling
@@ -156,50 +164,20 @@ func TrainClassifier(examples map[string][]string) (*Classifier, error) {
 	c := fit(intents, data)
 
 	// Cross-validate to measure accuracy and choose the unknown threshold.
-	rng := rand.New(rand.NewPCG(seed, seed))
-	order := rng.Perm(len(data))
-	fold := make([]int, len(data))
-	for i, j := range order {
-		fold[j] = i % cvFolds
-	}
-	var correctConf []float64
-	correct := 0
-	for f := 0; f < cvFolds; f++ {
-		var train, test []sample
-		for i, s := range data {
-			if fold[i] == f {
-				test = append(test, s)
-			} else {
-				train = append(train, s)
-			}
-		}
-		m := fit(intents, train)
-		for _, s := range test {
-			if intents[s.class] == Unknown {
-				// The accuracy and threshold are the intents'.
-				continue
-			}
-			p := m.probs(m.vectorize(s.toks))
-			best := argmax(p)
-			if best == s.class {
-				correct++
-				correctConf = append(correctConf, p[best])
-			}
-		}
-	}
+	cv := crossValidate(intents, data, cvDraws)
 	inScope := 0
 	for _, s := range data {
 		if intents[s.class] != Unknown {
 			inScope++
 		}
 	}
-	c.threshold = chooseThreshold(correctConf)
+	c.threshold = chooseThreshold(cv.correctConf)
 	c.stats = TrainStats{
 		Intents:    real,
 		Examples:   len(data),
 		Features:   len(c.vocab),
 		CVFolds:    cvFolds,
-		CVAccuracy: float64(correct) / float64(inScope),
+		CVAccuracy: float64(cv.correct) / float64(inScope*cvDraws),
 		Threshold:  c.threshold,
 	}
 	return c, nil
@@ -207,13 +185,95 @@ func TrainClassifier(examples map[string][]string) (*Classifier, error) {
 
 // chooseThreshold keeps thresholdKeep of the correct cross-validated
 // answers above the threshold, bounded by minThreshold and maxThreshold.
+// The quantile is the Harrell-Davis estimate (a Beta-weighted mean of all
+// order statistics) rather than one order statistic: at the 1 % point of a
+// few hundred confidences the single order statistic jumped by up to 0.07
+// when one example was added or removed.
 func chooseThreshold(correctConf []float64) float64 {
 	if len(correctConf) == 0 {
 		return minThreshold
 	}
-	sort.Float64s(correctConf)
-	t := correctConf[int(float64(len(correctConf))*(1-thresholdKeep))]
+	t := harrellDavis(correctConf, 1-thresholdKeep)
 	return math.Max(minThreshold, math.Min(maxThreshold, t))
+}
+
+// harrellDavis estimates the q quantile of x (Harrell and Davis, 1982):
+// the order statistics weighted by the Beta((n+1)q, (n+1)(1-q))
+// probability of each 1/n interval. x is sorted in place.
+func harrellDavis(x []float64, q float64) float64 {
+	sort.Float64s(x)
+	n := len(x)
+	if n == 1 {
+		return x[0]
+	}
+	a, b := q*float64(n+1), (1-q)*float64(n+1)
+	var sum, prev float64
+	for i := 1; i <= n; i++ {
+		c := regIncBeta(float64(i)/float64(n), a, b)
+		sum += (c - prev) * x[i-1]
+		prev = c
+	}
+	return sum
+}
+
+// regIncBeta is the regularised incomplete beta function I_x(a, b), by its
+// continued fraction (Numerical Recipes, betacf).
+func regIncBeta(x, a, b float64) float64 {
+	if x <= 0 {
+		return 0
+	}
+	if x >= 1 {
+		return 1
+	}
+	la, _ := math.Lgamma(a)
+	lb, _ := math.Lgamma(b)
+	lab, _ := math.Lgamma(a + b)
+	front := math.Exp(lab - la - lb + a*math.Log(x) + b*math.Log(1-x))
+	if x < (a+1)/(a+b+2) {
+		return front * betaCF(x, a, b) / a
+	}
+	return 1 - front*betaCF(1-x, b, a)/b
+}
+
+func betaCF(x, a, b float64) float64 {
+	const tiny = 1e-300
+	qab, qap, qam := a+b, a+1, a-1
+	c, d := 1.0, 1-qab*x/qap
+	if math.Abs(d) < tiny {
+		d = tiny
+	}
+	d = 1 / d
+	h := d
+	for m := 1; m <= 300; m++ {
+		fm := float64(m)
+		aa := fm * (b - fm) * x / ((qam + 2*fm) * (a + 2*fm))
+		d = 1 + aa*d
+		if math.Abs(d) < tiny {
+			d = tiny
+		}
+		c = 1 + aa/c
+		if math.Abs(c) < tiny {
+			c = tiny
+		}
+		d = 1 / d
+		h *= d * c
+		aa = -(a + fm) * (qab + fm) * x / ((a + 2*fm) * (qap + 2*fm))
+		d = 1 + aa*d
+		if math.Abs(d) < tiny {
+			d = tiny
+		}
+		c = 1 + aa/c
+		if math.Abs(c) < tiny {
+			c = tiny
+		}
+		d = 1 / d
+		del := d * c
+		h *= del
+		if math.Abs(del-1) < 1e-12 {
+			break
+		}
+	}
+	return h
 }
 
 type sample struct {
@@ -489,4 +549,93 @@ type Simple struct{ C *Classifier }
 func (s Simple) Classify(text string) (intent string, confidence float64) {
 	cl := s.C.Classify(text)
 	return cl.Intent, cl.Confidence
+}
+
+// cvResult is what cross-validation found.
+type cvResult struct {
+	// correctConf holds the held-out confidence of every in-scope example
+	// the fold's model got right (once per draw).
+	correctConf []float64
+	// correct counts in-scope examples answered right, over all draws.
+	correct int
+}
+
+// foldOf puts an example in one of cvFolds folds by a hash of its class,
+// its words and the draw, not by its place in the list: adding or removing
+// one example leaves every other example in its fold, so the
+// cross-validation (and the threshold chosen from it) moves only by what
+// that example changes. Identical examples share a fold, so that a
+// duplicate never tests its twin.
+func foldOf(s sample, draw int) int {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d\x00%d\x00%s", draw, s.class, strings.Join(s.toks, " "))
+	return int(h.Sum64() % cvFolds)
+}
+
+// crossValidate runs draws k-fold cross-validations, each with its own
+// assignment of examples to folds, fitting the folds in parallel.
+func crossValidate(intents []string, data []sample, draws int) cvResult {
+	type job struct{ draw, fold int }
+	var jobs []job
+	for d := 0; d < draws; d++ {
+		for f := 0; f < cvFolds; f++ {
+			jobs = append(jobs, job{d, f})
+		}
+	}
+	results := make([]cvResult, len(jobs))
+	workers := runtime.GOMAXPROCS(0)
+	if workers > len(jobs) {
+		workers = len(jobs)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				results[j] = runFold(intents, data, jobs[j].draw, jobs[j].fold)
+			}
+		}()
+	}
+	for j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	var out cvResult
+	for _, r := range results {
+		out.correctConf = append(out.correctConf, r.correctConf...)
+		out.correct += r.correct
+	}
+	return out
+}
+
+func runFold(intents []string, data []sample, draw, f int) cvResult {
+	var train, test []sample
+	for _, s := range data {
+		if foldOf(s, draw) == f {
+			test = append(test, s)
+		} else {
+			train = append(train, s)
+		}
+	}
+	var r cvResult
+	if len(test) == 0 || len(train) == 0 {
+		return r
+	}
+	m := fit(intents, train)
+	for _, s := range test {
+		if intents[s.class] == Unknown {
+			// The accuracy and threshold are the intents'.
+			continue
+		}
+		p := m.probs(m.vectorize(s.toks))
+		best := argmax(p)
+		if best == s.class {
+			r.correct++
+			r.correctConf = append(r.correctConf, p[best])
+		}
+	}
+	return r
 }
