@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"gonum.org/v1/gonum/mathext"
 )
 
 // Unknown is the intent given to text that fits no configured intent.
@@ -209,72 +211,13 @@ func harrellDavis(x []float64, q float64) float64 {
 	a, b := q*float64(n+1), (1-q)*float64(n+1)
 	var sum, prev float64
 	for i := 1; i <= n; i++ {
-		c := regIncBeta(float64(i)/float64(n), a, b)
+		c := mathext.RegIncBeta(a, b, float64(i)/float64(n))
 		sum += (c - prev) * x[i-1]
 		prev = c
 	}
 	return sum
 }
 
-// regIncBeta is the regularised incomplete beta function I_x(a, b), by its
-// continued fraction (Numerical Recipes, betacf).
-func regIncBeta(x, a, b float64) float64 {
-	if x <= 0 {
-		return 0
-	}
-	if x >= 1 {
-		return 1
-	}
-	la, _ := math.Lgamma(a)
-	lb, _ := math.Lgamma(b)
-	lab, _ := math.Lgamma(a + b)
-	front := math.Exp(lab - la - lb + a*math.Log(x) + b*math.Log(1-x))
-	if x < (a+1)/(a+b+2) {
-		return front * betaCF(x, a, b) / a
-	}
-	return 1 - front*betaCF(1-x, b, a)/b
-}
-
-func betaCF(x, a, b float64) float64 {
-	const tiny = 1e-300
-	qab, qap, qam := a+b, a+1, a-1
-	c, d := 1.0, 1-qab*x/qap
-	if math.Abs(d) < tiny {
-		d = tiny
-	}
-	d = 1 / d
-	h := d
-	for m := 1; m <= 300; m++ {
-		fm := float64(m)
-		aa := fm * (b - fm) * x / ((qam + 2*fm) * (a + 2*fm))
-		d = 1 + aa*d
-		if math.Abs(d) < tiny {
-			d = tiny
-		}
-		c = 1 + aa/c
-		if math.Abs(c) < tiny {
-			c = tiny
-		}
-		d = 1 / d
-		h *= d * c
-		aa = -(a + fm) * (qab + fm) * x / ((a + 2*fm) * (qap + 2*fm))
-		d = 1 + aa*d
-		if math.Abs(d) < tiny {
-			d = tiny
-		}
-		c = 1 + aa/c
-		if math.Abs(c) < tiny {
-			c = tiny
-		}
-		d = 1 / d
-		del := d * c
-		h *= del
-		if math.Abs(del-1) < 1e-12 {
-			break
-		}
-	}
-	return h
-}
 
 type sample struct {
 	toks  []string
