@@ -284,6 +284,8 @@ func TestCategorizeRules(t *testing.T) {
 		{"before buying, does it fit", call("i was looking at the wall bracket on your site, does it fit a fifty five inch tv", ">yes it takes fifty to sixty five inches"), cats, "sales"},
 		{"about to order is a sale, whatever the delivery", call("is the oak dining table still on offer at three hundred", ">it is until sunday", "could it be delivered before the twelfth", ">yes the earliest is the ninth", "great i'll order it online tonight"), cats, "sales"},
 		{"an installer reported to his team is a complaint", call("just some feedback, the installer wanted forty quid cash for a free installation", ">installers should never ask for cash, i'll report it to our installations team"), cats, "complaint"},
+		{"a purchase number is no sale", call("hi my purchase number's one one eight two oh four, when is it coming", ">one one eight two oh four, it'll be with you on monday"), cats, "order_status"},
+		{"about to order the one asked about", call("does the corner sofa come in green", ">it does, green is two weeks longer for delivery", "ok i'll order the green one then"), cats, "sales"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {

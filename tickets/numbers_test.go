@@ -90,6 +90,18 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"the last digit corrected, no read-back after", []string{"c: order five eight two one three", "a: five eight two one four", "c: no, three at the end"}, "58213"},
 		{"the caller's own last digit corrected", []string{"a: what's the order number", "c: five eight two one three", "c: sorry, the last one's a nine"}, "58219"},
 		{"the last digit in the same line", []string{"a: what's the order number", "c: one eight eight three five, no sorry, four at the end"}, "18834"},
+		{"a year after the number", []string{"c: order six three three one eight, twenty twenty four, it hasn't come"}, "63318"},
+		{"a year after the number, a new sentence", []string{"c: order three three nine eight one four oh. twenty twenty four i ordered it"}, "3398140"},
+		{"a year said nineteen", []string{"c: order five eight two one three, nineteen ninety nine model, where is it"}, "58213"},
+		{"pairs that look like a year stay the number", []string{"c: my order is twenty twenty four eighteen"}, "202418"},
+		{"\"one box came\" after the number", []string{"c: order four eight one oh two one box came, the other's missing"}, "48102"},
+		{"two orders, the one the caller repeats", []string{"c: i've got two orders nine oh two one four and nine oh three three seven", "c: it's nine oh three three seven that hasn't come"}, "90337"},
+		{"two orders, the one the agent acts on", []string{"c: i had two orders, 61180 was fine, 67042 i want cancelled", "a: ok 67042 is cancelled"}, "67042"},
+		{"two orders, the first repeated", []string{"c: orders nine oh two one four and nine oh three three seven", "a: nine oh two one four, that's out today"}, "90214"},
+		{"a \"purchase number\"", []string{"c: hi my purchase number is five two two oh seven, can i cancel it"}, "52207"},
+		{"a \"purchase number\" before the topic", []string{"a: can i take the purchase number", "c: eight one six six two"}, "81662"},
+		{"a number in a call about a return", []string{"c: i want to return three nine nine six one, it came damaged"}, "39961"},
+		{"a phone number in a call about a return", []string{"c: i want to return the router, my phone is seven seven one two three four five"}, ""},
 		{"not after a long agent line", []string{"a: what's the order number", "c: it's seven seven oh", "a: sorry i need the whole number from the confirmation email please", "c: one moment"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
