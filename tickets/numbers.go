@@ -445,6 +445,7 @@ const digitWordRE = `(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|dou
 var (
 	orderCode = regexp.MustCompile(`(?i)\b(order)\s+code\b`)
 	// A "purchase number" is the order's ("my purchase number is …").
+	writtenYear    = regexp.MustCompile(`^(19|20)\d\d$`)
 	purchaseNumber = regexp.MustCompile(`(?i)\bpurchase\s+(number|no|reference|ref)\b`)
 	forFour        = regexp.MustCompile(`(?i)\b(order|number|reference|ref)\s+(?:for|fore)\s+(` + digitWordRE + `(?:[\s,]+` + digitWordRE + `){2,})`)
 	lettersBefore  = regexp.MustCompile(`(?i)\b((?:[b-hj-np-z]\.?\s+){2,}` + digitWordRE + `)`)
@@ -785,9 +786,16 @@ var yearTens = map[string]bool{
 	"sixty": true, "seventy": true, "eighty": true, "ninety": true,
 }
 
-// yearStart reports whether w opens with a year said as two pairs
-// ("twenty twenty four", "nineteen eighty", "twenty oh five").
+// yearStart reports whether w opens with a year: said as two pairs
+// ("twenty twenty four", "nineteen eighty", "twenty oh five"), as "two
+// thousand and …", or written ("2024").
 func yearStart(w []string) bool {
+	if len(w) > 0 && writtenYear.MatchString(w[0]) {
+		return true // "2024"
+	}
+	if len(w) > 1 && w[0] == "two" && w[1] == "thousand" {
+		return true // "two thousand and twenty four"
+	}
 	if len(w) < 2 || w[0] != "twenty" && w[0] != "nineteen" {
 		return false
 	}
@@ -813,9 +821,13 @@ func singleDigits(run []string) int {
 
 // meantOf is the order the call is about when the line that names v names
 // another number of about its length too ("two orders, nine oh two one
-// four and nine oh three three seven"): the one said again more often in
-// the lines after it, by the caller or by the agent acting on it ("it's
-// nine oh three three seven that hasn't come", "ok, 67042 is cancelled").
+// four and nine oh three three seven"): the one named by its place in
+// that line or the speaker's next ("the second one hasn't come"; both
+// named, "the first one I'm worried about, the second one came", say
+// nothing), else
+// the one said again more often in the lines after it, by the caller or
+// by the agent acting on it ("it's nine oh three three seven that hasn't
+// come", "ok, 67042 is cancelled").
 // "" when v stands (none is said again more often than v), or when there
 // is no such line; account is never taken.
 func meantOf(ls []numberLine, v, account string) string {
@@ -826,6 +838,30 @@ func meantOf(ls []numberLine, v, account string) string {
 		runs := numberRuns(l.text)
 		if !slices.Contains(runs, v) {
 			continue
+		}
+		var same []string // the numbers of the line of about v's length
+		for _, d := range runs {
+			if d != account && len(d) >= len(v)-1 && len(d) <= len(v)+1 && !slices.Contains(same, d) {
+				same = append(same, d)
+			}
+		}
+		if len(same) == 2 {
+			after := l.text
+			for _, next := range ls[i+1 : min(len(ls), i+3)] {
+				if next.caller == l.caller {
+					after += " " + next.text
+					break
+				}
+			}
+			w := wordsOf(after)
+			first := ordinalSaid(w, "first") || hasPhrase(w, "the former")
+			second := ordinalSaid(w, "second") || hasPhrase(w, "the latter")
+			switch {
+			case second && !first:
+				return same[1]
+			case first && !second:
+				return ""
+			}
 		}
 		best, bestN := v, 0
 		count := func(d string) int {
@@ -852,6 +888,17 @@ func meantOf(ls []numberLine, v, account string) string {
 		return best
 	}
 	return ""
+}
+
+// ordinalSaid reports whether words name one of two orders by its place
+// ("the second one hasn't come", "it's the first order").
+func ordinalSaid(words []string, ord string) bool {
+	for _, n := range []string{"one", "order", "number", "item"} {
+		if hasPhrase(words, ord+" "+n) {
+			return true
+		}
+	}
+	return false
 }
 
 // numberRuns are the numbers of four to ten digits in text (spoken
