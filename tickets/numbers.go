@@ -82,6 +82,14 @@ func spokenNumbers(text string) string {
 	if !slices.ContainsFunc(w, numberWord) {
 		return text
 	}
+	// "the 58214 one": a written number and "one" after it is the thing
+	// it names, no digit more (a recogniser writes a number's digits
+	// together).
+	for i := 0; i+1 < len(w); i++ {
+		if w[i+1] == "one" && len(w[i]) >= 4 && strings.Trim(w[i], "0123456789") == "" {
+			w[i+1] = "item"
+		}
+	}
 	// "oh" as zero.
 	digitsBefore := 0 // digit words in the number running up to i
 	for i := 0; i < len(w); i++ {
@@ -825,7 +833,8 @@ func singleDigits(run []string) int {
 // that line or the speaker's next ("the second one hasn't come"; both
 // named, "the first one I'm worried about, the second one came", say
 // nothing), else
-// the one said again more often in the lines after it, by the caller or
+// the one said again more often in that line or the lines after it ("the
+// 58214 one is the late one"), by the caller or
 // by the agent acting on it ("it's nine oh three three seven that hasn't
 // come", "ok, 67042 is cancelled").
 // "" when v stands (none is said again more often than v), or when there
@@ -865,7 +874,12 @@ func meantOf(ls []numberLine, v, account string) string {
 		}
 		best, bestN := v, 0
 		count := func(d string) int {
-			n := 0
+			n := -1 // said again in the line itself counts too
+			for _, r := range runs {
+				if r == d {
+					n++
+				}
+			}
 			for _, later := range ls[i+1:] {
 				if slices.Contains(numberRuns(later.text), d) {
 					n++

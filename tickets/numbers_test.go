@@ -102,6 +102,7 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"\"two thousand and\" a year after the number", []string{"c: order five eight two one three, two thousand and twenty four"}, "58213"},
 		{"two orders, \"the second one\"", []string{"c: i've got two orders, nine oh two one four and nine oh three three seven, the second one hasn't come"}, "90337"},
 		{"two orders, \"the first one\" in the next line", []string{"c: my orders are nine oh two one four and nine oh three three seven", "a: mhm", "c: it's the first one i'm ringing about", "a: nine oh three three seven?", "c: no the first one"}, "90214"},
+		{"two orders, \"the 58214 one\"", []string{"c: i'm calling about order 58213 and order 58214, the 58214 one is the late one"}, "58214"},
 		{"a \"purchase number\"", []string{"c: hi my purchase number is five two two oh seven, can i cancel it"}, "52207"},
 		{"a \"purchase number\" before the topic", []string{"a: can i take the purchase number", "c: eight one six six two"}, "81662"},
 		{"a number in a call about a return", []string{"c: i want to return three nine nine six one, it came damaged"}, "39961"},
