@@ -238,9 +238,11 @@ func mentions(text string, words []string) bool {
 
 // orderTalk is talk of an order, after which "what's the number" asks for
 // the order number.
-// "The parcel's late" is talk of an order too ("parcel's" is "parcels").
+// "The parcel's late" is talk of an order too ("parcel's" is "parcels"),
+// and so is a return or a purchase ("i want to return three nine nine six
+// one").
 var orderTalk = []string{"order", "ordered", "parcel", "package", "delivery", "delivered", "dispatched", "shipped", "tracking",
-	"orders", "parcels", "packages", "deliverys"}
+	"orders", "parcels", "packages", "deliverys", "return", "returning", "purchase"}
 
 // orderKeywords name an order's number: the IVR's, and "orders" ("two
 // orders, nine oh two one four and …": the first said is taken).
@@ -328,6 +330,9 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 			}
 			prev = s.Text
 		}
+	}
+	if v := meantOf(nl, e[EntityOrderNumber], e[EntityAccountNumber]); v != "" {
+		e[EntityOrderNumber] = v
 	}
 	for _, k := range []string{EntityOrderNumber, EntityAccountNumber} {
 		if v := readBack(nl, e[k]); v != "" {

@@ -107,7 +107,9 @@ func TestTrainingCorpus(t *testing.T) {
 // 0.3), 13/537. None of the batch's angry callers is among the model's
 // misses, but the added calls moved two older ones under the threshold,
 // so the anger model's floor is now 90 % (the priority, with the
-// sentiment's floors, keeps all 193: TestPriorityCrossValidated).
+// sentiment's floors, keeps all 193: TestPriorityCrossValidated). With
+// d845–d874 (873 calls): model alone 96.0 % (838), Categorize 98.7 %
+// (862); anger model 180/199, 13/559.
 func TestLearnedCrossValidated(t *testing.T) {
 	clf, err := demoClassifier()
 	if err != nil {

@@ -82,6 +82,14 @@ func spokenNumbers(text string) string {
 	if !slices.ContainsFunc(w, numberWord) {
 		return text
 	}
+	// "the 58214 one": a written number and "one" after it is the thing
+	// it names, no digit more (a recogniser writes a number's digits
+	// together).
+	for i := 0; i+1 < len(w); i++ {
+		if w[i+1] == "one" && len(w[i]) >= 4 && strings.Trim(w[i], "0123456789") == "" {
+			w[i+1] = "item"
+		}
+	}
 	// "oh" as zero.
 	digitsBefore := 0 // digit words in the number running up to i
 	for i := 0; i < len(w); i++ {
@@ -121,8 +129,17 @@ func spokenNumbers(text string) string {
 			w[i] = "also"
 		}
 	}
+	// A year said after a number read out digit by digit ("six three
+	// three one eight, twenty twenty four") is not more of its digits.
+	for i := 4; i+1 < len(w); i++ {
+		if yearStart(w[i:]) && singleDigits(digitRun(w[:i], -1)) >= 4 {
+			w = slices.Insert(w, i, "also")
+			i++
+		}
+	}
 	// A count of something after a number ("order two seven seven four
-	// five. three weeks.") is not the number's last digit.
+	// five. three weeks.", "… four eight one oh two one box came") is not
+	// the number's last digit.
 	for i := 1; i+1 < len(w); i++ {
 		if numberWord(w[i]) && countedWords[w[i+1]] && numberWord(w[i-1]) {
 			w = slices.Insert(w, i, "also")
@@ -242,14 +259,14 @@ func numberLines(tr transcript.Transcript) []numberLine {
 		if (s.Speaker != transcript.Caller && s.Speaker != transcript.Agent) || strings.TrimSpace(s.Text) == "" {
 			continue
 		}
-		text := s.Text
+		text := purchaseNumber.ReplaceAllString(s.Text, "order $1")
 		if s.Speaker == transcript.Caller {
 			for {
 				n, ok := runsOn(segs, k, text)
 				if !ok {
 					break
 				}
-				text += " " + segs[n].Text
+				text += " " + purchaseNumber.ReplaceAllString(segs[n].Text, "order $1")
 				k = n
 			}
 		}
@@ -434,9 +451,12 @@ func thousands(text string) string {
 const digitWordRE = `(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|double|triple|\d)`
 
 var (
-	orderCode     = regexp.MustCompile(`(?i)\b(order)\s+code\b`)
-	forFour       = regexp.MustCompile(`(?i)\b(order|number|reference|ref)\s+(?:for|fore)\s+(` + digitWordRE + `(?:[\s,]+` + digitWordRE + `){2,})`)
-	lettersBefore = regexp.MustCompile(`(?i)\b((?:[b-hj-np-z]\.?\s+){2,}` + digitWordRE + `)`)
+	orderCode = regexp.MustCompile(`(?i)\b(order)\s+code\b`)
+	// A "purchase number" is the order's ("my purchase number is …").
+	writtenYear    = regexp.MustCompile(`^(19|20)\d\d$`)
+	purchaseNumber = regexp.MustCompile(`(?i)\bpurchase\s+(number|no|reference|ref)\b`)
+	forFour        = regexp.MustCompile(`(?i)\b(order|number|reference|ref)\s+(?:for|fore)\s+(` + digitWordRE + `(?:[\s,]+` + digitWordRE + `){2,})`)
+	lettersBefore  = regexp.MustCompile(`(?i)\b((?:[b-hj-np-z]\.?\s+){2,}` + digitWordRE + `)`)
 )
 
 var keywordIs = regexp.MustCompile(`(?i)\b(order|number|reference|ref|account|tracking)['’]s\b`)
@@ -763,4 +783,155 @@ var countedWords = map[string]bool{
 	"weeks": true, "week": true, "days": true, "day": true, "months": true, "month": true, "years": true,
 	"hours": true, "hour": true, "minutes": true, "mins": true, "times": true, "pounds": true, "quid": true,
 	"dollars": true, "euros": true, "items": true, "boxes": true, "parcels": true, "calls": true, "oclock": true,
+	"box": true, "parcel": true, "package": true, "packages": true, "item": true, "piece": true, "pieces": true,
+}
+
+// yearTens are the words that follow "nineteen" or "twenty" in a year
+// said as two pairs ("twenty twenty four", "nineteen ninety nine").
+var yearTens = map[string]bool{
+	"ten": true, "eleven": true, "twelve": true, "thirteen": true, "fourteen": true, "fifteen": true, "sixteen": true,
+	"seventeen": true, "eighteen": true, "nineteen": true, "twenty": true, "thirty": true, "forty": true, "fifty": true,
+	"sixty": true, "seventy": true, "eighty": true, "ninety": true,
+}
+
+// yearStart reports whether w opens with a year: said as two pairs
+// ("twenty twenty four", "nineteen eighty", "twenty oh five"), as "two
+// thousand and …", or written ("2024").
+func yearStart(w []string) bool {
+	if len(w) > 0 && writtenYear.MatchString(w[0]) {
+		return true // "2024"
+	}
+	if len(w) > 1 && w[0] == "two" && w[1] == "thousand" {
+		return true // "two thousand and twenty four"
+	}
+	if len(w) < 2 || w[0] != "twenty" && w[0] != "nineteen" {
+		return false
+	}
+	return yearTens[w[1]] || (w[1] == "0" || isOh(w[1])) && len(w) > 2 && len(slots.ParseDigits(w[2])) == 1
+}
+
+// singleDigits is how many words of a number run are single digits
+// ("six", "oh" read as "0", "double" before one), when all of them are;
+// 0 when any word says more than one digit ("sixty", "58213").
+func singleDigits(run []string) int {
+	n := 0
+	for _, x := range run {
+		switch {
+		case numberFillers[x]:
+		case x == "double" || x == "triple" || len(slots.ParseDigits(x)) == 1:
+			n++
+		default:
+			return 0
+		}
+	}
+	return n
+}
+
+// meantOf is the order the call is about when the line that names v names
+// another number of about its length too ("two orders, nine oh two one
+// four and nine oh three three seven"): the one named by its place in
+// that line or the speaker's next ("the second one hasn't come"; both
+// named, "the first one I'm worried about, the second one came", say
+// nothing), else
+// the one said again more often in that line or the lines after it ("the
+// 58214 one is the late one"), by the caller or
+// by the agent acting on it ("it's nine oh three three seven that hasn't
+// come", "ok, 67042 is cancelled").
+// "" when v stands (none is said again more often than v), or when there
+// is no such line; account is never taken.
+func meantOf(ls []numberLine, v, account string) string {
+	if v == "" {
+		return ""
+	}
+	for i, l := range ls {
+		runs := numberRuns(l.text)
+		if !slices.Contains(runs, v) {
+			continue
+		}
+		var same []string // the numbers of the line of about v's length
+		for _, d := range runs {
+			if d != account && len(d) >= len(v)-1 && len(d) <= len(v)+1 && !slices.Contains(same, d) {
+				same = append(same, d)
+			}
+		}
+		if len(same) == 2 {
+			after := l.text
+			for _, next := range ls[i+1 : min(len(ls), i+3)] {
+				if next.caller == l.caller {
+					after += " " + next.text
+					break
+				}
+			}
+			w := wordsOf(after)
+			first := ordinalSaid(w, "first") || hasPhrase(w, "the former")
+			second := ordinalSaid(w, "second") || hasPhrase(w, "the latter")
+			switch {
+			case second && !first:
+				return same[1]
+			case first && !second:
+				return ""
+			}
+		}
+		best, bestN := v, 0
+		count := func(d string) int {
+			n := -1 // said again in the line itself counts too
+			for _, r := range runs {
+				if r == d {
+					n++
+				}
+			}
+			for _, later := range ls[i+1:] {
+				if slices.Contains(numberRuns(later.text), d) {
+					n++
+				}
+			}
+			return n
+		}
+		bestN = count(v)
+		for _, d := range runs {
+			if d == v || d == account || len(d) < len(v)-1 || len(d) > len(v)+1 {
+				continue
+			}
+			if n := count(d); n > bestN {
+				best, bestN = d, n
+			}
+		}
+		if best == v {
+			return ""
+		}
+		return best
+	}
+	return ""
+}
+
+// ordinalSaid reports whether words name one of two orders by its place
+// ("the second one hasn't come", "it's the first order").
+func ordinalSaid(words []string, ord string) bool {
+	for _, n := range []string{"one", "order", "number", "item"} {
+		if hasPhrase(words, ord+" "+n) {
+			return true
+		}
+	}
+	return false
+}
+
+// numberRuns are the numbers of four to ten digits in text (spoken
+// numbers already rewritten), each run of digit words read apart.
+func numberRuns(text string) []string {
+	w := wordsOf(text)
+	var out []string
+	for i := 0; i < len(w); i++ {
+		if !numberWord(w[i]) && w[i] != "0" {
+			continue
+		}
+		j := i
+		for j < len(w) && (numberWord(w[j]) || w[j] == "0" || numberFillers[w[j]]) {
+			j++
+		}
+		if d := slots.ParseDigits(strings.Join(w[i:j], " ")); len(d) >= 4 && len(d) <= 10 {
+			out = append(out, d)
+		}
+		i = j
+	}
+	return out
 }

@@ -52,7 +52,9 @@ var topicCues = map[string][]string{
 	"sales": {
 		"upgrade", "upgrading", "how much would it cost", "how much does it cost", "how much would", "add a line",
 		"second line", "another line", "extra line", "new line", "something faster", "a faster", "faster plan",
-		"faster speed", "new plan", "better deal", "any deals", "what deals", "the deals", "your deals", "best deals", "new deals", "better deals", "student deals", "deals on", "deals for", "deals you", "deals are", "offers", "quote", "sign up", "buy", "purchase",
+		"faster speed", "new plan", "better deal", "any deals", "what deals", "the deals", "your deals", "best deals", "new deals", "better deals", "student deals", "deals on", "deals for", "deals you", "deals are", "offers", "quote", "sign up", "buy",
+		// buying, not a "purchase number" (an order's)
+		"to purchase", "purchase a", "purchase an", "purchase the", "purchase one", "purchase some", "purchasing",
 		"bundle", "interested in", "add tv", "add sports", "included", "get broadband", "get connected",
 		"get you connected", "new connection", "new customer", "switch to you", "join you",
 		"anything cheaper", "something cheaper", "a cheaper", "cheaper deal", "cheaper plan", "cheaper tariff", "new tariff",
@@ -66,7 +68,7 @@ var topicCues = map[string][]string{
 		"thinking of buying", "looking to buy",
 		// and one about to order: "is the grey corner one still two hundred off … i'll
 		// order it online tonight"
-		"ill order it", "ill order one", "can i order one", "could i order one",
+		"ill order it", "ill order one", "ill order the", "can i order one", "could i order one",
 	},
 	"cancel": {
 		"cancel", "cancelling", "canceling", "cancellation", "want to leave", "going to leave", "decided to leave",
