@@ -218,7 +218,6 @@ func harrellDavis(x []float64, q float64) float64 {
 	return sum
 }
 
-
 type sample struct {
 	toks  []string
 	class int
