@@ -54,7 +54,8 @@ var concepts = map[string]string{
 		stopped_working stop_working cant_work didnt_work wasnt_working arent_working fault faults
 		malfunction crash crashes crashing crashed keeps_crashing freezes freezing glitch glitches glitchy
 		buggy warped wont_turn_on wont_switch_on wont_power_on wont_power_up doesnt_turn_on doesnt_switch_on
-		doesnt_power_on wont_boot dead_on_arrival`,
+		doesnt_power_on wont_boot dead_on_arrival stop_halfway stops_halfway stopped_halfway
+		wont_even_turn_on wont_even_switch_on wont_even_power_up wont_even_power_on wont_even_start`,
 	// Wrong or does not fit.
 	"wrong": `wrong incorrect mistake mistaken error wrongly`,
 	"size":  `size sizes fit fits fitting smaller bigger larger tight loose length`,
@@ -167,7 +168,7 @@ var concepts = map[string]string{
 		passed_around runaround put_the_phone_down put_the_phone_down_on_me hung_up hang_up
 		hung_up_on_me let_me_down let_us_down messed_about aggressive abusive threatening threatened
 		swore swearing shouted shouting yelled intimidating unprofessional threw thrown chucked
-		dont_care doesnt_care dont_even_care couldnt_care_less never_do_what say_you_will said_you_would
+		dont_care doesnt_care dont_even_care couldnt_care_less care_about never_do_what say_you_will said_you_would
 		broken_promise broken_promises`,
 	// A person to talk to.
 	"person": `person people human staff agent operator representative colleague manager supervisor
