@@ -53,7 +53,9 @@ var concepts = map[string]string{
 		ripped leaking bust busted knackered not_working doesnt_work dont_work isnt_working wont_work
 		stopped_working stop_working cant_work didnt_work wasnt_working arent_working fault faults
 		malfunction crash crashes crashing crashed keeps_crashing freezes freezing glitch glitches glitchy
-		buggy`,
+		buggy warped wont_turn_on wont_switch_on wont_power_on wont_power_up doesnt_turn_on doesnt_switch_on
+		doesnt_power_on wont_boot dead_on_arrival stop_halfway stops_halfway stopped_halfway
+		wont_even_turn_on wont_even_switch_on wont_even_power_up wont_even_power_on wont_even_start`,
 	// Wrong or does not fit.
 	"wrong": `wrong incorrect mistake mistaken error wrongly`,
 	"size":  `size sizes fit fits fitting smaller bigger larger tight loose length`,
@@ -63,7 +65,8 @@ var concepts = map[string]string{
 		quid dollar dollars euro euros cent pence pound pounds money`,
 	"pay": `pay paid paying payment payments debit debits instalment installment instalments owe owed owing
 		settle settled outstanding overdue transaction arrears in_arrears balance taking_money took_money
-		taken_money taking_payments taking_payment`,
+		taken_money taking_payments taking_payment final_demand final_notice final_reminder reminder_letter
+		debt debts debt_collector debt_collectors bailiff bailiffs`,
 	// Costing more than before.
 	"rise": `gone_up went_up go_up goes_up going_up put_up increase increased increases rise rises risen
 		price_rise price_increase price_hike hike hiked more_expensive dearer doubled`,
@@ -71,6 +74,9 @@ var concepts = map[string]string{
 	"stillpay": `still_taking still_charging still_charged still_being_charged still_billing still_billed
 		still_being_billed still_paying still_pay keep_taking keep_charging keeps_charging kept_charging
 		kept_taking carried_on_charging carry_on_charging`,
+	// Paying twice for one thing.
+	"double": `charged_twice billed_twice paid_twice paying_twice taken_twice double_charged double_billed
+		charged_for_both billed_for_both paying_for_both paying_double two_bills both_bills`,
 	// Money the caller is short of.
 	"hardship": `afford cant_afford cannot_afford struggling_to_pay struggle_to_pay financial_difficulty
 		financial_difficulties hardship payment_plan payment_holiday spread_the_cost`,
@@ -80,12 +86,14 @@ var concepts = map[string]string{
 		ethernet get_online go_online web`,
 	"signal": `signal reception coverage bars`,
 	"slow": `slow slower slowly sluggish lag lagging laggy speed speeds fast faster crawl crawling
-		quick quicker quickest`,
+		quick quicker quickest speed_test speedtest mbps megabit megabits meg megs download_speed
+		upload_speed`,
 	"outage": `outage offline dropping dropped cutting disconnect disconnects disconnected disconnecting
 		cut_out cuts_out cutting_out intermittent unstable unreliable flaky on_and_off goes_off went_off
-		keeps_going went_dead gone_dead dead wont_load stops_loading stopped_loading`,
+		keeps_going went_dead gone_dead dead wont_load stops_loading stopped_loading drop_out drops_out
+		dropping_out dropped_out`,
 	"screen": `tv television channel channels picture screen set_top_box remote streaming stream tv_guide
-		guide`,
+		guide recording recordings recorded programme programmes episode episodes series`,
 	"phoneline": `landline landlines phone_line dial_tone dialling dialtone crackle crackling static noise noisy
 		barely_hear no_sound cant_hear`,
 	"device": `laptop tablet ipad console printer mobile smartphone device devices gadget iphone samsung
@@ -120,7 +128,12 @@ var concepts = map[string]string{
 		close closing closed quit discontinue stop stopping unsubscribe opt_out get_rid_of move_away
 		remove removing removed take_off taking_off get_out_of no_longer anymore any_more dont_need
 		leaving dont_require no_longer_require shut_down shutting_down shut_off can_sell leave_you leaving_you end_things finish_with_you
-		done_with_you`,
+		done_with_you notice_period give_notice giving_notice last_day dont_send dont_dispatch dont_ship`,
+	// Taking a phone number to another provider.
+	"port": `pac pac_code stac port porting port_my_number keep_my_number take_my_number transfer_my_number`,
+	// What leaving early costs.
+	"exitfee": `exit_fee exit_fees early_exit termination_fee termination_fees cancellation_fee cancellation_fees
+		cancellation_charge leave_early end_early without_paying`,
 	// Someone has died: their things are closed.
 	"bereaved": `died passed_away passed_on deceased death bereavement funeral`,
 	"contract": `contract contracts tier tiers subscription subscriptions membership memberships plan plans deal tariff
@@ -130,6 +143,9 @@ var concepts = map[string]string{
 	// Ending on its own unless stopped.
 	"renew":  `renew renews renewal renewing renewed auto_renew auto_renewal free_trial trial`,
 	"moving": `moving moved abroad emigrating relocating move_house moving_house move_abroad`,
+	// A new home to be connected or furnished.
+	"newhome": `new_house new_flat new_home new_place new_build moving_in moved_in move_in moved_into
+		moving_into get_the_keys got_the_keys getting_the_keys bought_a_house bought_a_flat bought_a_home`,
 	// Getting something new.
 	"buy": `buy buying purchase sign_up signing_up upgrade upgrading order subscribe new_customer
 		new_customers purchasing switch_to_you switching_to_you switch_over_to_you move_to_you
@@ -139,17 +155,21 @@ var concepts = map[string]string{
 	"tvextra": `sports movies films channels box_set boxsets premium cinema`,
 	// Unhappy.
 	"angry": `angry furious fuming cross annoyed irritated upset unhappy displeased disappointed frustrated
-		dissatisfied dissatisfaction fed_up sick_of had_enough disgusted outraged appalled not_happy not_satisfied not_pleased`,
+		dissatisfied dissatisfaction fed_up sick_of had_enough disgusted outraged appalled not_happy not_satisfied not_pleased
+		expected_better expect_better expected_more`,
 	"awful": `terrible awful appalling disgraceful disgusting dreadful horrendous horrible rubbish useless
 		pathetic shocking unacceptable ridiculous outrageous shambles incompetent worst poor bad
-		disgrace badly not_acceptable`,
+		disgrace badly not_acceptable ruined ruin ruining nightmare`,
 	"complain": `complain complaint complaints complaining grievance escalate escalation compensation ombudsman
 		formal lodge on_record officially_noted feedback something_done report_him report_her
-		report_them`,
+		report_them report_a_member_of_staff report_a_member report_staff report_your_staff report_an_employee
+		report_one_of_your`,
 	"mistreat": `rude ignored lied lie lies misled messed_around fobbed_off let_down treated treatment promised
 		passed_around runaround put_the_phone_down put_the_phone_down_on_me hung_up hang_up
 		hung_up_on_me let_me_down let_us_down messed_about aggressive abusive threatening threatened
-		swore swearing shouted shouting yelled intimidating unprofessional`,
+		swore swearing shouted shouting yelled intimidating unprofessional threw thrown chucked
+		dont_care doesnt_care dont_even_care couldnt_care_less care_about never_do_what say_you_will said_you_would
+		broken_promise broken_promises`,
 	// A person to talk to.
 	"person": `person people human staff agent operator representative colleague manager supervisor
 		advisor adviser your_team member_of_staff real_person senior in_charge someone_senior`,
@@ -194,7 +214,8 @@ var concepts = map[string]string{
 	"sport":     `football soccer cricket rugby tennis snooker golf darts premier_league`,
 	"marketing": `advertising advertise marketing seo web_design website_design`,
 	"misdial":   `wrong_number dialled_wrong dialed_wrong meant_to_call meant_to_ring meant_to_phone`,
-	"chat":      `hows_your_day how_is_your_day how_are_you_doing whats_your_name what_is_your_name`,
+	"chat": `hows_your_day how_is_your_day how_are_you_doing whats_your_name what_is_your_name
+		whats_your_favourite your_favourite`,
 }
 
 // backPhrases are a verb, what is sent, and "back" ("send it back", "bring
@@ -203,7 +224,7 @@ var concepts = map[string]string{
 var backPhrases = func() string {
 	var b strings.Builder
 	for _, v := range strings.Fields(`send sending sent post posting posted take taking took bring bringing
-		brought give giving ship return`) {
+		brought give giving ship return hand handing handed`) {
 		for _, o := range strings.Fields(`it them this that these those things stuff everything one item
 			items order parcel`) {
 			b.WriteString(" " + v + "_" + o + "_back")
