@@ -133,20 +133,41 @@ func recordForever(path string) {
 		os.Exit(2)
 	}
 	tone := Tone(440, 10*time.Second, SampleRate, 0.5)
+	announced := false
 	for i := 0; ; i++ {
 		off := (i * FrameSamples) % (len(tone) - FrameSamples)
 		r.WriteCaller(tone[off : off+FrameSamples])
 		r.WriteAgent(make([]int16, FrameSamples))
-		if i == 75 { // 1.5 s written: the header covers at least 1 s
+		// Once the recorder's own goroutine has put 1 s on disk and in the
+		// header (it writes half a second at a time, so on a loaded
+		// machine that can come well after 1.5 s were handed over), the
+		// parent kills us mid-call.
+		if i >= 75 && !announced && onDisk(path) >= SampleRate {
 			os.Stdout.WriteString("RECORDING\n")
+			announced = true
 		}
 		if i > 75 {
-			time.Sleep(FrameDuration) // mid-call when the kill comes
+			time.Sleep(FrameDuration)
 		}
 		if i > 3000 {
 			os.Exit(3) // parent gone: never run forever
 		}
 	}
+}
+
+// onDisk is how many stereo frames the recording at path holds as its
+// header says now (0 while it cannot be read).
+func onDisk(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	pcm, _, ch, err := ReadWAV(f)
+	if err != nil || ch != 2 {
+		return 0
+	}
+	return len(pcm) / 2
 }
 
 // A G.711 call is recorded at 8 kHz: 16 kHz frames (the IVR, a
