@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/contactd/contactd/store"
 
@@ -57,8 +59,19 @@ func testDatabase(t *testing.T) string {
 			return
 		}
 		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
+		// A session that has just been ended or closed (a superuser's,
+		// which this role may not end itself) can linger a moment while
+		// its backend exits: try again until it has gone.
+		for {
+			_, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			var pe *pgconn.PgError
+			if err == nil || !errors.As(err, &pe) || (pe.Code != "42501" && pe.Code != "55006") || ctx.Err() != nil {
+				if err != nil {
+					t.Errorf("drop database %s: %v", name, err)
+				}
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	})
 	u, err := url.Parse(admin)
