@@ -38,14 +38,14 @@ var concepts = map[string]string{
 		earbuds cable camera printer keyboard mouse drill hoover charger speaker smartwatch
 		washing_machine dishwasher tumble_dryer dryer air_fryer coffee_machine hairdryer straighteners
 		sofa settee lamp mirror curtains duvet pillow towels bedding suitcase dress top blouse shorts
-		hoodie monitor soundbar phone_case`,
+		hoodie monitor soundbar phone_case remote_control_car toy_car car_seat`,
 	// Not wanted after all, though nothing is wrong with it.
 	"unwanted": `changed_my_mind change_my_mind changed_our_mind not_what_i_expected not_as_described
 		sealed unopened unused unworn still_boxed tags_on original_packaging`,
 	// Sending something back.
 	"return": `return returns returned returning send_back sent_back sending_back take_back took_back
 		bring_back brought_back give_back post_back exchange exchanged swap swapped replace replacement
-		replaced ` + backPhrases,
+		replaced want_a_new_one get_a_new_one send_a_new_one send_me_a_new_one send_us_a_new_one` + backPhrases,
 	"refund": `refund refunds refunded reimburse reimbursed reimbursement money_back credit_back repay repaid
 		credited`,
 	// Broken or faulty.
@@ -55,7 +55,13 @@ var concepts = map[string]string{
 		malfunction crash crashes crashing crashed keeps_crashing freezes freezing glitch glitches glitchy
 		buggy warped wont_turn_on wont_switch_on wont_power_on wont_power_up doesnt_turn_on doesnt_switch_on
 		doesnt_power_on wont_boot dead_on_arrival stop_halfway stops_halfway stopped_halfway
-		wont_even_turn_on wont_even_switch_on wont_even_power_up wont_even_power_on wont_even_start`,
+		wont_even_turn_on wont_even_switch_on wont_even_power_up wont_even_power_on wont_even_start
+		wont_charge wont_hold_charge not_charging isnt_charging doesnt_charge stopped_charging`,
+	// Sent the wrong thing: not what was ordered, or another customer's.
+	"wrongitem": `wrong_item wrong_items wrong_product not_what_i_ordered
+		isnt_what_i_ordered someone_elses_order somebody_elses_order someone_elses_parcel
+		somebody_elses_parcel someone_elses_things somebody_elses_things someone_elses_stuff
+		another_customers_order another_customers_parcel`,
 	// Wrong or does not fit.
 	"wrong": `wrong incorrect mistake mistaken error wrongly`,
 	"size":  `size sizes fit fits fitting smaller bigger larger tight loose length`,
@@ -101,13 +107,17 @@ var concepts = map[string]string{
 	// Linking one gadget to another.
 	"pair": `pair pairing paired bluetooth sync syncing synced`,
 	// A machine reporting a fault by number or message.
-	"errcode": `error_code error_codes error_message error_messages fault_code error_number error_screen`,
+	"errcode": `error_code error_codes error_message error_messages fault_code error_number error_screen
+		error_42 getting_error getting_an_error get_an_error got_an_error error_saying says_error`,
 	// Whether something can be had.
 	"stock": `stock in_stock out_of_stock back_in_stock available availability sold_out restock
 		restocked`,
 	// Something added to a plan.
-	"addon":  `add_on add_ons addon addons bolt_on bolt_ons booster`,
-	"light":  `light lights led flashing flash`,
+	"addon": `add_on add_ons addon addons bolt_on bolt_ons booster`,
+	// Trying to get something working again.
+	"fixit": `fix fixing troubleshoot troubleshooting reboot rebooting
+		what_should_i_try anything_i_can_try what_can_i_try what_else_can_i_try try_next how_do_i_fix`,
+	"light":  `light lights led flashing flash flashes blink blinks blinking`,
 	"setup":  `set_up setting_up setup configure engineer activate activation`,
 	"colour": `colour colours color colors shade shades`,
 	"gift":   `gift gifts present presents birthday`,
@@ -122,7 +132,9 @@ var concepts = map[string]string{
 	// never made.
 	"notmine": `never_ordered didnt_order not_ordered never_bought didnt_buy never_made didnt_make
 		dont_recognize dont_recognise not_recognized unrecognized unknown_charge not_mine`,
-	"hacked": `hacked hack hacker fraud fraudulent compromised stolen`,
+	"hacked": `hacked hack hacker fraud fraudulent compromised stolen unauthorised unauthorized
+		someone_logged_into someone_logged_in someone_has_logged_in someone_got_into someone_has_got_into
+		someone_has_been_in someone_else_logged_in someone_accessed someone_has_accessed`,
 	// Ending something.
 	"cancel": `cancel cancels canceled cancelled cancelling canceling cancellation terminate termination finish
 		close closing closed quit discontinue stop stopping unsubscribe opt_out get_rid_of move_away
@@ -130,7 +142,9 @@ var concepts = map[string]string{
 		leaving dont_require no_longer_require shut_down shutting_down shut_off can_sell leave_you leaving_you end_things finish_with_you
 		done_with_you notice_period give_notice giving_notice last_day dont_send dont_dispatch dont_ship`,
 	// Taking a phone number to another provider.
-	"port": `pac pac_code stac port porting port_my_number keep_my_number take_my_number transfer_my_number`,
+	"port": `pac pac_code stac port porting port_my_number keep_my_number take_my_number transfer_my_number
+		code_to_keep_my_number code_to_take_my_number code_to_move_my_number code_to_transfer_my_number
+		switching_code leaving_code`,
 	// What leaving early costs.
 	"exitfee": `exit_fee exit_fees early_exit termination_fee termination_fees cancellation_fee cancellation_fees
 		cancellation_charge leave_early end_early without_paying`,
@@ -169,7 +183,8 @@ var concepts = map[string]string{
 		hung_up_on_me let_me_down let_us_down messed_about aggressive abusive threatening threatened
 		swore swearing shouted shouting yelled intimidating unprofessional threw thrown chucked
 		dont_care doesnt_care dont_even_care couldnt_care_less care_about never_do_what say_you_will said_you_would
-		broken_promise broken_promises`,
+		broken_promise broken_promises dont_listen didnt_listen doesnt_listen wont_listen never_listen
+		not_listening copy_and_paste copy_paste scripted reading_from_a_script`,
 	// A person to talk to.
 	"person": `person people human staff agent operator representative colleague manager supervisor
 		advisor adviser your_team member_of_staff real_person senior in_charge someone_senior`,
@@ -192,7 +207,9 @@ var concepts = map[string]string{
 	"fun":    `story stories poem song songs riddle`,
 	"public": `council library passport stamps bin bins parking vote election post_office visa driving_licence
 		driving_license tv_licence national_insurance universal_credit tax_return council_tax jury_service
-		birth_certificate police crime burglary burgled theft stolen_bike stolen_car fire_brigade`,
+		birth_certificate police crime burglary burgled theft stolen_bike stolen_car fire_brigade
+		claim_benefits claiming_benefits benefits_claim benefits_payment benefit_payment child_benefit
+		housing_benefit jobcentre job_centre dwp`,
 	// Other trades and services callers reach a support line about by
 	// mistake: home repairs and utilities, money, jobs, sport, marketing
 	// calls, wrong numbers, chit-chat. With them the dev sets' out-of-scope
@@ -204,16 +221,21 @@ var concepts = map[string]string{
 		roof roofer gutter gutters guttering drain drains blocked_drain window_cleaner locksmith chimney damp
 		mould decorator plasterer scaffolding burst_pipe gas_leak meter_reading electricity energy gas_supply
 		hot_water water_bill water_board water_company water_meter gas_bill electricity_bill energy_bill
-		energy_bills`,
+		energy_bills my_rent pay_the_rent the_rent pay_rent landlord letting_agent`,
 	"money": `mortgage mortgages pension pensions insurance insurer loan loans savings interest_rate isa
 		stock_market stocks investment investments invest exchange_rate currency credit_score lottery
 		bank_balance current_account savings_account building_society`,
 	"work": `vacancy vacancies hiring recruitment career careers cv resume interview apprenticeship
-		internship salary job_advert job_application job_opening job_offer work_for_you`,
-	"leisure":   `theatre theater museum gallery gym leisure_centre concert gig zoo showtimes`,
+		internship salary job_advert job_application job_opening job_offer work_for_you apply_for_a_job
+		applying_for_a_job applied_for_a_job job_vacancy`,
+	"leisure": `theatre theater museum gallery gym leisure_centre concert gig zoo showtimes`,
+	// Cars and the road ("remote control car" is a product, above).
+	"motoring": `car cars car_insurance mot tyre tyres flat_tyre petrol diesel petrol_station mechanic
+		breakdown_cover tow towing`,
 	"sport":     `football soccer cricket rugby tennis snooker golf darts premier_league`,
 	"marketing": `advertising advertise marketing seo web_design website_design`,
-	"misdial":   `wrong_number dialled_wrong dialed_wrong meant_to_call meant_to_ring meant_to_phone`,
+	"misdial": `wrong_number dialled_wrong dialed_wrong meant_to_call meant_to_ring meant_to_phone
+		trying_to_call_my trying_to_ring_my trying_to_phone_my`,
 	"chat": `hows_your_day how_is_your_day how_are_you_doing whats_your_name what_is_your_name
 		whats_your_favourite your_favourite`,
 }
@@ -239,7 +261,7 @@ var backPhrases = func() string {
 var topics = map[string]bool{
 	"weather": true, "food": true, "travel": true, "health": true, "animal": true,
 	"garden": true, "fun": true, "public": true, "home": true, "money": true, "work": true,
-	"sport": true, "leisure": true, "marketing": true, "misdial": true, "chat": true,
+	"sport": true, "motoring": true, "leisure": true, "marketing": true, "misdial": true, "chat": true,
 }
 
 // conceptWeight scales concept features against word features. Chosen by
