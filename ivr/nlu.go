@@ -8,8 +8,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
+	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/mathext"
 )
 
@@ -557,26 +557,15 @@ func crossValidate(intents []string, data []sample, draws int) cvResult {
 		}
 	}
 	results := make([]cvResult, len(jobs))
-	workers := runtime.GOMAXPROCS(0)
-	if workers > len(jobs) {
-		workers = len(jobs)
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for j, jb := range jobs {
+		g.Go(func() error {
+			results[j] = runFold(intents, data, jb.draw, jb.fold)
+			return nil
+		})
 	}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				results[j] = runFold(intents, data, jobs[j].draw, jobs[j].fold)
-			}
-		}()
-	}
-	for j := range jobs {
-		next <- j
-	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait() // runFold returns no error
 	var out cvResult
 	for _, r := range results {
 		out.correctConf = append(out.correctConf, r.correctConf...)

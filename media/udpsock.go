@@ -14,9 +14,9 @@ import (
 // watch: an RTP leg's sockets are read by the media readers (rxloop), one
 // goroutine per CPU over an epoll set of many sockets, so a packet costs
 // at most one recvmmsg(2) and no goroutine wake-up, and the runtime's
-// poller is not told about packets nobody waits for. Reads and writes never block; a
-// write the kernel has no room for is dropped (as a relay drops late
-// media). Close waits for reads and writes in progress and later ones get
+// poller is not told about packets nobody waits for. Reads and writes
+// never block; a write the kernel has no room for is dropped (as a relay
+// drops late media). Close waits for reads and writes in progress and later ones get
 // net.ErrClosed, so the descriptor is never used once closed (and perhaps
 // reused).
 type udpSock struct {
