@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -25,9 +26,9 @@ import (
 var demoYAML []byte
 
 // demoDir holds the files the demo config refers to (IVR flow, knowledge
-// base), relative to the config directory.
+// base, classifier training data), relative to the config directory.
 //
-//go:embed flows kb
+//go:embed flows kb training
 var demoDir embed.FS
 
 // DemoDir is the built-in demo's config directory (flows/, kb/).
@@ -204,6 +205,13 @@ type IVR struct {
 	// there is unknown: the caller is asked again) and stay out of the
 	// recogniser's language model.
 	OutOfScopeExamples []string `yaml:"out_of_scope_examples"`
+	// TrainingData are files of labelled callers' utterances, relative to
+	// the config's directory: one `intent<TAB>utterance` a line (ivr-eval's
+	// format, so a test set or misrouted calls can be added as they are),
+	// '#' comments and blank lines ignored. They train the English intent
+	// classifier only, like classifier_examples; lines labelled unknown
+	// train its out-of-scope class.
+	TrainingData []string `yaml:"training_data"`
 }
 
 // IVRLanguage is one extra IVR language.
@@ -663,6 +671,11 @@ func (c *Config) Validate() error {
 	if n := len(c.IVR.OutOfScopeExamples); n == 1 {
 		bad("ivr.out_of_scope_examples", "needs at least 2 examples (or none), has 1")
 	}
+	for i, name := range c.IVR.TrainingData {
+		if !fs.ValidPath(name) || name == "." {
+			bad(fmt.Sprintf("ivr.training_data[%d]", i), "want a file path relative to the config's directory, without .., got %q", name)
+		}
+	}
 	if c.IVR.HumanIntent != "" && !names[c.IVR.HumanIntent] {
 		bad("ivr.human_intent", "names intent %q, which is not in intents", c.IVR.HumanIntent)
 	}
@@ -739,8 +752,9 @@ func (c *Config) Queue(name string) (Queue, bool) {
 
 // ClassifierExamples is what the English intent classifier is trained on:
 // every intent's TrainingExamples and, under "unknown", the
-// OutOfScopeExamples.
-func (c *Config) ClassifierExamples() map[string][]string {
+// OutOfScopeExamples, then the lines of the TrainingData files (read from
+// Dir). A bad file is an error naming the file, the line and why.
+func (c *Config) ClassifierExamples() (map[string][]string, error) {
 	m := make(map[string][]string, len(c.Intents)+1)
 	for _, in := range c.Intents {
 		m[in.Name] = in.TrainingExamples()
@@ -748,7 +762,56 @@ func (c *Config) ClassifierExamples() map[string][]string {
 	if len(c.IVR.OutOfScopeExamples) > 0 {
 		m["unknown"] = append([]string(nil), c.IVR.OutOfScopeExamples...)
 	}
-	return m
+	for i, name := range c.IVR.TrainingData {
+		if err := c.readTrainingData(name, m); err != nil {
+			return nil, fmt.Errorf("ivr.training_data[%d]: %w", i, err)
+		}
+	}
+	return m, nil
+}
+
+// maxTrainingData bounds one training file: the classifier trains at
+// start-up, and a few thousand lines already take seconds.
+const maxTrainingData = 4 << 20
+
+// readTrainingData adds the lines of one TrainingData file to m.
+func (c *Config) readTrainingData(name string, m map[string][]string) error {
+	if c.Dir == nil {
+		return fmt.Errorf("%s: no config directory", name)
+	}
+	f, err := c.Dir.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxTrainingData+1))
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if len(data) > maxTrainingData {
+		return fmt.Errorf("%s: larger than %d bytes", name, maxTrainingData)
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		label, text, ok := strings.Cut(line, "\t")
+		label, text = strings.TrimSpace(label), strings.TrimSpace(text)
+		switch {
+		case !ok:
+			return fmt.Errorf("%s:%d: want intent<TAB>utterance, found no tab", name, i+1)
+		case text == "":
+			return fmt.Errorf("%s:%d: intent %q has no utterance", name, i+1, label)
+		case !utf8.ValidString(text):
+			return fmt.Errorf("%s:%d: not UTF-8", name, i+1)
+		}
+		if _, known := m[label]; !known && label != "unknown" {
+			return fmt.Errorf("%s:%d: %q is not an intent (nor unknown)", name, i+1, label)
+		}
+		m[label] = append(m[label], text)
+	}
+	return nil
 }
 
 // Phrases is every intent's Examples (not ClassifierExamples), for

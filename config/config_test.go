@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -206,5 +207,83 @@ intents:
 	}
 	if n == 0 {
 		t.Error("demo has no classifier_examples")
+	}
+}
+
+// Training files are read from the config's directory, labelled lines
+// join the intents' (and unknown's) examples, and a bad file is an error
+// naming the field, the file, the line and why.
+func TestTrainingData(t *testing.T) {
+	const yaml = `
+queues: [{name: q, skill: s}]
+ivr:
+  training_data: [%s]
+intents:
+  - {name: a, queue: q, examples: [one a, two a, four a]}
+  - {name: human, queue: q, examples: [one b, two b, three b]}
+`
+	load := func(t *testing.T, files map[string]string, list string) (*Config, error) {
+		t.Helper()
+		dir := t.TempDir()
+		for name, body := range files {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o750); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(p, []byte(fmt.Sprintf(yaml, list)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return Load(p, func(string) string { return "" })
+	}
+	c, err := load(t, map[string]string{"t/x.tsv": "# comment\n\na\tthree a\r\nunknown\ttell me a joke\nunknown\tsing a song\n"}, "t/x.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := c.ClassifierExamples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(ex["a"], "|"); got != "one a|two a|four a|three a" {
+		t.Errorf("a: %q", got)
+	}
+	if got := strings.Join(ex["unknown"], "|"); got != "tell me a joke|sing a song" {
+		t.Errorf("unknown: %q", got)
+	}
+	if strings.Contains(strings.Join(c.Phrases(), "|"), "three a") {
+		t.Error("a training file's line is in the recogniser's phrases")
+	}
+
+	for _, tc := range []struct{ name, body, list, want string }{
+		{"no tab", "a three a\n", "x.tsv", "ivr.training_data[0]: x.tsv:1: want intent<TAB>utterance, found no tab"},
+		{"not an intent", "a\tok\nb\tthree b\n", "x.tsv", `x.tsv:2: "b" is not an intent (nor unknown)`},
+		{"no text", "a\t  \n", "x.tsv", `x.tsv:1: intent "a" has no utterance`},
+		{"not utf-8", "a\t\xff\xfe\n", "x.tsv", "x.tsv:1: not UTF-8"},
+		{"missing", "", "y.tsv", "ivr.training_data[0]: open y.tsv"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := load(t, map[string]string{"x.tsv": tc.body}, tc.list)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.ClassifierExamples()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := load(t, nil, "../x.tsv"); err == nil || !strings.Contains(err.Error(), "ivr.training_data[0]: want a file path relative to the config's directory") {
+		t.Errorf("a path out of the config's directory: %v", err)
+	}
+	big := strings.Repeat("a\tthree a\n", maxTrainingData/9+1)
+	c, err = load(t, map[string]string{"x.tsv": big}, "x.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ClassifierExamples(); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("an oversized file: %v", err)
 	}
 }

@@ -31,7 +31,11 @@ func TestLearnedSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	// As contactd trains it: the intents and the out-of-scope class.
-	c, err := ivr.TrainClassifier(cfg.ClassifierExamples())
+	ex, err := cfg.ClassifierExamples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ivr.TrainClassifier(ex)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,10 @@ var demoNLU = sync.OnceValues(func() (demoIntents, error) {
 	if err != nil {
 		return demoIntents{}, err
 	}
-	ex := cfg.ClassifierExamples()
+	ex, err := cfg.ClassifierExamples()
+	if err != nil {
+		return demoIntents{}, err
+	}
 	var cats []string
 	for _, in := range cfg.Intents {
 		cats = append(cats, in.Name)

@@ -83,7 +83,11 @@ func ivrEval(_ context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	clf, err := ivr.TrainClassifier(cfg.ClassifierExamples())
+	ex, err := cfg.ClassifierExamples()
+	if err != nil {
+		return fmt.Errorf("ivr-eval: config: %w", err)
+	}
+	clf, err := ivr.TrainClassifier(ex)
 	if err != nil {
 		return err
 	}

@@ -395,7 +395,11 @@ func storeKind(url string) string {
 // understanding trains the embedded classifier for every configured
 // language and, with nlu.provider openai, puts the LLM in front of it.
 func understanding(cfg *config.Config, log *slog.Logger) (ivr.IntentClassifier, error) {
-	byLang := map[string]map[string][]string{"en": cfg.ClassifierExamples()}
+	en, err := cfg.ClassifierExamples()
+	if err != nil {
+		return nil, fmt.Errorf("nlu: config: %w", err)
+	}
+	byLang := map[string]map[string][]string{"en": en}
 	var names []string
 	for _, in := range cfg.Intents {
 		names = append(names, in.Name)
