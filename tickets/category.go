@@ -103,7 +103,8 @@ const (
 //     request for a person with no word of one is not;
 //   - the category model (learned.go: naive Bayes over the call's words
 //     and word pairs, trained on the dev conversations) adds its
-//     posterior, up to learnedWeight, to each category the configuration
+//     posterior (none when every line says little, modelPosterior), up
+//     to learnedWeight, to each category the configuration
 //     has (a complaint's share to the complaint): it reads the phrasings
 //     no cue was written for, and settles calls the rest leaves close;
 //   - a caller who asked for a person is human when their call has less
@@ -275,7 +276,7 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 	var person float64         // the model's evidence that a caller who asked for a person wanted only that
 	var modelComplaint float64 // the model's P(complaint)
 	ruleComplaint := complaint // the caller's dissatisfaction, as the rules heard it
-	for in, p := range l.topicPosterior(segs, known) {
+	for in, p := range modelPosterior(segs, known, l) {
 		switch in {
 		case CategoryHuman:
 			if human {
@@ -316,6 +317,19 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 		}
 	}
 	return CategoryUnknown
+}
+
+// modelPosterior is the category model's posterior for a call, or none
+// when no line of it says anything (lowContent: "hmm"): the model always
+// names some category, and on a word or two it names whichever category's
+// calls happened to use them.
+func modelPosterior(segs []transcript.Segment, known map[string]bool, l learned) map[string]float64 {
+	for _, s := range segs {
+		if (s.Speaker == transcript.Caller || s.Speaker == transcript.Agent) && !lowContent(wordsOf(s.Text)) {
+			return l.topicPosterior(segs, known)
+		}
+	}
+	return nil
 }
 
 // conductPhrases tell how a driver or an engineer behaved, in more than
@@ -388,7 +402,9 @@ func recordsComplaint(words []string) bool {
 }
 
 // passOnPhrases pass a caller's complaint to someone.
-var passOnPhrases = []string{"pass it on", "pass that on", "pass this on", "passed it on", "passed that on", "pass it to", "pass that to", "passed it to", "passed that to", "pass it back to", "feed that back", "feed it back", "report it to", "report this to", "report that to", "reported it to"}
+var passOnPhrases = []string{"pass it on", "pass that on", "pass this on", "passed it on", "passed that on", "pass it to", "pass that to", "passed it to", "passed that to", "pass it back to", "feed that back", "feed it back", "report it to", "report this to", "report that to", "reported it to",
+	// a claim for damage done is a complaint logged: "i've logged a damage claim … our claims team will call you"
+	"damage claim", "claims team"}
 
 // saysComplain reports whether a caller asks to complain ("I want to make
 // a complaint", "I'm calling to complain", "to register my

@@ -240,6 +240,7 @@ func TestCategorizeRules(t *testing.T) {
 			">i can offer you our faster plan for the same price you pay now"), "sales"},
 		{"a person asked for, and little else said", call("can i talk to a real person", ">you are", "oh ok never mind"), "human"},
 		{"nothing known", call("hmm"), "unknown"},
+		{"nothing known, twice", call("hmm", ">hello?", "er yes"), "unknown"},
 		{"no caller at all", nil, "unknown"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -294,6 +295,11 @@ func TestCategorizeRules(t *testing.T) {
 		{"an installer reported to his team is a complaint", call("just some feedback, the installer wanted forty quid cash for a free installation", ">installers should never ask for cash, i'll report it to our installations team"), cats, "complaint"},
 		{"a purchase number is no sale", call("hi my purchase number's one one eight two oh four, when is it coming", ">one one eight two oh four, it'll be with you on monday"), cats, "order_status"},
 		{"about to order the one asked about", call("does the corner sofa come in green", ">it does, green is two weeks longer for delivery", "ok i'll order the green one then"), cats, "sales"},
+		{"a service wanted without internet is a sale, not a fault", call("my mum wants a landline with no internet, just something simple, do you do that", ">we do, the landline only plan is eighteen pounds a month"), cats, "sales"},
+		{"a return's collection missed is the return", call("yeah i was told a courier would pick up my return today between eight and six. i waited in ALL day", ">sorry about that, can i have the order number", "four four one two nine", ">i can see the collection was missed, i've booked it for friday and i'll refund the return fee"), cats, "returns"},
+		{"an item i sent back is a return", call("it's been five weeks and your tracking says you got the boots i sent back", ">yes they arrived, i'll process that now"), cats, "returns"},
+		{"an account suspended is the account's", call("i want to track my order on the website but it keeps saying account suspended", ">the account was suspended after too many failed logins, i've unlocked it", ">you should be able to see the order now"), cats, "account_access"},
+		{"a damage claim logged is a complaint", call("i'm calling because your delivery men scratched my wooden floor carrying the wardrobe in", ">i'm so sorry, i've logged a damage claim and our claims team will call you"), cats, "complaint"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {

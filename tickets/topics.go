@@ -48,6 +48,10 @@ var topicCues = map[string][]string{
 		"pick it up", "collect it", "a replacement", "replace it", "replacement", "instead of the", "instead of what",
 		"sent me the wrong", "sent the wrong", "collect a return", "collect my return", "collect the return",
 		"about a return", "about my return", "about the return", "regarding a return", "regarding my return",
+		// a return's collection: "a courier would pick up my return", "the
+		// collection was missed … I'll refund the return fee"
+		"pick up my return", "pick up the return", "picking up my return", "collection was missed",
+		"missed collection", "missed the collection", "return fee", "returns fee", "i sent back",
 	},
 	"sales": {
 		"upgrade", "upgrading", "how much would it cost", "how much does it cost", "how much would", "add a line",
@@ -69,6 +73,9 @@ var topicCues = map[string][]string{
 		// and one about to order: "is the grey corner one still two hundred off … i'll
 		// order it online tonight"
 		"ill order it", "ill order one", "ill order the", "can i order one", "could i order one",
+		// a service wanted without another: "a landline with no internet,
+		// just something simple. do you do that" (not a fault: "no internet")
+		"with no internet", "without internet", "without the internet", "landline only", "do you do that",
 	},
 	"cancel": {
 		"cancel", "cancelling", "canceling", "cancellation", "want to leave", "going to leave", "decided to leave",
@@ -121,6 +128,7 @@ var topicCues = map[string][]string{
 		"change the email", "change the address", "change my number", "new number", "new mobile number", "new email",
 		"update the email", "update my address", "update my number", "authorised user", "off the account", "on the account",
 		"name on the account", "my surname", "register", "activation", "logging into", "logged into", "security question",
+		"account suspended", "account is suspended", "account has been suspended", "account was suspended",
 	},
 	"order_status": {
 		"where is my order", "wheres my order", "tracking", "track my", "dispatched", "shipped", "hasnt arrived",
