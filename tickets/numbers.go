@@ -326,7 +326,34 @@ func numberMarks(text string) string {
 	text = orderCode.ReplaceAllString(text, "$1 number")
 	text = forFour.ReplaceAllString(text, "$1 four $2")
 	text = lettersBefore.ReplaceAllString(text, "case $1")
+	text = gluedLetters(text)
 	return countsAfter(thousands(text))
+}
+
+// gluedLetters puts "case" before a number written with letters glued to
+// its front ("reference F4471902" for a fault, "the tracking number is
+// JD0144 9921 7730" for a courier's parcel): the shop's order numbers are
+// digits, so it is a reference of another kind, unless "order" names it
+// in the three words before ("order number is W41772").
+func gluedLetters(text string) string {
+	f := strings.Fields(text)
+	changed := false
+	for i, w := range f {
+		if !letterGlued.MatchString(w) {
+			continue
+		}
+		named := false
+		for j := max(0, i-3); j < i; j++ {
+			named = named || strings.HasPrefix(strings.ToLower(strings.Trim(f[j], ".,;:!?'’\"")), "order")
+		}
+		if !named {
+			f[i], changed = "case "+w, true
+		}
+	}
+	if !changed {
+		return text
+	}
+	return strings.Join(f, " ")
 }
 
 // countsAfter ends a number said in full (four digit words at least)
@@ -456,6 +483,7 @@ var (
 	writtenYear    = regexp.MustCompile(`^(19|20)\d\d$`)
 	purchaseNumber = regexp.MustCompile(`(?i)\bpurchase\s+(number|no|reference|ref)\b`)
 	forFour        = regexp.MustCompile(`(?i)\b(order|number|reference|ref)\s+(?:for|fore)\s+(` + digitWordRE + `(?:[\s,]+` + digitWordRE + `){2,})`)
+	letterGlued    = regexp.MustCompile(`(?i)^[a-z]{1,3}-?\d{3,}[.,;:!?]*$`)
 	lettersBefore  = regexp.MustCompile(`(?i)\b((?:[b-hj-np-z]\.?\s+){2,}` + digitWordRE + `)`)
 )
 

@@ -107,6 +107,9 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"a \"purchase number\" before the topic", []string{"a: can i take the purchase number", "c: eight one six six two"}, "81662"},
 		{"a number in a call about a return", []string{"c: i want to return three nine nine six one, it came damaged"}, "39961"},
 		{"a phone number in a call about a return", []string{"c: i want to return the router, my phone is seven seven one two three four five"}, ""},
+		{"a fault's reference written with a letter", []string{"c: the storm took the line down and we've had no broadband since", "a: i can see an area fault logged, reference F4471902"}, ""},
+		{"a courier's tracking number written with letters", []string{"c: where's my parcel, it's a vacuum cleaner", "a: it's with the courier, the tracking number is JD0144 9921 7730"}, ""},
+		{"a written order number with a letter", []string{"c: my order number is W41772 and it's late"}, "41772"},
 		{"not after a long agent line", []string{"a: what's the order number", "c: it's seven seven oh", "a: sorry i need the whole number from the confirmation email please", "c: one moment"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
