@@ -246,12 +246,14 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 	for _, sc := range agentTopic {
 		agentBest = max(agentBest, sc)
 	}
+	saidDealt := false // the caller said they want to complain, and the agent dealt with a topic
 	if explicit && !logged && agentBest >= agentDealtFloor {
 		// "I want to complain about my bill, there's a charge for calls I
 		// never made" … "I've removed them and credited you": the caller
 		// named a complaint but rang about the topic, which the agent
 		// dealt with, recording no complaint.
 		explicit = false
+		saidDealt = true
 	} else if logged && !explicit && agentBest < agentDealtFloor {
 		// "the delivery gentleman was very rough with my parcels" … "I'll
 		// feed that back to the delivery team": the agent took it as a
@@ -276,6 +278,13 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 	var person float64         // the model's evidence that a caller who asked for a person wanted only that
 	var modelComplaint float64 // the model's P(complaint)
 	ruleComplaint := complaint // the caller's dissatisfaction, as the rules heard it
+	if saidDealt || logged && !explicit {
+		// A complaint said or recorded is dissatisfaction the rules heard
+		// even when the agent dealt with a topic ("I'm calling back about
+		// your complaint about the installer" … "I've added a goodwill
+		// credit"): the model, sure of a complaint, settles it.
+		ruleComplaint += complaintSaid
+	}
 	for in, p := range modelPosterior(segs, known, l) {
 		switch in {
 		case CategoryHuman:

@@ -300,6 +300,7 @@ func TestCategorizeRules(t *testing.T) {
 		{"an item i sent back is a return", call("it's been five weeks and your tracking says you got the boots i sent back", ">yes they arrived, i'll process that now"), cats, "returns"},
 		{"an account suspended is the account's", call("i want to track my order on the website but it keeps saying account suspended", ">the account was suspended after too many failed logins, i've unlocked it", ">you should be able to see the order now"), cats, "account_access"},
 		{"a damage claim logged is a complaint", call("i'm calling because your delivery men scratched my wooden floor carrying the wardrobe in", ">i'm so sorry, i've logged a damage claim and our claims team will call you"), cats, "complaint"},
+		{"a complaint called back about, settled with a credit", call("hello", ">hello, i'm calling back about your complaint about the installer who was rude to you last week", "oh yes", ">i'm sorry. we've spoken to him and i've added a goodwill credit", "ok thank you"), cats, "complaint"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {

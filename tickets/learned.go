@@ -472,7 +472,8 @@ const learnedWeight = 1.0
 
 // complaintSure is the category model's P(complaint) from which a call
 // whose caller the rules heard dissatisfied (complaintFloor, before the
-// model's evidence) is a complaint however concrete the topics it names:
+// model's evidence; a complaint the caller said or the agent recorded
+// counts complaintSaid, even when the agent dealt with a topic) is a complaint however concrete the topics it names:
 // a driver's conduct given as "feedback", a sales promise gone wrong, a
 // wrong name on the bills after six calls — calls whose words the model
 // knows from the corpus's complaints while the rules see a delivery, a
