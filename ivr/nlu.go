@@ -424,11 +424,23 @@ func argmax(p []float64) int {
 	return best
 }
 
-// humanPhrases always mean a request for a person.
+// humanPhrases mean a request for a person, unless they name one the
+// caller has dealt with (pointsAt).
 var humanPhrases = [][]string{
 	{"agent"}, {"human"}, {"representative"}, {"operator"}, {"rep"},
 	{"real", "person"}, {"live", "person"}, {"actual", "person"}, {"real", "human"},
 }
+
+// pointing words before "agent" name a particular one: "your agent hung
+// up on me", "the chat agent", "the last rep said", "a travel agent".
+var pointing = toSet(`the your that this last chat travel estate other previous first same letting`)
+
+// kindOfAgent words may stand between the pointing word and the person.
+var kindOfAgent = toSet(`phone customer service support sales delivery billing`)
+
+// asking words a little before the pointing word still make it a request:
+// "put me through to the operator", "can i speak with your agent".
+var asking = toSet(`to with speak talk want need get give transfer connect`)
 
 // wantsHuman reports whether raw tokens ask for a person.
 func wantsHuman(toks []string) bool {
@@ -445,12 +457,31 @@ func wantsHuman(toks []string) bool {
 					break
 				}
 			}
-			if ok {
+			if ok && !pointsAt(toks, i) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// pointsAt reports whether the person word at i names someone rather than
+// asks for them: a pointing word just before it ("the agent", "your chat
+// agent"), with no asking word in the three before that.
+func pointsAt(toks []string, i int) bool {
+	j := i - 1
+	for j >= 0 && kindOfAgent[toks[j]] {
+		j-- // "the customer service agent"
+	}
+	if j < 0 || !pointing[toks[j]] {
+		return false
+	}
+	for k := j - 1; k >= 0 && k >= j-3; k-- {
+		if asking[toks[k]] {
+			return false
+		}
+	}
+	return true
 }
 
 // Classify returns the intent of text. A request for a person ("agent",

@@ -232,6 +232,13 @@ func TestClassify(t *testing.T) {
 		{"my internet is down i want an agent", "human", "rule"},
 		{"can i speak to a representative about my bill", "human", "rule"},
 		{"operator", "human", "rule"},
+		{"put me through to the operator", "human", "rule"},
+		{"can i speak with your customer service agent", "human", "rule"},
+		{"i want an agent", "human", "rule"},
+		// A person the caller dealt with is named, not asked for.
+		{"your agent hung up on me", "complaint", "model"},
+		{"the chat agent on your website kept sending me links and would not help", "complaint", "model"},
+		{"the last rep i spoke to lied to me about my contract", "complaint", "model"},
 		{"get me a real person", "human", "rule"},
 		{"i need a human being", "human", "rule"},
 		{"", "unknown", "no_known_words"},
