@@ -379,6 +379,12 @@ func angerClass(angry bool) string {
 	return "calm"
 }
 
+// Warm trains the embedded corpus's models now rather than on first use,
+// which would otherwise fall inside the first call's post-call work (0.15 s
+// on 993 calls, 0.7 s under the race detector, more under load): contactd
+// calls it at start-up, beside the IVR classifier's training.
+func Warm() { model() }
+
 // model is the embedded corpus's models, trained on first use.
 var model = sync.OnceValue(func() learned {
 	var calls []TrainingCall

@@ -171,6 +171,7 @@ func run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 
+	go tickets.Warm() // the ticket writer's models, while the classifier trains
 	nlu, err := understanding(cfg, log)
 	if err != nil {
 		return err
