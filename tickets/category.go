@@ -165,6 +165,15 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 			w = agentWeight
 		}
 		named, denied := cues(words, known, !caller)
+		// An agent asking for the details that find the record ("can I
+		// take the order number", "the last four of the card on the
+		// account?") or offering topics to choose from ("is this about an
+		// order, billing, or technical support?") names no topic: agents
+		// ask it on calls of every kind.
+		noTopic := !caller && (asksForDetail(words) || offersChoice(words))
+		if noTopic {
+			named = nil
+		}
 		if len(named) == 0 && lowContent(words) && !(caller && !heardCaller) {
 			w *= replyWeight
 		}
@@ -187,8 +196,8 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 		if caller && len(named) == 0 && anyPhrase(words, conductPhrases) {
 			in = CategoryComplaint // "your driver reversed into my wall": about the driver
 		}
-		if !caller && asksForDetail(words) {
-			in = "" // "can I take the order number": asked on calls of every kind
+		if noTopic {
+			in = ""
 		}
 		if denied[in] {
 			in = "" // "I'm not interested in any offers" is not sales
@@ -356,6 +365,7 @@ var (
 		"order": true, "account": true, "customer": true, "reference": true, "number": true, "postcode": true,
 		"name": true, "surname": true, "date": true, "birth": true, "email": true, "address": true, "phone": true,
 		"mobile": true, "details": true, "first": true, "line": true, "full": true,
+		"zip": true, "code": true, "dob": true, "last": true, "four": true, "digits": true, "card": true, "bank": true,
 	}
 	askWords = map[string]bool{
 		"can": true, "could": true, "may": true, "i": true, "take": true, "have": true, "get": true, "whats": true,
@@ -369,12 +379,13 @@ var (
 
 // asksForDetail reports whether an agent's line only asks for the
 // details that find a caller's record ("can I take the order number
-// please"): agents ask it on calls of every kind, so it names no topic.
+// please", "and your zip code?", "the last four of the card on the
+// account?"): agents ask it on calls of every kind, so it names no topic.
 func asksForDetail(words []string) bool {
 	asked := false
 	for _, w := range words {
 		switch {
-		case w == "number" || w == "postcode" || w == "reference" || w == "birth":
+		case w == "number" || w == "postcode" || w == "reference" || w == "birth" || w == "zip" || w == "dob" || w == "last":
 			asked = true
 		case detailWords[w] || askWords[w] || smallTalk[w]:
 		default:
@@ -382,6 +393,25 @@ func asksForDetail(words []string) bool {
 		}
 	}
 	return asked
+}
+
+// choicePhrases open an agent's list of topics for the caller to choose
+// from.
+var choicePhrases = []string{"for example", "such as", "is this about", "is it about", "is that about", "is this for",
+	"is it for", "is this to do with", "is it to do with", "are you calling about", "are you ringing about"}
+
+// offersChoice reports whether an agent's line offers the caller topics
+// to choose from ("is this about an order, billing, or technical
+// support?", the IVR's "for example, check order status, or pay my
+// bill"): it names no topic of the call, whichever it lists. The "or"
+// must come after the phrase that opens the list.
+func offersChoice(words []string) bool {
+	for _, p := range choicePhrases {
+		if k := phraseAt(words, p); k >= 0 && slices.Contains(words[k:], "or") {
+			return true
+		}
+	}
+	return false
 }
 
 // things are what a call about a concrete problem is about: a caller angry

@@ -260,6 +260,31 @@ func asksOther(line string) bool {
 		mentions(line, []string{"back"}) && mentions(line, []string{"call", "ring", "phone"})
 }
 
+// asksOrder reports whether a line names an order's number, so that the
+// number answering it is the order's: one of orderKeywords, except, in a
+// line asking for a number of another kind (asksOther), an order named as
+// what that number belongs to ("the zip code and last four of the card on
+// the order"; "the number on the order" still asks for the order's).
+func asksOrder(line string) bool {
+	w := wordsOf(line)
+	other := asksOther(line)
+	for i, x := range w {
+		if !slices.Contains(orderKeywords, x) {
+			continue
+		}
+		if other && i >= 2 && (w[i-1] == "the" || w[i-1] == "your" || w[i-1] == "that") && ownerOf[w[i-2]] {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// ownerOf are the words before "the order" that make it the owner of
+// another thing asked for ("the card on the order", "the email for the
+// order").
+var ownerOf = map[string]bool{"on": true, "for": true, "of": true, "from": true, "with": true, "to": true}
+
 // phoneKeywords introduce a phone number.
 var phoneKeywords = []string{"phone", "mobile", "cell", "telephone", "landline", "callback"}
 
@@ -300,7 +325,7 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 	}
 	ordered := slices.ContainsFunc(nl, func(l numberLine) bool { return mentions(l.text, orderTalk) })
 	for _, l := range ls {
-		order, account := mentions(l.prev, orderKeywords), mentions(l.prev, slots.AccountKeywords)
+		order, account := asksOrder(l.prev), mentions(l.prev, slots.AccountKeywords)
 		if !order && !account && ordered && mentions(l.prev, []string{"number", "reference", "ref"}) && !asksOther(l.prev) {
 			order = true // "what's the number" in a call about an order
 		}
@@ -377,7 +402,7 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 // call about an order with no number named otherwise takes it for the
 // order's. "" when there is none.
 func spokenRun(text string) string {
-	w := wordsOf(spokenNumbers(numberMarks(text)))
+	w := wordsOf(spokenNumbers(numberMarks(otherReferences(text, false), false)))
 	for i := 0; i < len(w); i++ {
 		if !numberWord(w[i]) {
 			continue

@@ -212,6 +212,16 @@ func TestSentiment(t *testing.T) {
 		{[]string{"c: Oh that's quick. Brilliant."}, SentimentPositive},
 		{[]string{"c: The engineer came and it all works now. Brilliant, thanks."}, SentimentPositive},
 		{[]string{"c: It's back. Finally."}, SentimentNegative},
+		// praise alone opening a line and "and nobody …" after it is
+		// sarcasm too; "and" with nothing gone wrong is not
+		{[]string{"c: Brilliant. And nobody thought to mention that in any of the reminders."}, SentimentNegative},
+		{[]string{"c: Brilliant. And the engineer comes on Monday?"}, SentimentPositive},
+		// disbelief
+		{[]string{"c: are you kidding me. i've been trying for a day", "c: ok"}, SentimentNegative},
+		{[]string{"c: you're not kidding, it's a big box", "c: ok"}, SentimentNeutral},
+		// an outburst hedged with "bit of" is a grumble
+		{[]string{"c: so yes, add that. Bit of a con, mind, but fine.", "c: ok thanks"}, SentimentNeutral},
+		{[]string{"c: this whole plan is a con", "c: ok thanks"}, SentimentNegative},
 		{[]string{"c: I finally found the email, thanks"}, SentimentNeutral},
 		{[]string{"c: No it shouldn't. And I shouldn't have to chase it either."}, SentimentNegative},
 		{[]string{"c: I've done all that, I've unplugged it and rescanned", "c: ok"}, SentimentNegative},

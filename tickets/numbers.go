@@ -90,6 +90,14 @@ func spokenNumbers(text string) string {
 			w[i+1] = "item"
 		}
 	}
+	// "a long one": "one" after "a" and a word that is no digit is the
+	// thing spoken of ("it's a long one. two two nine oh …"), no digit.
+	for i := 2; i < len(w); i++ {
+		if w[i] == "one" && (w[i-2] == "a" || w[i-2] == "an") && !numberWord(w[i-1]) && !isOh(w[i-1]) &&
+			!numberFillers[w[i-1]] && !slices.Contains(orderKeywords, w[i-1]) && !weakNumberWords[w[i-1]] {
+			w[i] = "item"
+		}
+	}
 	// "oh" as zero.
 	digitsBefore := 0 // digit words in the number running up to i
 	for i := 0; i < len(w); i++ {
@@ -270,7 +278,12 @@ func numberLines(tr transcript.Transcript) []numberLine {
 				k = n
 			}
 		}
-		out = append(out, numberLine{text: spokenNumbers(numberMarks(expandIs(text))), prev: prev, caller: s.Speaker == transcript.Caller})
+		text = otherReferences(text, s.Speaker == transcript.Agent)
+		// Letters spelled before the number that answers a question naming
+		// the order ("could i take the order reference" … "n w five six oh
+		// one four") are the order number's own.
+		ordersOwn := s.Speaker == transcript.Caller && mentions(prev, []string{"order", "orders"}) && asksOrder(prev)
+		out = append(out, numberLine{text: spokenNumbers(numberMarks(expandIs(text), ordersOwn)), prev: otherReferences(prev, false), caller: s.Speaker == transcript.Caller})
 		if !stall(wordsOf(text)) || prev == "" {
 			prev = text
 		}
@@ -306,6 +319,40 @@ func stall(words []string) bool {
 	return true
 }
 
+// weakNumberWords may stand between a keyword and its number ("a number
+// one two …").
+var weakNumberWords = map[string]bool{"number": true, "no": true, "num": true, "code": true}
+
+// otherReference names a reference of another kind than an order's: a
+// complaint's, a fault's, a cancellation's ("your fault reference is FLT
+// 20 77 31", "my complaint ref is …"); the keyword becomes "case", which
+// no order's number follows.
+var otherReference = regexp.MustCompile(`(?i)\b(complaints?|faults?|cancellation|case|ticket|incident|repair|engineer|appointment|installation|install|claim|refund|escalation|dispute|porting|job)(\s+)(?:reference|ref|confirmation|tracking)\b`)
+
+// issuedReference is an agent giving the caller a reference ("your
+// reference is 5503 882", "your confirmation number is …"): one made for
+// what the agent has just done, not the order's, unless "order" or
+// "purchase" names it ("your order reference is …"). An agent asking for
+// one ("what's your reference?") says no "is" after it.
+var issuedReference = regexp.MustCompile(`(?i)\byour\s+(?:([a-z]+)\s+)?(?:reference|ref|confirmation)((?:\s+(?:number|no))?\s+(?:is|will\s+be)\b)`)
+
+// otherReferences marks references of another kind than an order's
+// (otherReference), and in an agent's line those the agent gives out
+// (issuedReference).
+func otherReferences(text string, agent bool) string {
+	text = otherReference.ReplaceAllString(text, "${1}${2}case")
+	if !agent {
+		return text
+	}
+	return issuedReference.ReplaceAllStringFunc(text, func(m string) string {
+		sub := issuedReference.FindStringSubmatch(m)
+		if q := strings.ToLower(sub[1]); q == "order" || q == "purchase" {
+			return m
+		}
+		return "your " + sub[1] + " case" + sub[2]
+	})
+}
+
 // expandIs spells out the "'s" of "the order's …", "the number's …" so
 // that the keyword stands on its own before the number.
 func expandIs(text string) string {
@@ -319,13 +366,18 @@ func expandIs(text string) string {
 // digit words or more is the recogniser's "four" ("order number for three
 // one nine two"); and two letters or more spelled before a number mark it
 // as a reference of another kind, not an order's ("my reference is c r
-// eight one two two four": a case reference; "case" is put before it).
+// eight one two two four": a case reference; "case" is put before it;
+// the "s" of "it's" is no letter), unless the line answers a question
+// naming the order (ordersOwn: "the order reference?" … "n w five six oh
+// one four").
 // Then a quantity with "thousand" is written in digits (thousands) and a
 // count said after a whole number is kept off it (countsAfter).
-func numberMarks(text string) string {
+func numberMarks(text string, ordersOwn bool) string {
 	text = orderCode.ReplaceAllString(text, "$1 number")
 	text = forFour.ReplaceAllString(text, "$1 four $2")
-	text = lettersBefore.ReplaceAllString(text, "case $1")
+	if !ordersOwn {
+		text = lettersBefore.ReplaceAllString(text, "${1}case $2")
+	}
 	text = gluedLetters(text)
 	return countsAfter(thousands(text))
 }
@@ -484,7 +536,7 @@ var (
 	purchaseNumber = regexp.MustCompile(`(?i)\bpurchase\s+(number|no|reference|ref)\b`)
 	forFour        = regexp.MustCompile(`(?i)\b(order|number|reference|ref)\s+(?:for|fore)\s+(` + digitWordRE + `(?:[\s,]+` + digitWordRE + `){2,})`)
 	letterGlued    = regexp.MustCompile(`(?i)^[a-z]{1,3}-?\d{3,}[.,;:!?]*$`)
-	lettersBefore  = regexp.MustCompile(`(?i)\b((?:[b-hj-np-z]\.?\s+){2,}` + digitWordRE + `)`)
+	lettersBefore  = regexp.MustCompile(`(?i)(^|[\s,;:(])((?:[b-hj-np-z]\.?\s+){2,}` + digitWordRE + `)`)
 )
 
 var keywordIs = regexp.MustCompile(`(?i)\b(order|number|reference|ref|account|tracking)['’]s\b`)

@@ -62,6 +62,8 @@ var outbursts = map[string]float64{
 	"piss": -2, "sodding": -1.5, "bleeding ridiculous": -2, "what the hell": -2, "the hell is": -2,
 	"where the hell": -2, "why the hell": -2, "for gods sake": -2, "for crying out loud": -2,
 	"oh my god": -1, "expletive": -2, "profanity": -2, "bleep": -1.5,
+	// disbelief at what the caller is told
+	"are you kidding": -2, "you kidding me": -2, "youre kidding me": -2, "got to be kidding": -2, "gotta be kidding": -2,
 	// threats to leave
 	"take my business elsewhere": -2, "taking my business elsewhere": -2, "go elsewhere": -1.5,
 	"going elsewhere": -1.5, "ill * elsewhere": -1.5, "off to another": -1.5, "going to another": -1.5,
@@ -261,6 +263,11 @@ func calmLine(words []string) (calm, sarcastic bool) {
 	return true, false
 }
 
+// hedgeFactor is what an outburst counts said after "bit of" ("a bit of
+// a con"), as the lexicon's "bit of a nightmare" counts a third of
+// "nightmare": a grumble, not a temper.
+const hedgeFactor = 1.0 / 3
+
 // Score thresholds of the caller's summed sentiment.
 const (
 	negativeAt = -1.0
@@ -343,7 +350,10 @@ func lineScore(text string, caseful bool) float64 {
 		i += n - 1
 	}
 	for p, v := range outbursts {
-		if phraseAt(words, p) >= 0 {
+		if k := phraseAt(words, p); k >= 0 {
+			if k >= 2 && words[k-2] == "bit" && words[k-1] == "of" || k >= 3 && words[k-3] == "bit" && words[k-2] == "of" && words[k-1] == "a" {
+				v *= hedgeFactor // "bit of a con, mind, but fine"
+			}
 			score += v
 		}
 	}
@@ -366,10 +376,15 @@ var praiseWords = map[string]bool{
 // ("Brilliant.", "Oh, wonderful.") after a sentence of its own of three
 // words or more with no praise or courtesy in it: what went wrong, then
 // the praise turned round ("it would've just sat there forever.
-// Brilliant."), not "Oh that's quick. Great."
+// Brilliant."), not "Oh that's quick. Great."; or praise alone that opens
+// a line, answering what the agent found wrong, and a sentence after it
+// opening with "and" that says nobody did their part ("Brilliant. And
+// nobody thought to mention that."), not "Great. And the engineer comes
+// Monday?"
 func sarcasticPraise(text string) (string, bool) {
 	var prev []string
-	for _, sent := range sentenceSplit.Split(text, -1) {
+	praise := "" // a line's first sentence when it is praise alone
+	for n, sent := range sentenceSplit.Split(text, -1) {
 		w := wordsOf(sent)
 		if len(w) == 0 {
 			continue
@@ -377,9 +392,18 @@ func sarcasticPraise(text string) (string, bool) {
 		if len(w) == 2 && (w[0] == "oh" || w[0] == "just" || w[0] == "really") {
 			w = w[1:]
 		}
-		if len(w) == 1 && praiseWords[w[0]] && len(prev) >= 3 &&
-			!slices.ContainsFunc(prev, func(x string) bool { return courtesy[x] || lexicon[x] > 0 }) {
+		noPraise := func(x string) bool { return courtesy[x] || lexicon[x] > 0 }
+		if len(w) == 1 && praiseWords[w[0]] && len(prev) >= 3 && !slices.ContainsFunc(prev, noPraise) {
 			return w[0], true
+		}
+		if praise != "" && n > 0 && len(w) >= 3 && w[0] == "and" && !slices.ContainsFunc(w, noPraise) &&
+			(slices.Contains(w, "nobody") || slices.Contains(w, "noone") || hasPhrase(w, "no one")) {
+			return praise, true // "Brilliant. And nobody thought to mention that."
+		}
+		if prev == nil && len(w) == 1 && praiseWords[w[0]] {
+			praise = w[0]
+		} else {
+			praise = ""
 		}
 		prev = w
 	}
