@@ -488,7 +488,7 @@ func TestThresholdStable(t *testing.T) {
 	var data []sample
 	for ci, name := range intents {
 		for _, e := range ex[name] {
-			data = append(data, sample{toks: tokenize(e), class: ci})
+			data = append(data, newSample(tokenize(e), ci))
 		}
 	}
 	base := chooseThreshold(crossValidate(intents, data, drawsFor(len(data))).correctConf)
