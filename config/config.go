@@ -791,7 +791,8 @@ func (c *Config) readTrainingData(name string, m map[string][]string) error {
 	if len(data) > maxTrainingData {
 		return fmt.Errorf("%s: larger than %d bytes", name, maxTrainingData)
 	}
-	for i, line := range strings.Split(string(data), "\n") {
+	text := strings.TrimPrefix(string(data), "\ufeff") // a byte-order mark from an editor
+	for i, line := range strings.Split(text, "\n") {
 		line = strings.TrimRight(line, "\r")
 		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
 			continue

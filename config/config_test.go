@@ -239,7 +239,7 @@ intents:
 		}
 		return Load(p, func(string) string { return "" })
 	}
-	c, err := load(t, map[string]string{"t/x.tsv": "# comment\n\na\tthree a\r\nunknown\ttell me a joke\nunknown\tsing a song\n"}, "t/x.tsv")
+	c, err := load(t, map[string]string{"t/x.tsv": "\ufeff# comment\n\na\tthree a\r\nunknown\ttell me a joke\nunknown\tsing a song\n"}, "t/x.tsv")
 	if err != nil {
 		t.Fatal(err)
 	}
