@@ -98,6 +98,35 @@ func spokenNumbers(text string) string {
 			w[i] = "item"
 		}
 	}
+	// A number given in chunks with "then" between ("it starts with nine
+	// nine then three four oh then seventy one") is one number: "then"
+	// (and an "and" before it) goes when two or three single digits come
+	// before it and digits after, four or more in all.
+	var joins [][2]int // the words w[b:i+1] to drop
+	for i := 2; i+1 < len(w); i++ {
+		if w[i] != "then" {
+			continue
+		}
+		b := i // the chunk before is w[a:b]
+		if w[b-1] == "and" {
+			b--
+		}
+		a := b
+		for a > 0 && (isOh(w[a-1]) || numberWord(w[a-1]) && len(slots.ParseDigits(w[a-1])) == 1) {
+			a--
+		}
+		e := i + 1 // the chunk after is w[i+1:e]
+		for e < len(w) && (isOh(w[e]) || numberWord(w[e])) {
+			e++
+		}
+		if n := b - a; n >= 2 && n <= 3 && e > i+1 && numberWord(w[i+1]) &&
+			n+len(slots.ParseDigits(strings.ReplaceAll(strings.Join(w[i+1:e], " "), "oh", "zero"))) >= 4 {
+			joins = append(joins, [2]int{b, i + 1})
+		}
+	}
+	for k := len(joins) - 1; k >= 0; k-- {
+		w = slices.Delete(w, joins[k][0], joins[k][1])
+	}
 	// "oh" as zero.
 	digitsBefore := 0 // digit words in the number running up to i
 	for i := 0; i < len(w); i++ {

@@ -133,6 +133,10 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"the caller says it again after a short read-back", []string{"a: what's the order number", "c: seven oh to one five five for ate", "a: sorry i got seven zero two one five five four and the last one", "c: eight. seven oh two one five five four eight", "a: thanks, so order seven zero two one five five four eight is rebooked"}, "70215548"},
 		{"\"to\" and \"for\" as words in a call about an order", []string{"c: my parcel hasn't come and i went to the shop for milk and waited two to three hours for five of them"}, ""},
 		{"a price after \"for\" is no digit", []string{"c: the one for nine hundred and ninety nine, can i order it in green"}, ""},
+		{"a number in chunks with \"then\"", []string{"a: what's the order number", "c: it starts with nine nine then three four oh then seventy one"}, "9934071"},
+		{"\"and then\" between chunks", []string{"c: my order's four four and then zero one eight"}, "44018"},
+		{"a count after \"then\" is no chunk", []string{"a: what's the order number", "c: five eight two one four then two days later it came broken"}, "58214"},
+		{"times with \"then\" are no number", []string{"c: my parcel hasn't come, they said two then three thirty"}, ""},
 		{"not after a long agent line", []string{"a: what's the order number", "c: it's seven seven oh", "a: sorry i need the whole number from the confirmation email please", "c: one moment"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
