@@ -1071,18 +1071,24 @@ func heardDigits(tr transcript.Transcript) transcript.Transcript {
 	segs := slices.Clone(tr.Segments)
 	for k := range segs {
 		var later []string
+		asked := false
 		if segs[k].Speaker == transcript.Caller {
 			for _, s := range segs[k+1:] {
 				if s.Speaker == transcript.Agent {
 					later = append(later, slots.ParseDigits(s.Text))
 				}
 			}
+			asked = k > 0 && segs[k-1].Speaker == transcript.Agent && asksOrder(segs[k-1].Text) && !asksOther(segs[k-1].Text)
 		}
-		segs[k].Text = misheardDigits(segs[k].Text, later)
+		segs[k].Text = misheardDigits(segs[k].Text, later, asked)
 	}
 	tr.Segments = segs
 	return tr
 }
+
+// answerOpeners may open a line that answers a question before the answer
+// itself ("it's …", "yeah it's …").
+var answerOpeners = map[string]bool{"its": true, "it": true, "is": true, "yeah": true, "yes": true, "um": true, "uh": true, "er": true, "erm": true, "so": true, "ok": true, "okay": true, "right": true}
 
 // singleDigit reports whether w says one digit: "five", "5", "oh", "won".
 func singleDigit(w string) bool {
@@ -1100,9 +1106,12 @@ func singleDigit(w string) bool {
 // are digits only between single digits, with two or more after them, and
 // not at its start unless the keyword is just before ("three to five
 // days", "two for one", "order … four for two chairs" keep their words);
+// a line answering the agent's question for the order number (asked)
+// counts as keyed where it opens with the run, and to its end when the
+// run ends it ("eight to nine oh won won for");
 // "won", "ate", "free", "tree" and "fire" are digits anywhere in it. An
 // "oh" links the run and is left for spokenNumbers.
-func misheardDigits(text string, heard []string) string {
+func misheardDigits(text string, heard []string, asked bool) string {
 	f := strings.Fields(text)
 	c := make([]string, len(f))
 	has := false
@@ -1169,6 +1178,12 @@ func misheardDigits(text string, heard []string) string {
 				break
 			}
 		}
+		// A line answering the agent's question for the order number
+		// (asked) is the number from its first words ("it's …") to its
+		// end: "to" and "for" there are digits too, as after a keyword.
+		answer := asked && i <= 2 && !slices.ContainsFunc(c[:i], func(x string) bool { return !answerOpeners[x] })
+		keyed = keyed || answer
+		ends := answer && j == len(f)
 		a, b := -1, -1 // the read-back stretch, all of whose misheard words are digits
 		for _, s := range [][2]int{{i, j}, {i + 1, j}, {i, j - 1}, {i + 1, j - 1}} {
 			if s[0] < s[1] && (s[0] == i || weakMisheard(c[i])) && (s[1] == j || weakMisheard(c[j-1])) && readBack(s[0], s[1]) {
@@ -1193,7 +1208,7 @@ func misheardDigits(text string, heard []string) string {
 			}
 			ok := a <= p && p < b
 			if !ok && licensed {
-				ok = !weakMisheard(c[p]) || after >= 2 && (p > i && singleDigit(c[p-1]) || p == i && keyed)
+				ok = !weakMisheard(c[p]) || (after >= 2 || ends) && (p > i && singleDigit(c[p-1]) || p == i && keyed)
 			}
 			if ok {
 				f[p] = strings.Replace(f[p], strings.Trim(f[p], `.,;:!?"()`), slots.ParseDigits(d), 1)

@@ -137,6 +137,9 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"\"and then\" between chunks", []string{"c: my order's four four and then zero one eight"}, "44018"},
 		{"a count after \"then\" is no chunk", []string{"a: what's the order number", "c: five eight two one four then two days later it came broken"}, "58214"},
 		{"times with \"then\" are no number", []string{"c: my parcel hasn't come, they said two then three thirty"}, ""},
+		{"misheard digits answering the question, no read-back", []string{"a: what's the order number", "c: for won won seven oh nine three to"}, "41170932"},
+		{"misheard digits to the end of the answer", []string{"a: can i have the order number", "c: eight to nine oh won won for", "a: thanks one moment"}, "8290114"},
+		{"\"to\" after the number answering the question is a word", []string{"a: what's the order number", "c: it's five eight two one four to be honest"}, "58214"},
 		{"not after a long agent line", []string{"a: what's the order number", "c: it's seven seven oh", "a: sorry i need the whole number from the confirmation email please", "c: one moment"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,7 +176,7 @@ func TestMisheardDigits(t *testing.T) {
 		{"we won two tickets", nil, "we won two tickets"},
 		{"a parcel won oh oh six six it's for me", nil, "a parcel 1 oh oh six six it's for me"},
 	} {
-		if got := misheardDigits(tc.text, tc.heard); got != tc.want {
+		if got := misheardDigits(tc.text, tc.heard, false); got != tc.want {
 			t.Errorf("misheardDigits(%q, %q) = %q, want %q", tc.text, tc.heard, got, tc.want)
 		}
 	}
