@@ -1078,7 +1078,13 @@ func heardDigits(tr transcript.Transcript) transcript.Transcript {
 					later = append(later, slots.ParseDigits(s.Text))
 				}
 			}
-			asked = k > 0 && segs[k-1].Speaker == transcript.Agent && asksOrder(segs[k-1].Text) && !asksOther(segs[k-1].Text)
+			for q := k - 1; q >= 0; q-- { // the question before, across a stall ("hang on let me find it")
+				if stall(wordsOf(segs[q].Text)) {
+					continue
+				}
+				asked = segs[q].Speaker == transcript.Agent && asksOrder(segs[q].Text) && !asksOther(segs[q].Text)
+				break
+			}
 		}
 		segs[k].Text = misheardDigits(segs[k].Text, later, asked)
 	}

@@ -140,6 +140,7 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"misheard digits answering the question, no read-back", []string{"a: what's the order number", "c: for won won seven oh nine three to"}, "41170932"},
 		{"misheard digits to the end of the answer", []string{"a: can i have the order number", "c: eight to nine oh won won for", "a: thanks one moment"}, "8290114"},
 		{"\"to\" after the number answering the question is a word", []string{"a: what's the order number", "c: it's five eight two one four to be honest"}, "58214"},
+		{"misheard digits answering the question after a stall", []string{"a: what's the order number", "c: hang on let me find it", "a: no rush", "c: right it's for won won seven oh nine three to"}, "41170932"},
 		{"not after a long agent line", []string{"a: what's the order number", "c: it's seven seven oh", "a: sorry i need the whole number from the confirmation email please", "c: one moment"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
