@@ -302,6 +302,7 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 			e[k] = v
 		}
 	}
+	tr = heardDigits(tr)
 	nl := numberLines(tr)
 	var ls []numberLine // the caller's, then the agent's
 	for _, caller := range []bool{true, false} {

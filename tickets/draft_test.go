@@ -225,6 +225,18 @@ func TestSentiment(t *testing.T) {
 		{[]string{"c: I finally found the email, thanks"}, SentimentNeutral},
 		{[]string{"c: No it shouldn't. And I shouldn't have to chase it either."}, SentimentNegative},
 		{[]string{"c: I've done all that, I've unplugged it and rescanned", "c: ok"}, SentimentNegative},
+		// "no" answering a question does not negate the clause after it
+		{[]string{"c: ok", "c: no that's great thanks"}, SentimentNeutral},
+		{[]string{"c: no, it's fine thanks"}, SentimentNeutral},
+		{[]string{"c: no that's not good enough"}, SentimentNegative},
+		// a manager asked for politely is no temper
+		{[]string{"c: can i speak to someone", "c: i'd rather just speak to a manager if that's possible"}, SentimentNeutral},
+		{[]string{"c: i want to speak to a manager", "c: now"}, SentimentNegative},
+		// a deadline given to the company
+		{[]string{"c: how long", "c: you've got forty eight hours then"}, SentimentNegative},
+		{[]string{"c: you have two days or i'm going to the ombudsman"}, SentimentNegative},
+		{[]string{"c: so you've got thirty days to return it", "c: ok"}, SentimentNeutral},
+		{[]string{"c: so you have two days left on the offer", "c: ok"}, SentimentNeutral},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.lines, "/"), func(t *testing.T) {

@@ -98,6 +98,35 @@ func spokenNumbers(text string) string {
 			w[i] = "item"
 		}
 	}
+	// A number given in chunks with "then" between ("it starts with nine
+	// nine then three four oh then seventy one") is one number: "then"
+	// (and an "and" before it) goes when two or three single digits come
+	// before it and digits after, four or more in all.
+	var joins [][2]int // the words w[b:i+1] to drop
+	for i := 2; i+1 < len(w); i++ {
+		if w[i] != "then" {
+			continue
+		}
+		b := i // the chunk before is w[a:b]
+		if w[b-1] == "and" {
+			b--
+		}
+		a := b
+		for a > 0 && (isOh(w[a-1]) || numberWord(w[a-1]) && len(slots.ParseDigits(w[a-1])) == 1) {
+			a--
+		}
+		e := i + 1 // the chunk after is w[i+1:e]
+		for e < len(w) && (isOh(w[e]) || numberWord(w[e])) {
+			e++
+		}
+		if n := b - a; n >= 2 && n <= 3 && e > i+1 && numberWord(w[i+1]) &&
+			n+len(slots.ParseDigits(strings.ReplaceAll(strings.Join(w[i+1:e], " "), "oh", "zero"))) >= 4 {
+			joins = append(joins, [2]int{b, i + 1})
+		}
+	}
+	for k := len(joins) - 1; k >= 0; k-- {
+		w = slices.Delete(w, joins[k][0], joins[k][1])
+	}
 	// "oh" as zero.
 	digitsBefore := 0 // digit words in the number running up to i
 	for i := 0; i < len(w); i++ {
@@ -694,6 +723,9 @@ func readBack(ls []numberLine, v string) string {
 			if saysEnd(ls[i+2].text, v, r) {
 				continue // "eight. zero eight": the caller's own ending again
 			}
+			if d := slots.ParseDigits(ls[i+2].text); strings.Contains(d, v) && (strings.Contains(v, r) || !strings.Contains(d, r)) {
+				continue // "… and the last one" "eight. seven oh two one five five four eight": the caller says it again
+			}
 		}
 		return r
 	}
@@ -1014,4 +1046,185 @@ func numberRuns(text string) []string {
 		i = j
 	}
 	return out
+}
+
+// misheard are the words a speech recogniser writes for a digit it heard
+// ("for" for four, "won" for one, "ate" for eight, "free" or "tree" for
+// three, "fire" for five). They are digits only inside a number
+// (misheardDigits), never on their own: "i went to the shop for milk"
+// holds none.
+var misheard = map[string]string{
+	"to": "two", "too": "two", "for": "four", "fore": "four", "won": "one", "ate": "eight",
+	"free": "three", "tree": "three", "fire": "five",
+}
+
+// weakMisheard reports whether w is a misheard digit that is also a word
+// said right beside numbers ("order for …", "three to five days", "two
+// for one"): one at a number's edge, or before its last digit word, is a
+// digit only when the agent reads it back.
+func weakMisheard(w string) bool { return w == "to" || w == "too" || w == "for" || w == "fore" }
+
+// heardDigits is tr with the misheard digits of each line written as
+// digits (misheardDigits); a caller's line is checked against the digits
+// of every agent line after it, for the read-back.
+func heardDigits(tr transcript.Transcript) transcript.Transcript {
+	segs := slices.Clone(tr.Segments)
+	for k := range segs {
+		var later []string
+		asked := false
+		if segs[k].Speaker == transcript.Caller {
+			for _, s := range segs[k+1:] {
+				if s.Speaker == transcript.Agent {
+					later = append(later, slots.ParseDigits(s.Text))
+				}
+			}
+			for q := k - 1; q >= 0; q-- { // the question before, across a stall ("hang on let me find it")
+				if stall(wordsOf(segs[q].Text)) {
+					continue
+				}
+				asked = segs[q].Speaker == transcript.Agent && asksOrder(segs[q].Text) && !asksOther(segs[q].Text)
+				break
+			}
+		}
+		segs[k].Text = misheardDigits(segs[k].Text, later, asked)
+	}
+	tr.Segments = segs
+	return tr
+}
+
+// answerOpeners may open a line that answers a question before the answer
+// itself ("it's …", "yeah it's …").
+var answerOpeners = map[string]bool{"its": true, "it": true, "is": true, "yeah": true, "yes": true, "um": true, "uh": true, "er": true, "erm": true, "so": true, "ok": true, "okay": true, "right": true}
+
+// singleDigit reports whether w says one digit: "five", "5", "oh", "won".
+func singleDigit(w string) bool {
+	return isOh(w) || misheard[w] != "" || len(w) == 1 && w[0] >= '0' && w[0] <= '9' || slots.ParseDigits(w) != "" && len(slots.ParseDigits(w)) == 1 && numberWord(w)
+}
+
+// misheardDigits writes the misheard digits of text as digit words when
+// they stand in a run of digit words ("five five fire oh one ate three",
+// "four ate ate to seven oh won three"). The run counts as a number when
+// heard (the digits of the agent's lines after it) holds it read back in
+// full ("it's nine won to oh oh for" … "nine one two zero zero four"):
+// then every misheard word of it is a digit. Otherwise it needs two real
+// digit words, or an order keyword just before it and four digit words
+// of any kind ("order number to oh for for six won"): then "to" and "for"
+// are digits only between single digits, with two or more after them, and
+// not at its start unless the keyword is just before ("three to five
+// days", "two for one", "order … four for two chairs" keep their words);
+// a line answering the agent's question for the order number (asked)
+// counts as keyed where it opens with the run, and to its end when the
+// run ends it ("eight to nine oh won won for");
+// "won", "ate", "free", "tree" and "fire" are digits anywhere in it. An
+// "oh" links the run and is left for spokenNumbers.
+func misheardDigits(text string, heard []string, asked bool) string {
+	f := strings.Fields(text)
+	c := make([]string, len(f))
+	has := false
+	for i, x := range f {
+		c[i] = strings.ToLower(strings.NewReplacer("'", "", "’", "").Replace(strings.Trim(x, `.,;:!?"()`)))
+		has = has || misheard[c[i]] != ""
+	}
+	if !has {
+		return text
+	}
+	digitLike := func(i int) bool {
+		return numberWord(c[i]) || isOh(c[i]) || misheard[c[i]] != "" || numberFillers[c[i]]
+	}
+	stop := func(i int) bool { return strings.ContainsAny(f[i][len(f[i])-1:], ".?!;") }
+	digitsOf := func(a, b int) string {
+		var w []string
+		for _, x := range c[a:b] {
+			switch {
+			case misheard[x] != "":
+				w = append(w, misheard[x])
+			case isOh(x):
+				w = append(w, "zero")
+			default:
+				w = append(w, x)
+			}
+		}
+		return slots.ParseDigits(strings.Join(w, " "))
+	}
+	readBack := func(a, b int) bool {
+		d := digitsOf(a, b)
+		return len(d) >= 4 && slices.ContainsFunc(heard, func(h string) bool { return strings.Contains(h, d) })
+	}
+	changed := false
+	for i := 0; i < len(f); i++ {
+		if !digitLike(i) || numberFillers[c[i]] {
+			continue
+		}
+		j := i // the run is f[i:j]
+		for j < len(f) && digitLike(j) {
+			j++
+			if stop(j - 1) {
+				break
+			}
+		}
+		for j > i && numberFillers[c[j-1]] {
+			j--
+		}
+		real, words := 0, 0
+		for _, x := range c[i:j] {
+			if numberWord(x) {
+				real++
+			}
+			if !numberFillers[x] {
+				words++
+			}
+		}
+		keyed := false // an order keyword just before the run
+		for k := i - 1; k >= 0 && k >= i-3; k-- {
+			if slices.Contains(orderKeywords, c[k]) {
+				keyed = true
+				break
+			}
+			if !weakNumberWords[c[k]] && c[k] != "is" && c[k] != "its" {
+				break
+			}
+		}
+		// A line answering the agent's question for the order number
+		// (asked) is the number from its first words ("it's …") to its
+		// end: "to" and "for" there are digits too, as after a keyword.
+		answer := asked && i <= 2 && !slices.ContainsFunc(c[:i], func(x string) bool { return !answerOpeners[x] })
+		keyed = keyed || answer
+		ends := answer && j == len(f)
+		a, b := -1, -1 // the read-back stretch, all of whose misheard words are digits
+		for _, s := range [][2]int{{i, j}, {i + 1, j}, {i, j - 1}, {i + 1, j - 1}} {
+			if s[0] < s[1] && (s[0] == i || weakMisheard(c[i])) && (s[1] == j || weakMisheard(c[j-1])) && readBack(s[0], s[1]) {
+				a, b = s[0], s[1]
+				break
+			}
+		}
+		licensed := real >= 2 || keyed && real >= 1 && words >= 4
+		for p := i; p < j; p++ {
+			d := misheard[c[p]]
+			if d == "" {
+				continue
+			}
+			after := 0 // single digit words after p in the run, up to one of more digits
+			for _, x := range c[p+1 : j] {
+				if !numberFillers[x] {
+					if !singleDigit(x) {
+						break
+					}
+					after++
+				}
+			}
+			ok := a <= p && p < b
+			if !ok && licensed {
+				ok = !weakMisheard(c[p]) || (after >= 2 || ends) && (p > i && singleDigit(c[p-1]) || p == i && keyed)
+			}
+			if ok {
+				f[p] = strings.Replace(f[p], strings.Trim(f[p], `.,;:!?"()`), slots.ParseDigits(d), 1)
+				changed = true
+			}
+		}
+		i = j - 1
+	}
+	if !changed {
+		return text
+	}
+	return strings.Join(f, " ")
 }

@@ -123,6 +123,24 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"a return's tracking code spelled after \"it's\"", []string{"c: i sent a parcel back and i've had no refund", "a: do you have the return tracking number?", "c: yeah it's R T four four one seven six nine G B."}, ""},
 		{"an order reference spelled with letters after \"it's\"", []string{"c: i'm ringing about a parcel", "a: could i take the order reference please", "c: yeah it's n w five six oh one four"}, "56014"},
 		{"\"a long one\" before the number", []string{"a: have you got the order number handy?", "c: it's a long one. two two nine oh, five seven four, six one three."}, "2290574613"},
+		{"misheard digits after the keyword", []string{"c: hi i want to return these order three three seven six to won oh"}, "3376210"},
+		{"misheard digits inside an answer", []string{"a: what's the order number", "c: five five fire oh one ate three", "a: thanks"}, "5550183"},
+		{"misheard digits, four real words around", []string{"a: can i have the order number", "c: four ate ate to seven oh won three"}, "48827013"},
+		{"misheard digits read back by the agent", []string{"a: what's the order number", "c: it's nine won to oh oh for", "a: nine one two zero zero four", "c: yeah"}, "912004"},
+		{"\"won\" opening a number after a noun", []string{"c: just checking a parcel won oh oh six six it's a present"}, "10066"},
+		{"misheard digits just after \"order number\"", []string{"c: the extender order number to oh for for six won i can't get it to pair"}, "204461"},
+		{"chunks read back by the agent join", []string{"c: i'm reading the order number off the email it's for six to oh", "a: four six two zero", "c: three three one nine", "a: three three one nine so four six two zero three three one nine", "c: yes"}, "46203319"},
+		{"the caller says it again after a short read-back", []string{"a: what's the order number", "c: seven oh to one five five for ate", "a: sorry i got seven zero two one five five four and the last one", "c: eight. seven oh two one five five four eight", "a: thanks, so order seven zero two one five five four eight is rebooked"}, "70215548"},
+		{"\"to\" and \"for\" as words in a call about an order", []string{"c: my parcel hasn't come and i went to the shop for milk and waited two to three hours for five of them"}, ""},
+		{"a price after \"for\" is no digit", []string{"c: the one for nine hundred and ninety nine, can i order it in green"}, ""},
+		{"a number in chunks with \"then\"", []string{"a: what's the order number", "c: it starts with nine nine then three four oh then seventy one"}, "9934071"},
+		{"\"and then\" between chunks", []string{"c: my order's four four and then zero one eight"}, "44018"},
+		{"a count after \"then\" is no chunk", []string{"a: what's the order number", "c: five eight two one four then two days later it came broken"}, "58214"},
+		{"times with \"then\" are no number", []string{"c: my parcel hasn't come, they said two then three thirty"}, ""},
+		{"misheard digits answering the question, no read-back", []string{"a: what's the order number", "c: for won won seven oh nine three to"}, "41170932"},
+		{"misheard digits to the end of the answer", []string{"a: can i have the order number", "c: eight to nine oh won won for", "a: thanks one moment"}, "8290114"},
+		{"\"to\" after the number answering the question is a word", []string{"a: what's the order number", "c: it's five eight two one four to be honest"}, "58214"},
+		{"misheard digits answering the question after a stall", []string{"a: what's the order number", "c: hang on let me find it", "a: no rush", "c: right it's for won won seven oh nine three to"}, "41170932"},
 		{"not after a long agent line", []string{"a: what's the order number", "c: it's seven seven oh", "a: sorry i need the whole number from the confirmation email please", "c: one moment"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,5 +149,36 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 				t.Errorf("order number %q, want %q", got, tc.order)
 			}
 		})
+	}
+}
+
+func TestMisheardDigits(t *testing.T) {
+	for _, tc := range []struct {
+		text  string
+		heard []string
+		want  string
+	}{
+		{"five five fire oh one ate three", nil, "five five 5 oh one 8 three"},
+		{"four ate ate to seven oh won three", nil, "four 8 8 2 seven oh 1 three"},
+		{"order three three won ate ate seven to they're the wrong size", nil, "order three three 1 8 8 seven to they're the wrong size"}, // "to" before no digit: a word
+		{"order three three won ate ate seven to they're", []string{"3318872"}, "order three three 1 8 8 seven 2 they're"},                // read back
+		{"it's nine won to oh oh for", nil, "it's nine won to oh oh for"},                                                                 // one real digit word: no number
+		{"it's nine won to oh oh for", []string{"9120", "912004 yes"}, "it's nine 1 2 oh oh 4"},                                           // read back in full
+		{"it's for six to oh", []string{"4620"}, "it's 4 six 2 oh"},
+		{"it's for six to oh", nil, "it's for six to oh"},
+		{"five five to oh won. no sorry", nil, "five five 2 oh 1. no sorry"},
+		{"i went to the shop for milk", nil, "i went to the shop for milk"},
+		{"two for one and three to five days", nil, "two for one and three to five days"},
+		{"order five eight two one four for two chairs", nil, "order five eight two one four for two chairs"},
+		{"the one for nine hundred and ninety nine", nil, "the one for nine hundred and ninety nine"},
+		{"order number to oh for for six won i can't", nil, "order number 2 oh 4 4 six 1 i can't"},
+		{"number to oh for for i can't", nil, "number to oh for for i can't"}, // no real digit word
+		{"free two day delivery", nil, "free two day delivery"},               // one real digit word
+		{"we won two tickets", nil, "we won two tickets"},
+		{"a parcel won oh oh six six it's for me", nil, "a parcel 1 oh oh six six it's for me"},
+	} {
+		if got := misheardDigits(tc.text, tc.heard, false); got != tc.want {
+			t.Errorf("misheardDigits(%q, %q) = %q, want %q", tc.text, tc.heard, got, tc.want)
+		}
 	}
 }

@@ -224,6 +224,14 @@ var negators = map[string]bool{
 
 const negationWindow = 3
 
+// clauseOpeners after "no" start a clause of their own, which the "no"
+// does not negate: "no that's great thanks", "no it's fine", "no i'm
+// happy with that" answer a question ("anything else?").
+var clauseOpeners = map[string]bool{
+	"thats": true, "its": true, "im": true, "i": true, "were": true, "ive": true, "youve": true, "youre": true,
+	"that": true, "it": true, "this": true, "all": true, "everything": true, "well": true,
+}
+
 // calmMarks are a caller saying, in the line of a strong word, that they
 // are not upset or not in a hurry, or laughing it off: "the bill is a
 // nightmare to read but no hurry", "it's hideous haha". In such a line
@@ -261,6 +269,45 @@ func calmLine(words []string) (calm, sarcastic bool) {
 		return false, true
 	}
 	return true, false
+}
+
+// managerAsked are the outbursts that ask for a manager, and
+// politeHedges the words that make such a request a polite one ("i'd
+// rather just speak to a manager if that's possible"): it counts
+// calmFactor. "please" is no such hedge: an angry caller says it too.
+var (
+	managerAsked = map[string]bool{"speak to a manager": true, "speak to your manager": true, "want a manager": true}
+	politeHedges = []string{"if thats possible", "if its possible", "if possible", "if thats ok", "if thats okay", "if you dont mind"}
+)
+
+// ultimatumUnits are the spans of time a caller gives the company.
+var ultimatumUnits = map[string]bool{"minutes": true, "hours": true, "days": true, "hour": true, "day": true, "week": true, "weeks": true}
+
+// ultimatumScore is a caller giving the company a deadline (ultimatum).
+const ultimatumScore = -1.5
+
+// ultimatum scores a caller giving the company a deadline: "you've got"
+// or "you have", up to three number words and a span of time, then
+// nothing more, "then" or "or" ("you've got forty eight hours then",
+// "you have two days or i'm going to the ombudsman"); not terms read out
+// ("you've got thirty days to return it").
+func ultimatum(words []string) float64 {
+	for i := 0; i+2 < len(words); i++ {
+		if !(words[i] == "youve" && words[i+1] == "got" || words[i] == "you" && words[i+1] == "have") {
+			continue
+		}
+		j := i + 2
+		for j < len(words) && j-i-2 < 3 && numberWord(words[j]) {
+			j++
+		}
+		if j == i+2 || j >= len(words) || !ultimatumUnits[words[j]] {
+			continue
+		}
+		if j+1 == len(words) || words[j+1] == "then" || words[j+1] == "or" {
+			return ultimatumScore
+		}
+	}
+	return 0
 }
 
 // hedgeFactor is what an outburst counts said after "bit of" ("a bit of
@@ -334,6 +381,9 @@ func lineScore(text string, caseful bool) float64 {
 			n = 1
 		}
 		for j := i - 1; j >= 0 && j >= i-negationWindow; j-- {
+			if words[j] == "no" && clauseOpeners[words[j+1]] {
+				break // "no that's great thanks": an answer, then a clause of its own
+			}
 			if negators[words[j]] {
 				if v > 0 {
 					v = -v * 1.5 // "not happy" is stronger than "happy"
@@ -354,10 +404,14 @@ func lineScore(text string, caseful bool) float64 {
 			if k >= 2 && words[k-2] == "bit" && words[k-1] == "of" || k >= 3 && words[k-3] == "bit" && words[k-2] == "of" && words[k-1] == "a" {
 				v *= hedgeFactor // "bit of a con, mind, but fine"
 			}
+			if managerAsked[p] && slices.ContainsFunc(politeHedges, func(h string) bool { return phraseAt(words, h) >= 0 }) {
+				v *= calmFactor // "i'd rather just speak to a manager if that's possible"
+			}
 			score += v
 		}
 	}
 	score += repeated(words)
+	score += ultimatum(words)
 	score += sentenceMarks(text)
 	if caseful {
 		score += shouted(text)

@@ -49,9 +49,12 @@ var topicCues = map[string][]string{
 		"sent me the wrong", "sent the wrong", "collect a return", "collect my return", "collect the return",
 		"about a return", "about my return", "about the return", "regarding a return", "regarding my return",
 		// a return's collection: "a courier would pick up my return", "the
-		// collection was missed … I'll refund the return fee"
+		// collection was missed … I'll refund the return fee", "collect a tv
+		// i'm sending back" … "the collection failed"
 		"pick up my return", "pick up the return", "picking up my return", "collection was missed",
 		"missed collection", "missed the collection", "return fee", "returns fee", "i sent back",
+		"sending back", "sending it back", "sending them back", "sending * back", "collection failed",
+		"failed collection", "failed to collect",
 	},
 	"sales": {
 		"upgrade", "upgrading", "how much would it cost", "how much does it cost", "how much would", "add a line",
@@ -323,8 +326,8 @@ var firstPerson = map[string]bool{"i": true, "im": true, "ill": true, "were": tr
 // before a want word up to it: "not interested in any offers", "I don't
 // want to cancel"; set aside after it: "I can log in, that's not the
 // problem") or threatened (after "or I…", "otherwise I…", or a
-// negative "if" that asks nothing: "if it isn't fixed I'm leaving", but
-// not "if it doesn't fit can I send it back").
+// negative "if" that asks nothing: "if it isn't fixed I'm leaving", "sorry
+// if you can't hear me", but not "if it doesn't fit can I send it back").
 func deniedAt(words []string, at int) bool {
 	// "I can log in, that's not the problem": the cue set aside.
 	if after := words[at+1 : min(len(words), at+8)]; hasPhrase(after, "not the problem") || hasPhrase(after, "not the issue") {
@@ -343,8 +346,8 @@ func deniedAt(words []string, at int) bool {
 			continue
 		}
 		between := words[j+1 : at]
-		if !slices.ContainsFunc(between, func(w string) bool { return negators[w] }) {
-			return false
+		if !slices.ContainsFunc(between, func(w string) bool { return negators[w] }) && !(negators[words[at]] && len(between) <= 2) {
+			return false // "sorry if you can't hear me": the cue's own negation, just after "if"
 		}
 		for k := 1; k < len(between); k++ {
 			for _, p := range requestPairs {

@@ -24,9 +24,11 @@ var tensWords = map[string]int{
 }
 
 // ambiguous words are digits only between two other digit words: "oh" is
-// also an interjection and recognisers write "to", "for", "ate" for digits.
+// also an interjection and recognisers write "to", "for", "ate", "free",
+// "fire" for digits.
 var ambiguous = map[string]string{
 	"oh": "0", "o": "0", "to": "2", "too": "2", "for": "4", "fore": "4", "ate": "8", "won": "1",
+	"free": "3", "tree": "3", "fire": "5",
 }
 
 // fillers may sit inside a spoken number without ending it.

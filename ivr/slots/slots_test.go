@@ -22,6 +22,8 @@ func TestParseDigits(t *testing.T) {
 		{"teen hundred and", "nineteen hundred and six", "1906"},
 		{"homophone between digits", "five to six", "526"},
 		{"homophone not between digits", "i want to pay for five items", "5"},
+		{"three and five misheard between digits", "two free nine fire one tree six", "2395136"},
+		{"free not between digits", "two free months", "2"},
 		{"oh interjection", "oh i see", ""},
 		{"dashes", "58-213", "58213"},
 		{"none", "i don't know it", ""},
