@@ -459,7 +459,7 @@ var kindOfAgent = toSet(`phone customer service support sales delivery billing`)
 
 // asking words a little before the pointing word still make it a request:
 // "put me through to the operator", "can i speak with your agent".
-var asking = toSet(`to with speak talk want need get give transfer connect`)
+var asking = toSet(`to with speak talk want need get give have transfer connect`)
 
 // wantsHuman reports whether raw tokens ask for a person.
 func wantsHuman(toks []string) bool {
@@ -476,12 +476,19 @@ func wantsHuman(toks []string) bool {
 					break
 				}
 			}
-			if ok && !pointsAt(toks, i) {
+			if ok && (endsRequest(toks, i+len(p)) || !pointsAt(toks, i)) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// endsRequest reports whether a person word ending at end closes the
+// text or comes before "please": "can i have the operator", "the agent
+// please" ask, whatever stands before them.
+func endsRequest(toks []string, end int) bool {
+	return end == len(toks) || toks[end] == "please"
 }
 
 // pointsAt reports whether the person word at i names someone rather than

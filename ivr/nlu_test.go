@@ -238,6 +238,9 @@ func TestClassify(t *testing.T) {
 		{"put me through to the operator", "human", "rule"},
 		{"can i speak with your customer service agent", "human", "rule"},
 		{"i want an agent", "human", "rule"},
+		{"can i have the operator", "human", "rule"},
+		{"the agent please", "human", "rule"},
+		{"could i have your customer service team rep", "human", "rule"},
 		// A person the caller dealt with is named, not asked for.
 		{"your agent hung up on me", "complaint", "model"},
 		{"the chat agent on your website kept sending me links and would not help", "complaint", "model"},
