@@ -52,7 +52,7 @@ var lexicon = map[string]float64{
 	// useless") is a thing not working, not "you're useless" or "your
 	// system is useless"
 	"its useless": -1,
-	"outrageous": -2.5, "this is a joke": -1, "why on earth": -2, "how dare": -2.5, "youd better": -1.5, "you had better": -1.5, "youd better not": -1.5,
+	"outrageous":  -2.5, "this is a joke": -1, "why on earth": -2, "how dare": -2.5, "youd better": -1.5, "you had better": -1.5, "youd better not": -1.5,
 }
 
 // outbursts are what an angry caller says besides how they feel:
