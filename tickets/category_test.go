@@ -312,6 +312,7 @@ func TestCategorizeRules(t *testing.T) {
 			">it's a pair of boots, shipped yesterday, arriving tomorrow.", ">and i can update your phone number quickly if you want."), cats, "order_status"},
 		{"sorry if you can't hear me names no fault", call("hi my kids are screaming so sorry if you can't hear me. i'm checking on a paddling pool order to six for for oh nine", ">two six four four zero nine", "yeah. no you can't have it now. sorry", ">ha no problem it's arriving tomorrow"), cats, "order_status"},
 		{"a collection of what the caller is sending back is the return", call("your courier was supposed to collect a tv i'm sending back today and they didn't come", ">i'm sorry, i can see the collection failed, i'll rebook it for friday"), cats, "returns"},
+		{"a parcel sent back with no refund is the return", call("hi i sent the kettle back last week and the tracking says you got it but there's no refund", ">it's in our quality check queue, that's up to seven working days"), cats, "returns"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {
