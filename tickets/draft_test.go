@@ -167,6 +167,24 @@ func TestCalmStrongWords(t *testing.T) {
 	}
 }
 
+// TestKeywordNames: a rule's one-word keyword said as a name ("i'm sue",
+// "sue speaking") does not hold; said as a word it does.
+func TestKeywordNames(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{"a: you're speaking to me i'm sue is it about your bill", "c: i just need a person please"}, PriorityNormal},
+		{[]string{"a: helpdesk, Sue speaking", "c: can i speak to someone please"}, PriorityNormal},
+		{[]string{"a: this is sue how can i help", "c: can i speak to someone please"}, PriorityNormal},
+		{[]string{"a: helpdesk", "c: if this carries on i will sue you, i'm not joking"}, PriorityUrgent},
+	} {
+		if got := Draft(call("human", tc.lines...), DraftOptions{}).Priority; got != tc.want {
+			t.Errorf("%q: priority %s, want %s", tc.lines, got, tc.want)
+		}
+	}
+}
+
 func TestSentiment(t *testing.T) {
 	tests := []struct {
 		lines []string
@@ -237,6 +255,23 @@ func TestSentiment(t *testing.T) {
 		{[]string{"c: you have two days or i'm going to the ombudsman"}, SentimentNegative},
 		{[]string{"c: so you've got thirty days to return it", "c: ok"}, SentimentNeutral},
 		{[]string{"c: so you have two days left on the offer", "c: ok"}, SentimentNeutral},
+		// restraint announced and formal fury: a caller who says they will
+		// stay polite or calm, formal disbelief and demands, and a formal
+		// intensifier ("extremely", not "really") before an angry word
+		{[]string{"c: I'll be polite about this, but it has to stop today", "c: ok"}, SentimentNegative},
+		{[]string{"c: I'll keep this brief and civil. The fee has to go.", "c: ok"}, SentimentNegative},
+		{[]string{"c: i'm going to try and stay calm here", "c: ok"}, SentimentNegative},
+		{[]string{"c: With the greatest respect, an apology isn't sufficient.", "c: ok"}, SentimentNegative},
+		{[]string{"c: two hundred pounds to leave you've got to be joking", "c: ok"}, SentimentNegative},
+		{[]string{"c: I'm extremely annoyed about it", "c: good, thank you"}, SentimentNegative},
+		{[]string{"c: I'm really annoyed about it", "c: good, thank you"}, SentimentNeutral},
+		{[]string{"c: please be polite to my mum when you call her", "c: ok"}, SentimentNeutral},
+		// a policy found disappointing, a thing that is useless, are no
+		// temper; a caller disappointed, a company useless, are
+		{[]string{"c: Really? That's disappointing.", "c: I'll take the voucher then"}, SentimentNeutral},
+		{[]string{"c: I'm disappointed, that's not what I was told", "c: ok"}, SentimentNegative},
+		{[]string{"c: the wifi's fine downstairs but upstairs it's useless", "c: ok"}, SentimentNeutral},
+		{[]string{"c: the wifi's fine downstairs but your router is useless", "c: ok"}, SentimentNegative},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.lines, "/"), func(t *testing.T) {

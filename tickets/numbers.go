@@ -356,7 +356,7 @@ var weakNumberWords = map[string]bool{"number": true, "no": true, "num": true, "
 // complaint's, a fault's, a cancellation's ("your fault reference is FLT
 // 20 77 31", "my complaint ref is …"); the keyword becomes "case", which
 // no order's number follows.
-var otherReference = regexp.MustCompile(`(?i)\b(complaints?|faults?|cancellation|case|ticket|incident|repair|engineer|appointment|installation|install|claim|refund|escalation|dispute|porting|job)(\s+)(?:reference|ref|confirmation|tracking)\b`)
+var otherReference = regexp.MustCompile(`(?i)\b(complaints?|faults?|cancellation|case|ticket|incident|repair|engineer|appointment|installation|install|claim|refund|escalation|dispute|porting|job|receipt|visit)(\s+)(?:reference|ref|confirmation|tracking)\b`)
 
 // issuedReference is an agent giving the caller a reference ("your
 // reference is 5503 882", "your confirmation number is …"): one made for
@@ -408,6 +408,7 @@ func numberMarks(text string, ordersOwn bool) string {
 		text = lettersBefore.ReplaceAllString(text, "${1}case $2")
 	}
 	text = gluedLetters(text)
+	text = capitalsBefore(text, ordersOwn)
 	return countsAfter(thousands(text))
 }
 
@@ -436,6 +437,44 @@ func gluedLetters(text string) string {
 	}
 	return strings.Join(f, " ")
 }
+
+// capitalsBefore puts "case" before a number that a code of two to four
+// capitals opens, written apart from its digits ("Tracking is PL 88 20 31
+// 9", "It's ENG 4 4 0 1 8", "Reference NE 7 0 4 1 2", "It says FB 3 3 0 1
+// 9 2"): as with letters glued to it (gluedLetters) or spelled before it
+// (lettersBefore), the shop's order numbers are digits, so it is a
+// reference of another kind, unless "order" names it in the three words
+// before, the line answers a question naming the order (ordersOwn), or
+// the capitals are an acronym ("TV", "PIN", "ID").
+func capitalsBefore(text string, ordersOwn bool) string {
+	if ordersOwn {
+		return text
+	}
+	f := strings.Fields(text)
+	changed := false
+	for i := 0; i+1 < len(f); i++ {
+		w := strings.TrimLeft(f[i], "(\"'‘“")
+		if !capitalCode.MatchString(w) || acronyms[w] || !startsDigits.MatchString(f[i+1]) {
+			continue
+		}
+		named := false
+		for j := max(0, i-3); j < i; j++ {
+			named = named || strings.HasPrefix(strings.ToLower(strings.Trim(f[j], ".,;:!?'’\"")), "order")
+		}
+		if !named {
+			f[i], changed = "case "+f[i], true
+		}
+	}
+	if !changed {
+		return text
+	}
+	return strings.Join(f, " ")
+}
+
+var (
+	capitalCode  = regexp.MustCompile(`^[A-Z]{2,4}$`)
+	startsDigits = regexp.MustCompile(`^\d`)
+)
 
 // countsAfter ends a number said in full (four digit words at least)
 // before a count said right after it, which the digit extractors would

@@ -142,6 +142,12 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"\"to\" after the number answering the question is a word", []string{"a: what's the order number", "c: it's five eight two one four to be honest"}, "58214"},
 		{"misheard digits answering the question after a stall", []string{"a: what's the order number", "c: hang on let me find it", "a: no rush", "c: right it's for won won seven oh nine three to"}, "41170932"},
 		{"not after a long agent line", []string{"a: what's the order number", "c: it's seven seven oh", "a: sorry i need the whole number from the confirmation email please", "c: one moment"}, ""},
+		{"a courier's code in capitals apart from its digits", []string{"a: what's the order number?", "c: It's 7736004.", "a: It was dispatched today. Tracking is PL 88 20 31 9.", "c: Perfect."}, "7736004"},
+		{"a visit reference in capitals", []string{"c: The engineer was rude to my father.", "a: Do you have the visit reference?", "c: It's ENG 4 4 0 1 8, on the 16th."}, ""},
+		{"a reference on a bill in capitals", []string{"c: I've had a final bill and I left months ago.", "a: Do you have the reference on the bill?", "c: It says FB 3 3 0 1 9 2."}, ""},
+		{"an order number in capitals named as the order's", []string{"c: My order number is WB 5521 9 and it hasn't come."}, "55219"},
+		{"an acronym before the number is no code", []string{"a: what's the order number?", "c: It's for the TV 55219."}, "55219"},
+		{"a gift receipt's reference when the order number was asked for", []string{"c: can i return a present without the receipt", "a: if you have the order number that's easiest", "c: there's a slip, it says gift receipt ref G R 2 2 7 1 9"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tk := Draft(call("order_status", tc.tr...), DraftOptions{})

@@ -3,7 +3,6 @@ package tickets
 import (
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // Condition is the "if" of a priority rule. Every field that is set must
@@ -93,7 +92,7 @@ func (c Condition) holds(f facts) bool {
 	if len(c.Keywords) > 0 {
 		hit := false
 		for _, k := range c.Keywords {
-			if hasPhrase(f.words, strings.Join(wordsOf(k), " ")) {
+			if keywordSaid(f.words, wordsOf(k)) {
 				hit = true
 				break
 			}
@@ -125,4 +124,37 @@ func atLeast(p, floor string) string {
 		return floor
 	}
 	return p
+}
+
+// keywordSaid reports whether words hold the keyword k, not as someone's
+// name: a one-word keyword after "i'm", "it's", "this is", "name is" or
+// "name's", or before "speaking" or "here", names the agent or the
+// caller ("you're speaking to me, i'm sue", "sue speaking"), and says
+// nothing of a lawsuit.
+func keywordSaid(words, k []string) bool {
+	for i := 0; i+len(k) <= len(words); i++ {
+		if !slices.Equal(words[i:i+len(k)], k) {
+			continue
+		}
+		if len(k) == 1 && namedAt(words, i) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// namedAt reports whether words[i] is said as a name.
+func namedAt(words []string, i int) bool {
+	if i > 0 {
+		switch words[i-1] {
+		case "im", "its", "names":
+			return true
+		case "is":
+			if i > 1 && (words[i-2] == "this" || words[i-2] == "name") {
+				return true
+			}
+		}
+	}
+	return i+1 < len(words) && (words[i+1] == "speaking" || words[i+1] == "here")
 }

@@ -20,7 +20,7 @@ var lexicon = map[string]float64{
 	"thank you so much": 1, "thanks so much": 1, "really helpful": 1, "thats great": 0.5,
 	// negative
 	"angry": -2, "furious": -2.5, "annoyed": -1.5, "frustrated": -1.5, "frustrating": -1.5,
-	"upset": -1.5, "unhappy": -1.5, "disappointed": -1.5, "disappointing": -1.5,
+	"upset": -1.5, "unhappy": -1.5, "disappointed": -1.5, "disappointing": -0.75,
 	"ridiculous": -2, "unacceptable": -2, "terrible": -2, "awful": -2, "horrible": -2,
 	"useless": -2, "rubbish": -2, "worst": -2.5, "disgusting": -2.5, "disgrace": -2.5,
 	"pathetic": -2, "incompetent": -2, "joke": -1, "bad": -1, "poor": -1, "wrong": -0.5,
@@ -48,7 +48,11 @@ var lexicon = map[string]float64{
 	"unhelpful": -1.5, "unprofessional": -2, "unreal": -1, "wasted": -1.5, "waste of time": -2,
 	"how many times": -1.5, "every time i call": -1.5, "every time i ring": -1.5,
 	// indignation said without an angry word
-	"outrageous": -2.5, "this is a joke": -1, "why on earth": -2, "how dare": -2.5, "youd better": -1.5, "you had better": -1.5, "youd better not": -1.5,
+	// a thing said to be useless ("upstairs in the kids' rooms it's
+	// useless") is a thing not working, not "you're useless" or "your
+	// system is useless"
+	"its useless": -1,
+	"outrageous":  -2.5, "this is a joke": -1, "why on earth": -2, "how dare": -2.5, "youd better": -1.5, "you had better": -1.5, "youd better not": -1.5,
 }
 
 // outbursts are what an angry caller says besides how they feel:
@@ -93,6 +97,18 @@ var outbursts = map[string]float64{
 	// having done one's part already, and the company not its own
 	"shouldnt have to": -1.5, "shouldve been done": -1, "should have been done": -1, "ive done all that": -1.5,
 	"ive done everything": -1.5, "ive tried everything": -1.5, "ive already done that": -1.5,
+	// restraint announced and formal fury: a caller who says they will
+	// stay polite or calm is telling the agent they are not ("I'll be
+	// polite, but I'm extremely frustrated", "I'll keep this brief and
+	// civil", "i'm going to try and stay calm"), and the formal forms of
+	// disbelief and demands ("with the greatest respect, an apology isn't
+	// sufficient", "I'll hold you to the five days", "I expect to hear
+	// back", "you've got to be joking")
+	"ill be polite": -1.5, "ill try to be polite": -1.5, "ive been polite": -1.5, "im being polite": -1.5,
+	"ill keep this * civil": -1.5, "keep it civil": -1.5, "stay calm": -1.5, "keep calm": -1.5,
+	"with the greatest respect": -2, "with all due respect": -2, "isnt sufficient": -1.5, "not sufficient": -1.5,
+	"hold you to": -1, "i expect to hear": -1, "i expect an apology": -1.5, "hardly my fault": -1.5,
+	"got to be joking": -2, "must be joking": -2, "have to be joking": -2,
 }
 
 // repeatOrdinals say how many times a caller has been through something:
@@ -315,6 +331,14 @@ func ultimatum(words []string) float64 {
 // "nightmare": a grumble, not a temper.
 const hedgeFactor = 1.0 / 3
 
+// formalIntensifiers before a negative word are how a polite, formal
+// caller says how angry they are ("I'll be polite, but I'm extremely
+// frustrated", "I'm deeply unhappy"): the word counts formalFactor.
+// ("really" and "so" stay plain: everyone says them.)
+var formalIntensifiers = map[string]bool{"extremely": true, "deeply": true, "utterly": true, "thoroughly": true, "incredibly": true, "profoundly": true}
+
+const formalFactor = 1.5
+
 // Score thresholds of the caller's summed sentiment.
 const (
 	negativeAt = -1.0
@@ -392,6 +416,9 @@ func lineScore(text string, caseful bool) float64 {
 				}
 				break
 			}
+		}
+		if v < 0 && i > 0 && formalIntensifiers[words[i-1]] {
+			v *= formalFactor // "I'm extremely unhappy"
 		}
 		if calm && v < 0 {
 			v *= calmFactor

@@ -54,7 +54,7 @@ var topicCues = map[string][]string{
 		"pick up my return", "pick up the return", "picking up my return", "collection was missed",
 		"missed collection", "missed the collection", "return fee", "returns fee", "i sent back",
 		"sending back", "sending it back", "sending them back", "sending * back", "collection failed",
-		"failed collection", "failed to collect",
+		"failed collection", "failed to collect", "sent * back",
 	},
 	"sales": {
 		"upgrade", "upgrading", "how much would it cost", "how much does it cost", "how much would", "add a line",
