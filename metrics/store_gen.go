@@ -243,6 +243,11 @@ func (s *meteredStore) MarkDeadLetterReplayed(ctx context.Context, a1 int64, a2 
 	return s.Store.MarkDeadLetterReplayed(ctx, a1, a2, a3)
 }
 
+func (s *meteredStore) Misroutes(ctx context.Context, a1 time.Time, a2 int) (r0 []store.Misroute, err error) {
+	defer s.m.observeDB("Misroutes", time.Now(), &err)
+	return s.Store.Misroutes(ctx, a1, a2)
+}
+
 func (s *meteredStore) OpenTicket(ctx context.Context, a1 string, a2 string, a3 time.Time) (r0 tickets.Ticket, err error) {
 	defer s.m.observeDB("OpenTicket", time.Now(), &err)
 	return s.Store.OpenTicket(ctx, a1, a2, a3)

@@ -184,6 +184,16 @@ type IVRStats struct {
 	Misroutes int            `json:"misroutes"` // tickets whose category an agent corrected
 }
 
+// Misroute is a call whose ticket's category an agent corrected at
+// wrap-up: routed as From, corrected to To.
+type Misroute struct {
+	CallID    string    `json:"call_id"`
+	TicketID  string    `json:"ticket_id"`
+	From      string    `json:"from"`
+	To        string    `json:"to"`
+	StartedAt time.Time `json:"started_at"`
+}
+
 // MediaQuality is one leg's audio quality over a call.
 type MediaQuality struct {
 	Codec       string  `json:"codec,omitempty"`
@@ -255,6 +265,9 @@ type Store interface {
 
 	AddIVRVisits(ctx context.Context, vs []IVRVisit) error
 	IVRStats(ctx context.Context, since time.Time) (IVRStats, error)
+	// Misroutes lists the calls started since then whose ticket an agent
+	// re-categorised, oldest first, at most limit.
+	Misroutes(ctx context.Context, since time.Time, limit int) ([]Misroute, error)
 
 	AddSegments(ctx context.Context, callID string, segs []transcript.Segment) error
 	Segments(ctx context.Context, callID string) ([]transcript.Segment, error) // in StartMS order

@@ -114,6 +114,7 @@ var Access = map[string]Policy{
 	"GET /api/v1/callers/{number}/history":     anyRole, // agents: callers they have or had on the line
 	"GET /api/v1/kb/search":                    anyRole,
 	"GET /api/v1/ivr/stats":                    reviewers,
+	"GET /api/v1/ivr/misroutes.tsv":            reviewers,
 	"POST /api/v1/nlu/classify":                anyRole,
 
 	"GET /api/v1/tickets":                 anyRole, // agents: their own

@@ -173,7 +173,7 @@ func TestAccessClasses(t *testing.T) {
 			"GET /api/v1/webhooks/dead-letters", "POST /api/v1/webhooks/dead-letters/{id}/replay"}},
 		{"supervisors", []string{admin, sup}, []string{"GET /api/v1/agents", "PUT /api/v1/agents/{username}",
 			"POST /api/v1/calls/{id}/monitor", "DELETE /api/v1/calls/{id}/monitor"}},
-		{"reviewers", []string{admin, sup, qa}, []string{"POST /api/v1/calls/import", "GET /api/v1/ivr/stats",
+		{"reviewers", []string{admin, sup, qa}, []string{"POST /api/v1/calls/import", "GET /api/v1/ivr/stats", "GET /api/v1/ivr/misroutes.tsv",
 			"POST /api/v1/qa/evaluations/{id}/overrides", "POST /api/v1/qa/evaluations/{id}/calibrations", "GET /api/v1/qa/reports", "GET /api/v1/teams"}},
 		{"desk staff", []string{admin, sup, agent}, []string{"PUT /api/v1/tickets/{id}", "PATCH /api/v1/tickets/{id}",
 			"POST /api/v1/tickets/{id}/notes", "POST /api/v1/qa/evaluations/{id}/ack", "GET /api/v1/agents/{username}",

@@ -14,6 +14,7 @@ import (
 	"github.com/contactd/contactd/routing"
 	"github.com/contactd/contactd/store"
 	"github.com/contactd/contactd/tickets"
+	"github.com/contactd/contactd/transcript"
 )
 
 // deskTicket stores a call answered by agent and its drafted ticket.
@@ -220,5 +221,62 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// The calls whose category an agent corrected come out as training lines
+// for the IVR's classifier: the corrected intent, then what the caller
+// said before an agent spoke.
+func TestMisroutesExport(t *testing.T) {
+	f := newAPI(t)
+	ctx := context.Background()
+	says := func(id string, segs ...transcript.Segment) {
+		t.Helper()
+		if err := f.store.AddSegments(ctx, "call_"+id, segs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seg := func(who transcript.Speaker, start int64, text string) transcript.Segment {
+		return transcript.Segment{Speaker: who, StartMS: start, EndMS: start + 900, Text: text}
+	}
+	// Corrected, with words in the IVR (a tab and a line break in them).
+	deskTicket(t, f.store, "tkt_1", "")
+	says("tkt_1", seg(transcript.System, 0, "how can I help you today?"), seg(transcript.Caller, 1000, "there's a charge\tI don't"),
+		seg(transcript.Caller, 2000, "recognise\non my statement"), seg(transcript.Agent, 3000, "hello, billing"),
+		seg(transcript.Caller, 4000, "hi, it's about the jacket too"))
+	// Not corrected.
+	deskTicket(t, f.store, "tkt_2", "")
+	says("tkt_2", seg(transcript.Caller, 1000, "i want to send a jacket back"))
+	// Corrected, but the caller said nothing before the agent (keypad).
+	deskTicket(t, f.store, "tkt_3", "")
+	says("tkt_3", seg(transcript.Agent, 1000, "hello"), seg(transcript.Caller, 2000, "my bill is wrong"))
+	for _, id := range []string{"tkt_1", "tkt_3"} {
+		if st := f.do(t, f.admin, "PUT", "/api/v1/tickets/"+id, map[string]string{"category": "billing"}, nil); st != 200 {
+			t.Fatalf("correcting %s: %d", id, st)
+		}
+	}
+
+	st, body := f.raw(t, f.admin, "GET", "/api/v1/ivr/misroutes.tsv", "")
+	if st != 200 {
+		t.Fatalf("export: %d %s", st, body)
+	}
+	lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "# ") {
+		t.Fatalf("export = %q, want a comment and one line", body)
+	}
+	if want := "billing\tthere's a charge I don't recognise on my statement"; lines[1] != want {
+		t.Errorf("line = %q, want %q", lines[1], want)
+	}
+	if st, _ := f.raw(t, f.admin, "GET", "/api/v1/ivr/misroutes.tsv?since="+time.Now().Add(time.Hour).UTC().Format(time.RFC3339), ""); st != 200 {
+		t.Errorf("a later since: %d", st)
+	} else if _, b := f.raw(t, f.admin, "GET", "/api/v1/ivr/misroutes.tsv?since="+time.Now().Add(time.Hour).UTC().Format(time.RFC3339), ""); strings.Contains(b, "billing\t") {
+		t.Errorf("a since after the calls still lists them: %q", b)
+	}
+	if st, body := f.raw(t, f.admin, "GET", "/api/v1/ivr/misroutes.tsv?since=yesterday", ""); st != 400 || !strings.Contains(body, "RFC 3339") {
+		t.Errorf("bad since: %d %s", st, body)
+	}
+	agent := f.users(t, [2]string{"erin", "agent"})["erin"]
+	if st, _ := f.raw(t, agent, "GET", "/api/v1/ivr/misroutes.tsv", ""); st != 403 {
+		t.Errorf("an agent: %d, want 403", st)
 	}
 }

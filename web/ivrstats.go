@@ -1,8 +1,13 @@
 package web
 
 import (
+	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/contactd/contactd/transcript"
 )
 
 // ivrStats is the IVR's analytics: callers reaching and leaving each node,
@@ -29,4 +34,68 @@ func (s *Server) ivrStats(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"since": since, "calls": st.Calls, "outcomes": st.Outcomes,
 		"containment_rate": contained, "misroutes": st.Misroutes, "nodes": st.Nodes})
+}
+
+// maxMisroutes bounds one misroute export.
+const maxMisroutes = 5000
+
+// misroutesTSV exports the calls whose ticket an agent re-categorised,
+// since ?since= (RFC 3339; default the last 30 days), as training lines
+// for the IVR's classifier: `corrected intent<TAB>what the caller said to
+// the IVR` (the caller's words before an agent first spoke), the format
+// of ivr.training_data and ivr-eval. Calls without such words, and
+// corrections to a category the configuration does not know, are left
+// out; at most maxMisroutes calls.
+func (s *Server) misroutesTSV(w http.ResponseWriter, r *http.Request) {
+	since := time.Now().Add(-30 * 24 * time.Hour)
+	if v := r.URL.Query().Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "since: want an RFC 3339 time like 2026-11-21T00:00:00Z")
+			return
+		}
+		since = t
+	}
+	ms, err := s.opts.Store.Misroutes(r.Context(), since, maxMisroutes)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	known := map[string]bool{}
+	for _, c := range s.categories() {
+		known[c] = true
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "# contactd: calls since %s whose category an agent corrected: the corrected intent, then what the caller said to the IVR\n", since.UTC().Format(time.RFC3339))
+	for _, m := range ms {
+		if m.To == "" || len(known) > 0 && !known[m.To] {
+			continue
+		}
+		segs, err := s.opts.Store.Segments(r.Context(), m.CallID)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if text := ivrWords(segs); text != "" {
+			b.WriteString(m.To + "\t" + text + "\n")
+		}
+	}
+	w.Header().Set("Content-Type", "text/tab-separated-values; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="misroutes.tsv"`)
+	_, _ = io.WriteString(w, b.String())
+}
+
+// ivrWords is what the caller said before an agent first spoke, on one
+// line (tabs and line breaks as spaces).
+func ivrWords(segs []transcript.Segment) string {
+	var words []string
+	for _, sg := range segs {
+		if sg.Speaker == transcript.Agent {
+			break
+		}
+		if sg.Speaker == transcript.Caller {
+			words = append(words, strings.Fields(sg.Text)...)
+		}
+	}
+	return strings.Join(words, " ")
 }

@@ -223,6 +223,7 @@ func (s *Server) routes() {
 		r.Post("/customers/{number}/erase", s.eraseCustomer)
 		r.Get("/kb/search", s.searchKB)
 		r.Get("/ivr/stats", s.ivrStats)
+		r.Get("/ivr/misroutes.tsv", s.misroutesTSV)
 		r.Get("/tickets", s.searchTickets) // call_id=… or the helpdesk's filters and q=
 		r.Get("/tickets/export.csv", s.exportTickets)
 		r.Get("/tickets/helpdesk-fields", s.helpdeskFields)

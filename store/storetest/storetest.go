@@ -367,6 +367,29 @@ func testIVRStats(t *testing.T, open Opener) {
 	if later.Calls != 0 || len(later.Nodes) != 0 {
 		t.Fatalf("IVRStats after everything = %+v", later)
 	}
+
+	must(t, s.CreateTicket(c, tickets.Ticket{ID: "to", CallID: "iv3", Tags: []string{"misroute:sales->cancel"}, CreatedAt: base}), "CreateTicket")
+	ms, err := s.Misroutes(c, base.Add(-time.Hour), 10)
+	must(t, err, "Misroutes")
+	want := []store.Misroute{
+		{CallID: "iv1", TicketID: "tm", From: "billing", To: "returns", StartedAt: base.Add(time.Minute)},
+		{CallID: "iv3", TicketID: "to", From: "sales", To: "cancel", StartedAt: base.Add(3 * time.Minute)},
+	}
+	if len(ms) != len(want) {
+		t.Fatalf("Misroutes = %+v, want %+v", ms, want)
+	}
+	for i := range want {
+		if ms[i].CallID != want[i].CallID || ms[i].TicketID != want[i].TicketID || ms[i].From != want[i].From ||
+			ms[i].To != want[i].To || ms[i].StartedAt.Sub(want[i].StartedAt).Abs() >= time.Millisecond {
+			t.Errorf("Misroutes[%d] = %+v, want %+v", i, ms[i], want[i])
+		}
+	}
+	if one, err := s.Misroutes(c, base.Add(-time.Hour), 1); err != nil || len(one) != 1 || one[0].CallID != "iv1" {
+		t.Errorf("Misroutes limit 1 = %+v, %v", one, err)
+	}
+	if none, err := s.Misroutes(c, base.Add(2*time.Minute), 10); err != nil || len(none) != 1 || none[0].CallID != "iv3" {
+		t.Errorf("Misroutes since after iv1 = %+v, %v", none, err)
+	}
 }
 
 func testCallerHistory(t *testing.T, open Opener) {

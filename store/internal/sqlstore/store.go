@@ -541,6 +541,30 @@ func (s *Store) IVRStats(ctx context.Context, since time.Time) (store.IVRStats, 
 	return st, wrap(err, "store: misroutes")
 }
 
+// Misroutes lists the calls started since then whose ticket carries a
+// misroute tag ("misroute:<from>-><to>", web's wrap-up), oldest first.
+func (s *Store) Misroutes(ctx context.Context, since time.Time, limit int) ([]store.Misroute, error) {
+	rows, err := s.db.Query(ctx, `SELECT t.id, t.call_id, t.tags, c.started_at FROM tickets t JOIN calls c ON c.id = t.call_id
+		WHERE c.started_at >= $1 AND t.tags`+s.d.TextCast+` LIKE '%"misroute:%' ORDER BY c.started_at, t.id LIMIT $2`, Time(since), limit)
+	if err != nil {
+		return nil, wrap(err, "store: misroutes")
+	}
+	all, err := collect(rows, func(r Row) (store.Misroute, error) {
+		var m store.Misroute
+		var tags []string
+		if err := r.Scan(&m.TicketID, &m.CallID, jsonCol{&tags}, NullTime{&m.StartedAt}); err != nil {
+			return m, err
+		}
+		for _, tag := range tags {
+			if rest, ok := strings.CutPrefix(tag, "misroute:"); ok {
+				m.From, m.To, _ = strings.Cut(rest, "->")
+			}
+		}
+		return m, nil
+	})
+	return all, wrap(err, "store: misroutes")
+}
+
 // ---- transcript segments ----
 
 // AddSegments appends segs to the call's transcript in one transaction. An
