@@ -272,6 +272,29 @@ func TestSentiment(t *testing.T) {
 		{[]string{"c: I'm disappointed, that's not what I was told", "c: ok"}, SentimentNegative},
 		{[]string{"c: the wifi's fine downstairs but upstairs it's useless", "c: ok"}, SentimentNeutral},
 		{[]string{"c: the wifi's fine downstairs but your router is useless", "c: ok"}, SentimentNegative},
+		// quiet anger (d1115–d1164): rhetorical questions and pointed
+		// remarks, a flare apologised for, a bitter word said alone, a
+		// caller repeating their own words
+		{[]string{"c: i didn't sign up to pay more every year", "c: ok"}, SentimentNegative},
+		{[]string{"c: what's the point of a fixed contract if it's not fixed", "c: ok"}, SentimentNegative},
+		{[]string{"c: does anyone there actually talk to each other", "c: ok"}, SentimentNegative},
+		{[]string{"c: Is anyone actually in charge there?", "c: ok"}, SentimentNegative},
+		{[]string{"c: it says there's no account, then that the email is in use. So which is it?", "c: ok"}, SentimentNegative},
+		{[]string{"c: you did that last time", "c: ok"}, SentimentNegative},
+		{[]string{"c: ok. thanks. sorry im not having a go at you personally"}, SentimentNegative},
+		{[]string{"c: the on demand doesn't work. Again.", "c: ok"}, SentimentNegative},
+		{[]string{"c: Someone on your side typed it wrong. Typical.", "c: ok"}, SentimentNegative},
+		{[]string{"c: internet. slow. again.", "c: ok"}, SentimentNeutral},
+		{[]string{"c: my broadband has been down since wednesday. wednesday.", "c: ok"}, SentimentNegative},
+		{[]string{"c: my broadband has been down since wednesday.", "c: ok"}, SentimentNeutral},
+		// calm callers' strong words about other things: another
+		// provider's speed ("not your fault"), a fault's noise, a scam by
+		// others
+		{[]string{"c: the speed I've got is awful. Not your fault, I'm with another provider.", "c: ok"}, SentimentNeutral},
+		{[]string{"c: my landline has got a horrible crackle on it", "c: ok"}, SentimentNeutral},
+		{[]string{"c: your engineer was horrible", "c: ok"}, SentimentNegative},
+		{[]string{"c: Could it be one of those scam missed calls?", "c: ok"}, SentimentNeutral},
+		{[]string{"c: this contract is a scam", "c: ok"}, SentimentNegative},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.lines, "/"), func(t *testing.T) {

@@ -52,7 +52,11 @@ var lexicon = map[string]float64{
 	// useless") is a thing not working, not "you're useless" or "your
 	// system is useless"
 	"its useless": -1,
-	"outrageous":  -2.5, "this is a joke": -1, "why on earth": -2, "how dare": -2.5, "youd better": -1.5, "you had better": -1.5, "youd better not": -1.5,
+	// a scam by others (a scam call, text or email the caller fell for)
+	// is no accusation of the company ("this is a scam")
+	"scam call": 0, "scam calls": 0, "scam missed": 0, "scam text": 0, "scam texts": 0, "scam email": 0,
+	"scam emails": 0, "scam message": 0, "scam messages": 0, "scam number": 0,
+	"outrageous": -2.5, "this is a joke": -1, "why on earth": -2, "how dare": -2.5, "youd better": -1.5, "you had better": -1.5, "youd better not": -1.5,
 }
 
 // outbursts are what an angry caller says besides how they feel:
@@ -109,6 +113,15 @@ var outbursts = map[string]float64{
 	"with the greatest respect": -2, "with all due respect": -2, "isnt sufficient": -1.5, "not sufficient": -1.5,
 	"hold you to": -1, "i expect to hear": -1, "i expect an apology": -1.5, "hardly my fault": -1.5,
 	"got to be joking": -2, "must be joking": -2, "have to be joking": -2,
+	// rhetorical questions and pointed remarks about the company ("what's
+	// the point of a fixed contract if it's not fixed", "does anyone there
+	// actually talk to each other", "so which is it?", "you did that last
+	// time"), a contract the caller did not sign up to, and a flare
+	// apologised for to the agent ("sorry, I'm not having a go at you
+	// personally": at the company, then)
+	"whats the point": -1.5, "didnt sign up to": -1.5, "didnt sign up for": -1.5, "anyone actually": -1.5,
+	"anyone there actually": -1.5, "talk to each other": -1.5, "which is it": -1.5, "you did that last time": -1.5,
+	"you did all that last time": -1.5, "not having a go at you": -1.5,
 }
 
 // repeatOrdinals say how many times a caller has been through something:
@@ -256,7 +269,7 @@ var clauseOpeners = map[string]bool{
 // keep their weight ("the third time, but no rush" is no calm caller).
 var calmMarks = []string{
 	"no rush", "no hurry", "not urgent", "not in a hurry", "in no hurry", "not in any hurry", "no stress",
-	"not bothered", "not cross", "not angry", "not annoyed", "not upset", "not complaining", "not having a go",
+	"not bothered", "not cross", "not angry", "not annoyed", "not upset", "not complaining", "not your fault",
 	"haha", "ha ha", "lol", "hilarious", "whenever you can", "when you get a chance", "when you can",
 	"but its fine", "but thats fine", "not a big deal", "no big deal", "i dont mind", "dont worry",
 }
@@ -324,6 +337,17 @@ func ultimatum(words []string) float64 {
 		}
 	}
 	return 0
+}
+
+// faultNoises are what a strong word said just before them describes, a
+// fault the caller hears or smells ("a horrible crackle on it like bacon
+// frying", "an awful buzzing noise"): it counts calmFactor, as in a calm
+// line.
+var faultNoises = map[string]bool{
+	"noise": true, "noises": true, "crackle": true, "crackling": true, "buzz": true, "buzzing": true, "hum": true,
+	"humming": true, "hiss": true, "hissing": true, "echo": true, "static": true, "interference": true,
+	"rattle": true, "rattling": true, "whine": true, "whining": true, "screech": true, "squeal": true,
+	"squealing": true, "beeping": true, "smell": true, "sound": true,
 }
 
 // hedgeFactor is what an outburst counts said after "bit of" ("a bit of
@@ -420,8 +444,8 @@ func lineScore(text string, caseful bool) float64 {
 		if v < 0 && i > 0 && formalIntensifiers[words[i-1]] {
 			v *= formalFactor // "I'm extremely unhappy"
 		}
-		if calm && v < 0 {
-			v *= calmFactor
+		if calm && v < 0 || v < 0 && i+n < len(words) && faultNoises[words[i+n]] {
+			v *= calmFactor // "a horrible crackle on the line": a fault, not a temper
 		}
 		score += v
 		i += n - 1
@@ -498,16 +522,43 @@ func sarcasticPraise(text string) (string, bool) {
 // as sarcasm in place of the praise's own score.
 func sentenceMarks(text string) float64 {
 	v := 0.0
+	var prev []string
 	for _, sent := range sentenceSplit.Split(text, -1) {
-		if w := wordsOf(sent); len(w) > 0 && w[0] == "finally" {
+		w := wordsOf(sent)
+		if len(w) == 0 {
+			continue
+		}
+		if w[0] == "finally" {
 			v += finallyScore
 		}
+		if len(w) == 1 && len(prev) >= 3 && bitterWords[w[0]] {
+			v += bitterScore // "the on demand doesn't work. Again."
+		}
+		if len(w) <= 2 && len(prev) > len(w) && slices.Equal(prev[len(prev)-len(w):], w) {
+			v += echoSelfScore // "down since wednesday. wednesday."
+		}
+		prev = w
 	}
 	if p, ok := sarcasticPraise(text); ok {
 		v += sarcasmScore - lexicon[p]
 	}
 	return v
 }
+
+// bitterWords said as a sentence of their own after a sentence of three
+// words or more are a caller's bitter comment on what they said ("the on demand doesn't
+// work. Again.", "Someone on your side typed it wrong. Typical."), scored
+// bitterScore; a caller repeating the end of their sentence as one of its
+// own ("broadband down since wednesday. wednesday.", "the package was
+// unlimited. Unlimited.", "June!") is indignant, echoSelfScore. In the
+// dev calls every caller who did either was angry (a terse caller's
+// "internet. slow. again." lists, d466).
+var bitterWords = map[string]bool{"again": true, "typical": true}
+
+const (
+	bitterScore   = -1.5
+	echoSelfScore = -1.0
+)
 
 // finallyScore is a sentence that opens with "finally": in the dev calls
 // every caller who said one was angry.
