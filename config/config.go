@@ -207,7 +207,8 @@ type IVR struct {
 	OutOfScopeExamples []string `yaml:"out_of_scope_examples"`
 	// TrainingData are files of labelled callers' utterances, relative to
 	// the config's directory: one `intent<TAB>utterance` a line (ivr-eval's
-	// format, so a test set or misrouted calls can be added as they are),
+	// format, so a test set, or the misrouted calls of GET
+	// /api/v1/ivr/misroutes.tsv, can be added as they are),
 	// '#' comments and blank lines ignored. They train the English intent
 	// classifier only, like classifier_examples; lines labelled unknown
 	// train its out-of-scope class.
@@ -791,8 +792,8 @@ func (c *Config) readTrainingData(name string, m map[string][]string) error {
 	if len(data) > maxTrainingData {
 		return fmt.Errorf("%s: larger than %d bytes", name, maxTrainingData)
 	}
-	text := strings.TrimPrefix(string(data), "\ufeff") // a byte-order mark from an editor
-	for i, line := range strings.Split(text, "\n") {
+	body := strings.TrimPrefix(string(data), "\ufeff") // a byte-order mark from an editor
+	for i, line := range strings.Split(body, "\n") {
 		line = strings.TrimRight(line, "\r")
 		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
 			continue

@@ -49,9 +49,9 @@ type TrainStats struct {
 	Examples int `json:"examples"`
 	Features int `json:"features"`
 	// CVFolds and CVAccuracy are the k-fold cross-validated accuracy of the
-	// model on its own intents' examples, averaged over the cross-validation's fold
-	// assignments (before the unknown threshold is applied; out-of-scope
-	// examples are trained on but not counted).
+	// model on its own intents' examples, averaged over the
+	// cross-validation's fold assignments (before the unknown threshold is
+	// applied; out-of-scope examples are trained on but not counted).
 	CVFolds    int     `json:"cv_folds"`
 	CVAccuracy float64 `json:"cv_accuracy"`
 	// Threshold is the confidence below which Classify answers Unknown,
@@ -238,9 +238,10 @@ func harrellDavis(x []float64, q float64) float64 {
 type sample struct {
 	toks  []string
 	class int
-	// What fit needs of toks, worked out once: the cross-validation fits
-	// every example six times, and rawFeatures (maps, sorting) was most of
-	// training's time outside the gradient descent.
+	// What fit needs of toks, worked out once: the final fit and the
+	// cross-validation's folds use each example five times or more, and
+	// rawFeatures (maps, sorting) was most of training's time outside the
+	// gradient descent.
 	feats    []feature
 	content  []string
 	concepts []string
