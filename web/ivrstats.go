@@ -14,14 +14,9 @@ import (
 // outcomes (containment rate) and misroutes, since ?since= (RFC 3339;
 // default the last 24 hours).
 func (s *Server) ivrStats(w http.ResponseWriter, r *http.Request) {
-	since := time.Now().Add(-24 * time.Hour)
-	if v := r.URL.Query().Get("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "since: want an RFC 3339 time like 2026-11-21T00:00:00Z")
-			return
-		}
-		since = t
+	since, ok := sinceParam(w, r, 24*time.Hour)
+	if !ok {
+		return
 	}
 	st, err := s.opts.Store.IVRStats(r.Context(), since)
 	if err != nil {
@@ -47,14 +42,9 @@ const maxMisroutes = 5000
 // corrections to a category the configuration does not know, are left
 // out; at most maxMisroutes calls.
 func (s *Server) misroutesTSV(w http.ResponseWriter, r *http.Request) {
-	since := time.Now().Add(-30 * 24 * time.Hour)
-	if v := r.URL.Query().Get("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "since: want an RFC 3339 time like 2026-11-21T00:00:00Z")
-			return
-		}
-		since = t
+	since, ok := sinceParam(w, r, 30*24*time.Hour)
+	if !ok {
+		return
 	}
 	ms, err := s.opts.Store.Misroutes(r.Context(), since, maxMisroutes)
 	if err != nil {
@@ -98,4 +88,19 @@ func ivrWords(segs []transcript.Segment) string {
 		}
 	}
 	return strings.Join(words, " ")
+}
+
+// sinceParam is the request's ?since= (RFC 3339), or back before now when
+// it has none; a malformed one is answered 400 and ok is false.
+func sinceParam(w http.ResponseWriter, r *http.Request, back time.Duration) (since time.Time, ok bool) {
+	v := r.URL.Query().Get("since")
+	if v == "" {
+		return time.Now().Add(-back), true
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "since: want an RFC 3339 time like 2026-11-21T00:00:00Z")
+		return time.Time{}, false
+	}
+	return t, true
 }
