@@ -1087,16 +1087,6 @@ func numberRuns(text string) []string {
 	return out
 }
 
-// misheard are the words a speech recogniser writes for a digit it heard
-// ("for" for four, "won" for one, "ate" for eight, "free" or "tree" for
-// three, "fire" for five). They are digits only inside a number
-// (misheardDigits), never on their own: "i went to the shop for milk"
-// holds none.
-var misheard = map[string]string{
-	"to": "two", "too": "two", "for": "four", "fore": "four", "won": "one", "ate": "eight",
-	"free": "three", "tree": "three", "fire": "five",
-}
-
 // weakMisheard reports whether w is a misheard digit that is also a word
 // said right beside numbers ("order for …", "three to five days", "two
 // for one"): one at a number's edge, or before its last digit word, is a
@@ -1137,7 +1127,7 @@ var answerOpeners = map[string]bool{"its": true, "it": true, "is": true, "yeah":
 
 // singleDigit reports whether w says one digit: "five", "5", "oh", "won".
 func singleDigit(w string) bool {
-	return isOh(w) || misheard[w] != "" || len(w) == 1 && w[0] >= '0' && w[0] <= '9' || slots.ParseDigits(w) != "" && len(slots.ParseDigits(w)) == 1 && numberWord(w)
+	return isOh(w) || slots.Misheard(w) != "" || len(w) == 1 && w[0] >= '0' && w[0] <= '9' || slots.ParseDigits(w) != "" && len(slots.ParseDigits(w)) == 1 && numberWord(w)
 }
 
 // misheardDigits writes the misheard digits of text as digit words when
@@ -1162,21 +1152,21 @@ func misheardDigits(text string, heard []string, asked bool) string {
 	has := false
 	for i, x := range f {
 		c[i] = strings.ToLower(strings.NewReplacer("'", "", "’", "").Replace(strings.Trim(x, `.,;:!?"()`)))
-		has = has || misheard[c[i]] != ""
+		has = has || slots.Misheard(c[i]) != ""
 	}
 	if !has {
 		return text
 	}
 	digitLike := func(i int) bool {
-		return numberWord(c[i]) || isOh(c[i]) || misheard[c[i]] != "" || numberFillers[c[i]]
+		return numberWord(c[i]) || isOh(c[i]) || slots.Misheard(c[i]) != "" || numberFillers[c[i]]
 	}
 	stop := func(i int) bool { return strings.ContainsAny(f[i][len(f[i])-1:], ".?!;") }
 	digitsOf := func(a, b int) string {
 		var w []string
 		for _, x := range c[a:b] {
 			switch {
-			case misheard[x] != "":
-				w = append(w, misheard[x])
+			case slots.Misheard(x) != "":
+				w = append(w, slots.Misheard(x))
 			case isOh(x):
 				w = append(w, "zero")
 			default:
@@ -1238,7 +1228,7 @@ func misheardDigits(text string, heard []string, asked bool) string {
 		}
 		licensed := real >= 2 || keyed && real >= 1 && words >= 4
 		for p := i; p < j; p++ {
-			d := misheard[c[p]]
+			d := slots.Misheard(c[p])
 			if d == "" {
 				continue
 			}
@@ -1256,7 +1246,7 @@ func misheardDigits(text string, heard []string, asked bool) string {
 				ok = !weakMisheard(c[p]) || (after >= 2 || ends) && (p > i && singleDigit(c[p-1]) || p == i && keyed)
 			}
 			if ok {
-				f[p] = strings.Replace(f[p], strings.Trim(f[p], `.,;:!?"()`), slots.ParseDigits(d), 1)
+				f[p] = strings.Replace(f[p], strings.Trim(f[p], `.,;:!?"()`), d, 1)
 				changed = true
 			}
 		}

@@ -31,6 +31,17 @@ var ambiguous = map[string]string{
 	"free": "3", "tree": "3", "fire": "5",
 }
 
+// Misheard is the digit a recogniser's misheard word stands for ("to" 2,
+// "for" 4, "won" 1, "ate" 8, "free" 3, "fire" 5), "" for any other word
+// ("oh" is zero in its own right, not a mishearing). Like ParseDigits,
+// callers take it for a digit only inside a run of digits.
+func Misheard(w string) string {
+	if w == "oh" || w == "o" {
+		return ""
+	}
+	return ambiguous[w]
+}
+
 // fillers may sit inside a spoken number without ending it.
 var fillers = map[string]bool{
 	"um": true, "uh": true, "er": true, "erm": true, "ah": true, "hmm": true,
