@@ -192,6 +192,9 @@ type Misroute struct {
 	From      string    `json:"from"`
 	To        string    `json:"to"`
 	StartedAt time.Time `json:"started_at"`
+	// Said is what the caller said before an agent first spoke (the IVR's
+	// part of the call), on one line.
+	Said string `json:"said"`
 }
 
 // MediaQuality is one leg's audio quality over a call.

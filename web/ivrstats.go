@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/contactd/contactd/transcript"
 )
 
 // ivrStats is the IVR's analytics: callers reaching and leaving each node,
@@ -61,33 +59,13 @@ func (s *Server) misroutesTSV(w http.ResponseWriter, r *http.Request) {
 		if m.To == "" || len(known) > 0 && !known[m.To] {
 			continue
 		}
-		segs, err := s.opts.Store.Segments(r.Context(), m.CallID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if text := ivrWords(segs); text != "" {
-			b.WriteString(m.To + "\t" + text + "\n")
+		if m.Said != "" {
+			b.WriteString(m.To + "\t" + m.Said + "\n")
 		}
 	}
 	w.Header().Set("Content-Type", "text/tab-separated-values; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="misroutes.tsv"`)
 	_, _ = io.WriteString(w, b.String())
-}
-
-// ivrWords is what the caller said before an agent first spoke, on one
-// line (tabs and line breaks as spaces).
-func ivrWords(segs []transcript.Segment) string {
-	var words []string
-	for _, sg := range segs {
-		if sg.Speaker == transcript.Agent {
-			break
-		}
-		if sg.Speaker == transcript.Caller {
-			words = append(words, strings.Fields(sg.Text)...)
-		}
-	}
-	return strings.Join(words, " ")
 }
 
 // sinceParam is the request's ?since= (RFC 3339), or back before now when

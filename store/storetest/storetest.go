@@ -369,10 +369,18 @@ func testIVRStats(t *testing.T, open Opener) {
 	}
 
 	must(t, s.CreateTicket(c, tickets.Ticket{ID: "to", CallID: "iv3", Tags: []string{"misroute:sales->cancel"}, CreatedAt: base}), "CreateTicket")
+	must(t, s.AddSegments(c, "iv1", []transcript.Segment{
+		{Speaker: transcript.System, StartMS: 0, EndMS: 900, Text: "how can i help?"},
+		{Speaker: transcript.Caller, StartMS: 1000, EndMS: 1900, Text: "there's a charge\ti don't"},
+		{Speaker: transcript.Caller, StartMS: 2000, EndMS: 2900, Text: "recognise"},
+		{Speaker: transcript.Agent, StartMS: 3000, EndMS: 3900, Text: "billing, hello"},
+		{Speaker: transcript.Caller, StartMS: 4000, EndMS: 4900, Text: "hi"},
+	}), "AddSegments")
+	must(t, s.AddSegments(c, "iv2", []transcript.Segment{{Speaker: transcript.Caller, StartMS: 0, EndMS: 900, Text: "not misrouted"}}), "AddSegments")
 	ms, err := s.Misroutes(c, base.Add(-time.Hour), 10)
 	must(t, err, "Misroutes")
 	want := []store.Misroute{
-		{CallID: "iv1", TicketID: "tm", From: "billing", To: "returns", StartedAt: base.Add(time.Minute)},
+		{CallID: "iv1", TicketID: "tm", From: "billing", To: "returns", StartedAt: base.Add(time.Minute), Said: "there's a charge i don't recognise"},
 		{CallID: "iv3", TicketID: "to", From: "sales", To: "cancel", StartedAt: base.Add(3 * time.Minute)},
 	}
 	if len(ms) != len(want) {
@@ -380,7 +388,7 @@ func testIVRStats(t *testing.T, open Opener) {
 	}
 	for i := range want {
 		if ms[i].CallID != want[i].CallID || ms[i].TicketID != want[i].TicketID || ms[i].From != want[i].From ||
-			ms[i].To != want[i].To || ms[i].StartedAt.Sub(want[i].StartedAt).Abs() >= time.Millisecond {
+			ms[i].To != want[i].To || ms[i].Said != want[i].Said || ms[i].StartedAt.Sub(want[i].StartedAt).Abs() >= time.Millisecond {
 			t.Errorf("Misroutes[%d] = %+v, want %+v", i, ms[i], want[i])
 		}
 	}

@@ -542,10 +542,15 @@ func (s *Store) IVRStats(ctx context.Context, since time.Time) (store.IVRStats, 
 }
 
 // Misroutes lists the calls started since then whose ticket carries a
-// misroute tag ("misroute:<from>-><to>", web's wrap-up), oldest first.
+// misroute tag ("misroute:<from>-><to>", web's wrap-up), oldest first,
+// with what each caller said before an agent spoke: two queries however
+// many calls.
 func (s *Store) Misroutes(ctx context.Context, since time.Time, limit int) ([]store.Misroute, error) {
-	rows, err := s.db.Query(ctx, `SELECT t.id, t.call_id, t.tags, c.started_at FROM tickets t JOIN calls c ON c.id = t.call_id
-		WHERE c.started_at >= $1 AND t.tags`+s.d.TextCast+` LIKE '%"misroute:%' ORDER BY c.started_at, t.id LIMIT $2`, Time(since), limit)
+	const misrouted = `FROM tickets t JOIN calls c ON c.id = t.call_id
+		WHERE c.started_at >= $1 AND t.tags`
+	like := s.d.TextCast + ` LIKE '%"misroute:%'`
+	rows, err := s.db.Query(ctx, `SELECT t.id, t.call_id, t.tags, c.started_at `+misrouted+like+
+		` ORDER BY c.started_at, t.id LIMIT $2`, Time(since), limit)
 	if err != nil {
 		return nil, wrap(err, "store: misroutes")
 	}
@@ -562,7 +567,39 @@ func (s *Store) Misroutes(ctx context.Context, since time.Time, limit int) ([]st
 		}
 		return m, nil
 	})
-	return all, wrap(err, "store: misroutes")
+	if err != nil || len(all) == 0 {
+		return all, wrap(err, "store: misroutes")
+	}
+	rows, err = s.db.Query(ctx, `SELECT call_id, speaker, text FROM transcript_segments WHERE call_id IN
+		(SELECT t.call_id `+misrouted+like+` ORDER BY c.started_at, t.id LIMIT $2)
+		ORDER BY call_id, start_ms, id`, Time(since), limit)
+	if err != nil {
+		return nil, wrap(err, "store: misroutes' segments")
+	}
+	said := map[string][]string{}
+	agentSpoke := map[string]bool{}
+	for rows.Next() {
+		var id, speaker, text string
+		if err := rows.Scan(&id, &speaker, &text); err != nil {
+			rows.Close()
+			return nil, wrap(err, "store: misroutes' segments")
+		}
+		switch {
+		case agentSpoke[id]:
+		case transcript.Speaker(speaker) == transcript.Agent:
+			agentSpoke[id] = true
+		case transcript.Speaker(speaker) == transcript.Caller:
+			said[id] = append(said[id], strings.Fields(text)...)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err, "store: misroutes' segments")
+	}
+	for i := range all {
+		all[i].Said = strings.Join(said[all[i].CallID], " ")
+	}
+	return all, nil
 }
 
 // ---- transcript segments ----
