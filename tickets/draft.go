@@ -304,41 +304,51 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 	}
 	tr = heardDigits(tr)
 	nl := numberLines(tr)
+	ordered := slices.ContainsFunc(nl, func(l numberLine) bool { return mentions(l.text, orderTalk) })
+	// The caller's lines are read before the agent's, each in three ways:
+	// a number after its keyword, one before it, one answering a question
+	// that asked for it. An agent's "reference r 3 1 8 8" for an exchange
+	// they arranged comes after the caller's answer to "can i take the
+	// order number".
 	var ls []numberLine // the caller's, then the agent's
 	for _, caller := range []bool{true, false} {
+		var side []numberLine
 		for _, l := range nl {
 			if l.caller == caller {
-				ls = append(ls, l)
+				side = append(side, l)
 			}
 		}
-	}
-	for _, l := range ls {
-		if v, ok := slots.ExtractNumber(l.text, orderKeywords, 4, 10, true); ok {
-			set(EntityOrderNumber, v)
-		}
-		if v, ok := slots.ExtractAccountNumber(l.text); ok {
-			set(EntityAccountNumber, v)
-		}
-	}
-	for _, l := range ls {
-		set(EntityOrderNumber, numberBefore(l.text, orderKeywords))
-		set(EntityAccountNumber, numberBefore(l.text, slots.AccountKeywords))
-	}
-	ordered := slices.ContainsFunc(nl, func(l numberLine) bool { return mentions(l.text, orderTalk) })
-	for _, l := range ls {
-		order, account := asksOrder(l.prev), mentions(l.prev, slots.AccountKeywords)
-		if !order && !account && ordered && mentions(l.prev, []string{"number", "reference", "ref"}) && !asksOther(l.prev) {
-			order = true // "what's the number" in a call about an order
-		}
-		if order && !account {
-			if v, ok := slots.ExtractNumber(l.text, orderKeywords, 4, 10, false); ok {
+		ls = append(ls, side...)
+		for _, l := range side {
+			if v, ok := slots.ExtractNumber(l.text, orderKeywords, 4, 10, true); ok {
 				set(EntityOrderNumber, v)
 			}
-		}
-		if account && !order {
-			if v, ok := slots.ExtractNumber(l.text, slots.AccountKeywords, 4, 12, false); ok {
+			if v, ok := slots.ExtractAccountNumber(l.text); ok {
 				set(EntityAccountNumber, v)
 			}
+		}
+		for _, l := range side {
+			set(EntityOrderNumber, numberBefore(l.text, orderKeywords))
+			set(EntityAccountNumber, numberBefore(l.text, slots.AccountKeywords))
+		}
+		for _, l := range side {
+			order, account := asksOrder(l.prev), mentions(l.prev, slots.AccountKeywords)
+			if !order && !account && ordered && mentions(l.prev, []string{"number", "reference", "ref"}) && !asksOther(l.prev) {
+				order = true // "what's the number" in a call about an order
+			}
+			if order && !account {
+				if v, ok := slots.ExtractNumber(l.text, orderKeywords, 4, 10, false); ok {
+					set(EntityOrderNumber, v)
+				}
+			}
+			if account && !order {
+				if v, ok := slots.ExtractNumber(l.text, slots.AccountKeywords, 4, 12, false); ok {
+					set(EntityAccountNumber, v)
+				}
+			}
+		}
+		if caller && ordered {
+			set(EntityOrderNumber, echoed(nl, e[EntityAccountNumber]))
 		}
 	}
 	if ordered && e[EntityOrderNumber] == "" && e[EntityAccountNumber] == "" {
@@ -392,6 +402,42 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 		}
 	}
 	return e
+}
+
+// echoed is the first number of five digits or more that the caller says
+// without naming it and the agent repeats in their next line ("i got the
+// oak desk from you on seven one two three three oh" … "the oak desk yes
+// seven one two three three zero"): the agent looked it up, so it is the
+// caller's order, before any number only the agent says ("your new order
+// number is …"). Not one answering a question for another kind of number
+// (asksOther), nor one after a word naming another kind, nor account.
+func echoed(nl []numberLine, account string) string {
+	for i := 0; i+1 < len(nl); i++ {
+		l, next := nl[i], nl[i+1]
+		if !l.caller || next.caller || asksOther(l.prev) {
+			continue
+		}
+		heard := numberRuns(next.text)
+		w := wordsOf(l.text)
+		for a := 0; a < len(w); a++ {
+			if !numberWord(w[a]) && w[a] != "0" {
+				continue
+			}
+			b := a
+			for b < len(w) && (numberWord(w[b]) || w[b] == "0" || numberFillers[w[b]]) {
+				b++
+			}
+			other := false
+			for k := max(0, a-4); k < a; k++ {
+				other = other || slices.Contains(otherNumbers, w[k]) || slices.Contains(phoneKeywords, w[k]) || w[k] == "case"
+			}
+			if d := slots.ParseDigits(strings.Join(w[a:b], " ")); !other && len(d) >= 5 && len(d) <= 10 && d != account && slices.Contains(heard, d) {
+				return d
+			}
+			a = b
+		}
+	}
+	return ""
 }
 
 // spokenRun is the first number in text read out digit by digit or in

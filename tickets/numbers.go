@@ -98,6 +98,14 @@ func spokenNumbers(text string) string {
 			w[i] = "item"
 		}
 	}
+	// "not a three": a digit named as the wrong one ("the last digit's a
+	// four not a three. seven one nine oh five four") is no digit of the
+	// number said after it.
+	for i := 2; i < len(w); i++ {
+		if w[i-2] == "not" && (w[i-1] == "a" || w[i-1] == "an") && len(slots.ParseDigits(w[i])) == 1 && w[i] != "double" && w[i] != "triple" {
+			w[i] = "item"
+		}
+	}
 	// A number given in chunks with "then" between ("it starts with nine
 	// nine then three four oh then seventy one") is one number: "then"
 	// (and an "and" before it) goes when two or three single digits come
@@ -356,7 +364,7 @@ var weakNumberWords = map[string]bool{"number": true, "no": true, "num": true, "
 // complaint's, a fault's, a cancellation's ("your fault reference is FLT
 // 20 77 31", "my complaint ref is …"); the keyword becomes "case", which
 // no order's number follows.
-var otherReference = regexp.MustCompile(`(?i)\b(complaints?|faults?|cancellation|case|ticket|incident|repair|engineer|appointment|installation|install|claim|refund|escalation|dispute|porting|job|receipt|visit)(\s+)(?:reference|ref|confirmation|tracking)\b`)
+var otherReference = regexp.MustCompile(`(?i)\b(complaints?|faults?|cancellation|case|ticket|incident|repair|engineer|appointment|installation|install|claim|refund|escalation|dispute|porting|job|receipt|visit|quote|quotation|exchange|collection)(\s+)(?:reference|ref|confirmation|tracking)\b`)
 
 // issuedReference is an agent giving the caller a reference ("your
 // reference is 5503 882", "your confirmation number is …"): one made for
@@ -399,17 +407,40 @@ func expandIs(text string) string {
 // the "s" of "it's" is no letter), unless the line answers a question
 // naming the order (ordersOwn: "the order reference?" … "n w five six oh
 // one four").
+// An amount written with its currency ("order two hundred and twenty
+// thousand and nine, £18.75") is no digits of a number beside it, nor
+// is a sentence after a number written in digits ("order 305562. Two
+// payments of …"): a recogniser writes a number's digits together, so
+// the number ends there.
 // Then a quantity with "thousand" is written in digits (thousands) and a
 // count said after a whole number is kept off it (countsAfter).
 func numberMarks(text string, ordersOwn bool) string {
+	text = moneyWritten.ReplaceAllString(text, "${1}amount")
+	text = numeralEnds.ReplaceAllString(text, "$1$2 also $3")
 	text = orderCode.ReplaceAllString(text, "$1 number")
 	text = forFour.ReplaceAllString(text, "$1 four $2")
 	if !ordersOwn {
 		text = lettersBefore.ReplaceAllString(text, "${1}case $2")
+		text = letterReference(text)
 	}
 	text = gluedLetters(text)
 	text = capitalsBefore(text, ordersOwn)
 	return countsAfter(thousands(text))
+}
+
+// letterReference puts "case" before a reference that opens with one
+// letter spelled apart from its digits ("reference R 3 1 8 8" for an
+// exchange, "the quote reference is Q 8 4 4 1 7"): the shop's order
+// numbers are digits, so it is a reference of another kind, unless
+// "order" or "purchase" names it ("order reference is W 4 1 7 7 2").
+func letterReference(text string) string {
+	return letterRef.ReplaceAllStringFunc(text, func(m string) string {
+		sub := letterRef.FindStringSubmatch(m)
+		if q := strings.ToLower(sub[1]); q == "order" || q == "purchase" {
+			return m
+		}
+		return sub[1] + sub[2] + sub[3] + "case " + sub[4]
+	})
 }
 
 // gluedLetters puts "case" before a number written with letters glued to
@@ -579,7 +610,9 @@ func thousands(text string) string {
 			} else {
 				break
 			}
-			if strings.ContainsAny(f[j], ",.?!;:") {
+			// "nine hundred and forty thousand, one hundred and twelve":
+			// a comma after "thousand" is a pause within the quantity.
+			if strings.ContainsAny(f[j], ",.?!;:") && !(w == "thousand" && strings.HasSuffix(f[j], ",") && j+1 < len(f) && cardinalWords[clean(f[j+1])] > 0) {
 				j++
 				break
 			}
@@ -603,8 +636,14 @@ var (
 	writtenYear    = regexp.MustCompile(`^(19|20)\d\d$`)
 	purchaseNumber = regexp.MustCompile(`(?i)\bpurchase\s+(number|no|reference|ref)\b`)
 	forFour        = regexp.MustCompile(`(?i)\b(order|number|reference|ref)\s+(?:for|fore)\s+(` + digitWordRE + `(?:[\s,]+` + digitWordRE + `){2,})`)
+	letterRef      = regexp.MustCompile(`(?i)(\w*)(\W+)((?:reference|ref)(?:\s+(?:is|number|no))?\s+)([b-hj-np-z]\.?\s+` + digitWordRE + `)`)
 	letterGlued    = regexp.MustCompile(`(?i)^[a-z]{1,3}-?\d{3,}[.,;:!?]*$`)
 	lettersBefore  = regexp.MustCompile(`(?i)(^|[\s,;:(])((?:[b-hj-np-z]\.?\s+){2,}` + digitWordRE + `)`)
+)
+
+var (
+	moneyWritten = regexp.MustCompile(`(^|[\s(,;:])[£$€]\s?\d[\d,]*(?:\.\d+)?`)
+	numeralEnds  = regexp.MustCompile(`\b(\d{4,})([.!?;])\s+([A-Za-z])`)
 )
 
 var keywordIs = regexp.MustCompile(`(?i)\b(order|number|reference|ref|account|tracking)['’]s\b`)
@@ -710,7 +749,7 @@ func corrected(ls []numberLine, v string) string {
 		if !strings.Contains(slots.ParseDigits(ls[i-1].text), v) {
 			continue
 		}
-		if !opensWithCorrection(l.text) {
+		if !opensWithCorrection(l.text) && (ls[i-1].caller || !correctsFirst(l.text)) {
 			continue
 		}
 		if d, ok := slots.ExtractNumber(l.text, nil, len(v)-1, len(v)+1, false); ok && d != v {
@@ -788,6 +827,22 @@ func saysEnd(text, v, r string) bool {
 	for k := range w { // the line's own punctuation is gone: "eight zero eight"
 		d := slots.ParseDigits(strings.Join(w[k:], " "))
 		if d != "" && len(d) < len(v) && strings.HasSuffix(v, d) && !strings.HasSuffix(r, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// correctsFirst reports whether a line takes something back before the
+// first number in it ("oh for god's sake, wrong email. it's six two four
+// nine one seven"), as a caller does after an agent read back a number
+// and said what it is ("624911, that one's a pair of boots").
+func correctsFirst(text string) bool {
+	for _, x := range wordsOf(text) {
+		if numberWord(x) {
+			return false
+		}
+		if correctionMarkers[x] || x == "mistake" {
 			return true
 		}
 	}
@@ -935,6 +990,8 @@ var countedWords = map[string]bool{
 	"hours": true, "hour": true, "minutes": true, "mins": true, "times": true, "pounds": true, "quid": true,
 	"dollars": true, "euros": true, "items": true, "boxes": true, "parcels": true, "calls": true, "oclock": true,
 	"box": true, "parcel": true, "package": true, "packages": true, "item": true, "piece": true, "pieces": true,
+	"payments": true, "payment": true, "charges": true, "instalments": true, "emails": true, "letters": true,
+	"texts": true, "attempts": true, "visits": true, "engineers": true, "people": true, "nights": true,
 }
 
 // yearTens are the words that follow "nineteen" or "twenty" in a year

@@ -147,6 +147,18 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"a reference on a bill in capitals", []string{"c: I've had a final bill and I left months ago.", "a: Do you have the reference on the bill?", "c: It says FB 3 3 0 1 9 2."}, ""},
 		{"an order number in capitals named as the order's", []string{"c: My order number is WB 5521 9 and it hasn't come."}, "55219"},
 		{"an acronym before the number is no code", []string{"a: what's the order number?", "c: It's for the TV 55219."}, "55219"},
+		{"an amount written beside the number is no digits of it", []string{"c: the bill says order three hundred and ten thousand and four, £22.50, what is that"}, "310004"},
+		{"a comma after \"thousand\"", []string{"a: what's the order number?", "c: Six hundred and five thousand, two hundred and eleven."}, "605211"},
+		{"a sentence after a number in digits", []string{"c: You charged me twice for order 418870. Three emails I've sent about it."}, "418870"},
+		{"a count in words after a number in digits", []string{"c: order 418870 two payments went out"}, "418870"},
+		{"\"not a three\" names a digit", []string{"a: what's the order number", "c: five five two oh nine three", "a: that one isn't coming up", "c: sorry, it ends in a six not a three. five five two oh nine six."}, "552096"},
+		{"the caller's answer before the agent's own reference", []string{"a: can i take the order number?", "c: double four, one oh nine", "a: 441009, yes. I've booked the exchange, reference K 7 7 2 0.", "c: thanks"}, "441009"},
+		{"an agent's quote reference", []string{"c: how much is the bigger tv", "a: it's five ninety nine. I've saved a quote, the quote reference is Q 5 5 1 0 2.", "c: lovely"}, ""},
+		{"an agent's reference with one letter", []string{"c: my parcel is late", "a: i've chased the courier, reference T 2 2 9 0 1"}, ""},
+		{"an order reference with one letter", []string{"c: my order reference is W 4 1 1 7 3, it's late"}, "41173"},
+		{"the caller's number the agent repeats, before the agent's new order", []string{"c: i bought the lamp on three three eight one two oh and want the shade too", "a: yes three three eight one two oh, the shade is twenty pounds", "c: go on then", "a: done, your new order number is five five one two oh nine"}, "338120"},
+		{"a number the agent repeats after a question for the phone", []string{"c: i ordered a rug", "a: what's your phone number", "c: seven seven one two oh nine", "a: seven seven one two oh nine, thanks, and the order number?", "c: four four oh one eight"}, "44018"},
+		{"a correction after the agent says what the number is", []string{"a: what's the order number?", "c: three one two nine eight", "a: 31298, that's a kettle, delivered last week", "c: oh for heaven's sake, wrong email, that's my mum's. it's three one two nine four"}, "31294"},
 		{"a gift receipt's reference when the order number was asked for", []string{"c: can i return a present without the receipt", "a: if you have the order number that's easiest", "c: there's a slip, it says gift receipt ref G R 2 2 7 1 9"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
