@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -580,7 +581,7 @@ func (c *Call) finish(disposition string) {
 	sort.SliceStable(c.segs, func(i, j int) bool { return c.segs[i].StartMS < c.segs[j].StartMS })
 	o.Redaction.Segments(c.segs) // the IVR's prompts; people's lines were redacted as they came
 	tr := transcript.Transcript{CallID: c.in.ID, CallerNumber: c.in.From, Intent: c.rec.Intent, Agent: c.rec.Agent,
-		Segments: c.segs, Incomplete: c.asrFailed}
+		Segments: c.segs, Incomplete: c.asrFailed, Slots: maps.Clone(c.decision.Slots)}
 	rec, endedAt, flushedAt, flushLog, agent, log := c.rec, c.endedAt, c.flushedAt, c.flushLog, c.agent, c.log
 	c.m.postLater(&PostJob{Call: c.rec, Visits: c.visits, Transcript: tr}, c.log, func(res Result, err error) {
 		if retried := new(retriedError); err != nil && !errors.As(err, &retried) {

@@ -67,6 +67,7 @@ func TestFirstCall(t *testing.T) {
 	t.Run("bad input", func(t *testing.T) { badInput(t, s) })
 	t.Run("opus call by voice", func(t *testing.T) { opusCall(ctx, t, s, b) })
 	t.Run("pcmu call by keypad", func(t *testing.T) { pcmuKeypadCall(ctx, t, s, b) })
+	t.Run("order number keyed to the IVR", func(t *testing.T) { keyedOrderCall(ctx, t, s, b) })
 	t.Run("graceful shutdown", func(t *testing.T) { shutdown(ctx, t, s) })
 }
 
@@ -386,6 +387,66 @@ func pcmuKeypadCall(ctx context.Context, t *testing.T, s *server, b *webtest.Bro
 	})
 	if cl.Intent != "order_status" || cl.Queue != "orders" {
 		t.Fatalf("call = %+v", cl)
+	}
+}
+
+// keyedOrderCall: a caller asks by voice about an order and keys its
+// number when the IVR asks for it; the ticket has the keyed number, which
+// no line of the transcript says.
+func keyedOrderCall(ctx context.Context, t *testing.T, s *server, b *webtest.Browser) {
+	must(t, b.WaitJS(ctx, "window.contactd.state === 'available' && !window.contactd.offer", 15*time.Second))
+	_, speech := speechWAV(t, "I want to check the status of my order please", media.SampleRate, 300*time.Millisecond)
+	c, err := sip.Dial(ctx, sip.DialConfig{Target: "sip:support@" + s.sipAddr, From: "+15550103", Codecs: []string{"opus"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Hangup(context.Background())
+	e := &ear{}
+	go e.run(c.Leg())
+	waitUntil(t, "the greeting", 20*time.Second, func() bool { return len(e.bursts(time.Second)) >= 1 && e.quietFor(800*time.Millisecond) })
+	must(t, media.Play(ctx, c.Leg(), speech))
+	quiet := sendSilence(ctx, c.Leg())
+	defer quiet()
+	// The greeting, then the IVR's question for the order number.
+	waitUntil(t, "the order number's question", 30*time.Second, func() bool {
+		return len(e.bursts(time.Second)) >= 2 && e.quietFor(800*time.Millisecond)
+	})
+	for _, d := range "58213#" {
+		must(t, c.SendDTMF(d))
+		time.Sleep(150 * time.Millisecond)
+	}
+	must(t, b.WaitJS(ctx, "!!(window.contactd.offer && window.contactd.offer.call_id)", 20*time.Second))
+	var o offer
+	must(t, b.Eval("window.contactd.offer", &o))
+	if o.Intent != "order_status" || o.From != "+15550103" {
+		t.Fatalf("offer = %+v", o)
+	}
+	must(t, b.Click("#answer"))
+	must(t, b.WaitJS(ctx, "window.contactd.inCall && window.contactd.pcState === 'connected'", 20*time.Second))
+	time.Sleep(2 * time.Second)
+	must(t, c.Hangup(ctx))
+	must(t, b.WaitJS(ctx, "!window.contactd.inCall", 10*time.Second))
+	var tk struct {
+		Tickets []struct {
+			Entities map[string]string `json:"entities"`
+		} `json:"tickets"`
+	}
+	waitUntil(t, "the ticket", 10*time.Second, func() bool {
+		return s.api(t, s.adminTok, "GET", "/api/v1/tickets?call_id="+o.CallID, nil, &tk) == 200 && len(tk.Tickets) == 1
+	})
+	var cl struct {
+		Transcript []struct{ Text string } `json:"transcript"`
+	}
+	if st := s.api(t, s.adminTok, "GET", "/api/v1/calls/"+o.CallID, nil, &cl); st != 200 {
+		t.Fatalf("GET call: %d", st)
+	}
+	for _, l := range cl.Transcript {
+		if strings.Contains(strings.ReplaceAll(l.Text, " ", ""), "58213") {
+			t.Errorf("the keyed number is in the transcript (%q): this test would not show where the ticket took it from", l.Text)
+		}
+	}
+	if got := tk.Tickets[0].Entities["order_number"]; got != "58213" {
+		t.Fatalf("ticket's order number %q, want the keyed 58213 (transcript %+v)", got, cl.Transcript)
 	}
 }
 

@@ -1,6 +1,7 @@
 package tickets
 
 import (
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -285,6 +286,10 @@ func asksOrder(line string) bool {
 // order").
 var ownerOf = map[string]bool{"on": true, "for": true, "of": true, "from": true, "with": true, "to": true}
 
+// slotDigits is an IVR slot's order or account number: digits only, as
+// the IVR's extractors and keypad give them.
+var slotDigits = regexp.MustCompile(`^\d{1,20}$`)
+
 // phoneKeywords introduce a phone number.
 var phoneKeywords = []string{"phone", "mobile", "cell", "telephone", "landline", "callback"}
 
@@ -375,6 +380,14 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 			e[k] = v
 		}
 		if v := corrected(nl, e[k]); v != "" {
+			e[k] = v
+		}
+	}
+	// What the IVR collected, said or keyed (a keyed number is in no
+	// segment), when the conversation names none: a number the caller
+	// gave the agent is the later word, checked by a person.
+	for _, k := range []string{EntityOrderNumber, EntityAccountNumber} {
+		if v := strings.TrimSpace(tr.Slots[k]); e[k] == "" && slotDigits.MatchString(v) {
 			e[k] = v
 		}
 	}

@@ -481,3 +481,39 @@ func TestRequestSentences(t *testing.T) {
 		t.Errorf("addGrams = %v", f)
 	}
 }
+
+// TestDraftIVRSlots: a number the caller keyed to the IVR is in no
+// segment; the ticket takes it from the IVR's slots, and the customer is
+// keyed by an account-number slot. A number the caller gave the agent
+// stands over the IVR's, and a slot that is no number is not taken.
+func TestDraftIVRSlots(t *testing.T) {
+	keyed := call("order_status",
+		"s: what's your order number? say it, or key it and press hash",
+		"a: hi you're through to sam, i can see your order, it's out for delivery today",
+		"c: brilliant thanks")
+	keyed.Slots = map[string]string{"order_number": "58213", "account_number": "7712045"}
+	tk := Draft(keyed, DraftOptions{})
+	if tk.Entities[EntityOrderNumber] != "58213" || tk.Entities[EntityAccountNumber] != "7712045" || tk.Customer.ID != "acct:7712045" {
+		t.Errorf("keyed slots: entities %v, customer %+v", tk.Entities, tk.Customer)
+	}
+	if !strings.Contains(tk.Subject, "58213") {
+		t.Errorf("subject %q names no order", tk.Subject)
+	}
+	told := call("order_status",
+		"a: can i take the order number",
+		"c: it's actually about my other order, six one two oh eight")
+	told.Slots = map[string]string{"order_number": "58213"}
+	if got := Draft(told, DraftOptions{}).Entities[EntityOrderNumber]; got != "61208" {
+		t.Errorf("order number %q, want the one told to the agent", got)
+	}
+	odd := call("order_status", "c: where is my parcel")
+	odd.Slots = map[string]string{"order_number": "five8", "account_number": " "}
+	if e := Draft(odd, DraftOptions{}).Entities; e[EntityOrderNumber] != "" || e[EntityAccountNumber] != "" {
+		t.Errorf("slots that are no numbers taken: %v", e)
+	}
+	card := call("billing", "c: it's about my bill")
+	card.Slots = map[string]string{"account_number": "4111111111111111"}
+	if got := RedactTranscript(card).Slots["account_number"]; strings.Contains(got, "4111") {
+		t.Errorf("a card number in a slot kept: %q", got)
+	}
+}

@@ -382,6 +382,13 @@ func (r Redaction) Transcript(tr transcript.Transcript) transcript.Transcript {
 	copy(segs, tr.Segments)
 	r.Segments(segs)
 	tr.Segments = segs
+	if tr.Slots != nil {
+		slots := make(map[string]string, len(tr.Slots))
+		for k, v := range tr.Slots {
+			slots[k] = r.Text(v)
+		}
+		tr.Slots = slots
+	}
 	return tr
 }
 

@@ -43,6 +43,10 @@ type Transcript struct {
 	Segments     []Segment `json:"segments"`
 	// Incomplete is set when a recogniser failed during the call.
 	Incomplete bool `json:"incomplete,omitempty"`
+	// Slots are the values the IVR collected (order_number,
+	// account_number, date, amount), said or keyed: a number keyed on the
+	// phone's keypad is in no segment.
+	Slots map[string]string `json:"slots,omitempty"`
 }
 
 // Valid reports whether s is a speaker we know.
