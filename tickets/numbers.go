@@ -55,6 +55,7 @@ var backchannels = map[string]bool{
 	"huh": true, "right": true, "carry": true, "and": true, "then": true, "the": true, "rest": true, "got": true,
 	"that": true, "keep": true, "going": true, "sure": true, "um": true, "mm": true, "hmm": true, "sorry": true,
 	"with": true, "you": true, "im": true, "so": true, "far": true, "thats": true, "fine": true,
+	"hm": true, "mmhm": true, "uhhuh": true, "yup": true, "alright": true,
 }
 
 // isOh reports whether w is a spoken zero that is also a word.
@@ -210,6 +211,38 @@ func spokenNumbers(text string) string {
 		}
 		i = j
 	}
+	// "… eight one two. two at the end.": a digit named as the last one
+	// right after a number read out digit by digit is that number's last
+	// digit, said again or corrected, not one more.
+	for i := 1; i < len(w); i++ {
+		if len(slots.ParseDigits(w[i])) != 1 || !numberWord(w[i]) || w[i] == "double" || w[i] == "triple" ||
+			!(hasPhrase(w[i+1:min(len(w), i+4)], "at the end") || hasPhrase(w[i+1:min(len(w), i+4)], "on the end")) {
+			continue
+		}
+		if run := digitRun(w[:i], -1); singleDigits(run) >= 5 && len(slots.ParseDigits(run[len(run)-1])) == 1 && numberWord(run[len(run)-1]) {
+			w[i-1] = w[i]
+			w = slices.Delete(w, i, i+1)
+		}
+	}
+	// A number taken back after it is said, with nothing in its place in
+	// the line ("it's 2 9 4 1 7 6. oh no, sorry, that's the rug I
+	// returned", "one two nine four four oh oh wait that's my account
+	// number isn't it"), goes: the number that follows in a later line is
+	// the one meant.
+	for i := 0; i < len(w); i++ {
+		if !numberWord(w[i]) {
+			continue
+		}
+		j := i
+		for j < len(w) && (numberWord(w[j]) || w[j] == "0" || numberFillers[w[j]]) {
+			j++
+		}
+		if retracted(w[j:]) {
+			w = slices.Delete(w, i, j)
+			break
+		}
+		i = j
+	}
 	// Corrections: the digit string before "sorry no" goes.
 	var out []string
 	for i := 0; i < len(w); i++ {
@@ -252,6 +285,32 @@ func spokenNumbers(text string) string {
 		i = j - 1
 	}
 	return strings.Join(out, " ")
+}
+
+// retractMarkers take back what was just said; "no" alone does not ("five
+// eight two one three, no it hasn't arrived").
+var retractMarkers = map[string]bool{"sorry": true, "wait": true, "oops": true, "wrong": true, "mistake": true}
+
+// retracted reports whether the words after a number take it back and give
+// no other in its place: a retractMarker within the first four words, then
+// "that's" or "it's" naming what the number was within three more, and no
+// digit word in the rest of the line.
+func retracted(after []string) bool {
+	m := -1
+	for k := 0; k < min(4, len(after)); k++ {
+		if retractMarkers[after[k]] {
+			m = k
+			break
+		}
+	}
+	if m < 0 {
+		return false
+	}
+	named := false
+	for k := m + 1; k < min(m+4, len(after)); k++ {
+		named = named || after[k] == "thats" || after[k] == "its"
+	}
+	return named && !slices.ContainsFunc(after, numberWord)
 }
 
 // digitRun is the run of digit words at the end of w (dir −1) or at its
@@ -425,7 +484,48 @@ func numberMarks(text string, ordersOwn bool) string {
 	}
 	text = gluedLetters(text)
 	text = capitalsBefore(text, ordersOwn)
-	return countsAfter(thousands(text))
+	return countsAfter(thousands(pricesAfter(text)))
+}
+
+// pairWords say a two-digit number's tens, or a teen.
+var pairWords = map[string]bool{
+	"ten": true, "eleven": true, "twelve": true, "thirteen": true, "fourteen": true, "fifteen": true, "sixteen": true,
+	"seventeen": true, "eighteen": true, "nineteen": true, "twenty": true, "thirty": true, "forty": true, "fifty": true,
+	"sixty": true, "seventy": true, "eighty": true, "ninety": true,
+}
+
+// pricesAfter puts "case" before a price said as pounds and pence after
+// "for" ("the order placed on the third for fifty four ninety eight",
+// "for twelve ninety nine"): two pairs of digits, each a tens or teen
+// word with perhaps a unit after it, and then no more digits. An order's
+// number said after "order for" by a recogniser that heard "four"
+// ("order for two two nine one") is single digits, no pairs.
+func pricesAfter(text string) string {
+	f := strings.Fields(text)
+	clean := func(i int) string { return strings.ToLower(strings.Trim(f[i], ",.?!;:")) }
+	changed := false
+	for i := 0; i+2 < len(f); i++ {
+		if clean(i) != "for" {
+			continue
+		}
+		j, pairs := i+1, 0
+		for pairs < 2 && j < len(f) && pairWords[clean(j)] {
+			tens := cardinalWords[clean(j)] >= 20
+			j++
+			pairs++
+			if tens && j < len(f) && cardinalWords[clean(j)] > 0 && cardinalWords[clean(j)] < 10 && !strings.ContainsAny(f[j-1], ",.?!;:") {
+				j++
+			}
+		}
+		if pairs == 2 && (j == len(f) || !numberWord(clean(j)) && !isOh(clean(j))) {
+			f[i] = "for case"
+			changed = true
+		}
+	}
+	if !changed {
+		return text
+	}
+	return strings.Join(f, " ")
 }
 
 // letterReference puts "case" before a reference that opens with one
@@ -1142,6 +1242,99 @@ func numberRuns(text string) []string {
 		i = j
 	}
 	return out
+}
+
+// agreed is the number the agent last read back after the caller gave
+// the order's number in words the extractors could not read whole —
+// misheard and in pieces across turns ("its two won ate" … "ok ate double
+// for five" … "so two one eight eight four five" … "yep") — when the
+// caller let it stand. The caller's lines since the agent's question (or
+// since a read-back they correct) are read as digits, misheard words
+// included, and the read-back must be within an edit or two of them, so
+// a number the agent says of their own is not taken. v is the number
+// found so far: the read-back is taken only when v is none or a part of
+// it, or a read-back the caller corrected ("21577" … "no there's another
+// five to one five five seven seven" … "got it 215577"); "" otherwise,
+// or when there is no such read-back.
+func agreed(segs []transcript.Segment, v string) string {
+	out := ""
+	var objected []string // read-backs the caller corrected
+	q := -1               // the agent's line the caller's block answers
+	for k := 0; k < len(segs); k++ {
+		a := segs[k]
+		if a.Speaker != transcript.Agent {
+			continue
+		}
+		w := wordsOf(a.Text)
+		if len(w) <= 4 && allIn(w, backchannels) {
+			continue // "uh huh": the caller goes on
+		}
+		var block []string
+		for _, s := range segs[q+1 : k] {
+			if s.Speaker == transcript.Caller {
+				block = append(block, wordsOf(s.Text)...)
+			}
+		}
+		prev := ""
+		if q >= 0 {
+			prev = segs[q].Text
+		}
+		asked := q >= 0 && asksOrder(prev) && !asksOther(prev)
+		corrects := len(block) > 0 && opensWithCorrection(strings.Join(block, " ")) && out != ""
+		q = k
+		// Marked as numberLines marks it: "z q seven seven zero …" is a
+		// courier's code, not the order's.
+		r, ok := slots.ExtractNumber(spokenNumbers(numberMarks(expandIs(otherReferences(a.Text, true)), false)), orderKeywords, 5, 10, false)
+		if !ok || len(block) == 0 || !(asked || corrects) {
+			continue
+		}
+		if d := blockDigits(block); d == "" || editDistance(d, r) > 2 {
+			continue
+		}
+		if k+1 < len(segs) && segs[k+1].Speaker == transcript.Caller {
+			next := segs[k+1].Text
+			if _, ok := lastDigit(next); ok || opensWithCorrection(next) {
+				out = r // corrected next: the caller's next block is read against it
+				objected = append(objected, r)
+				continue
+			}
+		}
+		out = r
+	}
+	// Only where the extractors read less than the read-back: a number of
+	// its own length that differs is a read-back the caller corrected
+	// (readBack and corrected decide those).
+	if v != "" && !(len(v) < len(out) && strings.Contains(out, v)) && !(slices.Contains(objected, v) && !slices.Contains(objected, out)) {
+		return ""
+	}
+	return out
+}
+
+// blockDigits reads a caller's words as digits, misheard ones ("won",
+// "ate", "to", "for") and "oh" included, every run joined: what the
+// caller said of a number, for checking an agent's read-back against.
+func blockDigits(words []string) string {
+	var out strings.Builder
+	var run []string
+	flush := func() {
+		out.WriteString(slots.ParseDigits(strings.Join(run, " ")))
+		run = run[:0]
+	}
+	for _, x := range words {
+		switch {
+		case numberWord(x):
+			run = append(run, x)
+		case isOh(x):
+			run = append(run, "zero")
+		case slots.Misheard(x) != "":
+			run = append(run, slots.Misheard(x))
+		case numberFillers[x]:
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out.String()
 }
 
 // weakMisheard reports whether w is a misheard digit that is also a word

@@ -159,6 +159,14 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"the caller's number the agent repeats, before the agent's new order", []string{"c: i bought the lamp on three three eight one two oh and want the shade too", "a: yes three three eight one two oh, the shade is twenty pounds", "c: go on then", "a: done, your new order number is five five one two oh nine"}, "338120"},
 		{"a number the agent repeats after a question for the phone", []string{"c: i ordered a rug", "a: what's your phone number", "c: seven seven one two oh nine", "a: seven seven one two oh nine, thanks, and the order number?", "c: four four oh one eight"}, "44018"},
 		{"a correction after the agent says what the number is", []string{"a: what's the order number?", "c: three one two nine eight", "a: 31298, that's a kettle, delivered last week", "c: oh for heaven's sake, wrong email, that's my mum's. it's three one two nine four"}, "31294"},
+		{"misheard pieces the agent reads back", []string{"a: what's the order number", "c: its for won", "a: mm hm", "c: ate to oh six", "a: four one eight two zero six, thanks", "c: yep"}, "418206"},
+		{"misheard pieces read back, corrected, read back again", []string{"a: got the order number", "c: ate to six double won", "a: 82611", "c: no there's another six, ate to six six double won", "a: ok 826611, found it", "c: great"}, "826611"},
+		{"a courier's code read back is no order", []string{"c: my parcel is stuck", "a: can i take the tracking number", "c: it's z q ate ate oh won", "a: so z q eight eight zero one, it's held at the depot"}, ""},
+		{"a number taken back after it is said", []string{"a: do you have the order number?", "c: yes, it's 7 7 1 2 0 4. oh no, sorry, that's the lamp I sent back.", "a: no problem", "c: the table is five five one, two oh nine.", "a: 5 5 1 2 0 9, the oak table."}, "551209"},
+		{"a number taken back as another kind", []string{"a: what's the order number", "c: er three one one nine four oh oh wait thats my account number isnt it", "a: sounds like it, the order one is six digits", "c: right it's six two oh nine one four"}, "620914"},
+		{"the last digit said again after the number", []string{"a: what's the order number?", "c: Seven oh two, four four one. One at the end."}, "702441"},
+		{"the last digit corrected after the number", []string{"a: what's the order number?", "c: seven oh two four four one. two at the end."}, "702442"},
+		{"a price after \"for\" is no order number", []string{"c: my toaster hasn't come", "a: is that the order placed on monday for thirty nine ninety nine?", "c: yes", "a: so that's order four four one oh two nine, it ships tomorrow"}, "441029"},
 		{"a gift receipt's reference when the order number was asked for", []string{"c: can i return a present without the receipt", "a: if you have the order number that's easiest", "c: there's a slip, it says gift receipt ref G R 2 2 7 1 9"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
