@@ -216,6 +216,9 @@ func startServerOn(t *testing.T, bin, dbURL string, edit func(yaml string) strin
 		"CONTACTD_DATA_DIR="+s.dataDir,
 		"CONTACTD_DATABASE_URL="+s.dbURL,
 		"CONTACTD_CONFIG="+cfg,
+		// One classifier cache for the run's servers: each start with the
+		// same examples loads the model the first trained.
+		"CONTACTD_MODEL_CACHE="+filepath.Join(filepath.Dir(bin), "models"),
 		"CONTACTD_ADMIN_PASSWORD=admin-e2e-pass",
 		"CONTACTD_LOG_LEVEL=debug",
 	))

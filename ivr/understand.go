@@ -87,9 +87,14 @@ func (l Languages) Classify(text string) (string, float64) {
 // TrainLanguages trains one classifier per language from examples[lang]
 // [intent]; def is the default language.
 func TrainLanguages(def string, examples map[string]map[string][]string) (Languages, error) {
+	return trainLanguages(def, examples, TrainClassifier)
+}
+
+// trainLanguages is TrainLanguages with train for each language.
+func trainLanguages(def string, examples map[string]map[string][]string, train func(map[string][]string) (*Classifier, error)) (Languages, error) {
 	l := Languages{Default: def, By: map[string]Understander{}}
 	for _, lang := range sortedKeys(examples) {
-		c, err := TrainClassifier(examples[lang])
+		c, err := train(examples[lang])
 		if err != nil {
 			return Languages{}, wrapLang(lang, err)
 		}

@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -393,6 +397,36 @@ func storeKind(url string) string {
 
 // newSynth builds the configured tts provider behind a prompt cache (keyed
 // by text and voice).
+// modelCacheDir is where trained classifiers are kept across restarts:
+// CONTACTD_MODEL_CACHE when set (a directory several instances may share),
+// else models/ in the data directory.
+func modelCacheDir(cfg *config.Config) string {
+	if d := os.Getenv("CONTACTD_MODEL_CACHE"); d != "" {
+		return d
+	}
+	return filepath.Join(cfg.DataDir, "models")
+}
+
+// executableHash names this build of contactd for the model cache: a
+// model trained by one build is not loaded by another, whose training may
+// differ. "" (no cache) when the executable cannot be read.
+func executableHash() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // understanding trains the embedded classifier for every configured
 // language and, with nlu.provider openai, puts the LLM in front of it.
 func understanding(cfg *config.Config, log *slog.Logger) (ivr.IntentClassifier, error) {
@@ -408,7 +442,11 @@ func understanding(cfg *config.Config, log *slog.Logger) (ivr.IntentClassifier, 
 	for lang, l := range cfg.IVR.Languages {
 		byLang[lang] = l.Intents
 	}
-	langs, err := ivr.TrainLanguages("en", byLang)
+	cache := &ivr.ModelCache{Salt: executableHash(), Log: log}
+	if cache.Salt != "" {
+		cache.Dir = modelCacheDir(cfg)
+	}
+	langs, err := cache.TrainLanguages("en", byLang)
 	if err != nil {
 		return nil, fmt.Errorf("nlu: %w", err)
 	}
