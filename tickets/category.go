@@ -147,7 +147,7 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 	topic := map[string]float64{}
 	cued := map[string]float64{}
 	var complaint, apology float64
-	var explicit, human, heardCaller, logged bool
+	var explicit, human, heardCaller, logged, refused, demanded bool
 	agentTopic := map[string]float64{} // the topics the agent's lines name: what the agent dealt with
 	var callerText []string
 	for _, s := range segs {
@@ -155,11 +155,13 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 			continue
 		}
 		caller := s.Speaker == transcript.Caller
+		words := wordsOf(s.Text)
 		if caller {
 			callerText = append(callerText, s.Text)
 			explicit = explicit || saysComplain(s.Text)
+			refused = refused || anyPhrase(words, refusePhrases)
+			demanded = demanded || demandsSenior(words) || asksByName(words)
 		}
-		words := wordsOf(s.Text)
 		w := 1.0
 		if !caller {
 			w = agentWeight
@@ -318,6 +320,11 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 		}
 	}
 	switch {
+	case (human || demanded) && refused && !explicit && ruleBest < topicFloor:
+		// "i want your manager" … "no, i'm not explaining it again":
+		// the caller will say what it is about only to the person they
+		// asked for, so however angry, the call is for that person.
+		return CategoryHuman
 	case explicit, complaint >= complaintFloor && bestScore < topicFloor && complaint >= person,
 		ruleComplaint >= complaintFloor && modelComplaint >= l.complaintSure:
 		return CategoryComplaint
@@ -400,12 +407,19 @@ func asksForDetail(words []string) bool {
 var choicePhrases = []string{"for example", "such as", "is this about", "is it about", "is that about", "is this for",
 	"is it for", "is this to do with", "is it to do with", "are you calling about", "are you ringing about"}
 
+// examplePhrases give the caller an example of what to say, with or
+// without another.
+var examplePhrases = []string{"say things like", "you can say", "try saying"}
+
 // offersChoice reports whether an agent's line offers the caller topics
 // to choose from ("is this about an order, billing, or technical
 // support?", the IVR's "for example, check order status, or pay my
 // bill"): it names no topic of the call, whichever it lists. The "or"
 // must come after the phrase that opens the list.
 func offersChoice(words []string) bool {
+	if anyPhrase(words, examplePhrases) {
+		return true // the IVR's "you can say things like 'track my order'"
+	}
 	for _, p := range choicePhrases {
 		if k := phraseAt(words, p); k >= 0 && slices.Contains(words[k:], "or") {
 			return true
@@ -457,6 +471,29 @@ func saysComplain(text string) bool {
 	return false
 }
 
+// refusePhrases are a caller's refusal to say what the call is about to
+// anyone but the person they asked for, or their leaving before they say
+// it ("i'll ring back later", "i've forgotten why i called").
+var refusePhrases = []string{"not explaining", "no details", "not going through it", "not going over it",
+	"dont want to explain", "rather not say", "rather not explain", "rather just talk to", "rather just speak to",
+	"ill explain to them", "ill explain to him", "ill explain to her", "not telling you", "just put me through",
+	// or leaves before saying it
+	"ring back later", "call back later", "ring you back later", "ill ring back", "ill call back", "ill phone back",
+	"wait till she calls", "wait till he calls", "wait for her to call", "wait for him to call", "forgotten why i called",
+	"forgotten why i rang"}
+
+// demandsSenior reports whether a caller's words ask for someone senior
+// ("get me your manager", "put me through to a supervisor", "i want
+// someone senior"), which the classifier may read as a complaint when
+// said angrily.
+func demandsSenior(words []string) bool {
+	senior := slices.ContainsFunc(words, func(w string) bool { return w == "manager" || w == "supervisor" }) ||
+		anyPhrase(words, []string{"team leader", "someone senior", "somebody senior"})
+	return senior && slices.ContainsFunc(words, func(w string) bool {
+		return w == "want" || w == "get" || w == "put" || w == "speak" || w == "talk" || w == "through" || w == "need"
+	})
+}
+
 // personWords ask for a person rather than say what about.
 var personWords = map[string]bool{
 	"speak": true, "talk": true, "someone": true, "somebody": true, "person": true, "human": true, "agent": true,
@@ -474,6 +511,24 @@ func asksForPerson(words []string) bool {
 	}
 	return anyPhrase(words, []string{"customer service", "customer services", "customer care", "put me through", "transfer me", "connect me", "none of those"})
 }
+
+// asksByName reports whether words ask for someone by name ("is priya
+// there please"), not whether a thing is there ("is it there").
+func asksByName(words []string) bool {
+	for i := 0; i+2 < len(words); i++ {
+		if words[i] == "is" && words[i+2] == "there" && !notSomeone[words[i+1]] {
+			return true
+		}
+	}
+	return false
+}
+
+// notSomeone are the words between "is" and "there" that ask whether a
+// thing is there, not a person ("is it there", "is that there").
+var notSomeone = map[string]bool{"it": true, "that": true, "this": true, "something": true, "anything": true,
+	"nothing": true, "everything": true, "the": true, "a": true, "an": true, "one": true, "stock": true, "room": true,
+	"there": true, "not": true, "still": true, "really": true, "much": true, "more": true, "any": true, "some": true,
+	"my": true, "your": true, "he": true, "she": true, "signal": true, "power": true, "internet": true, "wifi": true}
 
 // personAsks are words of a request for a person that are not
 // personWords because they are more than that request.

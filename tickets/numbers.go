@@ -28,7 +28,7 @@ var numberFillers = map[string]bool{
 // "actually"); between two digit strings they mean the second replaces
 // the first.
 var correctionWords = map[string]bool{
-	"sorry": true, "no": true, "actually": true, "mean": true, "i": true, "wait": true, "hang": true, "on": true,
+	"sorry": true, "no": true, "nah": true, "nope": true, "actually": true, "mean": true, "i": true, "wait": true, "hang": true, "on": true,
 	"its": true, "it": true, "is": true, "thats": true, "that": true, "was": true, "wrong": true, "oops": true,
 	"rather": true, "or": true, "correction": true, "let": true, "me": true, "start": true, "again": true,
 }
@@ -44,7 +44,7 @@ var (
 // correctionMarkers are the correctionWords that, at least one of them,
 // make a correction ("its" alone between two numbers does not).
 var correctionMarkers = map[string]bool{
-	"sorry": true, "no": true, "actually": true, "mean": true, "wait": true, "wrong": true, "oops": true,
+	"sorry": true, "no": true, "nah": true, "nope": true, "actually": true, "mean": true, "wait": true, "wrong": true, "oops": true,
 	"rather": true, "correction": true, "again": true,
 }
 
@@ -278,7 +278,24 @@ func spokenNumbers(text string) string {
 				continue
 			}
 			out = append(out, w[j:k]...) // the words of the correction stay
+			// "two seven four five oh eight, sorry, no, three. five oh
+			// three. two seven four five oh three": the correction ends
+			// with the whole number again, as long as the first try and
+			// opening as it did; the pieces before that whole go.
+			first := slots.ParseDigits(strings.Join(w[i:j], " "))
 			i = k - 1
+			e := k
+			for e < len(w) && (numberWord(w[e]) || w[e] == "0" || numberFillers[w[e]]) {
+				e++
+			}
+			if rest := slots.ParseDigits(strings.Join(w[k:e], " ")); len(first) >= 5 && len(rest) > len(first)+1 {
+				for s := k + 1; s < e; s++ {
+					if d := slots.ParseDigits(strings.Join(w[s:e], " ")); len(d) == len(first) && d[:3] == first[:3] {
+						i = s - 1
+						break
+					}
+				}
+			}
 			continue
 		}
 		out = append(out, w[i:j]...)
@@ -432,6 +449,11 @@ var otherReference = regexp.MustCompile(`(?i)\b(complaints?|faults?|cancellation
 // one ("what's your reference?") says no "is" after it.
 var issuedReference = regexp.MustCompile(`(?i)\byour\s+(?:([a-z]+)\s+)?(?:reference|ref|confirmation)((?:\s+(?:number|no))?\s+(?:is|will\s+be)\b)`)
 
+// actionReference is an agent's reference for what they have just done
+// ("I've raised a formal complaint to our complaints team, reference
+// nine two seven seven"): the keyword in the same sentence as the action.
+var actionReference = regexp.MustCompile(`(?i)\b(i['’]?ve|i have)(\s+(?:just\s+)?(?:raised|logged|booked|arranged|opened|set up|created|escalated|submitted|filed|registered|put in)\b[^.?!]*?\b)(reference|ref)\b`)
+
 // otherReferences marks references of another kind than an order's
 // (otherReference), and in an agent's line those the agent gives out
 // (issuedReference).
@@ -440,6 +462,13 @@ func otherReferences(text string, agent bool) string {
 	if !agent {
 		return text
 	}
+	text = actionReference.ReplaceAllStringFunc(text, func(m string) string {
+		sub := actionReference.FindStringSubmatch(m)
+		if o := strings.ToLower(sub[2]); strings.Contains(o, " order") || strings.Contains(o, "purchase") {
+			return m // "i've booked the return for order …, reference" names the order
+		}
+		return sub[1] + sub[2] + "case"
+	})
 	return issuedReference.ReplaceAllStringFunc(text, func(m string) string {
 		sub := issuedReference.FindStringSubmatch(m)
 		if q := strings.ToLower(sub[1]); q == "order" || q == "purchase" {
@@ -846,10 +875,15 @@ func corrected(ls []numberLine, v string) string {
 			}
 			continue
 		}
-		if !strings.Contains(slots.ParseDigits(ls[i-1].text), v) {
+		// The caller's own number, with the agent's reply between that
+		// says no number ("that's showing as a phone case") and a caller
+		// who takes it back ("oh hang on, i've read it wrong. it's …").
+		ownBefore := i >= 2 && !ls[i-1].caller && ls[i-2].caller && slots.ParseDigits(ls[i-1].text) == "" &&
+			strings.Contains(slots.ParseDigits(ls[i-2].text), v) && correctsFirst(l.text)
+		if !ownBefore && !strings.Contains(slots.ParseDigits(ls[i-1].text), v) {
 			continue
 		}
-		if !opensWithCorrection(l.text) && (ls[i-1].caller || !correctsFirst(l.text)) {
+		if !ownBefore && !opensWithCorrection(l.text) && (ls[i-1].caller || !correctsFirst(l.text)) {
 			continue
 		}
 		if d, ok := slots.ExtractNumber(l.text, nil, len(v)-1, len(v)+1, false); ok && d != v {
@@ -891,8 +925,8 @@ func readBack(ls []numberLine, v string) string {
 			continue
 		}
 		r, ok := slots.ExtractNumber(ls[i+1].text, nil, 4, 10, false)
-		if !ok || r == v || editDistance(r, v) > 2 {
-			continue
+		if !ok || r == v || editDistance(r, v) > 2 || slices.Contains(numberRuns(ls[i+1].text), v) {
+			continue // the agent says v too ("keep … oh eight and cancel … oh nine"): no misreading
 		}
 		if i+2 < len(ls) && ls[i+2].caller {
 			if _, ok := lastDigit(ls[i+2].text); ok || opensWithCorrection(ls[i+2].text) {
@@ -1179,6 +1213,15 @@ func meantOf(ls []numberLine, v, account string) string {
 			case first && !second:
 				return ""
 			}
+			if end := namedByEnding(w); end != "" && strings.HasSuffix(same[0], end) != strings.HasSuffix(same[1], end) {
+				if strings.HasSuffix(same[1], end) && same[1] != v || strings.HasSuffix(same[0], end) && same[0] != v {
+					if strings.HasSuffix(same[0], end) {
+						return same[0]
+					}
+					return same[1]
+				}
+				return ""
+			}
 		}
 		best, bestN := v, 0
 		count := func(d string) int {
@@ -1208,6 +1251,47 @@ func meantOf(ls []numberLine, v, account string) string {
 			return ""
 		}
 		return best
+	}
+	return ""
+}
+
+// namedByEnding is the ending by which words name one of two numbers:
+// "the oh nine one" (a number's last digits and "one"), "the one ending
+// in nine"; "" when they name none.
+func namedByEnding(w []string) string {
+	digit := func(x string) string {
+		if isOh(x) || x == "0" {
+			return "0"
+		}
+		if d := slots.ParseDigits(x); len(d) == 1 && numberWord(x) && x != "double" && x != "triple" {
+			return d
+		}
+		return ""
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] == "the" {
+			end, j := "", i+1
+			for j < len(w) && j-i <= 3 && digit(w[j]) != "" {
+				end += digit(w[j])
+				j++
+			}
+			// "the oh nine one": the last digit word is the thing named
+			if len(end) >= 2 && w[j-1] == "one" && (j == len(w) || digit(w[j]) == "") {
+				return end[:len(end)-1]
+			}
+		}
+		if i+2 < len(w) && w[i] == "ending" && (w[i+1] == "in" || w[i+1] == "with") {
+			end := ""
+			for _, x := range w[i+2 : min(len(w), i+5)] {
+				if digit(x) == "" {
+					break
+				}
+				end += digit(x)
+			}
+			if end != "" {
+				return end
+			}
+		}
 	}
 	return ""
 }

@@ -167,6 +167,12 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"the last digit said again after the number", []string{"a: what's the order number?", "c: Seven oh two, four four one. One at the end."}, "702441"},
 		{"the last digit corrected after the number", []string{"a: what's the order number?", "c: seven oh two four four one. two at the end."}, "702442"},
 		{"a price after \"for\" is no order number", []string{"c: my toaster hasn't come", "a: is that the order placed on monday for thirty nine ninety nine?", "c: yes", "a: so that's order four four one oh two nine, it ships tomorrow"}, "441029"},
+		{"an agent's reference for what they raised", []string{"c: i want to make a formal complaint about my bills", "a: i've raised a complaint with the complaints team, reference four four one nine"}, ""},
+		{"the caller takes back their number after the agent says what it is", []string{"a: which order?", "c: three three one oh nine two", "a: that's showing as a lamp, not a chair", "c: oh hang on, i've read it wrong. it's three three one oh nine five."}, "331095"},
+		{"of two orders, the one named by its ending", []string{"a: have you got the order numbers", "c: yeah four four two oh one six and four four two oh one seven, it's the one seven one i want gone", "a: so keep four four two oh one six and cancel four four two oh one seven", "c: yes"}, "442017"},
+		{"an agent who says both numbers reads neither back wrongly", []string{"a: the order numbers?", "c: six six one two oh eight and six six one two oh nine, cancel the oh nine one", "a: keep six six one two oh eight and cancel six six one two oh nine", "c: that's it"}, "661209"},
+		{"\"nah\" corrects a read-back", []string{"a: what's the order number", "c: five one seven two two six", "a: five one seven two six six", "c: nah, two two six", "a: five one seven two two six, got it"}, "517226"},
+		{"the whole number again at the end of a correction", []string{"a: what's the order number?", "c: Three eight one... four oh... six? Sorry, no, two. Four oh two. Three eight one four oh two."}, "381402"},
 		{"a gift receipt's reference when the order number was asked for", []string{"c: can i return a present without the receipt", "a: if you have the order number that's easiest", "c: there's a slip, it says gift receipt ref G R 2 2 7 1 9"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
