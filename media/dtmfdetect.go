@@ -17,6 +17,9 @@ const (
 	dtmfPurity = 0.75
 	// dtmfRelPeak: the strongest row (column) beats the others by 8 dB.
 	dtmfRelPeak = 6.3
+	// dtmfRelease is how many windows (10 ms each) without a digit end
+	// its press.
+	dtmfRelease = 4
 )
 
 var (
@@ -38,7 +41,9 @@ var (
 
 // dtmfDetector turns 20 ms frames into key presses: a digit is reported
 // once it is seen in two windows running (about 40 ms of tone) and again
-// only after 20 ms without it.
+// only after 40 ms without it (Q.24's shortest pause between digits), so
+// that a frame lost or concealed inside a tone (a loaded receiver's jitter
+// buffer) does not make one key press two.
 type dtmfDetector struct {
 	win   [dtmfWindow]int16
 	fill  int
@@ -72,7 +77,7 @@ func (d *dtmfDetector) step(dg rune, emit func(rune)) {
 		d.cand, d.run = dg, 1
 	}
 	if dg != d.last {
-		if d.quiet++; d.quiet >= 2 {
+		if d.quiet++; d.quiet >= dtmfRelease {
 			d.last = 0
 		}
 	} else {
