@@ -1,6 +1,7 @@
 package tickets
 
 import (
+	"github.com/contactd/contactd/internal/racedetect"
 	"path/filepath"
 	"testing"
 
@@ -15,6 +16,9 @@ import (
 // category from the classifier is measured through the import path in
 // package web (TestHeldOutImport).
 func TestGoals(t *testing.T) {
+	if racedetect.Enabled {
+		t.Skip(raceSkip)
+	}
 	for _, set := range []string{"dev", "heldout"} {
 		t.Run(set, func(t *testing.T) {
 			convs := ticketstest.MustLoad(t, filepath.Join("testdata", set))

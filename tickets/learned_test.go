@@ -3,6 +3,7 @@ package tickets_test
 import (
 	"encoding/json"
 	"flag"
+	"github.com/contactd/contactd/internal/racedetect"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -138,6 +139,9 @@ func TestTrainingCorpus(t *testing.T) {
 // change to the code (the priority keeps 279/279 by leave-one-out:
 // TestPriorityCrossValidated), so that floor is now 17.
 func TestLearnedCrossValidated(t *testing.T) {
+	if racedetect.Enabled {
+		t.Skip(raceSkip)
+	}
 	clf, err := demoClassifier()
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package tickets
 
 import (
+	"github.com/contactd/contactd/internal/racedetect"
 	"path/filepath"
 	"testing"
 
@@ -31,6 +32,9 @@ import (
 // too): the sentiment floors raise them ("a nightmare of a week, the
 // boiler broke"), not the anger model, so the threshold stays.
 func TestPriorityCrossValidated(t *testing.T) {
+	if racedetect.Enabled {
+		t.Skip(raceSkip)
+	}
 	ls := ticketstest.MustLoad(t, filepath.Join("testdata", "dev"))
 	m := train(trainingCalls(ls))
 	r := looPriority(ls, m)
