@@ -383,7 +383,13 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 			e[k] = v
 		}
 	}
-	if v := agreed(tr.Segments, e[EntityOrderNumber]); v != "" && v != e[EntityAccountNumber] {
+	if v := completed(nl); v != "" && v != e[EntityAccountNumber] {
+		e[EntityOrderNumber] = v
+	}
+	if v := agreed(tr.Segments, e[EntityOrderNumber], ordered); v != "" && v != e[EntityAccountNumber] {
+		e[EntityOrderNumber] = v
+	}
+	if v := confirmed(tr.Segments); ordered && v != "" && e[EntityOrderNumber] != "" && v != e[EntityAccountNumber] {
 		e[EntityOrderNumber] = v
 	}
 	// What the IVR collected, said or keyed (a keyed number is in no
@@ -465,7 +471,7 @@ func echoed(nl []numberLine, account string) string {
 // call about an order with no number named otherwise takes it for the
 // order's. "" when there is none.
 func spokenRun(text string) string {
-	w := wordsOf(spokenNumbers(numberMarks(otherReferences(text, false), false)))
+	w := wordsOf(spokenNumbers(numberMarks(otherReferences(text, false), false, true)))
 	for i := 0; i < len(w); i++ {
 		if !numberWord(w[i]) {
 			continue

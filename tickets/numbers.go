@@ -41,6 +41,12 @@ var (
 	oneOf           = map[string]bool{"old": true, "wrong": true, "other": true, "new": true, "right": true}
 )
 
+// pickWords before "one" make it a word, as oneOf do: "the first one",
+// "which one" ("the last one" is left to lastDigit: "the last one's an
+// eight"; "that one" to the notFound and stall phrases).
+var pickWords = map[string]bool{"first": true, "second": true, "third": true,
+	"this": true, "which": true, "each": true, "every": true, "any": true, "same": true, "other": true}
+
 // correctionMarkers are the correctionWords that, at least one of them,
 // make a correction ("its" alone between two numbers does not).
 var correctionMarkers = map[string]bool{
@@ -89,6 +95,13 @@ func spokenNumbers(text string) string {
 	for i := 0; i+1 < len(w); i++ {
 		if w[i+1] == "one" && len(w[i]) >= 4 && strings.Trim(w[i], "0123456789") == "" {
 			w[i+1] = "item"
+		}
+	}
+	// "the other one 615530": "one" after a word that picks a thing out
+	// ("other", "old", "second", "that") is the thing, no digit.
+	for i := 1; i < len(w); i++ {
+		if w[i] == "one" && (oneOf[w[i-1]] || pickWords[w[i-1]]) {
+			w[i] = "item"
 		}
 	}
 	// "a long one": "one" after "a" and a word that is no digit is the
@@ -211,6 +224,14 @@ func spokenNumbers(text string) string {
 		}
 		i = j
 	}
+	// "no wait the last one's a nine seven seven three oh one five nine":
+	// the digit named as the last is no digit of the number said after it.
+	for i := 2; i+1 < len(w); i++ {
+		if (w[i-1] == "a" || w[i-1] == "an") && len(slots.ParseDigits(w[i])) == 1 && numberWord(w[i]) && w[i] != "double" && w[i] != "triple" &&
+			(numberWord(w[i+1]) || isOh(w[i+1])) && slices.ContainsFunc(lastDigitPhrases, func(p string) bool { return hasPhrase(w[max(0, i-4):i-1], p) }) {
+			w = slices.Insert(w, i+1, "also")
+		}
+	}
 	// "… eight one two. two at the end.": a digit named as the last one
 	// right after a number read out digit by digit is that number's last
 	// digit, said again or corrected, not one more.
@@ -256,7 +277,7 @@ func spokenNumbers(text string) string {
 		}
 		k, marked := j, false // the correction is w[j:k]
 		for k < len(w) && k-j < 9 {
-			if k+1 < len(w) && w[k+1] == "one" && oneOf[w[k]] && k > j {
+			if k+1 < len(w) && (w[k+1] == "one" || w[k+1] == "item") && oneOf[w[k]] && k > j {
 				w[k+1] = "item" // "that's the old one", "wrong one": no digit
 				k += 2
 				continue
@@ -280,8 +301,9 @@ func spokenNumbers(text string) string {
 			out = append(out, w[j:k]...) // the words of the correction stay
 			// "two seven four five oh eight, sorry, no, three. five oh
 			// three. two seven four five oh three": the correction ends
-			// with the whole number again, as long as the first try and
-			// opening as it did; the pieces before that whole go.
+			// with the whole number again, as long as the first try (or a
+			// digit or two longer: the first was cut short) and opening
+			// as it did; the pieces before that whole go.
 			first := slots.ParseDigits(strings.Join(w[i:j], " "))
 			i = k - 1
 			e := k
@@ -290,7 +312,7 @@ func spokenNumbers(text string) string {
 			}
 			if rest := slots.ParseDigits(strings.Join(w[k:e], " ")); len(first) >= 5 && len(rest) > len(first)+1 {
 				for s := k + 1; s < e; s++ {
-					if d := slots.ParseDigits(strings.Join(w[s:e], " ")); len(d) == len(first) && d[:3] == first[:3] {
+					if d := slots.ParseDigits(strings.Join(w[s:e], " ")); len(d) >= len(first) && len(d) <= len(first)+2 && d[:3] == first[:3] {
 						i = s - 1
 						break
 					}
@@ -395,8 +417,9 @@ func numberLines(tr transcript.Transcript) []numberLine {
 		// Letters spelled before the number that answers a question naming
 		// the order ("could i take the order reference" … "n w five six oh
 		// one four") are the order number's own.
-		ordersOwn := s.Speaker == transcript.Caller && mentions(prev, []string{"order", "orders"}) && asksOrder(prev)
-		out = append(out, numberLine{text: spokenNumbers(numberMarks(expandIs(text), ordersOwn)), prev: otherReferences(prev, false), caller: s.Speaker == transcript.Caller})
+		ordersOwn := s.Speaker == transcript.Caller && mentions(prev, []string{"order", "orders"}) && asksOrder(prev) &&
+			!mentions(text, []string{"courier", "couriers", "tracking"}) // "i only have the courier one it's e v r seven …"
+		out = append(out, numberLine{text: spokenNumbers(numberMarks(expandIs(text), ordersOwn, s.Speaker == transcript.Caller)), prev: otherReferences(prev, false), caller: s.Speaker == transcript.Caller})
 		if !stall(wordsOf(text)) || prev == "" {
 			prev = text
 		}
@@ -494,7 +517,8 @@ func expandIs(text string) string {
 // eight one two two four": a case reference; "case" is put before it;
 // the "s" of "it's" is no letter), unless the line answers a question
 // naming the order (ordersOwn: "the order reference?" … "n w five six oh
-// one four").
+// one four") or is the caller's and "order" names the letters ("one says
+// order m k four eight seven …").
 // An amount written with its currency ("order two hundred and twenty
 // thousand and nine, £18.75") is no digits of a number beside it, nor
 // is a sentence after a number written in digits ("order 305562. Two
@@ -502,13 +526,23 @@ func expandIs(text string) string {
 // the number ends there.
 // Then a quantity with "thousand" is written in digits (thousands) and a
 // count said after a whole number is kept off it (countsAfter).
-func numberMarks(text string, ordersOwn bool) string {
+func numberMarks(text string, ordersOwn, caller bool) string {
 	text = moneyWritten.ReplaceAllString(text, "${1}amount")
 	text = numeralEnds.ReplaceAllString(text, "$1$2 also $3")
 	text = orderCode.ReplaceAllString(text, "$1 number")
 	text = forFour.ReplaceAllString(text, "$1 four $2")
 	if !ordersOwn {
-		text = lettersBefore.ReplaceAllString(text, "${1}case $2")
+		text = lettersBefore.ReplaceAllStringFunc(text, func(m string) string {
+			// "one says order m k four eight seven one zero two": the
+			// order's own letters, when the caller names them so (an
+			// agent's "order reference S P 7 7 1 0 4" is a new one's).
+			i := strings.Index(text, m)
+			if before := wordsOf(text[:max(0, i)]); caller && len(before) > 0 && slices.Contains(before[max(0, len(before)-2):], "order") {
+				return m
+			}
+			sub := lettersBefore.FindStringSubmatch(m)
+			return sub[1] + "case " + sub[2]
+		})
 		text = letterReference(text)
 	}
 	text = gluedLetters(text)
@@ -772,7 +806,7 @@ var (
 
 var (
 	moneyWritten = regexp.MustCompile(`(^|[\s(,;:])[£$€]\s?\d[\d,]*(?:\.\d+)?`)
-	numeralEnds  = regexp.MustCompile(`\b(\d{4,})([.!?;])\s+([A-Za-z])`)
+	numeralEnds  = regexp.MustCompile(`\b(\d{4,}[.!?;]|\d{5,},)()\s+([A-Za-z])`)
 )
 
 var keywordIs = regexp.MustCompile(`(?i)\b(order|number|reference|ref|account|tracking)['’]s\b`)
@@ -1340,8 +1374,8 @@ func numberRuns(text string) []string {
 // it, or a read-back the caller corrected ("21577" … "no there's another
 // five to one five five seven seven" … "got it 215577"); "" otherwise,
 // or when there is no such read-back.
-func agreed(segs []transcript.Segment, v string) string {
-	out := ""
+func agreed(segs []transcript.Segment, v string, ordered bool) string {
+	out, said, saidAt := "", "", 0
 	var objected []string // read-backs the caller corrected
 	q := -1               // the agent's line the caller's block answers
 	for k := 0; k < len(segs); k++ {
@@ -1364,15 +1398,29 @@ func agreed(segs []transcript.Segment, v string) string {
 			prev = segs[q].Text
 		}
 		asked := q >= 0 && asksOrder(prev) && !asksOther(prev)
+		// "can you read me the number once more" asks for it again too,
+		// for a read-back of digits the caller said exactly.
+		again := ordered && q >= 0 && mentions(prev, []string{"number", "again", "once"}) && !asksOther(prev)
 		corrects := len(block) > 0 && opensWithCorrection(strings.Join(block, " ")) && out != ""
 		q = k
 		// Marked as numberLines marks it: "z q seven seven zero …" is a
 		// courier's code, not the order's.
-		r, ok := slots.ExtractNumber(spokenNumbers(numberMarks(expandIs(otherReferences(a.Text, true)), false)), orderKeywords, 5, 10, false)
-		if !ok || len(block) == 0 || !(asked || corrects) {
+		r, ok := slots.ExtractNumber(spokenNumbers(numberMarks(expandIs(otherReferences(a.Text, true)), false, false)), orderKeywords, 5, 10, false)
+		if !ok || len(block) == 0 || !(asked || again || corrects) {
 			continue
 		}
-		if d := blockDigits(block); d == "" || editDistance(d, r) > 2 {
+		d := blockDigits(block)
+		if d == "" {
+			continue
+		}
+		if strings.Contains(d, r) && (asked || again) && !twoNumbers(a.Text) {
+			// The caller said these very digits and the agent repeats
+			// them: agreed, whatever was read before ("… no hang on, the
+			// new one is three eight one eight seven four" … "got it now
+			// three eight one eight seven four").
+			said, saidAt = r, k
+		}
+		if editDistance(d, r) > 2 || !(asked || corrects) {
 			continue
 		}
 		if k+1 < len(segs) && segs[k+1].Speaker == transcript.Caller {
@@ -1388,10 +1436,102 @@ func agreed(segs []transcript.Segment, v string) string {
 	// Only where the extractors read less than the read-back: a number of
 	// its own length that differs is a read-back the caller corrected
 	// (readBack and corrected decide those).
+	// …unless the caller gives another number after it ("wrong email.
+	// it's six two four nine one seven").
+	for _, s := range segs[min(saidAt+1, len(segs)):] {
+		if s.Speaker == transcript.Caller && slices.ContainsFunc(numberRuns(spokenNumbers(s.Text)), func(d string) bool { return len(d) >= 5 && d != said }) {
+			said = ""
+		}
+	}
+	if said != "" && !slices.Contains(objected, said) {
+		return said
+	}
 	if v != "" && !(len(v) < len(out) && strings.Contains(out, v)) && !(slices.Contains(objected, v) && !slices.Contains(objected, out)) {
 		return ""
 	}
 	return out
+}
+
+// completed is the agent's number that completes the first digits a
+// caller could give ("it starts four eight seven and then i can't read
+// the rest" … "so it's four eight seven two oh five", "13557, and then
+// it's torn" … "it's 135579"): a caller's answer to a question for the
+// order's number holding a run of three digits or more, and a later agent
+// line with a number of five to ten digits, longer, that starts with it.
+// "" when there is none.
+func completed(nl []numberLine) string {
+	for i, l := range nl {
+		if !l.caller || !asksOrder(l.prev) || asksOther(l.prev) {
+			continue
+		}
+		for _, p := range digitRuns(l.text, 3) {
+			for _, a := range nl[i+1:] {
+				if a.caller {
+					continue
+				}
+				for _, r := range numberRuns(a.text) {
+					if len(r) >= 5 && len(r) > len(p) && strings.HasPrefix(r, p) {
+						return r
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// digitRuns are the numbers of at least min digits in text, each run of
+// digit words read whole.
+func digitRuns(text string, min int) []string {
+	w := wordsOf(text)
+	var out []string
+	for i := 0; i < len(w); i++ {
+		if !numberWord(w[i]) && w[i] != "0" {
+			continue
+		}
+		j := i
+		for j < len(w) && (numberWord(w[j]) || w[j] == "0" || numberFillers[w[j]]) {
+			j++
+		}
+		if d := slots.ParseDigits(strings.Join(w[i:j], " ")); len(d) >= min {
+			out = append(out, d)
+		}
+		i = j
+	}
+	return out
+}
+
+// confirmed is the last number an agent says that the caller then says
+// back ("i've got a three seater here under nine oh five one six three" …
+// "oh six three, yeah, i said it backwards, sorry. nine oh five one six
+// three"): the caller agreeing to the agent's number. "" when there is
+// none.
+func confirmed(segs []transcript.Segment) string {
+	out := ""
+	for k := 0; k+1 < len(segs); k++ {
+		a, c := segs[k], segs[k+1]
+		if a.Speaker != transcript.Agent || c.Speaker != transcript.Caller || twoNumbers(a.Text) {
+			continue
+		}
+		r, ok := slots.ExtractNumber(spokenNumbers(numberMarks(expandIs(otherReferences(a.Text, true)), false, false)), orderKeywords, 5, 10, false)
+		if ok && slices.Contains(numberRuns(spokenNumbers(c.Text)), r) {
+			out = r
+		}
+	}
+	return out
+}
+
+// twoNumbers reports whether text says two different numbers of five
+// digits or more ("keep five five one two oh eight and cancel five five
+// one two oh nine"): no read-back of one.
+func twoNumbers(text string) bool {
+	var seen []string
+	for _, d := range numberRuns(spokenNumbers(text)) {
+		if len(d) >= 5 && !slices.Contains(seen, d) {
+			seen = append(seen, d)
+		}
+	}
+	return len(seen) > 1
 }
 
 // blockDigits reads a caller's words as digits, misheard ones ("won",
