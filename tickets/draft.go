@@ -441,14 +441,8 @@ func echoed(nl []numberLine, account string) string {
 		}
 		heard := numberRuns(next.text)
 		w := wordsOf(l.text)
-		for a := 0; a < len(w); a++ {
-			if !numberWord(w[a]) && w[a] != "0" {
-				continue
-			}
-			b := a
-			for b < len(w) && (numberWord(w[b]) || w[b] == "0" || numberFillers[w[b]]) {
-				b++
-			}
+		for _, sp := range digitSpans(w) {
+			a, b := sp[0], sp[1]
 			other := false
 			for k := max(0, a-4); k < a; k++ {
 				other = other || slices.Contains(otherNumbers, w[k]) || slices.Contains(phoneKeywords, w[k]) || w[k] == "case"
@@ -456,7 +450,6 @@ func echoed(nl []numberLine, account string) string {
 			if d := slots.ParseDigits(strings.Join(w[a:b], " ")); !other && len(d) >= 5 && len(d) <= 10 && d != account && slices.Contains(heard, d) {
 				return d
 			}
-			a = b
 		}
 	}
 	return ""

@@ -1343,9 +1343,25 @@ func ordinalSaid(words []string, ord string) bool {
 
 // numberRuns are the numbers of four to ten digits in text (spoken
 // numbers already rewritten), each run of digit words read apart.
-func numberRuns(text string) []string {
+func numberRuns(text string) []string { return runsOf(text, 4, 10) }
+
+// runsOf are the numbers of minLen to maxLen digits in text, each run of
+// digit words (digitSpans) read apart.
+func runsOf(text string, minLen, maxLen int) []string {
 	w := wordsOf(text)
 	var out []string
+	for _, sp := range digitSpans(w) {
+		if d := slots.ParseDigits(strings.Join(w[sp[0]:sp[1]], " ")); len(d) >= minLen && len(d) <= maxLen {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// digitSpans are the runs of digit words in w (a "0" and fillers inside
+// them included), as [start, end) word indexes.
+func digitSpans(w []string) [][2]int {
+	var out [][2]int
 	for i := 0; i < len(w); i++ {
 		if !numberWord(w[i]) && w[i] != "0" {
 			continue
@@ -1354,9 +1370,7 @@ func numberRuns(text string) []string {
 		for j < len(w) && (numberWord(w[j]) || w[j] == "0" || numberFillers[w[j]]) {
 			j++
 		}
-		if d := slots.ParseDigits(strings.Join(w[i:j], " ")); len(d) >= 4 && len(d) <= 10 {
-			out = append(out, d)
-		}
+		out = append(out, [2]int{i, j})
 		i = j
 	}
 	return out
@@ -1464,7 +1478,7 @@ func completed(nl []numberLine) string {
 		if !l.caller || !asksOrder(l.prev) || asksOther(l.prev) {
 			continue
 		}
-		for _, p := range digitRuns(l.text, 3) {
+		for _, p := range runsOf(l.text, 3, 10) {
 			for _, a := range nl[i+1:] {
 				if a.caller {
 					continue
@@ -1478,27 +1492,6 @@ func completed(nl []numberLine) string {
 		}
 	}
 	return ""
-}
-
-// digitRuns are the numbers of at least min digits in text, each run of
-// digit words read whole.
-func digitRuns(text string, min int) []string {
-	w := wordsOf(text)
-	var out []string
-	for i := 0; i < len(w); i++ {
-		if !numberWord(w[i]) && w[i] != "0" {
-			continue
-		}
-		j := i
-		for j < len(w) && (numberWord(w[j]) || w[j] == "0" || numberFillers[w[j]]) {
-			j++
-		}
-		if d := slots.ParseDigits(strings.Join(w[i:j], " ")); len(d) >= min {
-			out = append(out, d)
-		}
-		i = j
-	}
-	return out
 }
 
 // confirmed is the last number an agent says that the caller then says
