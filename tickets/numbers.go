@@ -1386,8 +1386,10 @@ func digitSpans(w []string) [][2]int {
 // a number the agent says of their own is not taken. v is the number
 // found so far: the read-back is taken only when v is none or a part of
 // it, or a read-back the caller corrected ("21577" … "no there's another
-// five to one five five seven seven" … "got it 215577"); "" otherwise,
-// or when there is no such read-back.
+// five to one five five seven seven" … "got it 215577"). A read-back of
+// digits the caller said exactly, after a question for the order's number
+// or for the number again, is taken whatever v is, unless the caller
+// gives another number after it. "" when there is no such read-back.
 func agreed(segs []transcript.Segment, v string, ordered bool) string {
 	out, said, saidAt := "", "", 0
 	var objected []string // read-backs the caller corrected
@@ -1447,11 +1449,8 @@ func agreed(segs []transcript.Segment, v string, ordered bool) string {
 		}
 		out = r
 	}
-	// Only where the extractors read less than the read-back: a number of
-	// its own length that differs is a read-back the caller corrected
-	// (readBack and corrected decide those).
-	// …unless the caller gives another number after it ("wrong email.
-	// it's six two four nine one seven").
+	// An exact read-back stands unless the caller gives another number
+	// after it ("wrong email. it's six two four nine one seven").
 	for _, s := range segs[min(saidAt+1, len(segs)):] {
 		if s.Speaker == transcript.Caller && slices.ContainsFunc(numberRuns(spokenNumbers(s.Text)), func(d string) bool { return len(d) >= 5 && d != said }) {
 			said = ""
@@ -1460,6 +1459,9 @@ func agreed(segs []transcript.Segment, v string, ordered bool) string {
 	if said != "" && !slices.Contains(objected, said) {
 		return said
 	}
+	// A near read-back only where the extractors read less than it: a
+	// number of its own length that differs is a read-back the caller
+	// corrected (readBack and corrected decide those).
 	if v != "" && !(len(v) < len(out) && strings.Contains(out, v)) && !(slices.Contains(objected, v) && !slices.Contains(objected, out)) {
 		return ""
 	}
