@@ -281,6 +281,24 @@ func asksOrder(line string) bool {
 	return false
 }
 
+// onlyOwner reports whether every keyword of line names the owner of
+// another thing ("an order number on the account", "the email for your
+// account"): "on the", "for your", … before it.
+func onlyOwner(line string, keywords []string) bool {
+	w := wordsOf(line)
+	seen := false
+	for i, x := range w {
+		if !slices.Contains(keywords, x) {
+			continue
+		}
+		seen = true
+		if i < 2 || !(w[i-1] == "the" || w[i-1] == "your" || w[i-1] == "that") || !ownerOf[w[i-2]] {
+			return false
+		}
+	}
+	return seen
+}
+
 // ownerOf are the words before "the order" that make it the owner of
 // another thing asked for ("the card on the order", "the email for the
 // order").
@@ -337,7 +355,9 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 			set(EntityAccountNumber, numberBefore(l.text, slots.AccountKeywords))
 		}
 		for _, l := range side {
-			order, account := asksOrder(l.prev), mentions(l.prev, slots.AccountKeywords)
+			// "an order number on the account": the account owns the order
+			// asked for, as the order owns "the card on the order".
+			order, account := asksOrder(l.prev), mentions(l.prev, slots.AccountKeywords) && !onlyOwner(l.prev, slots.AccountKeywords)
 			if !order && !account && ordered && mentions(l.prev, []string{"number", "reference", "ref"}) && !asksOther(l.prev) {
 				order = true // "what's the number" in a call about an order
 			}

@@ -184,6 +184,7 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"the last digit named, then the whole number", []string{"a: whats the order number", "c: five five one three oh two", "a: five five one three zero two", "c: no the last ones a six five five one three oh six"}, "551306"},
 		{"a correction whose whole comes out a digit longer", []string{"a: Order number?", "c: Six six one, two oh four... sorry, two oh four eight. 6612048."}, "6612048"},
 		{"a spoken count after a number in digits and a comma", []string{"a: got it, order 573014, six tins of paint, dispatched today"}, "573014"},
+		{"an order number on the account", []string{"c: i want my ex taken off my account", "a: can you give me an order number on the account, so i know it's yours", "c: the last one was four four one nine oh two"}, "441902"},
 		{"a gift receipt's reference when the order number was asked for", []string{"c: can i return a present without the receipt", "a: if you have the order number that's easiest", "c: there's a slip, it says gift receipt ref G R 2 2 7 1 9"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
