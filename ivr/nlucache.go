@@ -24,7 +24,9 @@ import (
 // examples; Salt names the program that trained it (contactd uses a hash
 // of its executable), so a model is never read by code that would train
 // another. A file that is missing, unreadable or for another key is
-// trained anew and written over; writing is best effort.
+// trained anew and written over; writing is best effort. Without a Dir or
+// a Salt nothing is cached: a model keyed by its examples alone could be
+// read by a build that trains differently.
 type ModelCache struct {
 	Dir  string
 	Salt string
@@ -51,7 +53,7 @@ type classifierFile struct {
 
 // Train is TrainClassifier through the cache.
 func (m *ModelCache) Train(examples map[string][]string) (*Classifier, error) {
-	if m == nil || m.Dir == "" {
+	if m == nil || m.Dir == "" || m.Salt == "" {
 		return TrainClassifier(examples)
 	}
 	key := m.key(examples)

@@ -105,6 +105,14 @@ func TestModelCache(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(c, first) || !strings.Contains(logs.String(), "classifier not cached") {
 		t.Fatalf("unwritable cache: %v\n%s", err, logs)
 	}
+	// No salt, no cache: nothing is written or read.
+	bare := t.TempDir()
+	if _, err := (&ModelCache{Dir: bare, Log: log}).Train(cacheExamples); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := os.ReadDir(bare); len(files) != 0 {
+		t.Fatalf("a cache without a salt wrote %v", files)
+	}
 	// Bad examples are refused as without a cache.
 	if _, err := m.Train(map[string][]string{"a": {"x"}}); err == nil {
 		t.Fatal("bad examples trained")

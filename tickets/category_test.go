@@ -202,9 +202,7 @@ func measure(t *testing.T, set string, logMisses bool) goals {
 // recorded for the model's sure complaints) all 933 99.6 % (929), by
 // leave-one-out 98.3 % (917). The floor catches regressions.
 func TestCategorizeDev(t *testing.T) {
-	if racedetect.Enabled {
-		t.Skip(raceSkip)
-	}
+	racedetect.SkipMeasure(t)
 	g := measure(t, "dev", true)
 	acc := g.category()
 	t.Logf("dev set: %v", g)
@@ -339,9 +337,7 @@ func TestCategorizeRules(t *testing.T) {
 // measures the same path through the API and keeps the regression
 // floors).
 func TestCategorizeHeldOut(t *testing.T) {
-	if racedetect.Enabled {
-		t.Skip(raceSkip)
-	}
+	racedetect.SkipMeasure(t)
 	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27", "heldout28", "heldout29"} {
 		t.Logf("%s: %v", set, measure(t, set, false))
 	}

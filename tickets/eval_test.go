@@ -16,9 +16,7 @@ import (
 // category from the classifier is measured through the import path in
 // package web (TestHeldOutImport).
 func TestGoals(t *testing.T) {
-	if racedetect.Enabled {
-		t.Skip(raceSkip)
-	}
+	racedetect.SkipMeasure(t)
 	for _, set := range []string{"dev", "heldout"} {
 		t.Run(set, func(t *testing.T) {
 			convs := ticketstest.MustLoad(t, filepath.Join("testdata", set))

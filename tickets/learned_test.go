@@ -139,9 +139,7 @@ func TestTrainingCorpus(t *testing.T) {
 // change to the code (the priority keeps 279/279 by leave-one-out:
 // TestPriorityCrossValidated), so that floor is now 17.
 func TestLearnedCrossValidated(t *testing.T) {
-	if racedetect.Enabled {
-		t.Skip(raceSkip)
-	}
+	racedetect.SkipMeasure(t)
 	clf, err := demoClassifier()
 	if err != nil {
 		t.Fatal(err)

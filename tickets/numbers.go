@@ -1419,9 +1419,7 @@ func agreed(segs []transcript.Segment, v string, ordered bool) string {
 		again := ordered && q >= 0 && mentions(prev, []string{"number", "again", "once"}) && !asksOther(prev)
 		corrects := len(block) > 0 && opensWithCorrection(strings.Join(block, " ")) && out != ""
 		q = k
-		// Marked as numberLines marks it: "z q seven seven zero …" is a
-		// courier's code, not the order's.
-		r, ok := slots.ExtractNumber(spokenNumbers(numberMarks(expandIs(otherReferences(a.Text, true)), false, false)), orderKeywords, 5, 10, false)
+		r, ok := agentNumber(a.Text)
 		if !ok || len(block) == 0 || !(asked || again || corrects) {
 			continue
 		}
@@ -1508,12 +1506,20 @@ func confirmed(segs []transcript.Segment) string {
 		if a.Speaker != transcript.Agent || c.Speaker != transcript.Caller || twoNumbers(a.Text) {
 			continue
 		}
-		r, ok := slots.ExtractNumber(spokenNumbers(numberMarks(expandIs(otherReferences(a.Text, true)), false, false)), orderKeywords, 5, 10, false)
+		r, ok := agentNumber(a.Text)
 		if ok && slices.Contains(numberRuns(spokenNumbers(c.Text)), r) {
 			out = r
 		}
 	}
 	return out
+}
+
+// agentNumber is the number of five to ten digits an agent's line says,
+// the one after an order keyword first, with the line marked as
+// numberLines marks it: "z q seven seven zero …" is a courier's code and
+// "your reference is …" one the agent gives out, neither the order's.
+func agentNumber(text string) (string, bool) {
+	return slots.ExtractNumber(spokenNumbers(numberMarks(expandIs(otherReferences(text, true)), false, false)), orderKeywords, 5, 10, false)
 }
 
 // twoNumbers reports whether text says two different numbers of five

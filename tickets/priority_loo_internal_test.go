@@ -36,9 +36,7 @@ import (
 // phone): the sentiment floors raise some of them, which a contact
 // centre may want for vulnerable callers, not what the budget is for.
 func TestPriorityCrossValidated(t *testing.T) {
-	if racedetect.Enabled {
-		t.Skip(raceSkip)
-	}
+	racedetect.SkipMeasure(t)
 	ls := ticketstest.MustLoad(t, filepath.Join("testdata", "dev"))
 	m := train(trainingCalls(ls))
 	r := looPriority(ls, m)

@@ -409,7 +409,8 @@ func modelCacheDir(cfg *config.Config) string {
 
 // executableHash names this build of contactd for the model cache: a
 // model trained by one build is not loaded by another, whose training may
-// differ. "" (no cache) when the executable cannot be read.
+// differ. "" (so no cache: ModelCache needs a salt) when the executable
+// cannot be read.
 func executableHash() string {
 	exe, err := os.Executable()
 	if err != nil {
@@ -442,10 +443,7 @@ func understanding(cfg *config.Config, log *slog.Logger) (ivr.IntentClassifier, 
 	for lang, l := range cfg.IVR.Languages {
 		byLang[lang] = l.Intents
 	}
-	cache := &ivr.ModelCache{Salt: executableHash(), Log: log}
-	if cache.Salt != "" {
-		cache.Dir = modelCacheDir(cfg)
-	}
+	cache := &ivr.ModelCache{Dir: modelCacheDir(cfg), Salt: executableHash(), Log: log}
 	langs, err := cache.TrainLanguages("en", byLang)
 	if err != nil {
 		return nil, fmt.Errorf("nlu: %w", err)
