@@ -150,16 +150,21 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 	var explicit, human, heardCaller, logged, refused, demanded bool
 	agentTopic := map[string]float64{} // the topics the agent's lines name: what the agent dealt with
 	var callerText []string
+	callerTopic := map[string]float64{} // the topics the caller's own lines name
+	askedAbout := false                 // the agent's line before asked what the call is about
 	for _, s := range segs {
 		if s.Speaker != transcript.Caller && s.Speaker != transcript.Agent {
 			continue
 		}
 		caller := s.Speaker == transcript.Caller
 		words := wordsOf(s.Text)
+		if !caller {
+			askedAbout = anyPhrase(words, askAboutPhrases)
+		}
 		if caller {
 			callerText = append(callerText, s.Text)
 			explicit = explicit || saysComplain(s.Text)
-			refused = refused || anyPhrase(words, refusePhrases)
+			refused = refused || anyPhrase(words, refusePhrases) || askedAbout && len(words) > 0 && (words[0] == "no" || words[0] == "nope")
 			demanded = demanded || demandsSenior(words) || asksByName(words)
 		}
 		w := 1.0
@@ -188,6 +193,8 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 			cued[cat] += w * v
 			if !caller {
 				agentTopic[cat] += w * v
+			} else {
+				callerTopic[cat] += w * v
 			}
 			only = cat
 		}
@@ -250,6 +257,8 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 			topic[in] += w * c
 			if !caller {
 				agentTopic[in] += w * c
+			} else {
+				callerTopic[in] += w * c
 			}
 		}
 	}
@@ -286,6 +295,10 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 	for _, sc := range topic {
 		ruleBest = max(ruleBest, sc)
 	}
+	callerBest := 0.0 // of it, the caller's own
+	for _, sc := range callerTopic {
+		callerBest = max(callerBest, sc)
+	}
 	var person float64         // the model's evidence that a caller who asked for a person wanted only that
 	var modelComplaint float64 // the model's P(complaint)
 	ruleComplaint := complaint // the caller's dissatisfaction, as the rules heard it
@@ -320,10 +333,12 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 		}
 	}
 	switch {
-	case (human || demanded) && refused && !explicit && ruleBest < topicFloor:
+	case (human || demanded) && refused && !explicit && (ruleBest < topicFloor || callerBest < topicFloor):
 		// "i want your manager" … "no, i'm not explaining it again":
 		// the caller will say what it is about only to the person they
-		// asked for, so however angry, the call is for that person.
+		// asked for, so however angry, the call is for that person. What
+		// the agent says meanwhile ("she's in from thursday morning")
+		// names no topic of the caller's.
 		return CategoryHuman
 	case explicit, complaint >= complaintFloor && bestScore < topicFloor && complaint >= person,
 		ruleComplaint >= complaintFloor && modelComplaint >= l.complaintSure:
@@ -381,6 +396,7 @@ var (
 		"sure": true, "sorry": true, "to": true, "hear": true, "that": true, "let": true, "look": true, "at": true,
 		"for": true, "it": true, "on": true, "an": true, "a": true, "so": true, "right": true, "no": true, "problem": true,
 		"with": true, "do": true, "know": true, "tell": true, "read": true, "out": true, "or": true, "which": true,
+		"start": true, "begin": true, "calling": true, "verify": true, "grab": true, "need": true, "lets": true,
 	}
 )
 
@@ -471,14 +487,21 @@ func saysComplain(text string) bool {
 	return false
 }
 
+// askAboutPhrases are an agent's question what the call is about; a
+// caller's "no" to it refuses to say.
+var askAboutPhrases = []string{"what its about", "what it is about", "what its regarding", "what it is regarding",
+	"whats it about", "whats it regarding", "what this is about", "what this is regarding", "what its concerning"}
+
 // refusePhrases are a caller's refusal to say what the call is about to
 // anyone but the person they asked for, or their leaving before they say
 // it ("i'll ring back later", "i've forgotten why i called").
 var refusePhrases = []string{"not explaining", "no details", "not going through it", "not going over it",
 	"dont want to explain", "rather not say", "rather not explain", "rather just talk to", "rather just speak to",
 	"ill explain to them", "ill explain to him", "ill explain to her", "not telling you", "just put me through",
+	"not telling it", "not repeating it", "not repeating myself", "not saying it again", "not going through this",
 	// or leaves before saying it
 	"ring back later", "call back later", "ring you back later", "ill ring back", "ill call back", "ill phone back",
+	"rather wait for her", "rather wait for him", "ill try her then", "ill try him then",
 	"wait till she calls", "wait till he calls", "wait for her to call", "wait for him to call", "forgotten why i called",
 	"forgotten why i rang"}
 
@@ -490,7 +513,7 @@ func demandsSenior(words []string) bool {
 	senior := slices.ContainsFunc(words, func(w string) bool { return w == "manager" || w == "supervisor" }) ||
 		anyPhrase(words, []string{"team leader", "someone senior", "somebody senior"})
 	return senior && slices.ContainsFunc(words, func(w string) bool {
-		return w == "want" || w == "get" || w == "put" || w == "speak" || w == "talk" || w == "through" || w == "need"
+		return w == "want" || w == "get" || w == "getting" || w == "put" || w == "speak" || w == "talk" || w == "through" || w == "need" || w == "now"
 	})
 }
 
@@ -520,7 +543,8 @@ func asksByName(words []string) bool {
 			return true
 		}
 	}
-	return false
+	// "is there a tanisha on your team … she said to ask for her"
+	return anyPhrase(words, []string{"ask for her", "ask for him", "asked for her", "asked for him", "on your team", "still work there", "still works there"})
 }
 
 // notSomeone are the words between "is" and "there" that ask whether a

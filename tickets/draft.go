@@ -257,8 +257,23 @@ var otherNumbers = []string{"phone", "mobile", "cell", "telephone", "landline", 
 // number to reach you on", "what number can we call you back on"), a
 // house or flat number, a date of birth.
 func asksOther(line string) bool {
-	return mentions(line, otherNumbers) || mentions(line, []string{"reach", "birth", "dob", "house", "flat", "apartment", "callback"}) ||
-		mentions(line, []string{"back"}) && mentions(line, []string{"call", "ring", "phone"})
+	return mentions(line, otherNumbers) || mentions(line, []string{"reach", "birth", "dob", "house", "flat", "apartment", "callback", "serial", "sku"}) ||
+		mentions(line, []string{"back"}) && mentions(line, []string{"call", "ring", "phone"}) || productNumber(wordsOf(line))
+}
+
+// productNumber reports whether words name a product's number: "the item
+// number", "model number", "product code".
+func productNumber(w []string) bool {
+	for i := 0; i+1 < len(w); i++ {
+		switch w[i] {
+		case "item", "product", "model", "part", "catalogue", "catalog", "stock":
+			switch w[i+1] {
+			case "number", "no", "code", "ref", "reference":
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // asksOrder reports whether a line names an order's number, so that the
@@ -276,10 +291,16 @@ func asksOrder(line string) bool {
 		if other && i >= 2 && (w[i-1] == "the" || w[i-1] == "your" || w[i-1] == "that") && ownerOf[w[i-2]] {
 			continue
 		}
+		if x == "orders" && (i == 0 || i+1 < len(w) && deskWords[w[i+1]]) {
+			continue // the team answering: "orders this is kenji can i get the zip code on the order"
+		}
 		return true
 	}
 	return false
 }
+
+// deskWords follow a team's name: "orders team", "orders desk".
+var deskWords = map[string]bool{"team": true, "desk": true, "department": true, "dept": true, "line": true, "this": true, "here": true, "speaking": true}
 
 // onlyOwner reports whether every keyword of line names the owner of
 // another thing ("an order number on the account", "the email for your
@@ -395,6 +416,9 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 	if v := meantOf(nl, e[EntityOrderNumber], e[EntityAccountNumber]); v != "" {
 		e[EntityOrderNumber] = v
 	}
+	if v := inLineCorrection(nl, e[EntityOrderNumber]); v != "" && v != e[EntityAccountNumber] {
+		e[EntityOrderNumber] = v
+	}
 	for _, k := range []string{EntityOrderNumber, EntityAccountNumber} {
 		if v := readBack(nl, e[k]); v != "" {
 			e[k] = v
@@ -411,6 +435,9 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 	}
 	if v := confirmed(tr.Segments); ordered && v != "" && e[EntityOrderNumber] != "" && v != e[EntityAccountNumber] {
 		e[EntityOrderNumber] = v
+	}
+	if ordered && e[EntityOrderNumber] == "" {
+		set(EntityOrderNumber, letteredOrder(tr))
 	}
 	// What the IVR collected, said or keyed (a keyed number is in no
 	// segment), when the conversation names none: a number the caller
@@ -476,7 +503,7 @@ func echoed(nl []numberLine, account string) string {
 }
 
 // spokenRun is the first number in text read out digit by digit or in
-// groups (four digit words at least, five to eight digits) with no word
+// groups (four digit words at least, or a numeral, five to eight digits) with no word
 // naming another kind of number in the four words before it: a caller's
 // order number said without its keyword near it ("a coat my husband
 // ordered, two two seven six one", "can i change the delivery day on my
@@ -495,7 +522,9 @@ func spokenRun(text string) string {
 		}
 		run, digitWords := w[i:j], 0
 		for _, r := range run {
-			if numberWord(r) {
+			if strings.Trim(r, "0123456789") == "" {
+				digitWords += len(r) // a recogniser's numeral: "i want to return a dress its 602519"
+			} else if numberWord(r) {
 				digitWords++
 			}
 		}

@@ -160,6 +160,16 @@ func TestCalmStrongWords(t *testing.T) {
 	}{
 		{[]string{"c: my phone screen is cracked, it's a nightmare", "a: I can send you a replacement under your insurance", "c: lovely thank you"}, PriorityNormal},
 		{[]string{"c: this is a nightmare, it's the third time it's broken and I'm furious", "a: I'm sorry, I'll send a replacement today", "c: lovely thank you"}, PriorityHigh},
+		// strong words about the trains, a neighbour's dog or the caller's own
+		// fumbling count a quarter; about the company, in full
+		{[]string{"c: Hi, ugh, sorry, I've had the most horrendous commute, the trains are an absolute shambles today. Anyway. Do you have the Pixel nine in stock in green?",
+			"a: Sorry to hear that. We've got the green one, four left.", "c: And can I add it to my existing phone plan?", "a: You can, twenty-one pounds a month on top.", "c: Lovely, let's do that."}, PriorityNormal},
+		{[]string{"c: alright kofi my neighbour's a flipping nightmare mate his dog got into my porch and chewed the box open but the shoes inside are the wrong size anyway",
+			"a: ha sorry about the dog what's the order number", "c: one two nine oh four four", "a: i'll send a label and swap them for a size ten", "c: cheers i'll keep it away from that mutt this time"}, PriorityNormal},
+		{[]string{"c: hi the speaker i bought wont connect to the wifi its just spinning", "a: pick the one that doesn't end in five g then run the set up again",
+			"c: hang on right that's it it's talking to me now ha sorry i'm useless with this stuff", "a: not at all"}, PriorityNormal},
+		{[]string{"c: Hi, ugh, sorry, your delivery service is an absolute shambles today. Do you know where my parcel is?",
+			"a: Sorry to hear that. It's out for delivery.", "c: Lovely, thanks."}, PriorityHigh},
 	} {
 		if got := Draft(call("returns", tc.lines...), DraftOptions{}).Priority; got != tc.want {
 			t.Errorf("%q: priority %s, want %s", tc.lines[0], got, tc.want)
@@ -227,6 +237,7 @@ func TestSentiment(t *testing.T) {
 		// praise said alone after what went wrong is sarcasm; "finally"
 		// opening a sentence is relief after a fight
 		{[]string{"c: So I wait another three days. Brilliant."}, SentimentNegative},
+		{[]string{"c: your website wont let me change it without the code. so im locked out of my own account. genius"}, SentimentNegative},
 		{[]string{"c: Oh that's quick. Brilliant."}, SentimentPositive},
 		{[]string{"c: The engineer came and it all works now. Brilliant, thanks."}, SentimentPositive},
 		{[]string{"c: It's back. Finally."}, SentimentNegative},

@@ -413,7 +413,7 @@ func numberLines(tr transcript.Transcript) []numberLine {
 				k = n
 			}
 		}
-		text = otherReferences(text, s.Speaker == transcript.Agent)
+		text = otherReferences(oneMoment.ReplaceAllString(text, "${1}a $2"), s.Speaker == transcript.Agent)
 		// Letters spelled before the number that answers a question naming
 		// the order ("could i take the order reference" … "n w five six oh
 		// one four") are the order number's own.
@@ -426,6 +426,10 @@ func numberLines(tr transcript.Transcript) []numberLine {
 	}
 	return out
 }
+
+// oneMoment is "one second" and the like: a stall, no digit ("one one
+// four five nine nine. one second.").
+var oneMoment = regexp.MustCompile(`(?i)(^|[\s,.;:!?])one\s+(second|sec|moment|minute|mo|tick)\b`)
 
 // stallWords are a caller's or agent's words while the caller looks for
 // the number asked for ("hang on let me find it", "no rush").
@@ -528,6 +532,7 @@ func expandIs(text string) string {
 // count said after a whole number is kept off it (countsAfter).
 func numberMarks(text string, ordersOwn, caller bool) string {
 	text = moneyWritten.ReplaceAllString(text, "${1}amount")
+	text = moneySpoken.ReplaceAllString(text, "amount")
 	text = numeralEnds.ReplaceAllString(text, "$1$2 also $3")
 	text = orderCode.ReplaceAllString(text, "$1 number")
 	text = forFour.ReplaceAllString(text, "$1 four $2")
@@ -557,18 +562,28 @@ var pairWords = map[string]bool{
 	"sixty": true, "seventy": true, "eighty": true, "ninety": true,
 }
 
+// tensHyphen is a tens word joined to its unit: "sixty-two".
+var tensHyphen = regexp.MustCompile(`(?i)\b(twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-(one|two|three|four|five|six|seven|eight|nine)\b`)
+
+// priceWords make a line about a price.
+var priceWords = []string{"percent", "discount", "price", "cost", "costs", "pounds", "dollars", "quid", "bucks", "off", "save", "saving", "deal"}
+
 // pricesAfter puts "case" before a price said as pounds and pence after
 // "for" ("the order placed on the third for fifty four ninety eight",
-// "for twelve ninety nine"): two pairs of digits, each a tens or teen
+// "for twelve ninety nine"), or after "be" in a line about a price ("ten
+// percent on your first order, so it'd be sixty-two ten"): two pairs of digits, each a tens or teen
 // word with perhaps a unit after it, and then no more digits. An order's
 // number said after "order for" by a recogniser that heard "four"
 // ("order for two two nine one") is single digits, no pairs.
 func pricesAfter(text string) string {
-	f := strings.Fields(text)
+	f := strings.Fields(tensHyphen.ReplaceAllString(text, "$1 $2"))
 	clean := func(i int) string { return strings.ToLower(strings.Trim(f[i], ",.?!;:")) }
 	changed := false
+	priced := mentions(text, priceWords)
 	for i := 0; i+2 < len(f); i++ {
-		if clean(i) != "for" {
+		// "for fifty four ninety eight", and in a line about a price "so
+		// it'd be sixty-two ten"
+		if clean(i) != "for" && (clean(i) != "be" || !priced) {
 			continue
 		}
 		j, pairs := i+1, 0
@@ -804,6 +819,11 @@ var (
 	lettersBefore  = regexp.MustCompile(`(?i)(^|[\s,;:(])((?:[b-hj-np-z]\.?\s+){2,}` + digitWordRE + `)`)
 )
 
+// moneySpoken is an amount said in hundreds with a word of money after
+// it: "order seven seven one nine nine two oh two hundred and twelve bucks
+// taken twice" ends the order's number at "two hundred".
+var moneySpoken = regexp.MustCompile(`(?i)\b(?:one|two|three|four|five|six|seven|eight|nine|a)\s+hundred(?:\s+and)?(?:\s+(?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|one|two|three|four|five|six|seven|eight|nine))?(?:[\s-]+(?:one|two|three|four|five|six|seven|eight|nine))?\s+(?:bucks|dollars|pounds|quid|euros)\b`)
+
 var (
 	moneyWritten = regexp.MustCompile(`(^|[\s(,;:])[£$€]\s?\d[\d,]*(?:\.\d+)?`)
 	numeralEnds  = regexp.MustCompile(`\b(\d{4,}[.!?;]|\d{5,},)()\s+([A-Za-z])`)
@@ -962,6 +982,9 @@ func readBack(ls []numberLine, v string) string {
 		if !ok || r == v || editDistance(r, v) > 2 || slices.Contains(numberRuns(ls[i+1].text), v) {
 			continue // the agent says v too ("keep … oh eight and cancel … oh nine"): no misreading
 		}
+		if len(r) < len(v) && strings.HasSuffix(v, r) {
+			continue // "the one ending four oh two six": v named by its end
+		}
 		if i+2 < len(ls) && ls[i+2].caller {
 			if _, ok := lastDigit(ls[i+2].text); ok || opensWithCorrection(ls[i+2].text) {
 				continue // corrected: see corrected
@@ -984,17 +1007,26 @@ func readBack(ls []numberLine, v string) string {
 // the read-back without a word of correction.
 func saysEnd(text, v, r string) bool {
 	w := wordsOf(text)
-	if len(w) == 0 || len(w) > 8 {
+	// Only the digits the line opens with: "five seven three. seven before
+	// the three" says the ending before it explains.
+	n := 0
+	for n < len(w) && (numberWord(w[n]) || isOh(w[n]) || numberFillers[w[n]] || correctionWords[w[n]]) {
+		n++
+	}
+	if n == 0 || n > 8 {
 		return false
 	}
-	for _, x := range w {
-		if !numberWord(x) && !isOh(x) && !numberFillers[x] && !correctionWords[x] {
-			return false
-		}
+	w = w[:n]
+	ends := func(d string) bool {
+		return d != "" && len(d) < len(v) && strings.HasSuffix(v, d) && !strings.HasSuffix(r, d)
 	}
 	for k := range w { // the line's own punctuation is gone: "eight zero eight"
-		d := slots.ParseDigits(strings.Join(w[k:], " "))
-		if d != "" && len(d) < len(v) && strings.HasSuffix(v, d) && !strings.HasSuffix(r, d) {
+		if ends(slots.ParseDigits(strings.Join(w[k:], " "))) {
+			return true
+		}
+	}
+	for k := n - 1; k > 0; k-- { // "five seven three seven before the three": the ending, then the digit it's about
+		if d := slots.ParseDigits(strings.Join(w[:k], " ")); len(d) >= 2 && ends(d) {
 			return true
 		}
 	}
@@ -1358,6 +1390,85 @@ func runsOf(text string, minLen, maxLen int) []string {
 	return out
 }
 
+// inLineCorrection is the number a line puts in place of v in the same
+// breath: v, then a word of correction, then either a digit for its end
+// ("eight one five five six six no sorry last one's a two …") or a number
+// of about v's length ("five five one two oh no sorry five five one two
+// oh nine"). "" when no line says v so.
+func inLineCorrection(nl []numberLine, v string) string {
+	if v == "" {
+		return ""
+	}
+	for _, l := range nl {
+		w := wordsOf(l.text)
+		spans := digitSpans(w)
+		for k := 0; k+1 < len(spans); k++ {
+			if slots.ParseDigits(strings.Join(w[spans[k][0]:spans[k][1]], " ")) != v {
+				continue
+			}
+			between := w[spans[k][1]:spans[k+1][0]]
+			if len(between) == 0 || len(between) > 6 || !slices.ContainsFunc(between, func(x string) bool { return correctionMarkers[x] }) {
+				continue
+			}
+			lead := between
+			if len(lead) > 0 && lead[len(lead)-1] == "a" {
+				lead = lead[:len(lead)-1]
+			}
+			for _, p := range lastDigitPhrases {
+				if pw := strings.Fields(p); len(lead) >= len(pw) && hasPhrase(lead[len(lead)-len(pw):], p) {
+					if d := slots.ParseDigits(w[spans[k+1][0]]); len(d) == 1 {
+						return v[:len(v)-1] + d
+					}
+				}
+			}
+			if d := slots.ParseDigits(strings.Join(w[spans[k+1][0]:spans[k+1][1]], " ")); d != v && len(d) >= len(v)-1 && len(d) <= len(v)+1 {
+				return d
+			}
+		}
+	}
+	return ""
+}
+
+// shortLettered matches an order reference of letters and three digits:
+// "order W E B seven three eight", "it says WEB four one seven".
+var shortLettered = regexp.MustCompile(`(?:^|[\s,;:])(?:(?i:[a-z]\.?\s+){1,3}(?i:[a-z])|[A-Z]{2,4})\s+(` + digitWordRE + `\s+` + digitWordRE + `\s+` + digitWordRE + `)(?:[\s.,;:?!]+(\S+)|[.,;:?!]*$)`)
+
+// letteredOrder is the three digits of an order reference a caller reads
+// out as letters and three digits ("order W E B seven three eight"), in
+// a line that names an order: the shop's numbers are longer, but a
+// caller reading a web order's reference gives what it says. "" when no
+// caller line does.
+func letteredOrder(tr transcript.Transcript) string {
+	for _, s := range tr.Segments {
+		if s.Speaker != transcript.Caller || !mentions(s.Text, []string{"order", "orders"}) {
+			continue
+		}
+		for _, ix := range shortLettered.FindAllStringSubmatchIndex(s.Text, -1) {
+			m := func(k int) string {
+				if ix[2*k] < 0 {
+					return ""
+				}
+				return s.Text[ix[2*k]:ix[2*k+1]]
+			}
+			if next := strings.ToLower(strings.Trim(m(2), ".,;:?!")); numberWord(next) || isOh(next) {
+				continue // more digits: a longer number, read elsewhere
+			}
+			// The order names it: "order W E B …", "it says WEB …" (of the
+			// order's confirmation), not "the reference was k t …".
+			before := wordsOf(s.Text[:ix[0]])
+			before = before[max(0, len(before)-3):]
+			if !slices.Contains(before, "order") && !slices.Contains(before, "orders") && (len(before) == 0 || before[len(before)-1] != "says") {
+				continue
+			}
+			m1 := m(1)
+			if d := slots.ParseDigits(m1); len(d) == 3 {
+				return d
+			}
+		}
+	}
+	return ""
+}
+
 // digitSpans are the runs of digit words in w (a "0" and fillers inside
 // them included), as [start, end) word indexes.
 func digitSpans(w []string) [][2]int {
@@ -1475,8 +1586,15 @@ func agreed(segs []transcript.Segment, v string, ordered bool) string {
 // "" when there is none.
 func completed(nl []numberLine) string {
 	for i, l := range nl {
-		if !l.caller || !asksOrder(l.prev) || asksOther(l.prev) {
+		// The caller answers a question for it, or names it ("just
+		// checking on a parcel its order twenty one oh four" … "and the
+		// rest of it" … "nine nine sorry").
+		named := !asksOrder(l.prev) // named unasked: only a part too short to be a number ("twenty one oh four")
+		if !l.caller || asksOther(l.prev) || named && !mentions(l.text, orderKeywords) {
 			continue
+		}
+		if named && len(numberRuns(l.text)) > 0 && slices.ContainsFunc(numberRuns(l.text), func(r string) bool { return len(r) >= 5 }) {
+			continue // a whole number said: "order double one four, five double nine"
 		}
 		for _, p := range runsOf(l.text, 3, 10) {
 			for _, a := range nl[i+1:] {

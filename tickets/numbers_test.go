@@ -186,6 +186,18 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"a spoken count after a number in digits and a comma", []string{"a: got it, order 573014, six tins of paint, dispatched today"}, "573014"},
 		{"an order number on the account", []string{"c: i want my ex taken off my account", "a: can you give me an order number on the account, so i know it's yours", "c: the last one was four four one nine oh two"}, "441902"},
 		{"a gift receipt's reference when the order number was asked for", []string{"c: can i return a present without the receipt", "a: if you have the order number that's easiest", "c: there's a slip, it says gift receipt ref G R 2 2 7 1 9"}, ""},
+		{"the ending said again before the caller explains", []string{"c: can i move it to next week? order two nine oh, five seven three.", "a: two nine oh five three seven?", "c: five seven three. seven before the three."}, "290573"},
+		{"the agent completes a part the caller named unasked", []string{"c: just checking on a parcel its order twenty one oh four", "a: okay and the rest of it", "c: nine nine sorry", "a: two one oh four nine nine thats your garden chairs"}, "210499"},
+		{"a whole number the agent reads back is no part", []string{"c: order double one four, five double nine.", "a: one one four five nine nine. one second."}, "114599"},
+		{"a price after \"be\" in a line about a price", []string{"c: is there any deal on it", "a: you'll get ten percent on your first order, so it'd be sixty-two ten."}, ""},
+		{"an amount in hundreds with a word of money ends the number", []string{"c: it's order seven seven one nine nine two oh two hundred and twelve bucks taken twice"}, "7719920"},
+		{"the team answering asks for no order's number", []string{"a: orders this is kenji can i get the zip code on the order", "c: oh one nine four four", "a: and the order number", "c: it's number forty four seventy one"}, "4471"},
+		{"an item number is a product's", []string{"c: is the tv in stock for delivery", "a: do you have the item number there", "c: it says item 3 0 7 1 9 4"}, ""},
+		{"the last digit corrected in the same breath", []string{"a: what's the order number", "c: it's eight one five five six six no sorry last one's a two eight one five five six two"}, "815562"},
+		{"a recogniser's numeral in a call about a return", []string{"c: hi i want to return a dress it's 602519 ugh sorry i'm so stressed", "a: what's wrong with the dress"}, "602519"},
+		{"the agent names the order by its ending", []string{"c: i'd like to cancel an order please it's thirty eight forty twenty six i put it in twice", "a: i can see both the one ending four oh two six is the duplicate shall i cancel that one", "c: yes that one please"}, "384026"},
+		{"a web order's letters and three digits", []string{"c: Order W E B seven three eight. It was due yesterday."}, "738"},
+		{"a reference's letters and three digits are no order's", []string{"c: my order's late, i rang before and the reference was k t five five one"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tk := Draft(call("order_status", tc.tr...), DraftOptions{})

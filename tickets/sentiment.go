@@ -444,8 +444,8 @@ func lineScore(text string, caseful bool) float64 {
 		if v < 0 && i > 0 && formalIntensifiers[words[i-1]] {
 			v *= formalFactor // "I'm extremely unhappy"
 		}
-		if calm && v < 0 || v < 0 && i+n < len(words) && faultNoises[words[i+n]] {
-			v *= calmFactor // "a horrible crackle on the line": a fault, not a temper
+		if calm && v < 0 || v < 0 && i+n < len(words) && faultNoises[words[i+n]] || v < 0 && aimedElsewhere(toks, text, i) {
+			v *= calmFactor // "a horrible crackle on the line": a fault, not a temper; "my bloody dog"
 		}
 		score += v
 		i += n - 1
@@ -470,11 +470,53 @@ func lineScore(text string, caseful bool) float64 {
 	return score
 }
 
+// elsewhereWords name what a caller's strong words may be about that is
+// not the company: their day, the weather, a neighbour, a pet.
+var elsewhereWords = map[string]bool{
+	"dog": true, "dogs": true, "cat": true, "mutt": true, "neighbour": true, "neighbours": true, "neighbor": true,
+	"neighbors": true, "commute": true, "train": true, "trains": true, "bus": true, "buses": true, "traffic": true,
+	"weather": true, "snow": true, "snowstorm": true, "storm": true, "rain": true, "boss": true, "kids": true,
+	"toddler": true, "cold": true, "flu": true, "council": true, "taxman": true, "motorway": true, "highway": true,
+	"roadworks": true, "landlord": true, "ex": true, "hangover": true,
+}
+
+// companyWords turn strong words towards the company.
+var companyWords = map[string]bool{"you": true, "your": true, "youre": true, "yours": true, "company": true, "lot": true}
+
+// aimedElsewhere reports whether the word at i of toks stands in a clause
+// (between punctuation, "but" or "anyway") that names something other
+// than the company (elsewhereWords) and not the company: "my bloody dog
+// has chewed through the cable", "the trains are an absolute shambles
+// today" are about the dog and the trains.
+func aimedElsewhere(toks []token, text string, i int) bool {
+	boundary := func(k int) bool { // between toks[k-1] and toks[k]
+		return strings.ContainsAny(text[toks[k-1].end:toks[k].start], ".,;:!?") || toks[k].text == "but" || toks[k].text == "anyway"
+	}
+	from, to := i, i+1
+	for from > 0 && !boundary(from) {
+		from--
+	}
+	for to < len(toks) && !boundary(to) {
+		to++
+	}
+	// The caller's own embarrassment: "oh my god that's so embarrassing",
+	// "sorry i'm useless with this stuff".
+	other := toks[i].text == "embarrassing" || toks[i].text == "embarrassed" || toks[i].text == "useless" && i+1 < len(toks) && toks[i+1].text == "with"
+	for _, t := range toks[from:to] {
+		if companyWords[t.text] {
+			return false
+		}
+		other = other || elsewhereWords[t.text] || elsewhereWords[strings.TrimSuffix(t.text, "s")] // "this damn snowstorm's"
+	}
+	return other
+}
+
 // praiseWords said as a sentence of their own after a statement of what
 // went wrong are sarcasm: "So I wait another three days. Brilliant."
 var praiseWords = map[string]bool{
 	"brilliant": true, "great": true, "wonderful": true, "fantastic": true, "marvellous": true, "lovely": true,
 	"perfect": true, "super": true, "terrific": true, "excellent": true, "superb": true, "amazing": true,
+	"genius": true, "fabulous": true, "classic": true, "priceless": true, "outstanding": true, "incredible": true,
 }
 
 // sarcasticPraise reports whether a line has a sentence of praise alone

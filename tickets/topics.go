@@ -103,6 +103,7 @@ var topicCues = map[string][]string{
 	},
 	"tech_support": {
 		"not working", "isnt working", "stopped working", "wont connect", "cant connect", "no signal",
+		"keeps crashing", "crashing", "crashes", "keeps crashing", "goes white", "keeps closing", "keeps shutting",
 		"no internet", "keeps dropping", "dropping out", "cutting out", "keeps cutting", "very slow", "really slow",
 		"so slow", "error", "fault", "outage", "line test", "restart", "reboot",
 		"stopped working", "wont work", "doesnt work", "not loading", "wont load", "keeps freezing", "freezing",
