@@ -147,7 +147,7 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 	topic := map[string]float64{}
 	cued := map[string]float64{}
 	var complaint, apology float64
-	var explicit, human, heardCaller, logged, refused, demanded bool
+	var explicit, human, heardCaller, logged, refused, demanded, byName bool
 	agentTopic := map[string]float64{} // the topics the agent's lines name: what the agent dealt with
 	var callerText []string
 	callerTopic := map[string]float64{} // the topics the caller's own lines name
@@ -165,7 +165,8 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 			callerText = append(callerText, s.Text)
 			explicit = explicit || saysComplain(s.Text)
 			refused = refused || anyPhrase(words, refusePhrases) || askedAbout && len(words) > 0 && (words[0] == "no" || words[0] == "nope")
-			demanded = demanded || demandsSenior(words) || asksByName(words)
+			byName = byName || asksByName(words)
+			demanded = demanded || demandsSenior(words) || byName
 		}
 		w := 1.0
 		if !caller {
@@ -340,6 +341,10 @@ func categorize(segs []transcript.Segment, clf IntentClassifier, categories []st
 		// the agent says meanwhile ("she's in from thursday morning")
 		// names no topic of the caller's.
 		return CategoryHuman
+	case byName && !explicit && len(cued) == 0:
+		// "he said to call back and ask for him, is he there": someone
+		// asked for by name or rank, and no topic named by anyone.
+		return CategoryHuman
 	case explicit, complaint >= complaintFloor && bestScore < topicFloor && complaint >= person,
 		ruleComplaint >= complaintFloor && modelComplaint >= l.complaintSure:
 		return CategoryComplaint
@@ -490,7 +495,8 @@ func saysComplain(text string) bool {
 // askAboutPhrases are an agent's question what the call is about; a
 // caller's "no" to it refuses to say.
 var askAboutPhrases = []string{"what its about", "what it is about", "what its regarding", "what it is regarding",
-	"whats it about", "whats it regarding", "what this is about", "what this is regarding", "what its concerning"}
+	"whats it about", "whats it regarding", "what this is about", "what this is regarding", "what its concerning",
+	"what youre calling about", "what you are calling about", "tell me a bit more", "tell me a little more"}
 
 // refusePhrases are a caller's refusal to say what the call is about to
 // anyone but the person they asked for, or their leaving before they say
@@ -498,7 +504,7 @@ var askAboutPhrases = []string{"what its about", "what it is about", "what its r
 var refusePhrases = []string{"not explaining", "no details", "not going through it", "not going over it",
 	"dont want to explain", "rather not say", "rather not explain", "rather just talk to", "rather just speak to",
 	"ill explain to them", "ill explain to him", "ill explain to her", "not telling you", "just put me through",
-	"not telling it", "not repeating it", "not repeating myself", "not saying it again", "not going through this",
+	"not telling it", "will not tell", "wont tell you", "not repeating it", "not repeating myself", "not saying it again", "not going through this",
 	// or leaves before saying it
 	"ring back later", "call back later", "ring you back later", "ill ring back", "ill call back", "ill phone back",
 	"rather wait for her", "rather wait for him", "ill try her then", "ill try him then",
@@ -544,7 +550,8 @@ func asksByName(words []string) bool {
 		}
 	}
 	// "is there a tanisha on your team … she said to ask for her"
-	return anyPhrase(words, []string{"ask for her", "ask for him", "asked for her", "asked for him", "on your team", "still work there", "still works there"})
+	return anyPhrase(words, []string{"ask for her", "ask for him", "asked for her", "asked for him", "on your team", "still work there", "still works there",
+		"asked me to call her", "asked me to call him", "told me to call her", "told me to call him", "asked me to ring her", "asked me to ring him"})
 }
 
 // notSomeone are the words between "is" and "there" that ask whether a

@@ -244,6 +244,13 @@ func TestCategorizeRules(t *testing.T) {
 			">we do have a tanisha can i help you with anything meanwhile", "no thank you i'd really rather just talk to her she knows the whole story"), "human"},
 		{"no to what it's about", call("I'd like to speak to your manager, please.", ">I'm happy to help, can you tell me what it's about first?",
 			"No. I have told four people. I would like to speak to someone with the authority to do something."), "human"},
+		{"no more said to the machine than a manager", call(">welcome please tell me in a few words what youre calling about", "manager", ">i can help with most things can you tell me a bit more",
+			"no i will not tell you a bit more i want a manager a human being a senior one now put me through", ">sorry i didnt catch that could you repeat",
+			"for crying out loud this is exactly why nobody can stand you people a manager", ">connecting you to a team leader please hold"), "human"},
+		{"the colleague who asked the caller to call back", call(">Good morning, you're through to reception.", "Morning. Could I speak to Helen Brooks, please? She's been dealing with my case and asked me to call her back.",
+			">Let me see if she's free. Can I take your name?", "It's Frank Adeyemi.", ">Thanks Frank, putting you through to Helen now."), "human"},
+		{"someone asked for by name, no topic", call(">good afternoon contact centre this is tasha", "hi tasha, i was speaking to a gentleman called viktor yesterday and he said to call back and ask for him, is he there",
+			">let me check, do you know which team he's in", "no sorry, he just said ask for viktor, he'd know", ">we've got a viktor in the escalations team, shall i put you through to him", "yes please thats him"), "human"},
 		{"a caller who waits for the colleague", call("hi can i speak to shauna please she helped me last week", ">shauna's not on shift today i'm afraid can i help with anything",
 			"ah no it's alright i'd rather wait for her she knows the whole story when's she back", ">she's in from thursday morning", "grand i'll try her then"), "human"},
 		{"someone asked for by name, who alone will hear what it is about", call(">hello it's sam", "hello is tomasz there please, tomasz from the customer team", ">we've a few, which department?", "not sure, he just said to ask for tomasz", ">can i ask what it's about and i'll find him", "ah it's fine, i'll wait till he calls me back, he said he'd ring"), "human"},
@@ -329,6 +336,13 @@ func TestCategorizeRules(t *testing.T) {
 		{"a parcel sent back with no refund is the return", call("hi i sent the kettle back last week and the tracking says you got it but there's no refund", ">it's in our quality check queue, that's up to seven working days"), cats, "returns"},
 		{"the app crashing where the bill opens", call(">tech support you're speaking to hollie", "hiya the app keeps crashing every time i open my bill it just goes white and shuts and i've got a bloody awful cold so i'm not in the mood ha",
 			">aw get well soon are you on the latest version there was an update yesterday that fixes that", "oh no i'm on the old one hang on updating", "yep that's working now cheers hollie back to my lemsip"), cats, "tech_support"},
+		{"a shopper's question whether it's in stock", call(">hiya youre through to sales im jas", "hi jas do you have the forty inch samsung telly in stock the one on the advert its out of stock online",
+			">we've got a delivery into the warehouse friday so itll be back on the site saturday", "will it still be the same price the three ninety nine", ">yep the offer runs to the end of the month"), cats, "sales"},
+		{"the address on the account after a move", call("hello we moved house last week so i need to update the address on my account for the future", ">congratulations on the move. have you got any orders on the way at the moment",
+			"no nothing coming. its just the billing and delivery address going forward", ">ok whats the new address", "forty one hawthorn road and the postcode is n g seven two r s", ">thats updated on your account for both billing and delivery"), cats, "account_access"},
+		{"leaving rather than another fix", call("hi the internet is down again third time this month and im done i want to leave", ">im sorry to hear that i can book an engineer to look at the fault if youd like",
+			"no. ive had three engineers. i dont want it fixed i want out of the contract and i dont want to pay an exit fee for a service that doesnt work",
+			">given the repeated faults on your line ive waived the early termination charge. when would you like the service to end", "end of the month. ive already signed up elsewhere"), cats, "cancel"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {
@@ -348,7 +362,7 @@ func TestCategorizeRules(t *testing.T) {
 // floors).
 func TestCategorizeHeldOut(t *testing.T) {
 	racedetect.SkipMeasure(t)
-	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27", "heldout28", "heldout29", "heldout30"} {
+	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27", "heldout28", "heldout29", "heldout30", "heldout31"} {
 		t.Logf("%s: %v", set, measure(t, set, false))
 	}
 }

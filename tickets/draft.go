@@ -257,9 +257,13 @@ var otherNumbers = []string{"phone", "mobile", "cell", "telephone", "landline", 
 // number to reach you on", "what number can we call you back on"), a
 // house or flat number, a date of birth.
 func asksOther(line string) bool {
+	line = customerTeam.ReplaceAllString(line, "team") // "this is chloe in customer services" asks for nothing
 	return mentions(line, otherNumbers) || mentions(line, []string{"reach", "birth", "dob", "house", "flat", "apartment", "callback", "serial", "sku"}) ||
 		mentions(line, []string{"back"}) && mentions(line, []string{"call", "ring", "phone"}) || productNumber(wordsOf(line))
 }
+
+// customerTeam is the team that answers, not a customer number.
+var customerTeam = regexp.MustCompile(`(?i)\bcustomer\s+(services?|care|support|relations|team|experience)\b`)
 
 // productNumber reports whether words name a product's number: "the item
 // number", "model number", "product code".
@@ -290,6 +294,9 @@ func asksOrder(line string) bool {
 		}
 		if other && i >= 2 && (w[i-1] == "the" || w[i-1] == "your" || w[i-1] == "that") && ownerOf[w[i-2]] {
 			continue
+		}
+		if i > 0 && (w[i-1] == "back" || w[i-1] == "pre") {
+			continue // "i can put a back-order on for you": no order's number asked
 		}
 		if x == "orders" && (i == 0 || i+1 < len(w) && deskWords[w[i+1]]) {
 			continue // the team answering: "orders this is kenji can i get the zip code on the order"
@@ -428,6 +435,9 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 		}
 	}
 	if v := completed(nl); v != "" && v != e[EntityAccountNumber] {
+		e[EntityOrderNumber] = v
+	}
+	if v := restOf(tr.Segments); v != "" && v != e[EntityAccountNumber] && (e[EntityOrderNumber] == "" || strings.HasPrefix(v, e[EntityOrderNumber])) {
 		e[EntityOrderNumber] = v
 	}
 	if v := agreed(tr.Segments, e[EntityOrderNumber], ordered); v != "" && v != e[EntityAccountNumber] {

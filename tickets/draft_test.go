@@ -168,6 +168,8 @@ func TestCalmStrongWords(t *testing.T) {
 			"a: ha sorry about the dog what's the order number", "c: one two nine oh four four", "a: i'll send a label and swap them for a size ten", "c: cheers i'll keep it away from that mutt this time"}, PriorityNormal},
 		{[]string{"c: hi the speaker i bought wont connect to the wifi its just spinning", "a: pick the one that doesn't end in five g then run the set up again",
 			"c: hang on right that's it it's talking to me now ha sorry i'm useless with this stuff", "a: not at all"}, PriorityNormal},
+		{[]string{"c: hiya the cot you sent has a bit missing so i cant build it my partner is fuming at the instructions not you lot ha", "a: what's the order number", "c: its fifty sixty one",
+			"a: i'll send the bracket out today", "c: great cheers"}, PriorityNormal},
 		{[]string{"c: Hi, ugh, sorry, your delivery service is an absolute shambles today. Do you know where my parcel is?",
 			"a: Sorry to hear that. It's out for delivery.", "c: Lovely, thanks."}, PriorityHigh},
 	} {

@@ -79,12 +79,54 @@ func numberWord(w string) bool {
 	return slots.ParseDigits(w) != ""
 }
 
+// ohSaid and ohSaidAfterStop are an "oh" said as a word, no zero: "…
+// four three. oh wait there's also a code", "oh sorry", "oh hang on".
+var (
+	ohSaid          = regexp.MustCompile(`(?i)(^|\s)oh\s+(wait|sorry|hang|actually|hold|god|dear|yeah|yes|right|okay|ok|well)\b`)
+	ohSaidAfterStop = regexp.MustCompile(`(?i)([.!?])\s+oh\s+(\w+)`)
+)
+
+// theThingOne is "one" naming a thing before a comma: "let me pull up the
+// pillows one, nine oh two four one seven".
+var theThingOne = regexp.MustCompile(`(?i)\b(the|that|this|your)\s+(\w+)\s+one\s*,`)
+
+// saidOh writes an "oh" said as a word (ohSaid, ohSaidAfterStop) as "ah".
+func saidOh(text string) string {
+	text = ohSaidAfterStop.ReplaceAllStringFunc(text, func(m string) string {
+		sub := ohSaidAfterStop.FindStringSubmatch(m)
+		if x := strings.ToLower(sub[2]); numberWord(x) || isOh(x) || numberFillers[x] {
+			return m // "… that's it. oh seven seven oh …": a number starting
+		}
+		return sub[1] + " ah " + sub[2]
+	})
+	text = ohSaid.ReplaceAllString(text, "${1}ah $2")
+	return text
+}
+
+// thingOne writes "one" naming a thing (theThingOne) as "item".
+func thingOne(text string) string {
+	text = theThingOne.ReplaceAllStringFunc(text, func(m string) string {
+		sub := theThingOne.FindStringSubmatch(m)
+		if x := strings.ToLower(sub[2]); numberWord(x) || isOh(x) || numberFillers[x] {
+			return m
+		}
+		return sub[1] + " " + sub[2] + " item,"
+	})
+	return text
+}
+
 // spokenNumbers rewrites text's words for the slot extractors: an "oh" (or
 // a row of them) is "0" between digits, and after three or more digit
 // words at the end of a number; a digit string followed by a correction
-// and another digit string is dropped. Text without digit words comes
-// back as it was.
+// and another digit string is dropped. An "oh" said as a word and "one"
+// naming a thing are no digits (saidOh, thingOne).
 func spokenNumbers(text string) string {
+	if hasOh := strings.Contains(text, "oh") || strings.Contains(text, "Oh") || strings.Contains(text, "OH"); hasOh {
+		text = saidOh(text)
+	}
+	if strings.Contains(text, "one,") || strings.Contains(text, "one ,") || strings.Contains(text, "ONE,") {
+		text = thingOne(text)
+	}
 	w := wordsOf(text)
 	if !slices.ContainsFunc(w, numberWord) {
 		return text
@@ -419,7 +461,7 @@ func numberLines(tr transcript.Transcript) []numberLine {
 		// one four") are the order number's own.
 		ordersOwn := s.Speaker == transcript.Caller && mentions(prev, []string{"order", "orders"}) && asksOrder(prev) &&
 			!mentions(text, []string{"courier", "couriers", "tracking"}) // "i only have the courier one it's e v r seven …"
-		out = append(out, numberLine{text: spokenNumbers(numberMarks(expandIs(text), ordersOwn, s.Speaker == transcript.Caller)), prev: otherReferences(prev, false), caller: s.Speaker == transcript.Caller})
+		out = append(out, numberLine{text: spokenNumbers(numberMarks(expandIs(text), ordersOwn, s.Speaker == transcript.Caller)), prev: otherReferences(customerTeam.ReplaceAllString(prev, "team"), false), caller: s.Speaker == transcript.Caller})
 		if !stall(wordsOf(text)) || prev == "" {
 			prev = text
 		}
@@ -481,11 +523,23 @@ var issuedReference = regexp.MustCompile(`(?i)\byour\s+(?:([a-z]+)\s+)?(?:refere
 // nine two seven seven"): the keyword in the same sentence as the action.
 var actionReference = regexp.MustCompile(`(?i)\b(i['’]?ve|i have)(\s+(?:just\s+)?(?:raised|logged|booked|arranged|opened|set up|created|escalated|submitted|filed|registered|put in)\b[^.?!]*?\b)(reference|ref)\b`)
 
+// callReference is the reference of an earlier call the caller names
+// ("i was on with you last week reference 44817 about prices"): the
+// call's, not an order's, unless "order" stands between.
+var callReference = regexp.MustCompile(`(?i)\b(was\s+on\s+with\s+you|spoke\s+to\s+(?:you|someone|somebody)|rang\s+(?:you|before|earlier|last)|called\s+(?:you|before|earlier|last))(\s[^.?!]*?\b)(reference|ref)\b`)
+
 // otherReferences marks references of another kind than an order's
 // (otherReference), and in an agent's line those the agent gives out
 // (issuedReference).
 func otherReferences(text string, agent bool) string {
 	text = otherReference.ReplaceAllString(text, "${1}${2}case")
+	text = callReference.ReplaceAllStringFunc(text, func(m string) string {
+		sub := callReference.FindStringSubmatch(m)
+		if o := strings.ToLower(sub[2]); strings.Contains(o, "order") || strings.Contains(o, "purchase") {
+			return m
+		}
+		return sub[1] + sub[2] + "case"
+	})
 	if !agent {
 		return text
 	}
@@ -531,8 +585,11 @@ func expandIs(text string) string {
 // Then a quantity with "thousand" is written in digits (thousands) and a
 // count said after a whole number is kept off it (countsAfter).
 func numberMarks(text string, ordersOwn, caller bool) string {
+	text = endDigitSaid.ReplaceAllString(text, "$1 $2 also$3")
 	text = moneyWritten.ReplaceAllString(text, "${1}amount")
-	text = moneySpoken.ReplaceAllString(text, "amount")
+	if strings.Contains(text, "hundred") || strings.Contains(text, "Hundred") {
+		text = moneySpoken.ReplaceAllString(text, "amount")
+	}
 	text = numeralEnds.ReplaceAllString(text, "$1$2 also $3")
 	text = orderCode.ReplaceAllString(text, "$1 number")
 	text = forFour.ReplaceAllString(text, "$1 four $2")
@@ -542,7 +599,7 @@ func numberMarks(text string, ordersOwn, caller bool) string {
 			// order's own letters, when the caller names them so (an
 			// agent's "order reference S P 7 7 1 0 4" is a new one's).
 			i := strings.Index(text, m)
-			if before := wordsOf(text[:max(0, i)]); caller && len(before) > 0 && slices.Contains(before[max(0, len(before)-2):], "order") {
+			if before := wordsOf(text[:max(0, i)]); caller && ordersLetters(before) {
 				return m
 			}
 			sub := lettersBefore.FindStringSubmatch(m)
@@ -567,6 +624,25 @@ var tensHyphen = regexp.MustCompile(`(?i)\b(twenty|thirty|forty|fifty|sixty|seve
 
 // priceWords make a line about a price.
 var priceWords = []string{"percent", "discount", "price", "cost", "costs", "pounds", "dollars", "quid", "bucks", "off", "save", "saving", "deal"}
+
+// ordersLetters reports whether the words before letters a caller spells
+// name the order as what they belong to: "order" in the last two ("one
+// says order m k …"), or "order number" with no other kind of number
+// after it ("the order number on my email is W E B …").
+func ordersLetters(before []string) bool {
+	if slices.Contains(before[max(0, len(before)-2):], "order") {
+		return true
+	}
+	for k := len(before) - 1; k >= max(0, len(before)-7); k-- {
+		if slices.Contains(otherNumbers, before[k]) || before[k] == "tracking" || before[k] == "courier" || before[k] == "reference" {
+			return false
+		}
+		if before[k] == "order" && k+1 < len(before) && before[k+1] == "number" {
+			return true
+		}
+	}
+	return false
+}
 
 // pricesAfter puts "case" before a price said as pounds and pence after
 // "for" ("the order placed on the third for fifty four ninety eight",
@@ -730,6 +806,8 @@ func countsAfter(text string) string {
 		case (w == "for" || w == "to" || w == "too") && i+2 < len(f) && digit(i+1) && !digit(i+2) &&
 			!isOh(clean(i+2)) && !numberFillers[clean(i+2)] && before(i) >= 4:
 			count = true // "…two one four for two chairs"
+		case i > 0 && strings.HasSuffix(f[i-1], ",") && digit(i) && !strings.ContainsAny(f[i], ",.?!;:") && i+1 < len(f) && pluralNoun(clean(i+1)) && before(i) >= 4:
+			count = true // "order nine oh six one two seven, two dresses"
 		}
 		if count {
 			out = append(out, "then")
@@ -742,6 +820,18 @@ func countsAfter(text string) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// pluralNoun reports whether w looks like a plural noun ("dresses",
+// "chairs"): what a count before it counts.
+func pluralNoun(w string) bool {
+	return len(w) > 3 && strings.HasSuffix(w, "s") && !strings.ContainsAny(w, "'’") && !strings.HasSuffix(w, "ss") && !notPlural[w] && !numberWord(w)
+}
+
+// notPlural end in "s" but count nothing.
+var notPlural = map[string]bool{"this": true, "thanks": true, "yes": true, "its": true, "thats": true, "whats": true,
+	"theres": true, "heres": true, "lets": true, "hers": true, "ours": true, "yours": true, "theirs": true, "always": true,
+	"was": true, "has": true, "does": true, "is": true, "plus": true, "minus": true, "less": true, "unless": true,
+	"perhaps": true, "towards": true, "afterwards": true, "sometimes": true, "anyways": true, "cheers": true}
 
 // cardinalWords are the words of a number said as a quantity.
 var cardinalWords = map[string]int{
@@ -818,6 +908,11 @@ var (
 	letterGlued    = regexp.MustCompile(`(?i)^[a-z]{1,3}-?\d{3,}[.,;:!?]*$`)
 	lettersBefore  = regexp.MustCompile(`(?i)(^|[\s,;:(])((?:[b-hj-np-z]\.?\s+){2,}` + digitWordRE + `)`)
 )
+
+// endDigitSaid is a digit named as a number's last, ending its sentence:
+// "mine ends in zero. eight seven three one zero" says the digit, then the
+// whole number, not one number "087310".
+var endDigitSaid = regexp.MustCompile(`(?i)\b(ends?\s+(?:in|with)(?:\s+an?)?|last\s+(?:one|digit|number)(?:['’]?s|\s+is)?(?:\s+an?)?)\s+(zero|oh|one|two|three|four|five|six|seven|eight|nine|\d)([.;!?])`)
 
 // moneySpoken is an amount said in hundreds with a word of money after
 // it: "order seven seven one nine nine two oh two hundred and twelve bucks
@@ -1407,7 +1502,7 @@ func inLineCorrection(nl []numberLine, v string) string {
 				continue
 			}
 			between := w[spans[k][1]:spans[k+1][0]]
-			if len(between) == 0 || len(between) > 6 || !slices.ContainsFunc(between, func(x string) bool { return correctionMarkers[x] }) {
+			if len(between) == 0 || len(between) > 6 || !slices.ContainsFunc(between, func(x string) bool { return correctionMarkers[x] || x == "hang" || x == "hold" }) {
 				continue
 			}
 			lead := between
@@ -1593,7 +1688,7 @@ func completed(nl []numberLine) string {
 		if !l.caller || asksOther(l.prev) || named && !mentions(l.text, orderKeywords) {
 			continue
 		}
-		if named && len(numberRuns(l.text)) > 0 && slices.ContainsFunc(numberRuns(l.text), func(r string) bool { return len(r) >= 5 }) {
+		if named && slices.ContainsFunc(numberRuns(l.text), func(r string) bool { return len(r) >= 5 }) {
 			continue // a whole number said: "order double one four, five double nine"
 		}
 		for _, p := range runsOf(l.text, 3, 10) {
@@ -1607,6 +1702,51 @@ func completed(nl []numberLine) string {
 					}
 				}
 			}
+		}
+	}
+	return ""
+}
+
+// restPhrases end an agent's line that reads back the part of a number
+// heard so far and asks for the rest.
+var restPhrases = []string{"and then", "and the rest", "the rest of it", "and after that", "whats next", "what comes next", "go on", "carry on", "keep going"}
+
+// restOf is the number a caller completes after the agent reads back what
+// they heard and asks for the rest ("one two eight eight for tea" … "sorry
+// one two eight eight four and then" … "zero. one two eight eight four
+// zero"): a number in the caller's answer that starts with the part read
+// back and is longer, read a sentence at a time, or else the part with
+// the digits the answer opens with. "" when there is none.
+func restOf(segs []transcript.Segment) string {
+	for k := 0; k+1 < len(segs); k++ {
+		a, c := segs[k], segs[k+1]
+		if a.Speaker != transcript.Agent || c.Speaker != transcript.Caller {
+			continue
+		}
+		w := wordsOf(a.Text)
+		if !slices.ContainsFunc(restPhrases, func(p string) bool {
+			pw := strings.Fields(p)
+			return len(w) >= len(pw) && hasPhrase(w[len(w)-len(pw):], p)
+		}) {
+			continue
+		}
+		part := ""
+		for _, r := range runsOf(spokenNumbers(a.Text), 3, 10) {
+			part = r
+		}
+		if part == "" {
+			continue
+		}
+		sents := sentenceSplit.Split(c.Text, -1)
+		for _, sent := range sents {
+			for _, r := range numberRuns(spokenNumbers(sent)) {
+				if len(r) > len(part) && strings.HasPrefix(r, part) {
+					return r
+				}
+			}
+		}
+		if d := slots.ParseDigits(spokenNumbers(sents[0])); len(d) >= 1 && len(d) <= 3 && len(part)+len(d) >= 5 && len(part)+len(d) <= 10 {
+			return part + d
 		}
 	}
 	return ""

@@ -198,6 +198,16 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"the agent names the order by its ending", []string{"c: i'd like to cancel an order please it's thirty eight forty twenty six i put it in twice", "a: i can see both the one ending four oh two six is the duplicate shall i cancel that one", "c: yes that one please"}, "384026"},
 		{"a web order's letters and three digits", []string{"c: Order W E B seven three eight. It was due yesterday."}, "738"},
 		{"a reference's letters and three digits are no order's", []string{"c: my order's late, i rang before and the reference was k t five five one"}, ""},
+		{"\"oh wait\" after a number is no zero", []string{"a: whats the order number", "c: its eight one five oh four three. oh wait theres also a code on the packing slip, five five two nine one, do you need that", "a: no thats just the warehouse pick code"}, "815043"},
+		{"a count of things after a comma", []string{"c: i sent some stuff back", "a: i can see a return on order nine oh six one two seven, two dresses, it reached the warehouse on the ninth"}, "906127"},
+		{"\"the pillows one\" is no digit", []string{"c: i have two orders, nine oh two three eight eight came fine thats the bedding and the other is nine oh two four one seven that has the pillows", "a: let me pull up the pillows one, nine oh two four one seven"}, "902417"},
+		{"the order number's letters named a few words before", []string{"a: hi, this is chloe.", "c: i've got a return to book. the order number on my email is W E B seven seven three one five."}, "77315"},
+		{"customer services is the team, not a customer number", []string{"a: hi, this is chloe in customer services.", "c: i want to return a lamp, it's six one two oh eight"}, "61208"},
+		{"\"hang on\" corrects in the same breath", []string{"a: what's the order number?", "c: two one five nine six, hang on, two one five nine six four."}, "215964"},
+		{"a back-order asks for no number", []string{"a: i can put a back-order on for you now at today's price", "c: is that the sale price, the seventy nine ninety nine?"}, ""},
+		{"an earlier call's reference", []string{"c: hiya i was on with you last week reference 44817 about prices for a tv bundle"}, ""},
+		{"the rest asked for after a read-back of the part heard", []string{"a: can i have the order number", "c: one two eight eight for tea", "a: sorry one two eight eight four and then", "c: zero. one two eight eight four zero"}, "128840"},
+		{"the last digit, then the whole number", []string{"a: order number?", "c: it's eight seven three one six.", "a: hmm, that one's a set of saucepans. could you double-check?", "c: ha, that's my mum's. sorry, mine ends in zero. eight seven three one zero."}, "87310"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tk := Draft(call("order_status", tc.tr...), DraftOptions{})

@@ -272,6 +272,7 @@ var calmMarks = []string{
 	"not bothered", "not cross", "not angry", "not annoyed", "not upset", "not complaining", "not your fault",
 	"haha", "ha ha", "lol", "hilarious", "whenever you can", "when you get a chance", "when you can",
 	"but its fine", "but thats fine", "not a big deal", "no big deal", "i dont mind", "dont worry",
+	"not you lot", "not at you", "not you guys", "not aimed at you", "not having a go at you",
 }
 
 // sarcasmMarks turn a line's calm marks round: "no rush, take your time,
@@ -481,7 +482,7 @@ var elsewhereWords = map[string]bool{
 }
 
 // companyWords turn strong words towards the company.
-var companyWords = map[string]bool{"you": true, "your": true, "youre": true, "yours": true, "company": true, "lot": true}
+var companyWords = map[string]bool{"you": true, "your": true, "youre": true, "yours": true, "company": true}
 
 // aimedElsewhere reports whether the word at i of toks stands in a clause
 // (between punctuation, "but" or "anyway") that names something other

@@ -57,7 +57,7 @@ var topicCues = map[string][]string{
 		"failed collection", "failed to collect", "sent * back",
 	},
 	"sales": {
-		"upgrade", "upgrading", "how much would it cost", "how much does it cost", "how much would", "add a line",
+		"upgrade", "upgrading", "do you have * in stock", "have you got * in stock", "is it in stock", "are they in stock", "back in stock", "do you sell", "do you stock", "how much would it cost", "how much does it cost", "how much would", "add a line",
 		"second line", "another line", "extra line", "new line", "something faster", "a faster", "faster plan",
 		"faster speed", "new plan", "better deal", "any deals", "what deals", "the deals", "your deals", "best deals", "new deals", "better deals", "student deals", "deals on", "deals for", "deals you", "deals are", "offers", "quote", "sign up", "buy",
 		// buying, not a "purchase number" (an order's)
@@ -85,7 +85,7 @@ var topicCues = map[string][]string{
 		"leave you", "leaving you", "im leaving", "close my account",
 		"close the account", "end my", "end the contract", "get rid of", "give notice", "terminate", "switch provider",
 		"switching provider", "stop my subscription", "stop the subscription", "no longer need", "dont want it anymore",
-		"want out",
+		"want out", "out of the contract", "early termination", "termination charge", "exit fee", "signed up elsewhere", "service to end",
 		"dont send it", "dont need it anymore", "wont need", "not renewing", "wont be renewing", "not be renewing",
 		"stop his", "stop her", "stop my", "close his", "close her", "drop the", "take off the", "disconnect my",
 		"stop the insurance", "stop the service", "stop the contract", "stop the package", "stop the plan",
@@ -130,7 +130,7 @@ var topicCues = map[string][]string{
 		"username", "reset link", "verification code", "two factor", "get into my account", "access my account",
 		"change my address", "update my details", "change my email", "email address on my account",
 		"change the email", "change the address", "change my number", "new number", "new mobile number", "new email",
-		"update the email", "update my address", "update my number", "authorised user", "off the account", "on the account",
+		"update the email", "update my address", "update my number", "update the address", "change of address", "contact number", "change the number", "authorised user", "off the account", "on the account",
 		"name on the account", "my surname", "register", "activation", "logging into", "logged into", "security question",
 		"account suspended", "account is suspended", "account has been suspended", "account was suspended",
 	},
