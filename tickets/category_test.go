@@ -343,6 +343,13 @@ func TestCategorizeRules(t *testing.T) {
 		{"leaving rather than another fix", call("hi the internet is down again third time this month and im done i want to leave", ">im sorry to hear that i can book an engineer to look at the fault if youd like",
 			"no. ive had three engineers. i dont want it fixed i want out of the contract and i dont want to pay an exit fee for a service that doesnt work",
 			">given the repeated faults on your line ive waived the early termination charge. when would you like the service to end", "end of the month. ive already signed up elsewhere"), cats, "cancel"},
+		{"a pre-order before launch", call(">Hello, sales, this is Jamie.", "Hello, yes, do you have the Aurora two washing machine in white? The website says coming soon.",
+			">We've got forty arriving on the twentieth. I can take a pre-order now at four hundred and nineteen pounds.", "Is that price the same if I wait until it arrives?",
+			">It goes up to four forty nine after launch, so the pre-order is the better deal.", "Okay, I'll pre-order."), cats, "sales"},
+		{"out of stock online, to a shopper", call(">hello how can i help", "hi do you have the air fryer the big double drawer one back in stock yet its showing out of stock online",
+			">we've got a delivery coming in on friday i can reserve one for you now if you like its eighty nine ninety nine", "yes please do"), cats, "sales"},
+		{"an order that must not come", call(">Hi, Tom here, how can I help?", "Hi Tom. I ordered a pram last night, order six one seven two four five, and, um, we lost the baby this morning.",
+			"Sorry. I just need it cancelled before it's sent. I can't have it turn up.", ">I'm so very sorry. It hasn't been dispatched, I've cancelled it now and the refund is on its way.", "Thank you. Thank you for being kind."), cats, "cancel"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {
@@ -362,7 +369,7 @@ func TestCategorizeRules(t *testing.T) {
 // floors).
 func TestCategorizeHeldOut(t *testing.T) {
 	racedetect.SkipMeasure(t)
-	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27", "heldout28", "heldout29", "heldout30", "heldout31"} {
+	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27", "heldout28", "heldout29", "heldout30", "heldout31", "heldout32"} {
 		t.Logf("%s: %v", set, measure(t, set, false))
 	}
 }

@@ -449,6 +449,9 @@ func extractEntities(tr transcript.Transcript, now time.Time) map[string]string 
 	if ordered && e[EntityOrderNumber] == "" {
 		set(EntityOrderNumber, letteredOrder(tr))
 	}
+	if v := found(tr.Segments, e[EntityOrderNumber]); v != "" && v != e[EntityAccountNumber] {
+		e[EntityOrderNumber] = v
+	}
 	// What the IVR collected, said or keyed (a keyed number is in no
 	// segment), when the conversation names none: a number the caller
 	// gave the agent is the later word, checked by a person.

@@ -170,6 +170,9 @@ func TestCalmStrongWords(t *testing.T) {
 			"c: hang on right that's it it's talking to me now ha sorry i'm useless with this stuff", "a: not at all"}, PriorityNormal},
 		{[]string{"c: hiya the cot you sent has a bit missing so i cant build it my partner is fuming at the instructions not you lot ha", "a: what's the order number", "c: its fifty sixty one",
 			"a: i'll send the bracket out today", "c: great cheers"}, PriorityNormal},
+		{[]string{"c: hi i need to change the mobile number on my account the two factor codes go to my old phone which was stolen", "a: for security we also need you to come into a store with id",
+			"c: right of course you do. you let a thief order two phones on my account last month without a single check but now suddenly security matters. its quite something really",
+			"a: let me see if i can verify you over a video call instead", "c: fine"}, PriorityHigh},
 		{[]string{"c: Hi, ugh, sorry, your delivery service is an absolute shambles today. Do you know where my parcel is?",
 			"a: Sorry to hear that. It's out for delivery.", "c: Lovely, thanks."}, PriorityHigh},
 	} {

@@ -79,6 +79,9 @@ func numberWord(w string) bool {
 	return slots.ParseDigits(w) != ""
 }
 
+// isVerbBefore say what a digit is: "the last is three not eight".
+var isVerbBefore = map[string]bool{"is": true, "s": true, "its": true, "was": true, "be": true, "should": true}
+
 // ohSaid and ohSaidAfterStop are an "oh" said as a word, no zero: "…
 // four three. oh wait there's also a code", "oh sorry", "oh hang on".
 var (
@@ -155,10 +158,15 @@ func spokenNumbers(text string) string {
 		}
 	}
 	// "not a three": a digit named as the wrong one ("the last digit's a
-	// four not a three. seven one nine oh five four") is no digit of the
-	// number said after it.
+	// four not a three. seven one nine oh five four", "the last is three
+	// not eight") is no digit of the number said after it.
 	for i := 2; i < len(w); i++ {
 		if w[i-2] == "not" && (w[i-1] == "a" || w[i-1] == "an") && len(slots.ParseDigits(w[i])) == 1 && w[i] != "double" && w[i] != "triple" {
+			w[i] = "item"
+		}
+		// "the last is three not eight. four one seven …"
+		if i >= 3 && w[i-1] == "not" && len(slots.ParseDigits(w[i])) == 1 && len(slots.ParseDigits(w[i-2])) == 1 && isVerbBefore[w[i-3]] &&
+			w[i] != "double" && w[i] != "triple" {
 			w[i] = "item"
 		}
 	}
@@ -1027,12 +1035,22 @@ func corrected(ls []numberLine, v string) string {
 		// The caller's own number, with the agent's reply between that
 		// says no number ("that's showing as a phone case") and a caller
 		// who takes it back ("oh hang on, i've read it wrong. it's …").
-		ownBefore := i >= 2 && !ls[i-1].caller && ls[i-2].caller && slots.ParseDigits(ls[i-1].text) == "" &&
+		ownBefore := i >= 2 && !ls[i-1].caller && ls[i-2].caller && len(runsOf(ls[i-1].text, 3, 10)) == 0 && // "that one" says no number
 			strings.Contains(slots.ParseDigits(ls[i-2].text), v) && correctsFirst(l.text)
-		if !ownBefore && !strings.Contains(slots.ParseDigits(ls[i-1].text), v) {
+		if ownBefore {
+			// The caller reads it again: the last number of about v's
+			// length they say is the one they mean, v itself again or not
+			// ("… no, the last one's an eight. five five oh three two one
+			// eight").
+			if runs := runsOf(l.text, len(v)-1, len(v)+1); len(runs) > 0 && runs[len(runs)-1] != v {
+				out, v = runs[len(runs)-1], runs[len(runs)-1]
+			}
 			continue
 		}
-		if !ownBefore && !opensWithCorrection(l.text) && (ls[i-1].caller || !correctsFirst(l.text)) {
+		if !strings.Contains(slots.ParseDigits(ls[i-1].text), v) {
+			continue
+		}
+		if !opensWithCorrection(l.text) && (ls[i-1].caller || !correctsFirst(l.text)) {
 			continue
 		}
 		if d, ok := slots.ExtractNumber(l.text, nil, len(v)-1, len(v)+1, false); ok && d != v {
@@ -1609,6 +1627,9 @@ func agreed(segs []transcript.Segment, v string, ordered bool) string {
 		if len(w) <= 4 && allIn(w, backchannels) {
 			continue // "uh huh": the caller goes on
 		}
+		if len(w) <= 6 && echoOnly(w) && len(slots.ParseDigits(strings.Join(w, " "))) < 5 {
+			continue // "four one eight", "one eight yes": the agent writing down a piece, the caller goes on
+		}
 		var block []string
 		for _, s := range segs[q+1 : k] {
 			if s.Speaker == transcript.Caller {
@@ -1670,6 +1691,67 @@ func agreed(segs []transcript.Segment, v string, ordered bool) string {
 		return ""
 	}
 	return out
+}
+
+// foundAgree open a caller's yes to the number an agent has found.
+var foundAgree = map[string]bool{"yes": true, "yeah": true, "yep": true, "yup": true, "correct": true, "exactly": true}
+
+// found is the number an agent finds for what the caller read out unsure
+// and the caller agrees to ("looks like a one. or a seven" … "i'm not
+// finding three zero six four seven one. could it be a two? i have three
+// zero six four seven two for a fridge freezer" … "yes, two, that's
+// it"): the last number of the agent's line, as long as v and within two
+// digits of it, or v with a digit or two more, when the caller's next line opens with a
+// yes ("yes", "that's it", "that's mine") and takes nothing back. "" when
+// there is none; the last such wins.
+func found(segs []transcript.Segment, v string) string {
+	if v == "" {
+		return ""
+	}
+	out := ""
+	for k := 0; k+1 < len(segs); k++ {
+		a, c := segs[k], segs[k+1]
+		if a.Speaker != transcript.Agent || c.Speaker != transcript.Caller {
+			continue
+		}
+		runs := numberRuns(spokenNumbers(numberMarks(expandIs(otherReferences(a.Text, true)), false, false)))
+		if len(runs) == 0 {
+			continue
+		}
+		r := runs[len(runs)-1] // "there's no … five zero but … five nine is a set of pans"
+		if len(r) < 5 || r == v || len(r) < len(v) || !(editDistance(r, v) <= 2 || strings.HasPrefix(r, v) && len(r)-len(v) <= 2) {
+			continue
+		}
+		cw := wordsOf(c.Text)
+		agrees := len(cw) > 0 && foundAgree[cw[0]] || len(cw) > 1 && cw[0] == "thats" && (cw[1] == "it" || cw[1] == "me" || cw[1] == "mine" || cw[1] == "the") ||
+			len(cw) > 2 && cw[0] == "that" && cw[1] == "is" && (cw[2] == "it" || cw[2] == "mine")
+		if _, corrects := lastDigit(c.Text); !agrees || corrects || len(cw) > 1 && (cw[1] == "but" || cw[1] == "no") {
+			continue
+		}
+		out = r
+	}
+	return out
+}
+
+// digitEcho are the words of an agent's line that only repeats a piece
+// of a number.
+var digitEcho = map[string]bool{"zero": true, "oh": true, "o": true, "one": true, "two": true, "three": true, "four": true,
+	"five": true, "six": true, "seven": true, "eight": true, "nine": true, "double": true, "triple": true}
+
+// echoOnly reports whether an agent's words only repeat digits, with a
+// backchannel or two ("one eight yes").
+func echoOnly(w []string) bool {
+	digits := 0
+	for _, x := range w {
+		switch {
+		case digitEcho[x]:
+			digits++
+		case backchannels[x]:
+		default:
+			return false
+		}
+	}
+	return digits > 0
 }
 
 // completed is the agent's number that completes the first digits a

@@ -64,6 +64,10 @@ var lexicon = map[string]float64{
 // lexicon's words a negation does not turn them round ("i'm not bloody
 // happy" is no praise of anything), and a "*" stands for a few words.
 var outbursts = map[string]float64{
+	// sarcasm at what the company does: "right of course you do", "how
+	// convenient", "it's quite something really"
+	"of course you do": -1.5, "of course you did": -1.5, "of course it is": -1, "how convenient": -1.5,
+	"funny that": -1, "quite something": -1,
 	// swearing, and what recognisers write for it
 	"bloody": -1.5, "damn": -1.5, "damned": -1.5, "dammit": -1.5, "crap": -1.5, "crappy": -1.5, "shit": -2,
 	"shite": -2, "bullshit": -2.5, "fuck": -2.5, "fucking": -2.5, "effing": -2.5, "pissed": -2,

@@ -57,7 +57,7 @@ var topicCues = map[string][]string{
 		"failed collection", "failed to collect", "sent * back",
 	},
 	"sales": {
-		"upgrade", "upgrading", "do you have * in stock", "have you got * in stock", "is it in stock", "are they in stock", "back in stock", "do you sell", "do you stock", "how much would it cost", "how much does it cost", "how much would", "add a line",
+		"upgrade", "upgrading", "do you have * in stock", "have you got * in stock", "out of stock online", "showing out of stock", "says out of stock", "take a pre-order", "take a preorder", "ill pre-order", "ill preorder", "ill pre order", "to pre-order", "to preorder", "coming soon", "is it in stock", "are they in stock", "back in stock", "do you sell", "do you stock", "how much would it cost", "how much does it cost", "how much would", "add a line",
 		"second line", "another line", "extra line", "new line", "something faster", "a faster", "faster plan",
 		"faster speed", "new plan", "better deal", "any deals", "what deals", "the deals", "your deals", "best deals", "new deals", "better deals", "student deals", "deals on", "deals for", "deals you", "deals are", "offers", "quote", "sign up", "buy",
 		// buying, not a "purchase number" (an order's)
@@ -85,7 +85,7 @@ var topicCues = map[string][]string{
 		"leave you", "leaving you", "im leaving", "close my account",
 		"close the account", "end my", "end the contract", "get rid of", "give notice", "terminate", "switch provider",
 		"switching provider", "stop my subscription", "stop the subscription", "no longer need", "dont want it anymore",
-		"want out", "out of the contract", "early termination", "termination charge", "exit fee", "signed up elsewhere", "service to end",
+		"want out", "need it cancelled", "want it cancelled", "get it cancelled", "have it cancelled", "like it cancelled", "cancelled before", "cancel it before", "out of the contract", "early termination", "termination charge", "exit fee", "signed up elsewhere", "service to end",
 		"dont send it", "dont need it anymore", "wont need", "not renewing", "wont be renewing", "not be renewing",
 		"stop his", "stop her", "stop my", "close his", "close her", "drop the", "take off the", "disconnect my",
 		"stop the insurance", "stop the service", "stop the contract", "stop the package", "stop the plan",
