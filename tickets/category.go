@@ -504,7 +504,7 @@ var askAboutPhrases = []string{"what its about", "what it is about", "what its r
 var refusePhrases = []string{"not explaining", "no details", "not going through it", "not going over it",
 	"dont want to explain", "rather not say", "rather not explain", "rather just talk to", "rather just speak to",
 	"ill explain to them", "ill explain to him", "ill explain to her", "not telling you", "just put me through",
-	"not telling it", "will not tell", "wont tell you", "not repeating it", "not repeating myself", "not saying it again", "not going through this",
+	"not telling it", "will not tell", "wont tell you", "not repeating it", "ive explained it", "ive explained this", "already explained", "not repeating myself", "not saying it again", "not going through this",
 	// or leaves before saying it
 	"ring back later", "call back later", "ring you back later", "ill ring back", "ill call back", "ill phone back",
 	"rather wait for her", "rather wait for him", "ill try her then", "ill try him then",

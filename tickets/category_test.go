@@ -350,6 +350,12 @@ func TestCategorizeRules(t *testing.T) {
 			">we've got a delivery coming in on friday i can reserve one for you now if you like its eighty nine ninety nine", "yes please do"), cats, "sales"},
 		{"an order that must not come", call(">Hi, Tom here, how can I help?", "Hi Tom. I ordered a pram last night, order six one seven two four five, and, um, we lost the baby this morning.",
 			"Sorry. I just need it cancelled before it's sent. I can't have it turn up.", ">I'm so very sorry. It hasn't been dispatched, I've cancelled it now and the refund is on its way.", "Thank you. Thank you for being kind."), cats, "cancel"},
+		{"a team leader, and it's been explained already", call(">thanks for calling this is lucy what can i do for you today", "i'd like to speak to your team leader", ">i might be able to help can you tell me what it's about",
+			"i've explained it four times. team leader please", ">they're on another call at the moment", "then i'll hold. how long", ">about ten minutes i'll transfer you"), cats, "human"},
+		{"the deal on a faster plan", call(">sales this is nate", "yo so i'm on the 100 meg plan and i'm paying like 45 a month whats the deal on the 500 one",
+			">right now the 500 is 52 a month on 18 months or 900 meg for 60", "bet do the 500 one", ">done it goes live on the 21st no new router needed"), cats, "sales"},
+		{"a shopper who'll have a think", call("hi there do you have the 55 inch tv the model ending 7 7 0 0 in stock its showing 899 on the site", ">we've got 3 left at the warehouse and theres 50 off if you take it with a soundbar",
+			"and if i ordered today when would it come", ">thursday or friday with free delivery", "ok ill have a think and order online tonight thanks"), cats, "sales"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {
@@ -369,7 +375,7 @@ func TestCategorizeRules(t *testing.T) {
 // floors).
 func TestCategorizeHeldOut(t *testing.T) {
 	racedetect.SkipMeasure(t)
-	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27", "heldout28", "heldout29", "heldout30", "heldout31", "heldout32"} {
+	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27", "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33"} {
 		t.Logf("%s: %v", set, measure(t, set, false))
 	}
 }

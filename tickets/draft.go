@@ -507,7 +507,12 @@ func echoed(nl []numberLine, account string) string {
 			for k := max(0, a-4); k < a; k++ {
 				other = other || slices.Contains(otherNumbers, w[k]) || slices.Contains(phoneKeywords, w[k]) || w[k] == "case"
 			}
-			if d := slots.ParseDigits(strings.Join(w[a:b], " ")); !other && len(d) >= 5 && len(d) <= 10 && d != account && slices.Contains(heard, d) {
+			d := slots.ParseDigits(strings.Join(w[a:b], " "))
+			// The agent's repeat may end in a misheard last digit: "seven
+			// oh two two six four" … "seven oh two two six for let me have
+			// a look".
+			repeated := slices.Contains(heard, d) || len(d) > 5 && slices.Contains(heard, d[:len(d)-1]) && misheardLast(next.text, d[len(d)-1])
+			if !other && len(d) >= 5 && len(d) <= 10 && d != account && repeated {
 				return d
 			}
 		}
@@ -516,13 +521,14 @@ func echoed(nl []numberLine, account string) string {
 }
 
 // spokenRun is the first number in text read out digit by digit or in
-// groups (four digit words at least, or a numeral, five to eight digits) with no word
-// naming another kind of number in the four words before it: a caller's
-// order number said without its keyword near it ("a coat my husband
-// ordered, two two seven six one", "can i change the delivery day on my
-// order i won't be in on thursday it's zero four one one eight"). Only a
-// call about an order with no number named otherwise takes it for the
-// order's. "" when there is none.
+// groups (four digit words at least, or a numeral; five to eight digits)
+// with no word naming another kind of number in the four words before
+// it: a caller's order number said without its keyword near it ("a coat
+// my husband ordered, two two seven six one", "can i change the delivery
+// day on my order i won't be in on thursday it's zero four one one
+// eight", "i want to return a dress its 602519"). Only a call about an
+// order with no number named otherwise takes it for the order's. "" when
+// there is none.
 func spokenRun(text string) string {
 	w := wordsOf(spokenNumbers(numberMarks(otherReferences(text, false), false, true)))
 	for i := 0; i < len(w); i++ {
@@ -536,7 +542,7 @@ func spokenRun(text string) string {
 		run, digitWords := w[i:j], 0
 		for _, r := range run {
 			if strings.Trim(r, "0123456789") == "" {
-				digitWords += len(r) // a recogniser's numeral: "i want to return a dress its 602519"
+				digitWords += len(r) // a recogniser's numeral
 			} else if numberWord(r) {
 				digitWords++
 			}

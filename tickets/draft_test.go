@@ -173,6 +173,9 @@ func TestCalmStrongWords(t *testing.T) {
 		{[]string{"c: hi i need to change the mobile number on my account the two factor codes go to my old phone which was stolen", "a: for security we also need you to come into a store with id",
 			"c: right of course you do. you let a thief order two phones on my account last month without a single check but now suddenly security matters. its quite something really",
 			"a: let me see if i can verify you over a video call instead", "c: fine"}, PriorityHigh},
+		{[]string{"c: My account is locked. I was told on Monday it would be unlocked within twenty-four hours.", "a: Okay, can I take your email address please?",
+			"c: m dot okafor at mailbox dot com. Same as Monday. Same as Tuesday.", "a: Thanks. I'll need to send a security code to your phone.", "c: And will that code actually arrive this time?",
+			"a: It should. I've sent it now.", "c: Four nine one seven seven two.", "a: That's worked, your account's unlocked now.", "c: Three days. Thank you, Kevin."}, PriorityHigh},
 		{[]string{"c: Hi, ugh, sorry, your delivery service is an absolute shambles today. Do you know where my parcel is?",
 			"a: Sorry to hear that. It's out for delivery.", "c: Lovely, thanks."}, PriorityHigh},
 	} {

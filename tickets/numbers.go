@@ -118,6 +118,25 @@ func thingOne(text string) string {
 	return text
 }
 
+// digitStop is a number read out digit by digit (four digit words at
+// least) ending a sentence, and the digit word and the word that open the
+// next: "… four seven two zero one eight. Three office chairs."
+var digitStop = regexp.MustCompile(`(?i)((?:\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)[\s,]+){3,}(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)[.!?]+\s+)(one|two|three|four|five|six|seven|eight|nine)(\s+)([a-z']+)`)
+
+// countAfterStop puts "also" before a digit word that opens a sentence
+// after a number read out digit by digit when a word that is no digit
+// follows it ("… two zero one eight. Three office chairs."): a count, not
+// more of the number ("five eight. three one nine" goes on).
+func countAfterStop(text string) string {
+	return digitStop.ReplaceAllStringFunc(text, func(m string) string {
+		sub := digitStop.FindStringSubmatch(m)
+		if x := strings.ToLower(sub[4]); numberWord(x) || isOh(x) || numberFillers[x] || correctionWords[x] || x == "double" || x == "triple" || x == "at" {
+			return m // "… four four one. two at the end." corrects the last digit
+		}
+		return sub[1] + "also " + sub[2] + sub[3] + sub[4]
+	})
+}
+
 // spokenNumbers rewrites text's words for the slot extractors: an "oh" (or
 // a row of them) is "0" between digits, and after three or more digit
 // words at the end of a number; a digit string followed by a correction
@@ -129,6 +148,9 @@ func spokenNumbers(text string) string {
 	}
 	if strings.Contains(text, "one,") || strings.Contains(text, "one ,") || strings.Contains(text, "ONE,") {
 		text = thingOne(text)
+	}
+	if strings.ContainsAny(text, ".!?") {
+		text = countAfterStop(text)
 	}
 	w := wordsOf(text)
 	if !slices.ContainsFunc(w, numberWord) {
@@ -595,6 +617,7 @@ func expandIs(text string) string {
 func numberMarks(text string, ordersOwn, caller bool) string {
 	text = endDigitSaid.ReplaceAllString(text, "$1 $2 also$3")
 	text = moneyWritten.ReplaceAllString(text, "${1}amount")
+	text = forNumeral.ReplaceAllString(text, "$1 also for $2")
 	if strings.Contains(text, "hundred") || strings.Contains(text, "Hundred") {
 		text = moneySpoken.ReplaceAllString(text, "amount")
 	}
@@ -922,6 +945,10 @@ var (
 // whole number, not one number "087310".
 var endDigitSaid = regexp.MustCompile(`(?i)\b(ends?\s+(?:in|with)(?:\s+an?)?|last\s+(?:one|digit|number)(?:['’]?s|\s+is)?(?:\s+an?)?)\s+(zero|oh|one|two|three|four|five|six|seven|eight|nine|\d)([.;!?])`)
 
+// forNumeral is "for" between two numerals ("order 218834 for 549"): a
+// recogniser that writes numerals writes a four as 4, so it is a word.
+var forNumeral = regexp.MustCompile(`(?i)\b(\d{2,})\s+for\s+(\d{2,})\b`)
+
 // moneySpoken is an amount said in hundreds with a word of money after
 // it: "order seven seven one nine nine two oh two hundred and twelve bucks
 // taken twice" ends the order's number at "two hundred".
@@ -1092,11 +1119,17 @@ func readBack(ls []numberLine, v string) string {
 			continue
 		}
 		r, ok := slots.ExtractNumber(ls[i+1].text, nil, 4, 10, false)
+		if runs := numberRuns(ls[i+1].text); !ok && len(runs) == 1 {
+			r, ok = runs[0], true // "so that's order three oh eight four seven two": the extractor takes no keyword it wasn't given
+		}
 		if !ok || r == v || editDistance(r, v) > 2 || slices.Contains(numberRuns(ls[i+1].text), v) {
 			continue // the agent says v too ("keep … oh eight and cancel … oh nine"): no misreading
 		}
-		if len(r) < len(v) && strings.HasSuffix(v, r) {
+		if len(r) < len(v) && strings.HasSuffix(v, r) && mentions(ls[i+1].text, []string{"ending", "ends", "last"}) {
 			continue // "the one ending four oh two six": v named by its end
+		}
+		if len(r) == len(v)-1 && strings.HasPrefix(v, r) && misheardLast(ls[i+1].text, v[len(v)-1]) {
+			continue // "seven oh two two six for let me have a look": the last digit misheard as a word
 		}
 		if i+2 < len(ls) && ls[i+2].caller {
 			if _, ok := lastDigit(ls[i+2].text); ok || opensWithCorrection(ls[i+2].text) {
@@ -1112,6 +1145,19 @@ func readBack(ls []numberLine, v string) string {
 		return r
 	}
 	return ""
+}
+
+// misheardLast reports whether text says a word a recogniser writes for
+// digit d ("for" for 4, "to" or "too" for 2): a read-back that seems a
+// digit short of a number ending in d says it whole.
+func misheardLast(text string, d byte) bool {
+	switch d {
+	case '4':
+		return mentions(text, []string{"for", "fore"})
+	case '2':
+		return mentions(text, []string{"to", "too"})
+	}
+	return false
 }
 
 // saysEnd reports whether a caller's line after a read-back r of v is no
@@ -1534,8 +1580,14 @@ func inLineCorrection(nl []numberLine, v string) string {
 					}
 				}
 			}
-			if d := slots.ParseDigits(strings.Join(w[spans[k+1][0]:spans[k+1][1]], " ")); d != v && len(d) >= len(v)-1 && len(d) <= len(v)+1 {
+			d := slots.ParseDigits(strings.Join(w[spans[k+1][0]:spans[k+1][1]], " "))
+			if d != v && len(d) >= len(v)-1 && len(d) <= len(v)+1 {
 				return d
+			}
+			// "… hang on, the nine. one five three seven two nine": the
+			// digit named runs into the number said whole.
+			if at := strings.Index(d, v); at > 0 && len(d)-at > len(v) && len(d)-at <= len(v)+1 {
+				return d[at:]
 			}
 		}
 	}

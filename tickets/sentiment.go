@@ -67,7 +67,7 @@ var outbursts = map[string]float64{
 	// sarcasm at what the company does: "right of course you do", "how
 	// convenient", "it's quite something really"
 	"of course you do": -1.5, "of course you did": -1.5, "of course it is": -1, "how convenient": -1.5,
-	"funny that": -1, "quite something": -1,
+	"funny that": -1, "quite something": -1, "actually * this time": -1.5,
 	// swearing, and what recognisers write for it
 	"bloody": -1.5, "damn": -1.5, "damned": -1.5, "dammit": -1.5, "crap": -1.5, "crappy": -1.5, "shit": -2,
 	"shite": -2, "bullshit": -2.5, "fuck": -2.5, "fucking": -2.5, "effing": -2.5, "pissed": -2,
@@ -583,6 +583,9 @@ func sentenceMarks(text string) float64 {
 		}
 		if len(w) <= 2 && len(prev) > len(w) && slices.Equal(prev[len(prev)-len(w):], w) {
 			v += echoSelfScore // "down since wednesday. wednesday."
+		}
+		if len(w) >= 2 && len(w) <= 4 && len(prev) >= 2 && len(prev) <= 4 && w[0] == prev[0] && w[1] == prev[1] && !slices.Equal(w, prev) {
+			v += echoSelfScore // "Same as Monday. Same as Tuesday."
 		}
 		prev = w
 	}

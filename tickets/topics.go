@@ -39,7 +39,7 @@ var topicCues = map[string][]string{
 		"discount code", "promo code", "voucher code", "code didnt apply", "refund the difference",
 	},
 	"returns": {
-		"send it back", "send them back", "sent it back", "sent them back", "send back", "post it back",
+		"collect my return", "collect the return", "return collection", "collection of my return", "send it back", "send them back", "sent it back", "sent them back", "send back", "post it back",
 		"posted it back", "post them back", "take it back", "bring it back", "return it", "return them",
 		"returns label", "return label", "returning", "exchange", "swap it", "wrong size", "too small", "too big",
 		"doesnt fit", "dont fit", "wrong item", "wrong colour", "wrong color", "arrived damaged", "arrived broken",
@@ -57,7 +57,7 @@ var topicCues = map[string][]string{
 		"failed collection", "failed to collect", "sent * back",
 	},
 	"sales": {
-		"upgrade", "upgrading", "do you have * in stock", "have you got * in stock", "out of stock online", "showing out of stock", "says out of stock", "take a pre-order", "take a preorder", "ill pre-order", "ill preorder", "ill pre order", "to pre-order", "to preorder", "coming soon", "is it in stock", "are they in stock", "back in stock", "do you sell", "do you stock", "how much would it cost", "how much does it cost", "how much would", "add a line",
+		"upgrade", "upgrading", "do you have * in stock", "have you got * in stock", "whats the deal on", "deal on the", "have a think", "if i ordered today", "if i order today", "out of stock online", "showing out of stock", "says out of stock", "take a pre-order", "take a preorder", "ill pre-order", "ill preorder", "ill pre order", "to pre-order", "to preorder", "coming soon", "is it in stock", "are they in stock", "back in stock", "do you sell", "do you stock", "how much would it cost", "how much does it cost", "how much would", "add a line",
 		"second line", "another line", "extra line", "new line", "something faster", "a faster", "faster plan",
 		"faster speed", "new plan", "better deal", "any deals", "what deals", "the deals", "your deals", "best deals", "new deals", "better deals", "student deals", "deals on", "deals for", "deals you", "deals are", "offers", "quote", "sign up", "buy",
 		// buying, not a "purchase number" (an order's)
