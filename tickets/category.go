@@ -504,7 +504,9 @@ var askAboutPhrases = []string{"what its about", "what it is about", "what its r
 var refusePhrases = []string{"not explaining", "no details", "not going through it", "not going over it",
 	"dont want to explain", "rather not say", "rather not explain", "rather just talk to", "rather just speak to",
 	"ill explain to them", "ill explain to him", "ill explain to her", "not telling you", "just put me through",
-	"not telling it", "will not tell", "wont tell you", "not repeating it", "ive explained it", "ive explained this", "already explained", "not repeating myself", "not saying it again", "not going through this",
+	"not telling it", "will not tell", "wont tell you", "not repeating it", "ive explained it", "ive explained this", "already explained",
+	"speak with him directly", "speak with her directly", "speak to him directly", "speak to her directly", "prefer to discuss",
+	"private matter", "rather just talk to her", "rather just talk to him", "not repeating myself", "not saying it again", "not going through this",
 	// or leaves before saying it
 	"ring back later", "call back later", "ring you back later", "ill ring back", "ill call back", "ill phone back",
 	"rather wait for her", "rather wait for him", "ill try her then", "ill try him then",
@@ -551,7 +553,8 @@ func asksByName(words []string) bool {
 	}
 	// "is there a tanisha on your team … she said to ask for her"
 	return anyPhrase(words, []string{"ask for her", "ask for him", "asked for her", "asked for him", "on your team", "still work there", "still works there",
-		"asked me to call her", "asked me to call him", "told me to call her", "told me to call him", "asked me to ring her", "asked me to ring him"})
+		"asked me to call her", "asked me to call him", "told me to call her", "told me to call him", "asked me to ring her", "asked me to ring him",
+		"was dealing with", "been dealing with", "was handling my", "handling my case", "speak with mister", "speak with mr", "speak with mrs", "speak with ms"})
 }
 
 // notSomeone are the words between "is" and "there" that ask whether a

@@ -356,6 +356,14 @@ func TestCategorizeRules(t *testing.T) {
 			">right now the 500 is 52 a month on 18 months or 900 meg for 60", "bet do the 500 one", ">done it goes live on the 21st no new router needed"), cats, "sales"},
 		{"a shopper who'll have a think", call("hi there do you have the 55 inch tv the model ending 7 7 0 0 in stock its showing 899 on the site", ">we've got 3 left at the warehouse and theres 50 off if you take it with a soundbar",
 			"and if i ordered today when would it come", ">thursday or friday with free delivery", "ok ill have a think and order online tonight thanks"), cats, "sales"},
+		{"the colleague who was dealing with it", call(">hi its chris i can see you put in order three oh eight eight five seven what can i do for you",
+			"hi chris no offence but i was dealing with debbie last week and id rather just talk to her she knows the whole story", ">sure is there anything i can note down for her",
+			"no thanks just debbie please", ">shes on a call at the moment ive asked her to ring you back within the hour"), cats, "human"},
+		{"only the one who handled the case", call(">hello you are talking to the automated assistant please tell me in a few words why you are calling",
+			"yes i would like to speak with mister anand only he was handling my case before", ">i can help you can you tell me what it is about",
+			"no no it is better i speak with him directly he knows everything kindly connect", ">okay i will transfer you to the team please hold"), cats, "human"},
+		{"a manager for a private matter", call("hello please can i speak with your supervisor or manager", ">i may be able to help can you tell me what the call is about",
+			"i prefer to discuss it with the manager please it is a private matter", ">okay let me see if a team leader is free please hold on", "thank you"), cats, "human"},
 		{"no cue for a category the configuration lacks", call("i want my money refunded you charged me twice for the same month"),
 			[]string{"returns", "order_status", "human", "complaint"}, "returns"},
 	} {
@@ -375,7 +383,7 @@ func TestCategorizeRules(t *testing.T) {
 // floors).
 func TestCategorizeHeldOut(t *testing.T) {
 	racedetect.SkipMeasure(t)
-	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27", "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33"} {
+	for _, set := range []string{"heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8", "heldout9", "heldout10", "heldout11", "heldout12", "heldout13", "heldout14", "heldout15", "heldout16", "heldout17", "heldout18", "heldout19", "heldout20", "heldout21", "heldout22", "heldout23", "heldout24", "heldout25", "heldout26", "heldout27", "heldout28", "heldout29", "heldout30", "heldout31", "heldout32", "heldout33", "heldout34"} {
 		t.Logf("%s: %v", set, measure(t, set, false))
 	}
 }

@@ -542,7 +542,9 @@ func spokenRun(text string) string {
 		run, digitWords := w[i:j], 0
 		for _, r := range run {
 			if strings.Trim(r, "0123456789") == "" {
-				digitWords += len(r) // a recogniser's numeral
+				if mentions(text, orderTalk) { // "i want to return a dress its 602519", not "the lego castle 10305"
+					digitWords += len(r) // a recogniser's numeral
+				}
 			} else if numberWord(r) {
 				digitWords++
 			}

@@ -536,10 +536,10 @@ func stall(words []string) bool {
 var weakNumberWords = map[string]bool{"number": true, "no": true, "num": true, "code": true}
 
 // otherReference names a reference of another kind than an order's: a
-// complaint's, a fault's, a cancellation's ("your fault reference is FLT
+// complaint's, a fault's, a cancellation's, a payment's, a return's ("your fault reference is FLT
 // 20 77 31", "my complaint ref is …"); the keyword becomes "case", which
 // no order's number follows.
-var otherReference = regexp.MustCompile(`(?i)\b(complaints?|faults?|cancellation|case|ticket|incident|repair|engineer|appointment|installation|install|claim|refund|escalation|dispute|porting|job|receipt|visit|quote|quotation|exchange|collection)(\s+)(?:reference|ref|confirmation|tracking)\b`)
+var otherReference = regexp.MustCompile(`(?i)\b(complaints?|faults?|cancellation|case|ticket|incident|repair|engineer|appointment|installation|install|claim|refund|escalation|dispute|porting|job|receipt|visit|quote|quotation|exchange|collection|payment|transaction|returns?)(\s+)(?:reference|ref|confirmation|tracking)\b`)
 
 // issuedReference is an agent giving the caller a reference ("your
 // reference is 5503 882", "your confirmation number is …"): one made for
@@ -826,6 +826,13 @@ func countsAfter(text string) string {
 		}
 		return n
 	}
+	withOhs := func(i int) int { // digit words and ohs in the number that ends at f[i-1]
+		n := 0
+		for j := i - 1; j >= 0 && (digit(j) || isOh(clean(j))) && (j == i-1 || !strings.ContainsAny(f[j], ".?!;:")); j-- {
+			n++
+		}
+		return n
+	}
 	var out []string
 	changed := false
 	for i := range f {
@@ -839,6 +846,9 @@ func countsAfter(text string) string {
 			count = true // "…two one four for two chairs"
 		case i > 0 && strings.HasSuffix(f[i-1], ",") && digit(i) && !strings.ContainsAny(f[i], ",.?!;:") && i+1 < len(f) && pluralNoun(clean(i+1)) && before(i) >= 4:
 			count = true // "order nine oh six one two seven, two dresses"
+		case digit(i) && !strings.ContainsAny(f[i], ",.?!;:") && i+1 < len(f) && withOhs(i) >= 6 &&
+			(pluralNoun(clean(i+1)) || i+2 < len(f) && !digit(i+1) && !isOh(clean(i+1)) && !strings.ContainsAny(f[i+1], ",.?!;:") && pluralNoun(clean(i+2))):
+			count = true // "seven zero nine one one five two tins of …", "… four oh two four garden chairs"
 		}
 		if count {
 			out = append(out, "then")

@@ -218,6 +218,11 @@ func TestOrderNumberAcrossTurns(t *testing.T) {
 		{"a count opening the sentence after the number", []string{"a: Do you have the order number?", "c: Forty-seven, twenty, eighteen. Sorry, four seven two zero one eight. Three office chairs."}, "472018"},
 		{"the agent's repeat with the last digit misheard", []string{"c: your website says my order was dispatched a fortnight ago and its still not here seven oh two two six four", "a: seven oh two two six for let me have a look"}, "702264"},
 		{"the digit named runs into the number said whole", []string{"a: Oh no! Do you have the order number?", "c: From the email, yeah, one five three seven two... hang on, the nine. One five three seven two nine."}, "153729"},
+		{"a payment's reference", []string{"a: What's the order number?", "c: W E B, five two nine six zero. The second payment reference on my statement is 77104, if that helps."}, "52960"},
+		{"a return's reference", []string{"c: i sent a jacket back two weeks ago and i havent had the refund yet", "a: have you got the returns reference from the label", "c: yeah r m a 3 3 0 9 1 5"}, ""},
+		{"a product's numeral in a question about stock", []string{"c: hi do you have the lego castle set the big one 10305 in stock i want to get it for my sons birthday", "a: we do and if you order by 8pm tonight its next day delivery"}, ""},
+		{"a count of tins after a whole number", []string{"a: okay whats the order number", "c: seven oh nine", "a: seven nine", "c: no seven oh nine then one one five", "a: seven zero nine one one five two tins of duck egg blue thats not been dispatched so ive cancelled it"}, "709115"},
+		{"a count with a word before the things", []string{"a: thats fine whats the email on the account", "c: its r patel 88 at mail dot com", "a: okay i can see it order one one eight four oh two four garden chairs ordered on the ninth", "c: thats the one"}, "118402"},
 		{"the last digit, then the whole number", []string{"a: order number?", "c: it's eight seven three one six.", "a: hmm, that one's a set of saucepans. could you double-check?", "c: ha, that's my mum's. sorry, mine ends in zero. eight seven three one zero."}, "87310"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
