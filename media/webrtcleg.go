@@ -43,15 +43,23 @@ type WebRTCLeg struct {
 	in    *inbound
 	out   *sender
 
-	mu       sync.Mutex
-	closed   bool
-	gotTrack bool
-	stop     chan struct{}
-	done     chan struct{}
-	doneOnce sync.Once
-	wg       sync.WaitGroup
-	closeErr error
-	closing  sync.Once
+	mu sync.Mutex
+	// pion closes a peer connection on the browser's DTLS close_notify
+	// from a goroutine of its own, and that close writes what GetStats
+	// reads without a lock (a data race in v4.2.20). statsMu and
+	// statsDone order them: the close stops the DTLS transport first,
+	// whose state handler (synchronous, in the closing goroutine) sets
+	// statsDone, and Quality asks for stats only before it.
+	statsMu   sync.Mutex
+	statsDone bool
+	closed    bool
+	gotTrack  bool
+	stop      chan struct{}
+	done      chan struct{}
+	doneOnce  sync.Once
+	wg        sync.WaitGroup
+	closeErr  error
+	closing   sync.Once
 }
 
 var _ Leg = (*WebRTCLeg)(nil)
@@ -142,6 +150,7 @@ func (l *WebRTCLeg) negotiate(ctx context.Context, offerSDP string) (string, err
 	// connection state "connected" then, so watch the DTLS transport too.
 	l.pc.SCTP().Transport().OnStateChange(func(s webrtc.DTLSTransportState) {
 		if s == webrtc.DTLSTransportStateClosed || s == webrtc.DTLSTransportStateFailed {
+			l.endStats() // before pion's close goes on to what GetStats reads
 			l.markDone()
 		}
 	})
@@ -225,6 +234,14 @@ func (l *WebRTCLeg) onTrack(tr *webrtc.TrackRemote, dec decoder) {
 	}()
 }
 
+// endStats stops Quality asking pion for stats: the peer connection is
+// closing.
+func (l *WebRTCLeg) endStats() {
+	l.statsMu.Lock()
+	l.statsDone = true
+	l.statsMu.Unlock()
+}
+
 func (l *WebRTCLeg) markDone() { l.doneOnce.Do(func() { close(l.done) }) }
 
 // Done is closed when the peer connection fails, the browser closes it, or
@@ -268,6 +285,7 @@ func (l *WebRTCLeg) Close() error {
 		l.closed = true
 		close(l.stop)
 		l.mu.Unlock()
+		l.endStats()
 		if err := l.pc.Close(); err != nil {
 			l.closeErr = fmt.Errorf("media: close peer connection: %w", err)
 		}
@@ -294,7 +312,13 @@ func (l *WebRTCLeg) LastPacket() time.Time {
 func (l *WebRTCLeg) Quality() Quality {
 	var q Quality
 	rx, jb := l.in.snapshot()
-	for _, s := range l.pc.GetStats() {
+	l.statsMu.Lock()
+	var report webrtc.StatsReport
+	if !l.statsDone {
+		report = l.pc.GetStats()
+	}
+	l.statsMu.Unlock()
+	for _, s := range report {
 		if r, ok := s.(webrtc.RemoteInboundRTPStreamStats); ok && r.Kind == "audio" {
 			q.RTTMS = r.RoundTripTime * 1000
 			q.RemotePacketsLost = int64(r.PacketsLost)
