@@ -511,7 +511,7 @@ func echoed(nl []numberLine, account string) string {
 			// The agent's repeat may end in a misheard last digit: "seven
 			// oh two two six four" … "seven oh two two six for let me have
 			// a look".
-			repeated := slices.Contains(heard, d) || len(d) > 5 && slices.Contains(heard, d[:len(d)-1]) && misheardLast(next.text, d[len(d)-1])
+			repeated := slices.Contains(heard, d) || len(d) > 5 && misheardLast(next.text, d)
 			if !other && len(d) >= 5 && len(d) <= 10 && d != account && repeated {
 				return d
 			}

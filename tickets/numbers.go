@@ -143,7 +143,7 @@ func countAfterStop(text string) string {
 // and another digit string is dropped. An "oh" said as a word and "one"
 // naming a thing are no digits (saidOh, thingOne).
 func spokenNumbers(text string) string {
-	if hasOh := strings.Contains(text, "oh") || strings.Contains(text, "Oh") || strings.Contains(text, "OH"); hasOh {
+	if strings.Contains(text, "oh") || strings.Contains(text, "Oh") || strings.Contains(text, "OH") {
 		text = saidOh(text)
 	}
 	if strings.Contains(text, "one,") || strings.Contains(text, "one ,") || strings.Contains(text, "ONE,") {
@@ -1138,7 +1138,7 @@ func readBack(ls []numberLine, v string) string {
 		if len(r) < len(v) && strings.HasSuffix(v, r) && mentions(ls[i+1].text, []string{"ending", "ends", "last"}) {
 			continue // "the one ending four oh two six": v named by its end
 		}
-		if len(r) == len(v)-1 && strings.HasPrefix(v, r) && misheardLast(ls[i+1].text, v[len(v)-1]) {
+		if len(r) == len(v)-1 && strings.HasPrefix(v, r) && misheardLast(ls[i+1].text, v) {
 			continue // "seven oh two two six for let me have a look": the last digit misheard as a word
 		}
 		if i+2 < len(ls) && ls[i+2].caller {
@@ -1157,15 +1157,25 @@ func readBack(ls []numberLine, v string) string {
 	return ""
 }
 
-// misheardLast reports whether text says a word a recogniser writes for
-// digit d ("for" for 4, "to" or "too" for 2): a read-back that seems a
-// digit short of a number ending in d says it whole.
-func misheardLast(text string, d byte) bool {
-	switch d {
+// misheardLast reports whether text says v, its last digit d written as
+// the word a recogniser writes for it ("for" for 4, "to" or "too" for 2)
+// right after the other digits: "seven oh two two six for let me have a
+// look" says 702264 whole.
+func misheardLast(text, v string) bool {
+	var heard []string
+	switch v[len(v)-1] {
 	case '4':
-		return mentions(text, []string{"for", "fore"})
+		heard = []string{"for", "fore"}
 	case '2':
-		return mentions(text, []string{"to", "too"})
+		heard = []string{"to", "too"}
+	default:
+		return false
+	}
+	w := wordsOf(text)
+	for _, sp := range digitSpans(w) {
+		if sp[1] < len(w) && slices.Contains(heard, w[sp[1]]) && slots.ParseDigits(strings.Join(w[sp[0]:sp[1]], " ")) == v[:len(v)-1] {
+			return true
+		}
 	}
 	return false
 }
@@ -1776,7 +1786,7 @@ func found(segs []transcript.Segment, v string) string {
 		if a.Speaker != transcript.Agent || c.Speaker != transcript.Caller {
 			continue
 		}
-		runs := numberRuns(spokenNumbers(numberMarks(expandIs(otherReferences(a.Text, true)), false, false)))
+		runs := numberRuns(agentText(a.Text))
 		if len(runs) == 0 {
 			continue
 		}
@@ -1921,7 +1931,13 @@ func confirmed(segs []transcript.Segment) string {
 // numberLines marks it: "z q seven seven zero …" is a courier's code and
 // "your reference is …" one the agent gives out, neither the order's.
 func agentNumber(text string) (string, bool) {
-	return slots.ExtractNumber(spokenNumbers(numberMarks(expandIs(otherReferences(text, true)), false, false)), orderKeywords, 5, 10, false)
+	return slots.ExtractNumber(agentText(text), orderKeywords, 5, 10, false)
+}
+
+// agentText is an agent's line marked and rewritten as numberLines does
+// it.
+func agentText(text string) string {
+	return spokenNumbers(numberMarks(expandIs(otherReferences(text, true)), false, false))
 }
 
 // twoNumbers reports whether text says two different numbers of five
